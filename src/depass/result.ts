@@ -1,0 +1,95 @@
+// The result format, version 1 ("depass-result/1"): one JSON shape written by the CLI, exported
+// by the app and carried by permalinks. Documented in docs/result-format.md. Arrays are indexed
+// by target i (one per entry of `targets`), layer l, head h, source token s, neuron j.
+
+export const RESULT_FORMAT = 'depass-result/1';
+
+export type Rule = 'softmax' | 'proportional';
+export type Mode = 'token' | 'head' | 'neuron' | 'module' | 'subspace';
+
+export interface TopEntry {
+  id: number;
+  logit: number;
+}
+
+export interface ResultToken {
+  id: number;
+  text: string;
+  start: number;
+  end: number;
+}
+
+export interface ResultTarget {
+  position: number;
+  id: number;
+  contrast_id: number | null;
+  /** logit(id) at `position`, or logit(id) - logit(contrast_id). */
+  logit: number;
+}
+
+export interface TokenAttribution {
+  /** scores[i][s]: source token s's share of target i's logit; 0 for s after the target position. */
+  scores: number[][];
+  /** rest[i]: what no token owns (biases; 0 for bias-free models). */
+  rest: number[];
+  /**
+   * by_layer[i][l][s]: the same read-out of the residual after layer l (through the final norm,
+   * scaled by that layer's own RMS/std), i.e. a decomposed logit lens. Optional.
+   */
+  by_layer?: number[][][];
+  /** rest_by_layer[i][l], pairs with by_layer. */
+  rest_by_layer?: number[][];
+}
+
+export interface HeadAttribution {
+  /** scores[i][l][h]: head h of layer l (head mode run at layer l). */
+  scores: number[][][];
+  /** rest[i][l]: the residual entering layer l plus that layer's attention biases. */
+  rest: number[][];
+  /** Layers that were attributed (all layers by default). */
+  layers: number[];
+}
+
+export interface NeuronAttribution {
+  layer: number;
+  /** scores[i][j] for every neuron j of the layer. */
+  scores: number[][];
+  rest: number[];
+  /** Neurons per grouped pass (I when one pass held them all); grouping affects softmax shares. */
+  group_size: number;
+}
+
+export interface ModuleAttribution {
+  layer: number;
+  /** scores[i][k], k indexing names; they sum to the logit. */
+  scores: number[][];
+  names: string[];
+}
+
+export interface SubspaceAttribution {
+  layer: number;
+  /** scores[i][k]: k = 0 the projection on the direction, k = 1 the orthogonal rest. */
+  scores: number[][];
+  names: string[];
+}
+
+export interface DepassResult {
+  format: typeof RESULT_FORMAT;
+  model: { name: string; architecture: string; fingerprint: string };
+  prompt: string;
+  rule: Rule;
+  tokens: ResultToken[];
+  /** One per position: the five highest next-token logits. */
+  predictions: { top: TopEntry[] }[];
+  targets: ResultTarget[];
+  token?: TokenAttribution;
+  head?: HeadAttribution;
+  neuron?: NeuronAttribution;
+  module?: ModuleAttribution;
+  subspace?: SubspaceAttribution;
+  /** Largest |sum of scores (+ rest) - logit| over every target and mode. */
+  completeness: { max_abs_error: number };
+  /** logit_lens[t][l]: top-5 tokens of the residual after layer l at position t. Optional. */
+  logit_lens?: TopEntry[][][];
+  engine?: { backend: 'cpu' | 'webgpu'; adapter?: string; tau: number; elapsed_ms?: number };
+}
