@@ -1,0 +1,326 @@
+// The TypeScript twins of the WGSL kernels: each function here computes what one kernel in
+// shaders/ computes, with the same memory layout, so tests can compare them element by element.
+// Plain loops over Float32Array, accumulating in f64 (JS numbers); no allocation in the hot
+// loops beyond the output. Layouts are row-major and stated on every function.
+
+/** Y[r, n] = sum_k (rowScale[r] * X[r, k]) * W[n, k] + bias[n] + residual[r, n].
+ *  X [R, K], W [N, K], Y [R, N]. The twin of shaders/matmul.wgsl. */
+export function matmul(
+  X: Float32Array,
+  W: Float32Array,
+  R: number,
+  K: number,
+  N: number,
+  opts: { bias?: Float32Array; rowScale?: Float32Array; residual?: Float32Array; out?: Float32Array } = {},
+): Float32Array {
+  const Y = opts.out ?? new Float32Array(R * N);
+  const { bias, rowScale, residual } = opts;
+  for (let r = 0; r < R; r++) {
+    const xo = r * K;
+    const s = rowScale ? rowScale[r] : 1;
+    for (let n = 0; n < N; n++) {
+      const wo = n * K;
+      let acc = 0;
+      for (let k = 0; k < K; k++) acc += X[xo + k] * W[wo + k];
+      let y = acc * s;
+      if (bias) y += bias[n];
+      if (residual) y += residual[r * N + n];
+      Y[r * N + n] = y;
+    }
+  }
+  return Y;
+}
+
+/** Per-row inverse RMS: s[t] = 1 / sqrt(mean_d(h[t, d]^2) + eps). h [T, D], s [T].
+ *  The twin of the statistics half of shaders/norm.wgsl. */
+export function rmsScale(h: Float32Array, T: number, D: number, eps: number): Float32Array {
+  const s = new Float32Array(T);
+  for (let t = 0; t < T; t++) {
+    let ss = 0;
+    for (let d = 0; d < D; d++) ss += h[t * D + d] * h[t * D + d];
+    s[t] = 1 / Math.sqrt(ss / D + eps);
+  }
+  return s;
+}
+
+/** Per-row mean and inverse std for LayerNorm. h [T, D]; mean [T], s [T]. */
+export function layerNormStats(h: Float32Array, T: number, D: number, eps: number): { mean: Float32Array; s: Float32Array } {
+  const mean = new Float32Array(T);
+  const s = new Float32Array(T);
+  for (let t = 0; t < T; t++) {
+    let sum = 0;
+    for (let d = 0; d < D; d++) sum += h[t * D + d];
+    const mu = sum / D;
+    let v = 0;
+    for (let d = 0; d < D; d++) v += (h[t * D + d] - mu) ** 2;
+    mean[t] = mu;
+    s[t] = 1 / Math.sqrt(v / D + eps);
+  }
+  return { mean, s };
+}
+
+/**
+ * Frozen-scale normalisation of rows: y[r, d] = gamma[d] * (x[r, d] - c[r]) * scale[pos(r)] (+ beta[d]
+ * where addBeta[r]). c[r] is the row's own mean when `center` (LayerNorm on a component), else 0.
+ * x, y [R, D]; scale indexed by position = r % T (rows are components x positions).
+ * The twin of shaders/norm_apply.wgsl.
+ */
+export function normApply(
+  x: Float32Array,
+  R: number,
+  D: number,
+  T: number,
+  scale: Float32Array,
+  gamma: Float32Array,
+  opts: { center?: boolean; beta?: Float32Array; betaRows?: (r: number) => boolean } = {},
+): Float32Array {
+  const y = new Float32Array(R * D);
+  for (let r = 0; r < R; r++) {
+    let c = 0;
+    if (opts.center) {
+      for (let d = 0; d < D; d++) c += x[r * D + d];
+      c /= D;
+    }
+    const s = scale[r % T];
+    const addBeta = opts.beta && (!opts.betaRows || opts.betaRows(r));
+    for (let d = 0; d < D; d++) {
+      let v = gamma[d] * (x[r * D + d] - c) * s;
+      if (addBeta) v += opts.beta![d];
+      y[r * D + d] = v;
+    }
+  }
+  return y;
+}
+
+/** Rotate-half RoPE in place on x [T, nh, dh] for positions 0..T-1 (Hugging Face convention).
+ *  The twin of shaders/rope.wgsl. */
+export function rope(x: Float32Array, T: number, nh: number, dh: number, theta: number): void {
+  const half = dh / 2;
+  for (let t = 0; t < T; t++) {
+    for (let i = 0; i < half; i++) {
+      // Same f32 rounding of the angle as the shader, so both agree at long positions.
+      const invFreq = Math.fround(1 / Math.pow(theta, (2 * i) / dh));
+      const ang = Math.fround(t * invFreq);
+      const c = Math.cos(ang);
+      const s = Math.sin(ang);
+      for (let h = 0; h < nh; h++) {
+        const o = (t * nh + h) * dh;
+        const a = x[o + i];
+        const b = x[o + i + half];
+        x[o + i] = a * c - b * s;
+        x[o + i + half] = b * c + a * s;
+      }
+    }
+  }
+}
+
+/** Per-head RMSNorm of q or k rows (Qwen3): x [T, nh, dh] in place, gamma [dh]. */
+export function headRmsNorm(x: Float32Array, T: number, nh: number, dh: number, gamma: Float32Array, eps: number): void {
+  for (let r = 0; r < T * nh; r++) {
+    let ss = 0;
+    for (let i = 0; i < dh; i++) ss += x[r * dh + i] ** 2;
+    const s = 1 / Math.sqrt(ss / dh + eps);
+    for (let i = 0; i < dh; i++) x[r * dh + i] = gamma[i] * x[r * dh + i] * s;
+  }
+}
+
+/**
+ * Causal attention probabilities. q [T, H, dh], k [T, Hkv, dh] (already roped); returns
+ * A [H, T, T] with A[h][q][k] = softmax_k<=q(q.k / sqrt(dh)), zeros above the diagonal.
+ * Query head h reads KV head floor(h / (H / Hkv)). The twin of shaders/attention_probs.wgsl.
+ */
+export function attentionProbs(q: Float32Array, k: Float32Array, T: number, H: number, Hkv: number, dh: number): Float32Array {
+  const A = new Float32Array(H * T * T);
+  const group = H / Hkv;
+  const scale = 1 / Math.sqrt(dh);
+  const row = new Float64Array(T);
+  for (let h = 0; h < H; h++) {
+    const g = Math.floor(h / group);
+    for (let i = 0; i < T; i++) {
+      let max = -Infinity;
+      for (let j = 0; j <= i; j++) {
+        let dot = 0;
+        for (let e = 0; e < dh; e++) dot += q[(i * H + h) * dh + e] * k[(j * Hkv + g) * dh + e];
+        row[j] = dot * scale;
+        if (row[j] > max) max = row[j];
+      }
+      let sum = 0;
+      for (let j = 0; j <= i; j++) {
+        row[j] = Math.exp(row[j] - max);
+        sum += row[j];
+      }
+      for (let j = 0; j <= i; j++) A[(h * T + i) * T + j] = row[j] / sum;
+    }
+  }
+  return A;
+}
+
+/**
+ * Frozen attention mixing for M components at once: y[m, q, h, :] = sum_{k<=q} A[h, q, k] v[m, k, g(h), :].
+ * v [M, T, Hkv, dh], y [M, T, H, dh]. Rows q < start[m] are structurally zero and skipped
+ * (their inputs are zero too, so k ranges over start[m]..q). The twin of shaders/attention_mix.wgsl.
+ */
+export function attentionMix(
+  A: Float32Array,
+  v: Float32Array,
+  M: number,
+  T: number,
+  H: number,
+  Hkv: number,
+  dh: number,
+  start: Int32Array,
+): Float32Array {
+  const y = new Float32Array(M * T * H * dh);
+  const group = H / Hkv;
+  for (let m = 0; m < M; m++) {
+    for (let h = 0; h < H; h++) {
+      const g = Math.floor(h / group);
+      for (let i = start[m]; i < T; i++) {
+        const yo = ((m * T + i) * H + h) * dh;
+        for (let j = start[m]; j <= i; j++) {
+          const a = A[(h * T + i) * T + j];
+          if (a === 0) continue;
+          const vo = ((m * T + j) * Hkv + g) * dh;
+          for (let e = 0; e < dh; e++) y[yo + e] += a * v[vo + e];
+        }
+      }
+    }
+  }
+  return y;
+}
+
+export function silu(x: number): number {
+  return x / (1 + Math.exp(-x));
+}
+
+/** GELU with the tanh approximation (GPT-2's gelu_new, gelu_pytorch_tanh). */
+export function geluTanh(x: number): number {
+  return 0.5 * x * (1 + Math.tanh(Math.sqrt(2 / Math.PI) * (x + 0.044715 * x * x * x)));
+}
+
+/** Exact GELU, x * Phi(x), with erf from Abramowitz-Stegun 7.1.26 refined to f32 accuracy. */
+export function geluErf(x: number): number {
+  return 0.5 * x * (1 + erf(x / Math.SQRT2));
+}
+
+function erf(x: number): number {
+  // W. J. Cody's rational approximations are overkill here; a high-order series/continued
+  // fraction split keeps |error| < 1e-7, well below f32 resolution of the activations.
+  const ax = Math.abs(x);
+  if (ax < 2) {
+    let term = ax;
+    let sum = ax;
+    const x2 = ax * ax;
+    for (let n = 1; n < 60; n++) {
+      term *= -x2 / n;
+      const add = term / (2 * n + 1);
+      sum += add;
+      if (Math.abs(add) < 1e-17) break;
+    }
+    return Math.sign(x) * (2 / Math.sqrt(Math.PI)) * sum;
+  }
+  // Continued fraction for erfc at larger |x| (Lentz).
+  let f = ax;
+  let C = ax;
+  let Dn = 0;
+  for (let n = 1; n < 200; n++) {
+    const an = n / 2;
+    Dn = ax + an * Dn;
+    Dn = Dn === 0 ? 1e-300 : 1 / Dn;
+    C = ax + an / C;
+    const delta = C * Dn;
+    f *= delta;
+    if (Math.abs(delta - 1) < 1e-16) break;
+  }
+  const erfc = Math.exp(-ax * ax) / (f * Math.sqrt(Math.PI));
+  return Math.sign(x) * (1 - erfc);
+}
+
+export type Activation = 'silu' | 'gelu_tanh' | 'gelu';
+
+export function activation(kind: Activation): (x: number) => number {
+  return kind === 'silu' ? silu : kind === 'gelu_tanh' ? geluTanh : geluErf;
+}
+
+/**
+ * The DePass MLP share for one neuron tile. For every (t, j) of the tile, the frozen activation
+ * a[t, j] is handed to the participating components in proportion to
+ *   softmax_m(g[m, t, j] / tau)        (rule 'softmax'), or
+ *   g[m, t, j] / sum_m g[m, t, j]      (rule 'proportional'; even split when the sum is ~0).
+ * g [M, T, J] (each component's gate/fc pre-activation), a [T, J]; returns c [M, T, J] with
+ * c = alpha * a. Component m takes part at t when start[m] <= t and it is not excluded by
+ * `exclude(m, t)` (the BOS rule); when nobody takes part, `rest` takes all.
+ * The twin of shaders/mlp_share.wgsl.
+ */
+export function mlpShare(
+  g: Float32Array,
+  a: Float32Array,
+  M: number,
+  T: number,
+  J: number,
+  start: Int32Array,
+  rest: number,
+  rule: 'softmax' | 'proportional',
+  tau: number,
+  exclude?: (m: number, t: number) => boolean,
+): Float32Array {
+  const c = new Float32Array(M * T * J);
+  const takes = new Uint8Array(M);
+  for (let t = 0; t < T; t++) {
+    let any = false;
+    for (let m = 0; m < M; m++) {
+      takes[m] = start[m] <= t && !(exclude && exclude(m, t)) ? 1 : 0;
+      if (takes[m]) any = true;
+    }
+    if (!any) takes[rest] = 1;
+    for (let j = 0; j < J; j++) {
+      const aj = a[t * J + j];
+      if (rule === 'softmax') {
+        let max = -Infinity;
+        for (let m = 0; m < M; m++) if (takes[m]) max = Math.max(max, g[(m * T + t) * J + j] / tau);
+        let sum = 0;
+        for (let m = 0; m < M; m++) if (takes[m]) sum += Math.exp(g[(m * T + t) * J + j] / tau - max);
+        for (let m = 0; m < M; m++) {
+          if (!takes[m]) continue;
+          c[(m * T + t) * J + j] = (Math.exp(g[(m * T + t) * J + j] / tau - max) / sum) * aj;
+        }
+      } else {
+        let sum = 0;
+        let abs = 0;
+        let n = 0;
+        for (let m = 0; m < M; m++) {
+          if (!takes[m]) continue;
+          const v = g[(m * T + t) * J + j];
+          sum += v;
+          abs += Math.abs(v);
+          n++;
+        }
+        const even = Math.abs(sum) <= PROPORTIONAL_GUARD * Math.max(abs, 1e-30);
+        for (let m = 0; m < M; m++) {
+          if (!takes[m]) continue;
+          const alpha = even ? 1 / n : g[(m * T + t) * J + j] / sum;
+          c[(m * T + t) * J + j] = alpha * aj;
+        }
+      }
+    }
+  }
+  return c;
+}
+
+/** Below this |sum g| / sum |g| the proportional rule's shares explode; split evenly instead. */
+export const PROPORTIONAL_GUARD = 1e-6;
+
+/** Indices of the k largest values (ties by lower index), for top-k read-outs. */
+export function topK(values: ArrayLike<number>, k: number): number[] {
+  const idx: number[] = [];
+  for (let i = 0; i < values.length; i++) {
+    if (idx.length < k) {
+      idx.push(i);
+      idx.sort((a, b) => values[b] - values[a] || a - b);
+    } else if (values[i] > values[idx[k - 1]]) {
+      idx[k - 1] = i;
+      idx.sort((a, b) => values[b] - values[a] || a - b);
+    }
+  }
+  return idx;
+}
