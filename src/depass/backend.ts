@@ -62,6 +62,8 @@ export interface AttributionBackend {
   maxComponents(T: number): number;
   /** Row `id` of the unembedding, D floats (the default subspace direction). */
   unembeddingRow(id: number): Promise<Float32Array>;
+  /** A[layer][head] of the last forward pass, [T, T] row-major (query, key). */
+  attentionPattern(layer: number, head: number): Promise<Float32Array>;
 }
 
 /** Component names of module mode; the incoming residual is also the rest. */

@@ -52,6 +52,11 @@ export class CpuBackend implements AttributionBackend {
     return this.model.lm_head.slice(id * D, (id + 1) * D);
   }
 
+  async attentionPattern(layer: number, head: number): Promise<Float32Array> {
+    const rec = this.lastRecord;
+    return rec.layers[layer].A.slice(head * rec.T * rec.T, (head + 1) * rec.T * rec.T);
+  }
+
   maxComponents(T: number): number {
     // Keep the component buffer ([M, T, D] f32 plus a few work copies) near 256 MB.
     const D = this.model.description.hidden_size;

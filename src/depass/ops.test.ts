@@ -1,0 +1,84 @@
+// Hand-derived cases for the kernel twins: values worked out on paper or from published
+// constants (GELU and SiLU at 1), not from the functions themselves.
+
+import { describe, expect, it } from 'vitest';
+import { attentionMix, attentionProbs, geluErf, geluTanh, layerNormStats, matmul, mlpShare, rmsScale, rope, silu, topK } from './ops';
+
+const f = (a: number[]) => new Float32Array(a);
+
+describe('kernel twins', () => {
+  it('matmul computes X W^T with scale, bias and residual', () => {
+    const X = f([1, 2, 3, 4]); // [2, 2]
+    const W = f([1, 0, 1, 1, 0, 2]); // [3, 2]
+    expect(Array.from(matmul(X, W, 2, 2, 3))).toEqual([1, 3, 4, 3, 7, 8]);
+    const Y = matmul(X, W, 2, 2, 3, { rowScale: f([2, -1]), bias: f([1, 1, 1]), residual: f([0, 0, 10, 0, 0, 0]) });
+    expect(Array.from(Y)).toEqual([3, 7, 19, -2, -6, -7]);
+  });
+
+  it('norm statistics', () => {
+    expect(rmsScale(f([3, 4]), 1, 2, 0)[0]).toBeCloseTo(1 / Math.sqrt(12.5), 6);
+    const { mean, s } = layerNormStats(f([1, 3, 5, 5]), 2, 2, 0);
+    expect(Array.from(mean)).toEqual([2, 5]);
+    expect(s[0]).toBeCloseTo(1, 6);
+  });
+
+  it('rope rotates the halves by position * inverse frequency', () => {
+    const x = f([1, 0, 1, 0]); // T=2, one head, dh=2
+    rope(x, 2, 1, 2, 10000);
+    expect(Array.from(x.subarray(0, 2))).toEqual([1, 0]);
+    expect(x[2]).toBeCloseTo(Math.cos(1), 6);
+    expect(x[3]).toBeCloseTo(Math.sin(1), 6);
+  });
+
+  it('attention is causal and uniform when scores are equal', () => {
+    const T = 3;
+    const A = attentionProbs(new Float32Array(T * 2 * 4), new Float32Array(T * 1 * 4), T, 2, 1, 4);
+    for (let h = 0; h < 2; h++)
+      for (let i = 0; i < T; i++)
+        for (let j = 0; j < T; j++) expect(A[(h * T + i) * T + j]).toBeCloseTo(j <= i ? 1 / (i + 1) : 0, 6);
+    // Mixing with uniform A averages the values seen so far; a component starting at 1 skips row 0.
+    const v = f([2, 4, 6, 1, 1, 1]); // [M=2, T=3, Hkv=1, dh=1]
+    const y = attentionMix(A, v, 2, T, 2, 1, 1, new Int32Array([0, 1]));
+    expect(y[0 * 2]).toBeCloseTo(2, 6); // m0, t0, head 0
+    expect(y[2 * 2 + 1]).toBeCloseTo(4, 6); // m0, t2, head 1: (2+4+6)/3
+    expect(y[(3 + 0) * 2]).toBe(0); // m1 skipped at t0
+    expect(y[(3 + 2) * 2]).toBeCloseTo(2 / 3, 6); // m1 at t2: (0 + 1 + 1) / 3 (its t0 value is never read)
+  });
+
+  it('activations match published values at 1', () => {
+    expect(silu(1)).toBeCloseTo(0.7310585786, 8);
+    expect(geluErf(1)).toBeCloseTo(0.8413447461, 8);
+    expect(geluTanh(1)).toBeCloseTo(0.8411919906, 8);
+    expect(geluErf(-3)).toBeCloseTo(-0.0040496955, 8);
+  });
+
+  it('shares an activation by softmax(g / tau) among participants', () => {
+    // M=3 (rest = 2), T=2, J=1. Component 1 starts at position 1.
+    const g = f([0, 0.1, 0.1, 5, 0, 0]);
+    const a = f([2, 3]);
+    const c = mlpShare(g, a, 3, 2, 1, new Int32Array([0, 1, 0]), 2, 'softmax', 0.1);
+    // t=0: components 0 and 2 take part with g = 0 and 0: halves.
+    expect(c[0]).toBeCloseTo(1, 6);
+    expect(c[4]).toBeCloseTo(1, 6);
+    expect(c[2]).toBe(0);
+    // t=1: g = 0.1, 5, 0 -> exp(1), exp(50), exp(0).
+    const z = Math.exp(1) + Math.exp(50) + 1;
+    expect(c[1]).toBeCloseTo((3 * Math.exp(1)) / z, 9);
+    expect(c[3]).toBeCloseTo((3 * Math.exp(50)) / z, 6);
+  });
+
+  it('shares proportionally, guards a vanishing sum, and hands orphans to the rest', () => {
+    const c = mlpShare(f([1, 3]), f([4]), 2, 1, 1, new Int32Array([0, 0]), 1, 'proportional', 0.1);
+    expect(Array.from(c)).toEqual([1, 3]);
+    const even = mlpShare(f([1, -1]), f([4]), 2, 1, 1, new Int32Array([0, 0]), 1, 'proportional', 0.1);
+    expect(Array.from(even)).toEqual([2, 2]);
+    const orphan = mlpShare(f([7, 7]), f([4]), 2, 1, 1, new Int32Array([0, 0]), 1, 'softmax', 0.1, (m) => m === 0);
+    expect(Array.from(orphan)).toEqual([0, 4]);
+    const nobody = mlpShare(f([7, 7]), f([4]), 2, 1, 1, new Int32Array([0, 0]), 1, 'softmax', 0.1, () => true);
+    expect(Array.from(nobody)).toEqual([0, 4]);
+  });
+
+  it('topK orders by value then index', () => {
+    expect(topK([1, 5, 3, 5, 0], 3)).toEqual([1, 3, 2]);
+  });
+});

@@ -1,0 +1,83 @@
+// The typed messages between the app and the engine worker. Every request carries an id; the
+// worker answers with progress events, at most one final reply (result or error) per id, and
+// for runs, partial results as each granularity finishes. Plain data only: no classes cross.
+
+import type { ModelDescription } from '../model/description';
+import type { ModelFile } from '../model/files';
+import type { TokenSpan } from '../model/tokenizer-types';
+import type { Mode, Rule, TopEntry } from '../depass/result';
+
+export interface RunSettings {
+  modes: Mode[];
+  layer?: number;
+  headLayers?: number[];
+  positions?: 'all' | 'last' | number[];
+  target?: number;
+  contrast?: number;
+  rule?: Rule;
+  tau?: number;
+  neuronGroup?: number;
+  direction?: number[];
+  layerDetail?: boolean;
+}
+
+export interface AblationSpec {
+  heads?: { layer: number; head: number }[];
+  neurons?: { layer: number; neuron: number }[];
+  /** Token positions removed from the prompt before the forward pass. */
+  tokens?: number[];
+}
+
+export type Request =
+  | { type: 'load'; id: number; files: ModelFile[] }
+  | { type: 'tokenize'; id: number; text: string }
+  | { type: 'run'; id: number; prompt: string; settings: RunSettings }
+  | { type: 'cancel'; id: number; target: number }
+  | { type: 'ablate'; id: number; prompt: string; ablation: AblationSpec; targets: { position: number; id: number; contrast_id: number | null }[] }
+  | { type: 'attention'; id: number; layer: number; head: number }
+  | { type: 'promotes'; id: number; layer: number; neurons: number[]; k: number }
+  | { type: 'vocab'; id: number; query: string; limit: number }
+  | { type: 'ping'; id: number }
+  /** Test hook: destroy the device mid-run to exercise device-loss handling. */
+  | { type: 'lose-device'; id: number };
+
+export interface AdapterInfo {
+  description: string;
+  vendor: string;
+  architecture: string;
+  isFallbackAdapter: boolean;
+  hasF16: boolean;
+}
+
+export interface ModelInfo {
+  name: string;
+  fingerprint: string;
+  format: 'safetensors' | 'llama2c';
+  description: ModelDescription;
+  parameters: number;
+  weightBytes: number;
+  /** Weights plus the working buffers of a 64-token token-mode run. */
+  estimatedGpuBytes: number;
+  backend: 'webgpu' | 'cpu';
+  adapter: AdapterInfo | null;
+  /** Why the CPU is used, when it is. */
+  backendNote?: string;
+}
+
+export type ErrorKind = 'model' | 'input' | 'cancelled' | 'device-lost' | 'internal';
+
+export type Reply =
+  | { type: 'loaded'; id: number; info: ModelInfo }
+  | { type: 'tokens'; id: number; tokens: TokenSpan[]; bosAtZero: boolean }
+  | { type: 'progress'; id: number; stage: string; layer: number; of: number; fraction: number }
+  /** The run so far as UTF-8 JSON (depass-result/1), transferred, after each granularity. */
+  | { type: 'partial'; id: number; mode: Mode; json: ArrayBuffer }
+  | { type: 'result'; id: number; json: ArrayBuffer }
+  | { type: 'ablated'; id: number; logits: number[]; baseline: number[]; top: TopEntry[][] }
+  | { type: 'attention'; id: number; T: number; A: Float32Array }
+  | { type: 'promotes'; id: number; tokens: { neuron: number; top: TopEntry[] }[] }
+  | { type: 'vocab'; id: number; matches: { id: number; text: string }[] }
+  | { type: 'pong'; id: number }
+  | { type: 'error'; id: number; kind: ErrorKind; message: string; file?: string };
+
+export type ReplyOf<T extends Reply['type']> = Extract<Reply, { type: T }>;
