@@ -88,6 +88,12 @@ describe('alignTokenBytes', () => {
     expect(Array.from(alignTokenBytes(ascii('ab  <x>'), [ascii('ab'), ascii('<x>')]))).toEqual([0, 4, 7]);
   });
 
+  it('gives a decomposed character to the token of its composed form', () => {
+    // NFC turned "e" + U+0301 (65 CC 81) into "é" (C3 A9); all three prompt bytes belong to it.
+    const tokens = [ascii('c'), ascii('af'), bytes(0xc3, 0xa9), ascii('!')];
+    expect(Array.from(alignTokenBytes(ascii('cafe\u0301!'), tokens))).toEqual([0, 1, 3, 6, 7]);
+  });
+
   it('stays monotone and covering whatever the streams are', () => {
     const cut = alignTokenBytes(ascii('completely different'), [ascii('zz'), ascii('qqqq'), ascii('')]);
     expect(cut[0]).toBe(0);
@@ -100,6 +106,31 @@ describe('alignTokenBytes', () => {
     const prompt = 'ab'.repeat(250);
     const tokens = [ascii('ab'.repeat(100)), ascii('#'.repeat(300)), ascii('ab'.repeat(150))];
     expect(Array.from(alignTokenBytes(ascii(prompt), tokens))).toEqual([0, 200, 200, 500]);
+  });
+});
+
+describe('alignTokenBytes, exact path against edit distance', () => {
+  it('agrees on random prompts cut at random bytes, with and without a prepended space', () => {
+    let seed = 7;
+    const rand = (k: number) => {
+      seed = (seed * 1103515245 + 12345) % 2147483648;
+      return Math.floor((seed / 2147483648) * k);
+    };
+    const alphabet = ['a', 'b', ' ', '  ', '\n', 'é', '日', '😀', 'Z', '!'];
+    for (let trial = 0; trial < 300; trial++) {
+      let prompt = '';
+      for (let k = rand(40); k > 0; k--) prompt += alphabet[rand(alphabet.length)];
+      const P = utf8(prompt);
+      const stream = rand(2) ? utf8(' ' + prompt) : P;
+      const tokens: Uint8Array[] = [];
+      for (let at = 0; at < stream.length; ) {
+        const len = 1 + rand(4);
+        tokens.push(stream.subarray(at, at + len));
+        at += len;
+      }
+      const exact = Array.from(alignTokenBytes(P, tokens));
+      expect(Array.from(alignTokenBytes(P, tokens, 'edit-distance')), JSON.stringify(prompt)).toEqual(exact);
+    }
   });
 });
 

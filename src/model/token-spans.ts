@@ -147,15 +147,16 @@ function concat(parts: readonly Uint8Array[]): { bytes: Uint8Array; bounds: Int3
   return { bytes, bounds };
 }
 
-function sameBytes(a: Uint8Array, aStart: number, b: Uint8Array): boolean {
-  if (a.length - aStart !== b.length) return false;
-  for (let i = 0; i < b.length; i++) if (a[aStart + i] !== b[i]) return false;
-  return true;
-}
-
 function looselyEqual(a: number, b: number): boolean {
   // ASCII case folding absorbs lowercasing normalizers at no cost.
   return a === b || ((a | 0x20) === (b | 0x20) && (a | 0x20) >= 0x61 && (a | 0x20) <= 0x7a);
+}
+
+/** a[aStart..] equals b, byte for byte up to ASCII case. */
+function sameBytes(a: Uint8Array, aStart: number, b: Uint8Array): boolean {
+  if (a.length - aStart !== b.length) return false;
+  for (let i = 0; i < b.length; i++) if (!looselyEqual(a[aStart + i]!, b[i]!)) return false;
+  return true;
 }
 
 /**
@@ -204,7 +205,14 @@ function alignStream(P: Uint8Array, S: Uint8Array): Int32Array {
       let best = INF;
       let d = 0;
       if (i === 0 && j === 0) best = 0;
-      // Ties prefer a match, then dropping a stream byte, then skipping a prompt byte.
+      // Ties prefer UP, then DIAG, then LEFT. Read backwards from the end, this places prompt
+      // bytes no token spells as late as possible (inside the token that rewrote them, e.g.
+      // "e\u0301" under an NFC "é") and dropped stream bytes as early as possible (a prepended
+      // space is the first byte).
+      if (i > 0 && j >= pl && j <= ph) {
+        const c = prev[j - pl]! + 1;
+        if (c < best) [best, d] = [c, UP];
+      }
       if (i > 0 && j > 0 && j - 1 >= pl && j - 1 <= ph) {
         const c = prev[j - 1 - pl]! + (looselyEqual(P[i - 1]!, S[j - 1]!) ? 0 : 1);
         if (c < best) [best, d] = [c, DIAG];
@@ -212,10 +220,6 @@ function alignStream(P: Uint8Array, S: Uint8Array): Int32Array {
       if (j > l) {
         const c = cur[j - 1 - l]! + 1;
         if (c < best) [best, d] = [c, LEFT];
-      }
-      if (i > 0 && j >= pl && j <= ph) {
-        const c = prev[j - pl]! + 1;
-        if (c < best) [best, d] = [c, UP];
       }
       cur[j - l] = best;
       dir[base + j - l] = d;
@@ -244,13 +248,20 @@ function alignStream(P: Uint8Array, S: Uint8Array): Int32Array {
 /**
  * Byte spans [start, end) in the prompt for each token, contiguous and covering the prompt:
  * the first token starts at 0, the last ends at n. Exact when the tokens' bytes spell the
- * prompt, possibly after one prepended space; otherwise an edit-distance alignment.
+ * prompt, possibly after one prepended space; otherwise (or when asked) an edit-distance
+ * alignment, which gives the same cuts in the exact cases.
  */
-export function alignTokenBytes(prompt: Uint8Array, tokens: readonly Uint8Array[]): Int32Array {
+export function alignTokenBytes(
+  prompt: Uint8Array,
+  tokens: readonly Uint8Array[],
+  method: 'auto' | 'edit-distance' = 'auto',
+): Int32Array {
   const { bytes: S, bounds } = concat(tokens);
   let pos: (j: number) => number;
-  if (sameBytes(S, 0, prompt)) pos = (j) => j;
-  else if (S.length > 0 && S[0] === 0x20 && sameBytes(S, 1, prompt)) pos = (j) => Math.max(0, j - 1);
+  if (method === 'auto' && sameBytes(S, 0, prompt)) pos = (j) => j;
+  else if (method === 'auto' && S.length > 0 && S[0] === 0x20 && sameBytes(S, 1, prompt)) {
+    pos = (j) => Math.max(0, j - 1);
+  }
   else {
     const path = alignStream(prompt, S);
     pos = (j) => path[j]!;
