@@ -124,6 +124,20 @@ describe.skipIf(!hasShared)('stories260K tokenizers (../shared)', () => {
     }
   });
 
+  it('spans a lone surrogate as the U+FFFD it is encoded as', () => {
+    // TextEncoder writes U+FFFD (EF BF BD): three byte-fallback tokens, the last one holding it.
+    const spans = fromJson.encode('a\ud800b');
+    expect(spans.map((t) => t.id)).toEqual([1, vocab['▁a'], 0xef + 3, 0xbf + 3, 0xbd + 3, vocab['b']]);
+    expect(spans.map((t) => [t.start, t.end])).toEqual([
+      [0, 0],
+      [0, 1],
+      [1, 1],
+      [1, 1],
+      [1, 2],
+      [2, 3],
+    ]);
+  });
+
   it('gives "Hello world!" the spans its vocabulary implies', () => {
     // tokenizer.json's vocab: ▁He 346, ll 306, o 414, ▁w 263, or 304, ld 341, ! 443.
     expect([vocab['▁He'], vocab['ll'], vocab['o'], vocab['▁w'], vocab['or'], vocab['ld'], vocab['!']]).toEqual([
@@ -338,6 +352,19 @@ describe('loadTokenizer errors', () => {
     await expectLoadError([file('m/tokenizer.json', JSON.stringify(bogus))], 'unsupported', 'm/tokenizer.json');
     const badModel = { ...byteLevelJson(), model: { type: 'NoSuchModel' } };
     await expectLoadError([file('m/tokenizer.json', JSON.stringify(badModel))], 'unsupported', 'm/tokenizer.json');
+  });
+
+  it('names a template whose special token is not in the vocabulary', async () => {
+    const bad = {
+      ...byteLevelJson(),
+      post_processor: {
+        type: 'TemplateProcessing',
+        single: [{ SpecialToken: { id: '<nope>', type_id: 0 } }, { Sequence: { id: 'A', type_id: 0 } }],
+        pair: [],
+        special_tokens: {},
+      },
+    };
+    await expectLoadError([file('m/tokenizer.json', JSON.stringify(bad))], 'unsupported', 'm/tokenizer.json');
   });
 
   it('names malformed added tokens', async () => {

@@ -131,6 +131,8 @@ class SpanTokenizer implements Tokenizer {
   private readonly addBos: boolean | undefined;
   private readonly addEos: boolean | undefined;
   private readonly bytesCache = new Map<number, Uint8Array>();
+  /** How many template tokens precede the prompt's own (found once, from a probe). */
+  private prefixLength: number | undefined;
 
   constructor(
     private readonly lib: HfTokenizer,
@@ -180,8 +182,6 @@ class SpanTokenizer implements Tokenizer {
     }
   }
 
-  private prefixLength: number | undefined;
-
   private templatePrefixLength(): number {
     const probe = 'a';
     const body = this.run('encoding', () => this.lib.encode(probe, { add_special_tokens: false }).ids);
@@ -196,6 +196,10 @@ class SpanTokenizer implements Tokenizer {
   private template(text: string): { prefix: number[]; body: number[]; suffix: number[] } {
     const body = this.run('encoding', () => this.lib.encode(text, { add_special_tokens: false }).ids);
     const full = this.run('encoding', () => this.lib.encode(text, { add_special_tokens: true }).ids);
+    if (!full.every((id) => Number.isInteger(id))) {
+      // e.g. a template naming a special token that is not in the vocabulary
+      throw new ModelFormatError('unsupported', this.file, 'encoding produced a token that is not in the vocabulary');
+    }
     const fits = (k: number) => k + body.length <= full.length && body.every((id, i) => full[k + i] === id);
     // The template's shape comes from a non-empty probe; an empty body would fit anywhere.
     this.prefixLength ??= this.templatePrefixLength();
@@ -206,7 +210,9 @@ class SpanTokenizer implements Tokenizer {
   }
 
   encode(text: string): TokenSpan[] {
-    let { prefix, body, suffix } = this.template(text);
+    const parts = this.template(text);
+    const body = parts.body;
+    let { prefix, suffix } = parts;
     // tokenizer_config.json's add_bos_token / add_eos_token win over the template, as in transformers.
     if (this.bosId !== null) {
       const bos = this.bosId;
@@ -218,10 +224,8 @@ class SpanTokenizer implements Tokenizer {
       if (this.addEos === true && !suffix.includes(eos)) suffix = [...suffix, eos];
       if (this.addEos === false) suffix = suffix.filter((id) => id !== eos);
     }
-    const spans = spansForTokens(
-      text,
-      body.map((id) => this.tokenBytes(id)),
-    );
+    const spans = spansForTokens(text, body.map((id) => this.tokenBytes(id)));
+    // Template tokens are empty spans where they stand: before the prompt at 0, after it at its end.
     return [
       ...prefix.map((id) => ({ id, text: this.tokenText(id), start: 0, end: 0 })),
       ...body.map((id, k) => ({ id, ...spans[k]! })),
