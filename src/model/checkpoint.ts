@@ -55,7 +55,8 @@ interface Wanted {
  */
 class TensorPlan {
   readonly wanted: Wanted[] = [];
-  private readonly used = new Set<string>();
+  /** The prefix this checkpoint uses, for naming a missing tensor as the file would. */
+  private readonly shownPrefix: string;
 
   constructor(
     readonly d: ModelDescription,
@@ -63,9 +64,14 @@ class TensorPlan {
     readonly configPath: string,
     readonly weightsPath: string,
     readonly prefixes: string[],
-  ) {}
+  ) {
+    const names = [...ckpt.entries.keys()];
+    this.shownPrefix = prefixes.find((p) => p !== '' && names.some((n) => n.startsWith(p))) ?? prefixes[0]!;
+  }
 
-  find(name: string): SafetensorsEntry | undefined {
+  /** `top`: a name outside the prefixed body (lm_head), looked up exactly. */
+  find(name: string, top = false): SafetensorsEntry | undefined {
+    if (top) return this.ckpt.entries.get(name);
     for (const p of this.prefixes) {
       const e = this.ckpt.entries.get(p + name);
       if (e) return e;
@@ -74,9 +80,12 @@ class TensorPlan {
   }
 
   /** Requires `name` with `shape` (labels name the dimensions in messages). */
-  need(name: string, shape: number[], labels: string): Wanted {
-    const entry = this.find(name);
-    if (!entry) throw new ModelFormatError('missing', this.weightsPath, `tensor is missing (${this.configPath} calls for ${labels} = [${shape.join(', ')}])`, this.prefixes[0] + name);
+  need(name: string, shape: number[], labels: string, top = false): Wanted {
+    const entry = this.find(name, top);
+    if (!entry) {
+      const shown = top ? name : this.shownPrefix + name;
+      throw new ModelFormatError('missing', this.weightsPath, `tensor is missing (${this.configPath} calls for ${labels} = [${shape.join(', ')}])`, shown);
+    }
     if (!isWeightDType(entry.dtype)) {
       throw new ModelFormatError('unsupported', entry.file.path, `dtype ${entry.dtype} is not supported for weights (F32, F16 or BF16 only)`, entry.name);
     }
@@ -90,7 +99,6 @@ class TensorPlan {
     }
     const w = { entry, shape };
     this.wanted.push(w);
-    this.used.add(entry.name);
     return w;
   }
 
@@ -162,7 +170,7 @@ async function loadLlamaLike(d: ModelDescription, ckpt: SafetensorsCheckpoint, c
     layerPlans.push(layer);
   }
   const norm = plan.need('norm.weight', [D], '[D]');
-  const lmHead = d.tie_word_embeddings ? null : plan.need('lm_head.weight', [V, D], '[V, D]');
+  const lmHead = d.tie_word_embeddings ? null : plan.need('lm_head.weight', [V, D], '[V, D]', true);
 
   const read = await readAll(plan);
   const t = (w: Wanted) => read.get(w)!;
@@ -240,7 +248,7 @@ async function loadGpt2(d: ModelDescription, ckpt: SafetensorsCheckpoint, config
   }
   const lnF = [plan.need('ln_f.weight', [D], '[D]'), plan.need('ln_f.bias', [D], '[D]')] as const;
   // GPT2LMHeadModel's head sits outside "transformer.".
-  const lmHead = d.tie_word_embeddings ? null : plan.need('lm_head.weight', [V, D], '[V, D]');
+  const lmHead = d.tie_word_embeddings ? null : plan.need('lm_head.weight', [V, D], '[V, D]', true);
 
   const read = await readAll(plan);
   const t = (w: Wanted) => read.get(w)!;

@@ -72,7 +72,8 @@ export async function readSafetensorsHeader(file: ModelFile): Promise<Safetensor
 
   let json: unknown;
   try {
-    json = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(headerBytes.subarray(8)));
+    // ignoreBOM keeps a byte-order mark in the text, so it fails to parse as the reference reader does.
+    json = JSON.parse(new TextDecoder('utf-8', { fatal: true, ignoreBOM: true }).decode(headerBytes.subarray(8)));
   } catch (e) {
     throw new ModelFormatError('bad-json', path, `header is not valid UTF-8 JSON (${(e as Error).message})`);
   }
