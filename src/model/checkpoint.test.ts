@@ -98,6 +98,10 @@ describe('round trips through the Hugging Face writer', () => {
     ];
     const ckpt = await loadCheckpoint(files);
     expectSameWeights(ckpt.weights, m.weights, 'unprefixed');
+    // A missing tensor is named as this file would name it (no "model." prefix).
+    const without = encodeSafetensors(tensors.filter((t) => t.name !== 'layers.1.mlp.up_proj.weight'));
+    const err = await loadCheckpoint([files[0]!, { path: 'model.safetensors', blob: new Blob([without]) }]).catch((e: unknown) => e);
+    expect((err as Error).message).toMatch(/^model\.safetensors \(layers\.1\.mlp\.up_proj\.weight\): tensor is missing/);
     expect(ckpt.description.name).toBe(m.description.name); // from _name_or_path: no folder
   });
 

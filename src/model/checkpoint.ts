@@ -27,7 +27,12 @@ export interface Checkpoint {
   format: 'safetensors' | 'llama2c';
 }
 
-export async function loadCheckpoint(files: ModelFile[]): Promise<Checkpoint> {
+/**
+ * Loads the checkpoint among `files` (a Hugging Face folder, possibly under a leading folder
+ * name, or a llama2.c .bin). Every failure is a ModelFormatError naming the file (and tensor).
+ * Tied models get `lm_head === embed_tokens`; `description.dtype` is the weights' dominant dtype.
+ */
+export async function loadCheckpoint(files: readonly ModelFile[]): Promise<Checkpoint> {
   const found = findCheckpointFiles(files);
   if (found.format === 'llama2c') {
     const { description, weights } = await readLlama2c(found.bin);
@@ -66,7 +71,8 @@ class TensorPlan {
     readonly prefixes: string[],
   ) {
     const names = [...ckpt.entries.keys()];
-    this.shownPrefix = prefixes.find((p) => p !== '' && names.some((n) => n.startsWith(p))) ?? prefixes[0]!;
+    // The prefix in use; none when the file has tensors but none prefixed; the usual one for an empty file.
+    this.shownPrefix = prefixes.find((p) => p !== '' && names.some((n) => n.startsWith(p))) ?? (names.length > 0 ? '' : prefixes[0]!);
   }
 
   /** `top`: a name outside the prefixed body (lm_head), looked up exactly. */
