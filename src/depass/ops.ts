@@ -324,3 +324,154 @@ export function topK(values: ArrayLike<number>, k: number): number[] {
   }
   return idx;
 }
+
+/** Strides, offsets and options of `gemm`; every field but R, N, K has a plain default. */
+export interface GemmParams {
+  R: number;
+  N: number;
+  K: number;
+  /** Independent products; batch b shifts X, W and Y by b*xb, b*wb, b*yb. Default 1. */
+  batch?: number;
+  x0?: number;
+  ldx?: number; // default K
+  xb?: number;
+  w0?: number;
+  ldw?: number; // default K
+  wb?: number;
+  y0?: number;
+  ldy?: number; // default N
+  yb?: number;
+  alpha?: number;
+  /** Row r belongs to block floor(r / T) (components x positions); default R. */
+  T?: number;
+  bias?: Float32Array;
+  bias0?: number;
+  /** Add the bias only to rows of this block (the rest component); -1 (default) every row. */
+  biasBlock?: number;
+  /** Per-row scale, indexed by row r. */
+  rowScale?: Float32Array;
+  /** Row map: virtual row i is row rows[i]; rows not listed are neither read nor written. */
+  rows?: Uint32Array;
+  /** Add the product to Y instead of overwriting it. */
+  accumulate?: boolean;
+}
+
+/**
+ * General strided, batched product Y[b, r, n] = alpha * sum_k X[b, r, k] W[b, n, k] (* rowScale[r])
+ * (+ bias[bias0 + n] on the chosen rows) (+ Y[b, r, n]), where element (b, r, k) of X is at
+ * x0 + b*xb + r*ldx + k, (b, n, k) of W at w0 + b*wb + n*ldw + k and (b, r, n) of Y at
+ * y0 + b*yb + r*ldy + n. Writes Y in place. The twin of shaders/matmul.wgsl.
+ */
+export function gemm(X: Float32Array, W: Float32Array, Y: Float32Array, p: GemmParams): void {
+  const { R, N, K } = p;
+  const batch = p.batch ?? 1;
+  const ldx = p.ldx ?? K;
+  const ldw = p.ldw ?? K;
+  const ldy = p.ldy ?? N;
+  const T = p.T ?? R;
+  const alpha = p.alpha ?? 1;
+  const biasBlock = p.biasBlock ?? -1;
+  for (let b = 0; b < batch; b++) {
+    for (let i = 0; i < R; i++) {
+      const r = p.rows ? p.rows[i] : i;
+      const xo = (p.x0 ?? 0) + b * (p.xb ?? 0) + r * ldx;
+      const yo = (p.y0 ?? 0) + b * (p.yb ?? 0) + r * ldy;
+      const withBias = p.bias && (biasBlock < 0 || Math.floor(r / T) === biasBlock);
+      for (let n = 0; n < N; n++) {
+        const wo = (p.w0 ?? 0) + b * (p.wb ?? 0) + n * ldw;
+        let acc = 0;
+        for (let k = 0; k < K; k++) acc += X[xo + k] * W[wo + k];
+        let y = alpha * acc;
+        if (p.rowScale) y *= p.rowScale[r];
+        if (withBias) y += p.bias![(p.bias0 ?? 0) + n];
+        if (p.accumulate) y += Y[yo + n];
+        Y[yo + n] = y;
+      }
+    }
+  }
+}
+
+/**
+ * Embedding gather from one chunk of rows: out[t, :] = table[ids[t] - row0, :] (+ out[t, :] when
+ * `accumulate`) for ids[t] in [row0, row0 + rows); other rows of out are left alone.
+ * table [rows, D], out [T, D]. The twin of shaders/embedding.wgsl.
+ */
+export function gatherRows(
+  table: Float32Array,
+  ids: ArrayLike<number>,
+  D: number,
+  out: Float32Array,
+  opts: { row0?: number; rows?: number; accumulate?: boolean } = {},
+): void {
+  const row0 = opts.row0 ?? 0;
+  const rows = opts.rows ?? table.length / D;
+  for (let t = 0; t < ids.length; t++) {
+    const id = ids[t];
+    if (id < row0 || id >= row0 + rows) continue;
+    for (let d = 0; d < D; d++) {
+      const v = table[(id - row0) * D + d];
+      out[t * D + d] = opts.accumulate ? out[t * D + d] + v : v;
+    }
+  }
+}
+
+/**
+ * Strided scaled add over a [R, C] block: y[y0 + r*ldy + c] = alpha * x[x0 + r*ldx + c] + beta * y[...],
+ * y not read when beta is 0, x not read when alpha is 0; ldx = 0 broadcasts one row.
+ * The twin of shaders/scale_add.wgsl.
+ */
+export function scaleAdd(
+  x: Float32Array | null,
+  y: Float32Array,
+  p: { R: number; C: number; x0?: number; ldx?: number; y0?: number; ldy?: number; alpha: number; beta: number },
+): void {
+  const ldx = p.ldx ?? p.C;
+  const ldy = p.ldy ?? p.C;
+  for (let r = 0; r < p.R; r++) {
+    for (let c = 0; c < p.C; c++) {
+      const e = (p.y0 ?? 0) + r * ldy + c;
+      let v = p.alpha !== 0 ? p.alpha * x![(p.x0 ?? 0) + r * ldx + c] : 0;
+      if (p.beta !== 0) v += p.beta * y[e];
+      y[e] = v;
+    }
+  }
+}
+
+/**
+ * Per-component read-out of target directions through a frozen norm (what decomposed.ts readout
+ * computes, in kernel layout): out[i * M + m] = scale[p_i] * dir_i . (gamma * (C[m, p_i] - c_m))
+ * (+ dir_i . beta for m = rest), c_m the row mean when `center`. C [M, T, D], dirs [n, D].
+ * The twin of shaders/readout.wgsl.
+ */
+export function readoutScores(
+  C: Float32Array,
+  M: number,
+  T: number,
+  D: number,
+  rest: number,
+  dirs: Float32Array,
+  positions: ArrayLike<number>,
+  scale: Float32Array,
+  gamma: Float32Array,
+  opts: { center?: boolean; beta?: Float32Array } = {},
+): Float64Array {
+  const n = positions.length;
+  const out = new Float64Array(n * M);
+  for (let i = 0; i < n; i++) {
+    const p = positions[i];
+    for (let m = 0; m < M; m++) {
+      const o = (m * T + p) * D;
+      let centre = 0;
+      if (opts.center) {
+        for (let d = 0; d < D; d++) centre += C[o + d];
+        centre /= D;
+      }
+      let acc = 0;
+      for (let d = 0; d < D; d++) acc += dirs[i * D + d] * gamma[d] * (C[o + d] - centre);
+      acc *= scale[p];
+      if (m === rest && opts.beta) for (let d = 0; d < D; d++) acc += dirs[i * D + d] * opts.beta[d];
+      out[i * M + m] = acc;
+    }
+  }
+  return out;
+}

@@ -1,0 +1,96 @@
+// Causal attention probabilities, recorded for the decomposed pass:
+//   A[h, i, j] = softmax_{j <= i}(q[i, h] . k[j, g(h)] / sqrt(dh)),  0 for j > i,
+// where query head h reads key head g(h) = h / (H / Hkv) (grouped-query attention).
+// One workgroup per (query position i, head h): raw scores are written to A, then the row's max
+// and sum are reduced in workgroup memory and the row is normalised in place.
+//
+// Bindings (group 0): 0 q array<f32>, read          [T, H, dh] (after q norm and RoPE)
+//                     1 k array<f32>, read          [T, Hkv, dh]
+//                     2 A array<f32>, read_write    [H, T, T]
+//                     3 params uniform Params
+// Dispatch: (T, H); workgroup 64.
+// Precision: f32 dot products, max-subtracted exp, f32 sum.
+
+struct Params {
+  T: u32,
+  H: u32,
+  Hkv: u32,
+  dh: u32,
+  scale: f32, // 1 / sqrt(dh)
+}
+
+@group(0) @binding(0) var<storage, read> q: array<f32>;
+@group(0) @binding(1) var<storage, read> k: array<f32>;
+@group(0) @binding(2) var<storage, read_write> A: array<f32>;
+@group(0) @binding(3) var<uniform> params: Params;
+
+const WG = 64u;
+var<workgroup> partial: array<f32, WG>;
+
+fn reduceMax(lid: u32, v: f32) -> f32 {
+  partial[lid] = v;
+  workgroupBarrier();
+  for (var s = WG / 2u; s > 0u; s >>= 1u) {
+    if (lid < s) {
+      partial[lid] = max(partial[lid], partial[lid + s]);
+    }
+    workgroupBarrier();
+  }
+  let m = partial[0];
+  workgroupBarrier();
+  return m;
+}
+
+fn reduceSum(lid: u32, v: f32) -> f32 {
+  partial[lid] = v;
+  workgroupBarrier();
+  for (var s = WG / 2u; s > 0u; s >>= 1u) {
+    if (lid < s) {
+      partial[lid] += partial[lid + s];
+    }
+    workgroupBarrier();
+  }
+  let m = partial[0];
+  workgroupBarrier();
+  return m;
+}
+
+@compute @workgroup_size(64)
+fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
+  let i = wg.x;
+  let h = wg.y;
+  let T = params.T;
+  let dh = params.dh;
+  let g = h / (params.H / params.Hkv);
+  let qo = (i * params.H + h) * dh;
+  let row = (h * T + i) * T;
+
+  var m = bitcast<f32>(0xff7fffffu);
+  for (var j = lid; j <= i; j += WG) {
+    let ko = (j * params.Hkv + g) * dh;
+    var dot = 0.0;
+    for (var e = 0u; e < dh; e++) {
+      dot += q[qo + e] * k[ko + e];
+    }
+    let s = dot * params.scale;
+    A[row + j] = s;
+    m = max(m, s);
+  }
+  m = reduceMax(lid, m);
+
+  var sum = 0.0;
+  for (var j = lid; j <= i; j += WG) {
+    let p = exp(A[row + j] - m);
+    A[row + j] = p;
+    sum += p;
+  }
+  sum = reduceSum(lid, sum);
+
+  for (var j = lid; j < T; j += WG) {
+    if (j <= i) {
+      A[row + j] = A[row + j] / sum;
+    } else {
+      A[row + j] = 0.0;
+    }
+  }
+}

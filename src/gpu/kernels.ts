@@ -1,0 +1,187 @@
+// The kernel registry and the per-device pipeline cache. Each kernel is one static shaders/*.wgsl
+// file; its bindings are declared here in the fixed order inputs, outputs, params (a test checks
+// them against the WGSL), its uniform struct is laid out from the WGSL by webgpu-utils, and its
+// variants are `override` constants. Shader sources come from an injected loader (fs in Node,
+// Vite's import.meta.glob in the browser), so this file imports neither.
+
+import './float16-polyfill';
+import { makeShaderDataDefinitions, makeStructuredView, type StructuredView } from 'webgpu-utils';
+
+export type BindingKind = 'read' | 'write' | 'uniform';
+
+export interface KernelSpec {
+  /** Bindings of group 0 in binding order: inputs (read), outputs (write), then `params`. */
+  bindings: readonly (readonly [name: string, kind: BindingKind])[];
+}
+
+const R = 'read' as const;
+const W = 'write' as const;
+const U = 'uniform' as const;
+
+/** Every kernel, keyed by its shader file name (shaders/<name>.wgsl). */
+export const KERNELS = {
+  matmul: { bindings: [['X', R], ['W', R], ['bias', R], ['scale', R], ['rows', R], ['Y', W], ['params', U]] },
+  embedding: { bindings: [['table', R], ['ids', R], ['out', W], ['params', U]] },
+  norm_stats: { bindings: [['h', R], ['delta', R], ['hOut', W], ['scale', W], ['mean', W], ['params', U]] },
+  norm_apply: { bindings: [['x', R], ['scale', R], ['gamma', R], ['beta', R], ['rows', R], ['y', W], ['params', U]] },
+  head_norm: { bindings: [['gamma', R], ['x', W], ['params', U]] },
+  rope: { bindings: [['table', R], ['x', W], ['params', U]] },
+  attention_probs: { bindings: [['q', R], ['k', R], ['A', W], ['params', U]] },
+  attention_mix: { bindings: [['A', R], ['v', R], ['start', R], ['y', W], ['params', U]] },
+  activation: { bindings: [['gate', R], ['up', R], ['a', W], ['params', U]] },
+  scale_add: { bindings: [['x', R], ['y', W], ['params', U]] },
+  mlp_share: { bindings: [['g', R], ['a', R], ['start', R], ['c', W], ['params', U]] },
+  readout: { bindings: [['C', R], ['dirs', R], ['pos', R], ['scale', R], ['gamma', R], ['beta', R], ['out', W], ['params', U]] },
+  topk: { bindings: [['logits', R], ['ids', W], ['vals', W], ['params', U]] },
+} as const satisfies Record<string, KernelSpec>;
+
+export type KernelName = keyof typeof KERNELS;
+
+/** Returns the WGSL source of shaders/<name>.wgsl. */
+export type ShaderLoader = (name: string) => string;
+
+export type Overrides = Record<string, number | boolean>;
+
+export interface Kernel {
+  name: KernelName;
+  label: string;
+  pipeline: GPUComputePipeline;
+  layout: GPUBindGroupLayout;
+  /** A fresh view of the kernel's `Params` uniform struct (laid out from the WGSL). */
+  params(): StructuredView;
+  paramsSize: number;
+}
+
+export class ShaderCompileError extends Error {
+  override readonly name = 'ShaderCompileError';
+}
+
+function bindingType(kind: BindingKind): GPUBindGroupLayoutEntry['buffer'] {
+  return { type: kind === 'read' ? 'read-only-storage' : kind === 'write' ? 'storage' : 'uniform' };
+}
+
+/** Compiles kernels on first use and keeps one pipeline per (kernel, overrides) for a device. */
+export class KernelCache {
+  private modules = new Map<KernelName, Promise<{ module: GPUShaderModule; source: string }>>();
+  private layouts = new Map<KernelName, { group: GPUBindGroupLayout; pipeline: GPUPipelineLayout }>();
+  private pipelines = new Map<string, Promise<Kernel>>();
+  private defs = new Map<KernelName, ReturnType<typeof makeShaderDataDefinitions>>();
+
+  constructor(
+    readonly device: GPUDevice,
+    private readonly load: ShaderLoader,
+  ) {}
+
+  /** The WGSL source of a kernel (for reflection tests). */
+  source(name: KernelName): string {
+    return this.load(name);
+  }
+
+  get(name: KernelName, overrides: Overrides = {}): Promise<Kernel> {
+    const keys = Object.keys(overrides).sort();
+    const key = name + '|' + keys.map((k) => `${k}=${Number(overrides[k])}`).join(',');
+    let p = this.pipelines.get(key);
+    if (!p) {
+      p = this.build(name, overrides, key);
+      this.pipelines.set(key, p);
+      p.catch(() => this.pipelines.delete(key));
+    }
+    return p;
+  }
+
+  private module(name: KernelName): Promise<{ module: GPUShaderModule; source: string }> {
+    let m = this.modules.get(name);
+    if (!m) {
+      m = (async () => {
+        const source = this.load(name);
+        const module = this.device.createShaderModule({ label: `${name}.wgsl`, code: source });
+        const info = await module.getCompilationInfo();
+        const errors = info.messages.filter((msg) => msg.type === 'error');
+        if (errors.length) throw new ShaderCompileError(formatMessages(name, source, errors));
+        return { module, source };
+      })();
+      this.modules.set(name, m);
+      m.catch(() => this.modules.delete(name));
+    }
+    return m;
+  }
+
+  private layout(name: KernelName): { group: GPUBindGroupLayout; pipeline: GPUPipelineLayout } {
+    let l = this.layouts.get(name);
+    if (!l) {
+      const spec: KernelSpec = KERNELS[name];
+      const group = this.device.createBindGroupLayout({
+        label: `${name} bind group layout`,
+        entries: spec.bindings.map(([, kind], binding) => ({ binding, visibility: GPUShaderStage.COMPUTE, buffer: bindingType(kind) })),
+      });
+      const pipeline = this.device.createPipelineLayout({ label: `${name} pipeline layout`, bindGroupLayouts: [group] });
+      l = { group, pipeline };
+      this.layouts.set(name, l);
+    }
+    return l;
+  }
+
+  private definitions(name: KernelName, source: string): ReturnType<typeof makeShaderDataDefinitions> {
+    let d = this.defs.get(name);
+    if (!d) {
+      d = makeShaderDataDefinitions(source);
+      this.defs.set(name, d);
+    }
+    return d;
+  }
+
+  private async build(name: KernelName, overrides: Overrides, key: string): Promise<Kernel> {
+    const { module, source } = await this.module(name);
+    const layout = this.layout(name);
+    const constants: Record<string, number> = {};
+    for (const [k, v] of Object.entries(overrides)) constants[k] = Number(v);
+    const label = key.replace('|', ' ');
+    let pipeline: GPUComputePipeline;
+    try {
+      pipeline = await this.device.createComputePipelineAsync({
+        label,
+        layout: layout.pipeline,
+        compute: { module, entryPoint: 'main', constants },
+      });
+    } catch (e) {
+      throw new ShaderCompileError(`${name}.wgsl: pipeline creation failed for ${label}: ${(e as Error).message}`);
+    }
+    const defs = this.definitions(name, source);
+    const paramsDef = defs.uniforms.params;
+    if (!paramsDef) throw new ShaderCompileError(`${name}.wgsl declares no uniform \`params\``);
+    return {
+      name,
+      label,
+      pipeline,
+      layout: layout.group,
+      params: () => makeStructuredView(paramsDef),
+      paramsSize: paramsDef.size,
+    };
+  }
+}
+
+function formatMessages(name: string, source: string, messages: readonly GPUCompilationMessage[]): string {
+  const lines = source.split('\n');
+  const parts = messages.map((m) => {
+    const text = m.lineNum > 0 ? lines[m.lineNum - 1] ?? '' : '';
+    return `shaders/${name}.wgsl:${m.lineNum}:${m.linePos}: ${m.message}\n  ${m.lineNum} | ${text}`;
+  });
+  return `shaders/${name}.wgsl failed to compile:\n${parts.join('\n')}`;
+}
+
+const caches = new WeakMap<GPUDevice, Map<ShaderLoader, KernelCache>>();
+
+/** The kernel cache of a device (one per device and shader loader). */
+export function kernelCache(device: GPUDevice, load: ShaderLoader): KernelCache {
+  let byLoader = caches.get(device);
+  if (!byLoader) {
+    byLoader = new Map();
+    caches.set(device, byLoader);
+  }
+  let c = byLoader.get(load);
+  if (!c) {
+    c = new KernelCache(device, load);
+    byLoader.set(load, c);
+  }
+  return c;
+}

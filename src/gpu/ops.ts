@@ -1,0 +1,288 @@
+// One function per WGSL kernel: each records a dispatch into a Step with the kernel's bindings,
+// uniform parameters, override variant and grid, mirroring the arguments of its TypeScript twin
+// in src/depass/ops.ts. No orchestration here (that is engine.ts).
+
+import type { DType } from '../model/description';
+import { type Step, grid } from './step';
+
+export const DTYPE_CODE: Record<DType, number> = { F32: 0, F16: 1, BF16: 2 };
+
+const TILE = 64; // matmul.wgsl output tile (rows and columns)
+
+export interface MatmulArgs {
+  X: GPUBuffer; // f32
+  W: GPUBuffer; // weights in `wDtype`
+  wDtype: DType;
+  Y: GPUBuffer; // f32
+  bias?: GPUBuffer; // f32
+  rowScale?: GPUBuffer; // f32, indexed by row
+  rows?: GPUBuffer; // u32 row map of R entries
+  R: number;
+  N: number;
+  K: number;
+  batch?: number;
+  x0?: number;
+  ldx?: number;
+  xb?: number;
+  w0?: number;
+  ldw?: number;
+  wb?: number;
+  y0?: number;
+  ldy?: number;
+  yb?: number;
+  alpha?: number;
+  T?: number;
+  bias0?: number;
+  biasBlock?: number;
+  accumulate?: boolean;
+}
+
+/** Y = alpha X W^T (* scale) (+ bias) (+ Y) with strides; see shaders/matmul.wgsl and ops.gemm. */
+export function matmul(step: Step, a: MatmulArgs): Promise<void> {
+  const batch = a.batch ?? 1;
+  const p = {
+    R: a.R,
+    N: a.N,
+    K: a.K,
+    T: a.T ?? Math.max(1, a.R),
+    x0: a.x0 ?? 0,
+    ldx: a.ldx ?? a.K,
+    xb: a.xb ?? 0,
+    w0: a.w0 ?? 0,
+    ldw: a.ldw ?? a.K,
+    wb: a.wb ?? 0,
+    y0: a.y0 ?? 0,
+    ldy: a.ldy ?? a.N,
+    yb: a.yb ?? 0,
+    bias0: a.bias0 ?? 0,
+    biasBlock: a.biasBlock ?? -1,
+    alpha: a.alpha ?? 1,
+    flags: (a.bias ? 1 : 0) | (a.rowScale ? 2 : 0) | (a.rows ? 4 : 0) | (a.accumulate ? 8 : 0),
+  };
+  const vec4 = [p.K, p.x0, p.ldx, p.w0, p.ldw].every((v) => v % 4 === 0) && (batch === 1 || (p.xb % 4 === 0 && p.wb % 4 === 0));
+  const overrides = { W_DTYPE: DTYPE_CODE[a.wDtype], VEC4: vec4 };
+  return step.run('matmul', overrides, [a.X, a.W, a.bias ?? null, a.rowScale ?? null, a.rows ?? null, a.Y], p, [
+    Math.ceil(a.N / TILE),
+    Math.ceil(a.R / TILE),
+    batch,
+  ]);
+}
+
+
+
+const WG = 64;
+
+/** out[t] (+)= table[ids[t] - row0] for ids within [row0, row0 + rows); twin ops.gatherRows. */
+export function embedding(
+  step: Step,
+  a: { table: GPUBuffer; dtype: DType; ids: GPUBuffer; out: GPUBuffer; T: number; D: number; row0: number; rows: number; accumulate?: boolean },
+): Promise<void> {
+  return step.run(
+    'embedding',
+    { W_DTYPE: DTYPE_CODE[a.dtype] },
+    [a.table, a.ids, a.out],
+    { T: a.T, D: a.D, row0: a.row0, rows: a.rows, flags: a.accumulate ? 1 : 0 },
+    [Math.ceil(a.D / WG), a.T],
+  );
+}
+
+/** Norm statistics of h (or of h + delta, written to hOut); twins ops.rmsScale, ops.layerNormStats. */
+export function normStats(
+  step: Step,
+  a: { h: GPUBuffer; delta?: GPUBuffer; hOut?: GPUBuffer; scale: GPUBuffer; mean?: GPUBuffer; T: number; D: number; eps: number; layer: boolean },
+): Promise<void> {
+  if (!!a.delta !== !!a.hOut) throw new Error('normStats: delta and hOut go together');
+  if (a.layer && !a.mean) throw new Error('normStats: LayerNorm needs a mean buffer');
+  return step.run(
+    'norm_stats',
+    {},
+    [a.h, a.delta ?? null, a.hOut ?? null, a.scale, a.mean ?? null],
+    { T: a.T, D: a.D, eps: a.eps, flags: (a.layer ? 1 : 0) | (a.delta ? 2 : 0) },
+    [a.T],
+  );
+}
+
+/** Frozen-scale norm of R rows (optionally row-mapped); twin ops.normApply with betaRows = block betaBlock. */
+export function normApply(
+  step: Step,
+  a: {
+    x: GPUBuffer;
+    scale: GPUBuffer;
+    gamma: GPUBuffer;
+    beta?: GPUBuffer;
+    rows?: GPUBuffer;
+    y: GPUBuffer;
+    R: number;
+    D: number;
+    T: number;
+    center: boolean;
+    betaBlock?: number;
+  },
+): Promise<void> {
+  return step.run(
+    'norm_apply',
+    {},
+    [a.x, a.scale, a.gamma, a.beta ?? null, a.rows ?? null, a.y],
+    { R: a.R, D: a.D, T: a.T, betaBlock: a.betaBlock ?? -1, flags: (a.center ? 1 : 0) | (a.beta ? 2 : 0) | (a.rows ? 4 : 0) },
+    grid(a.R),
+  );
+}
+
+/** Per-head RMSNorm in place on x [rows, dh]; twin ops.headRmsNorm. */
+export function headNorm(step: Step, a: { gamma: GPUBuffer; x: GPUBuffer; rows: number; dh: number; eps: number }): Promise<void> {
+  return step.run('head_norm', {}, [a.gamma, a.x], { rows: a.rows, dh: a.dh, eps: a.eps }, grid(a.rows));
+}
+
+/** cos/sin table [2, T, dh/2] for rope.wgsl, with the same f32 angle as ops.rope. */
+export function ropeTable(T: number, dh: number, theta: number): Float32Array {
+  const half = dh / 2;
+  const table = new Float32Array(2 * T * half);
+  for (let i = 0; i < half; i++) {
+    const invFreq = Math.fround(1 / Math.pow(theta, (2 * i) / dh));
+    for (let t = 0; t < T; t++) {
+      const ang = Math.fround(t * invFreq);
+      table[t * half + i] = Math.cos(ang);
+      table[(T + t) * half + i] = Math.sin(ang);
+    }
+  }
+  return table;
+}
+
+/** Rotate-half RoPE in place on x [T, nh, dh] from a ropeTable; twin ops.rope. */
+export function rope(step: Step, a: { table: GPUBuffer; x: GPUBuffer; T: number; nh: number; dh: number }): Promise<void> {
+  const n = a.T * a.nh * (a.dh / 2);
+  return step.run('rope', {}, [a.table, a.x], { T: a.T, nh: a.nh, dh: a.dh }, grid(Math.ceil(n / WG)));
+}
+
+/** A [H, T, T] from q [T, H, dh] and k [T, Hkv, dh]; twin ops.attentionProbs. */
+export function attentionProbs(
+  step: Step,
+  a: { q: GPUBuffer; k: GPUBuffer; A: GPUBuffer; T: number; H: number; Hkv: number; dh: number },
+): Promise<void> {
+  return step.run('attention_probs', {}, [a.q, a.k, a.A], { T: a.T, H: a.H, Hkv: a.Hkv, dh: a.dh, scale: 1 / Math.sqrt(a.dh) }, [a.T, a.H]);
+}
+
+/** The most head_dim attention_mix.wgsl handles (4 columns per invocation of 64). */
+export const MAX_HEAD_DIM = 256;
+
+/** y [M, T, H, dh] = A x v for M components with start skip; twin ops.attentionMix. */
+export function attentionMix(
+  step: Step,
+  a: { A: GPUBuffer; v: GPUBuffer; start: GPUBuffer; y: GPUBuffer; M: number; T: number; H: number; Hkv: number; dh: number },
+): Promise<void> {
+  if (a.dh > MAX_HEAD_DIM) throw new Error(`attention_mix: head_dim ${a.dh} exceeds ${MAX_HEAD_DIM}`);
+  return step.run('attention_mix', {}, [a.A, a.v, a.start, a.y], { M: a.M, T: a.T, H: a.H, Hkv: a.Hkv, dh: a.dh }, [
+    Math.ceil(a.T / 8),
+    a.H,
+    a.M,
+  ]);
+}
+
+export const ACTIVATION_CODE = { silu: 0, gelu_tanh: 1, gelu: 2 } as const;
+
+/** a = act(gate) * up (gated) or act(gate) over n elements; twin ops.activation. */
+export function activation(
+  step: Step,
+  a: { gate: GPUBuffer; up?: GPUBuffer; a: GPUBuffer; n: number; act: keyof typeof ACTIVATION_CODE },
+): Promise<void> {
+  return step.run(
+    'activation',
+    {},
+    [a.gate, a.up ?? null, a.a],
+    { n: a.n, act: ACTIVATION_CODE[a.act], gated: a.up ? 1 : 0 },
+    grid(Math.ceil(a.n / WG)),
+  );
+}
+
+/** y = alpha x + beta y over a strided [R, C] block; twin ops.scaleAdd. */
+export function scaleAdd(
+  step: Step,
+  a: { x?: GPUBuffer; y: GPUBuffer; R: number; C: number; x0?: number; ldx?: number; y0?: number; ldy?: number; alpha: number; beta: number },
+): Promise<void> {
+  if (!a.x && a.alpha !== 0) throw new Error('scaleAdd: alpha needs x');
+  return step.run(
+    'scale_add',
+    {},
+    [a.x ?? null, a.y],
+    { R: a.R, C: a.C, x0: a.x0 ?? 0, ldx: a.ldx ?? a.C, y0: a.y0 ?? 0, ldy: a.ldy ?? a.C, alpha: a.alpha, beta: a.beta },
+    grid(Math.ceil((a.R * a.C) / WG)),
+  );
+}
+
+/** c [M, T, J] = shares of the frozen activations; twin ops.mlpShare. */
+export function mlpShare(
+  step: Step,
+  a: {
+    g: GPUBuffer;
+    a: GPUBuffer;
+    start: GPUBuffer;
+    c: GPUBuffer;
+    M: number;
+    T: number;
+    J: number;
+    a0: number;
+    lda: number;
+    rest: number;
+    rule: 'softmax' | 'proportional';
+    tau: number;
+    guard: number;
+    bos: boolean;
+  },
+): Promise<void> {
+  return step.run(
+    'mlp_share',
+    {},
+    [a.g, a.a, a.start, a.c],
+    {
+      M: a.M,
+      T: a.T,
+      J: a.J,
+      a0: a.a0,
+      lda: a.lda,
+      rest: a.rest,
+      tau: a.tau,
+      guard: a.guard,
+      flags: (a.rule === 'proportional' ? 1 : 0) | (a.bos ? 2 : 0),
+    },
+    [Math.ceil(a.J / WG), a.T],
+  );
+}
+
+/** Per-component scores of n target directions; twin ops.readoutScores. */
+export function readout(
+  step: Step,
+  a: {
+    C: GPUBuffer;
+    dirs: GPUBuffer;
+    pos: GPUBuffer;
+    scale: GPUBuffer;
+    gamma: GPUBuffer;
+    beta?: GPUBuffer;
+    out: GPUBuffer;
+    M: number;
+    T: number;
+    D: number;
+    n: number;
+    rest: number;
+    center: boolean;
+    o0?: number;
+    ldo?: number;
+  },
+): Promise<void> {
+  return step.run(
+    'readout',
+    {},
+    [a.C, a.dirs, a.pos, a.scale, a.gamma, a.beta ?? null, a.out],
+    { M: a.M, T: a.T, D: a.D, n: a.n, rest: a.rest, o0: a.o0 ?? 0, ldo: a.ldo ?? a.M, flags: (a.center ? 1 : 0) | (a.beta ? 2 : 0) },
+    [a.M, a.n],
+  );
+}
+
+/** Top-k (k <= 8) of each row of logits [T, Vc] into slots o0.. of ids/vals [T, ldo]; twin ops.topK. */
+export function topk(
+  step: Step,
+  a: { logits: GPUBuffer; ids: GPUBuffer; vals: GPUBuffer; T: number; Vc: number; v0: number; o0: number; ldo: number; k: number },
+): Promise<void> {
+  if (a.k < 1 || a.k > 8) throw new Error(`topk: k = ${a.k} is outside 1..8`);
+  return step.run('topk', {}, [a.logits, a.ids, a.vals], { T: a.T, Vc: a.Vc, v0: a.v0, o0: a.o0, ldo: a.ldo, k: a.k }, [a.T]);
+}
