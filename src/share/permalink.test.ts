@@ -118,7 +118,7 @@ export async function hostileLinks(n: number, seed = 1): Promise<string[]> {
   const bomb = `${LINK_PREFIX}1.${toBase64Url(deflateSync(new Uint8Array(64 * 1024 * 1024), { level: 9 }))}`;
   const oversized = `${LINK_PREFIX}1.${'A'.repeat(1_000_001)}`;
   const pick = (k: number) => Math.floor(rnd() * k);
-  const container = (head: unknown, tail = new Uint8Array(0)) => {
+  const container = (head: unknown, tail: Uint8Array = new Uint8Array(0)) => {
     const json = new TextEncoder().encode(JSON.stringify(head));
     const c = new Uint8Array(4 + json.length + tail.length);
     new DataView(c.buffer).setUint32(0, json.length, true);
