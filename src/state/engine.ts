@@ -1,0 +1,19 @@
+// The engine as the store sees it: the worker client in the browser, a stand-in in tests.
+// The store never touches the Worker or WebGPU directly; this is its only way to the engine.
+
+import { EngineClient, type WorkerLike } from '../worker/client';
+
+export type Engine = Pick<EngineClient, 'load' | 'tokenize' | 'run' | 'ablate' | 'attention' | 'promotes' | 'vocab'>;
+
+/** Starts the engine worker; the watchdog uses the same function to replace a stuck one. */
+function spawnWorker(): WorkerLike {
+  return new Worker(new URL('../worker/engine.worker.ts', import.meta.url), { type: 'module', name: 'depass-engine' }) as unknown as WorkerLike;
+}
+
+let instance: Engine | null = null;
+
+/** The app's engine, started on first use so the page paints before the worker boots. */
+export function browserEngine(): Engine {
+  instance ??= new EngineClient(spawnWorker(), spawnWorker, 60_000);
+  return instance;
+}

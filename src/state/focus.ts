@@ -1,0 +1,67 @@
+// What the views explain: the result and target index behind the selected position. A target
+// re-run (another token or a contrast) covers one position; elsewhere the main run applies.
+// Pure functions over results, so views and tests share them; no engine, no DOM.
+
+import type { DepassResult, ResultTarget, TopEntry } from '../depass/result';
+
+export interface Override {
+  position: number;
+  target: number;
+  contrast: number | null;
+  result: DepassResult;
+}
+
+export interface Focus {
+  result: DepassResult;
+  /** Index of the target in `result` (the i of every score array). */
+  i: number;
+  position: number;
+  target: ResultTarget;
+  /** True when the target was chosen by the user rather than the model's prediction. */
+  custom: boolean;
+}
+
+/** The position shown: the selection, else the last token (what a prompt is usually about). */
+export function shownPosition(result: DepassResult | null, selected: number | null): number | null {
+  if (!result || result.tokens.length === 0) return null;
+  const T = result.tokens.length;
+  if (selected === null) return T - 1;
+  return Math.min(Math.max(selected, 0), T - 1);
+}
+
+export function focusOf(result: DepassResult | null, override: Override | null, selected: number | null): Focus | null {
+  const position = shownPosition(result, selected);
+  if (result === null || position === null) return null;
+  if (override && override.position === position && override.result.prompt === result.prompt) {
+    const i = override.result.targets.findIndex((t) => t.position === position);
+    if (i >= 0) return { result: override.result, i, position, target: override.result.targets[i], custom: true };
+  }
+  const i = result.targets.findIndex((t) => t.position === position);
+  if (i < 0) return null;
+  return { result, i, position, target: result.targets[i], custom: false };
+}
+
+export interface Contributor {
+  /** Source token position, head or neuron index, depending on the ranking. */
+  key: string;
+  label: string;
+  score: number;
+}
+
+/** Token scores of the focus (sources after the position are zero by construction). */
+export function tokenScores(f: Focus): number[] | null {
+  return f.result.token ? f.result.token.scores[f.i] : null;
+}
+
+/** Σ token scores + rest vs the target logit: the completeness shown in the badge. */
+export function tokenCompleteness(f: Focus): { sum: number; logit: number; error: number } | null {
+  const t = f.result.token;
+  if (!t) return null;
+  const sum = t.scores[f.i].reduce((a, b) => a + b, 0) + t.rest[f.i];
+  return { sum, logit: f.target.logit, error: Math.abs(sum - f.target.logit) };
+}
+
+/** Top-5 entries with the target's own logit when it is not among them. */
+export function predictionsAt(result: DepassResult, position: number): TopEntry[] {
+  return result.predictions[position]?.top ?? [];
+}

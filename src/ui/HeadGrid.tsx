@@ -1,0 +1,259 @@
+// The head grid: layer × head heatmap of head contributions to the focused target, and, for a
+// pinned head, its attention pattern (query × key, from the engine's last forward pass) beside
+// the head's contribution at every position. Hover previews, click (or Enter) pins.
+
+import { scaleBand } from 'd3';
+import { useMemo, useRef, useState, type KeyboardEvent } from 'react';
+import { useApp } from '../state';
+import { headKey, type HeadRef } from '../state/store';
+import { diverging, maxAbs, sequential } from './colors';
+import { DivergingLegend, Empty, Panel, Tip, useFocus, useWidth, type TipState } from './common';
+import { num, percent, signed, tokenLabel } from './format';
+import { MONO, fit } from './layout';
+
+const LABEL_W = 30;
+const TOP = 30;
+
+export function HeadGrid() {
+  const f = useFocus();
+  const base = useApp((s) => s.result);
+  const pinned = useApp((s) => s.pinnedHead);
+  const pinHead = useApp((s) => s.pinHead);
+  const patterns = useApp((s) => s.patterns);
+  const { ref: wrapRef, width, el: wrapEl } = useWidth<HTMLDivElement>(560);
+  const svgRef = useRef<SVGSVGElement>(null);
+  const [hover, setHover] = useState<HeadRef | null>(null);
+  const [cursor, setCursor] = useState<HeadRef>({ layer: 0, head: 0 });
+  const [tip, setTip] = useState<TipState | null>(null);
+  const [focused, setFocused] = useState(false);
+
+  const hd = f?.result.head;
+  const grid = hd ? hd.scores[f.i] : null; // [layers][H]
+  const scale = useMemo(() => diverging(maxAbs((grid ?? []).flat())), [grid]);
+
+  if (!f || !hd || !grid) {
+    return (
+      <Panel id="heads" title="Attention heads">
+        <Empty>Run with “heads” mode to see each head’s contribution (one decomposed pass per layer).</Empty>
+      </Panel>
+    );
+  }
+
+  const H = grid[0]?.length ?? 0;
+  const rows = hd.layers;
+  const T = f.result.tokens.length;
+  const show = pinned ?? null;
+  const pat = show ? patterns[headKey(show)] : undefined;
+  const patOk = pat?.status === 'done' && pat.T === T ? pat : null;
+
+  // Grid takes at most half the width when a pattern is shown.
+  const gridMax = show ? Math.min(width * 0.45, 420) : Math.min(width, 560);
+  const cell = Math.max(12, Math.min(40, Math.floor((gridMax - LABEL_W) / Math.max(1, H))));
+  const gx = scaleBand<number>().domain(Array.from({ length: H }, (_, h) => h)).range([LABEL_W, LABEL_W + cell * H]);
+  const gy = scaleBand<number>().domain(rows.map((_, n) => n)).range([TOP, TOP + cell * rows.length]);
+  const gridW = LABEL_W + cell * H;
+  const gridH = TOP + cell * rows.length;
+  const logit = f.target.logit;
+
+  // Attention pattern to the right of the grid, with the head's per-position contribution strip.
+  const ax0 = gridW + 70;
+  const labelW = 74;
+  const strip = 16;
+  const availA = Math.max(60, width - ax0 - labelW - strip - 12);
+  const ac = Math.max(3, Math.min(22, Math.floor(availA / Math.max(1, T)), Math.floor(320 / Math.max(1, T))));
+  const aLeft = ax0 + labelW;
+  const aTop = TOP + 40;
+  const showLabels = ac >= 9;
+  const headStrip =
+    show && base?.head && base.targets.length === T
+      ? base.targets.map((_, i) => base.head!.scores[i][base.head!.layers.indexOf(show.layer)]?.[show.head] ?? 0)
+      : null;
+  const stripScale = diverging(maxAbs(headStrip ?? []));
+  const A = patOk?.A;
+  const aMax = A ? maxAbs(A) : 1;
+  const seq = sequential(aMax);
+  const height = Math.max(gridH + 36, show ? aTop + T * ac + 30 : 0);
+
+  const onKey = (e: KeyboardEvent) => {
+    const moves: Record<string, [number, number]> = { ArrowLeft: [0, -1], ArrowRight: [0, 1], ArrowUp: [-1, 0], ArrowDown: [1, 0] };
+    const m = moves[e.key];
+    if (m) {
+      e.preventDefault();
+      e.stopPropagation();
+      const n = Math.min(rows.length - 1, Math.max(0, rows.indexOf(cursor.layer) + m[0]));
+      const next = { layer: rows[Math.max(0, n)], head: Math.min(H - 1, Math.max(0, cursor.head + m[1])) };
+      setCursor(next);
+      setHover(next);
+    } else if (e.key === 'Enter' || e.key === ' ') {
+      e.preventDefault();
+      pinHead(cursor);
+    }
+  };
+
+  const describe = (h: HeadRef) => {
+    const n = rows.indexOf(h.layer);
+    const v = grid[n]?.[h.head] ?? 0;
+    return `layer ${h.layer} head ${h.head}: ${signed(v)}${Math.abs(logit) > 1e-9 ? ` (${percent(v / logit)} of logit)` : ''}`;
+  };
+
+  return (
+    <Panel
+      id="heads"
+      title="Attention heads"
+      caption={<>each head’s output at its layer, scored on the target (logit units){show ? ` · pinned L${show.layer} H${show.head}` : ' · click a head for its attention'}</>}
+      svgRef={svgRef}
+      exportName="heads"
+    >
+      <div className="chart-wrap" ref={wrapRef} onMouseLeave={() => setTip(null)}>
+        <svg ref={svgRef} width={width} height={height} role="img" aria-label={`Head contributions, ${rows.length} layers by ${H} heads, for the target at position ${f.position}.${show ? ` Attention pattern of layer ${show.layer} head ${show.head}.` : ''}`}>
+          <text x={LABEL_W} y={11} className="axis-title">
+            head →
+          </text>
+          <text x={LABEL_W - 6} y={TOP - 3} textAnchor="end" className="axis-title">
+            layer ↓
+          </text>
+          {Array.from({ length: H }, (_, h) =>
+            cell >= 16 ? (
+              <text key={h} x={gx(h)! + cell / 2} y={TOP - 3} textAnchor="middle" className="tick">
+                {h}
+              </text>
+            ) : null,
+          )}
+          <g
+            className="grid"
+            tabIndex={0}
+            role="grid"
+            aria-label="Head grid: arrow keys move, Enter pins the head"
+            onKeyDown={onKey}
+            onFocus={() => {
+              setFocused(true);
+              setHover(cursor);
+            }}
+            onBlur={() => {
+              setFocused(false);
+              setHover(null);
+            }}
+          >
+            {rows.map((l, n) => (
+              <g key={l}>
+                <text x={LABEL_W - 6} y={gy(n)! + cell / 2} dominantBaseline="middle" textAnchor="end" className="tick">
+                  {l}
+                </text>
+                {grid[n].map((v, h) => {
+                  const isPinned = show?.layer === l && show?.head === h;
+                  const isHover = hover?.layer === l && hover?.head === h;
+                  return (
+                    <g
+                      key={h}
+                      className="cell"
+                      data-layer={l}
+                      data-head={h}
+                      onClick={() => {
+                        setCursor({ layer: l, head: h });
+                        pinHead(isPinned ? null : { layer: l, head: h });
+                      }}
+                      onMouseEnter={() => setHover({ layer: l, head: h })}
+                      onMouseLeave={() => setHover(null)}
+                      onMouseMove={(e) => {
+                        const r = wrapEl!.getBoundingClientRect();
+                        setTip({ x: e.clientX - r.left, y: e.clientY - r.top, content: <span className="num">{describe({ layer: l, head: h })}</span> });
+                      }}
+                    >
+                      <rect x={gx(h)! + 0.5} y={gy(n)! + 0.5} width={cell - 1} height={cell - 1} fill={scale(v)} />
+                      {cell >= 34 && (
+                        <text x={gx(h)! + cell / 2} y={gy(n)! + cell / 2 + 1} textAnchor="middle" dominantBaseline="middle" className="cell-text" fill={scale.ink(v)}>
+                          {num(v, 2)}
+                        </text>
+                      )}
+                      {(isPinned || isHover) && <rect x={gx(h)! + 1} y={gy(n)! + 1} width={cell - 2} height={cell - 2} className={isPinned ? 'pin-outline' : 'hover-outline'} />}
+                    </g>
+                  );
+                })}
+              </g>
+            ))}
+            {focused && rows.includes(cursor.layer) && (
+              <rect x={gx(cursor.head)! + 1} y={gy(rows.indexOf(cursor.layer))! + 1} width={cell - 2} height={cell - 2} className="cursor-outline" />
+            )}
+          </g>
+          <DivergingLegend scale={scale} x={LABEL_W} y={gridH + 8} width={Math.min(160, cell * H)} />
+
+          {show && (
+            <g className="attention" transform="translate(0,0)">
+              <text x={ax0} y={11} className="axis-title">
+                {`L${show.layer} H${show.head} attention (row: query, column: key)`}
+              </text>
+              {!patOk && (
+                <text x={ax0} y={TOP + 24} className="muted-text">
+                  {pat?.status === 'failed' ? `could not fetch: ${pat.error}` : pat?.status === 'done' ? 'pattern is from another prompt: run again' : 'fetching…'}
+                </text>
+              )}
+              {patOk && A && (
+                <>
+                  {showLabels &&
+                    f.result.tokens.map((t, k) => (
+                      <text key={`q${k}`} x={aLeft - 4} y={aTop + k * ac + ac / 2} textAnchor="end" dominantBaseline="middle" className={`tick mono${k === f.position ? ' strong' : ''}`}>
+                        {fit(tokenLabel(t.text), labelW - 6, MONO)}
+                      </text>
+                    ))}
+                  {showLabels &&
+                    f.result.tokens.map((t, k) => (
+                      <text key={`k${k}`} transform={`translate(${aLeft + k * ac + ac / 2},${aTop - 4}) rotate(-60)`} className="tick mono">
+                        {fit(tokenLabel(t.text), 44, MONO)}
+                      </text>
+                    ))}
+                  {Array.from({ length: T }, (_, q) =>
+                    Array.from({ length: q + 1 }, (_, k) => {
+                      const a = A[q * T + k];
+                      return (
+                        <rect
+                          key={`${q}.${k}`}
+                          x={aLeft + k * ac}
+                          y={aTop + q * ac}
+                          width={ac - 0.5}
+                          height={ac - 0.5}
+                          fill={seq(a)}
+                          onMouseMove={(e) => {
+                            const r = wrapEl!.getBoundingClientRect();
+                            setTip({
+                              x: e.clientX - r.left,
+                              y: e.clientY - r.top,
+                              content: (
+                                <span className="num">
+                                  query {q} → key {k}: {num(a, 3)}
+                                </span>
+                              ),
+                            });
+                          }}
+                        />
+                      );
+                    }),
+                  )}
+                  <rect x={aLeft - 0.5} y={aTop + f.position * ac - 0.5} width={T * ac} height={ac} className="row-outline" />
+                  {headStrip && (
+                    <g>
+                      <text x={aLeft + T * ac + 6} y={aTop - 6} className="tick" transform={`rotate(-60 ${aLeft + T * ac + 6} ${aTop - 6})`}>
+                        score
+                      </text>
+                      {headStrip.map((v, q) => (
+                        <rect key={q} x={aLeft + T * ac + 6} y={aTop + q * ac} width={strip} height={ac - 0.5} fill={stripScale(v)}>
+                          <title>{`position ${q}: this head contributes ${signed(v)} to the prediction there`}</title>
+                        </rect>
+                      ))}
+                    </g>
+                  )}
+                  <text x={ax0} y={aTop + T * ac + 16} className="tick">
+                    {`attention 0 … ${num(aMax, 2)} (blue) · right strip: this head’s score at each position (orange − / purple +)`}
+                  </text>
+                </>
+              )}
+            </g>
+          )}
+        </svg>
+        <Tip tip={tip} width={width} />
+        <span className="visually-hidden" aria-live="polite">
+          {hover ? describe(hover) : ''}
+        </span>
+      </div>
+    </Panel>
+  );
+}

@@ -1,0 +1,121 @@
+// The layer chart: how the top source tokens' shares of the prediction at the selected position
+// build up layer by layer, from the decomposed logit lens (token.by_layer). Share at layer l is
+// the token's read-out divided by Σ|read-outs| (rest included) at that layer, so it stays in
+// [−1, 1] even where the layer's logit crosses zero.
+
+import { line, scaleLinear, scalePoint, schemeTableau10 } from 'd3';
+import { useMemo, useRef, useState } from 'react';
+import { useApp } from '../state';
+import { Empty, Panel, Tip, useFocus, useWidth, type TipState } from './common';
+import { num, percent, signed, tokenLabel } from './format';
+import { MONO, fit } from './layout';
+
+const TOP_N = 6;
+const M = { left: 44, right: 130, top: 14, bottom: 32 };
+
+export function LayerChart() {
+  const f = useFocus();
+  const { ref: wrapRef, width, el: wrapEl } = useWidth<HTMLDivElement>(520);
+  const svgRef = useRef<SVGSVGElement>(null);
+  const [hover, setHover] = useState<number | null>(null);
+  const [tip, setTip] = useState<TipState | null>(null);
+  const L = useApp((s) => s.model?.description.num_hidden_layers ?? 0);
+
+  const data = useMemo(() => {
+    const by = f?.result.token?.by_layer?.[f.i];
+    const restBy = f?.result.token?.rest_by_layer?.[f.i];
+    const final = f?.result.token?.scores[f.i];
+    if (!f || !by || !final) return null;
+    const top = final
+      .map((v, s) => [v, s] as const)
+      .filter(([, s]) => s <= f.position)
+      .sort((a, b) => Math.abs(b[0]) - Math.abs(a[0]))
+      .slice(0, TOP_N)
+      .map(([, s]) => s);
+    const shares = by.map((row, l) => {
+      const denom = row.reduce((a, v) => a + Math.abs(v), 0) + Math.abs(restBy?.[l] ?? 0);
+      return top.map((s) => (denom > 0 ? row[s] / denom : 0));
+    }); // [L][top]
+    return { top, shares, raw: by };
+  }, [f]);
+
+  if (!f || !data) {
+    return (
+      <Panel id="layers" title="Layer by layer">
+        <Empty>Run with “tokens” and per-layer detail to see how each source’s share builds up over the layers.</Empty>
+      </Panel>
+    );
+  }
+
+  const height = 230;
+  const layers = data.shares.map((_, l) => l);
+  const x = scalePoint<number>().domain(layers).range([M.left, width - M.right]).padding(0.1);
+  const lo = Math.min(0, ...data.shares.flat());
+  const hi = Math.max(0.05, ...data.shares.flat());
+  const y = scaleLinear().domain([lo, hi]).nice().range([height - M.bottom, M.top]);
+  const path = line<number>()
+    .x((_, l) => x(l)!)
+    .y((v) => y(v));
+  const colour = (k: number) => schemeTableau10[k % 10];
+  const lastL = layers.length - 1;
+  // End labels, nudged apart so they do not overlap.
+  const ends = data.top.map((s, k) => ({ k, s, y: y(data.shares[lastL][k]) })).sort((a, b) => a.y - b.y);
+  for (let n = 1; n < ends.length; n++) ends[n].y = Math.max(ends[n].y, ends[n - 1].y + 13);
+
+  return (
+    <Panel id="layers" title="Layer by layer" caption={<>share of each top source in the read-out after every layer (score / Σ|scores|) at position {f.position}</>} svgRef={svgRef} exportName="layers">
+      <div className="chart-wrap" ref={wrapRef} onMouseLeave={() => setTip(null)}>
+        <svg ref={svgRef} width={width} height={height} role="img" aria-label={`Line chart of the shares of the ${data.top.length} strongest source tokens after each of ${L} layers.`}>
+          {y.ticks(5).map((t) => (
+            <g key={t}>
+              <line x1={M.left} x2={width - M.right} y1={y(t)} y2={y(t)} className={t === 0 ? 'zero' : 'gridline'} />
+              <text x={M.left - 6} y={y(t)} textAnchor="end" dominantBaseline="middle" className="tick">
+                {percent(t)}
+              </text>
+            </g>
+          ))}
+          {layers.map((l) => (
+            <text key={l} x={x(l)} y={height - M.bottom + 14} textAnchor="middle" className="tick">
+              {l}
+            </text>
+          ))}
+          <text x={(M.left + width - M.right) / 2} y={height - 4} textAnchor="middle" className="axis-title">
+            after layer
+          </text>
+          {data.top.map((s, k) => (
+            <g key={s} opacity={hover === null || hover === k ? 1 : 0.2} onMouseEnter={() => setHover(k)} onMouseLeave={() => setHover(null)}>
+              <path d={path(data.shares.map((r) => r[k])) ?? ''} fill="none" stroke={colour(k)} strokeWidth={hover === k ? 3 : 1.8} />
+              {data.shares.map((r, l) => (
+                <circle
+                  key={l}
+                  cx={x(l)}
+                  cy={y(r[k])}
+                  r={3}
+                  fill={colour(k)}
+                  onMouseMove={(e) => {
+                    const rc = wrapEl!.getBoundingClientRect();
+                    setTip({
+                      x: e.clientX - rc.left,
+                      y: e.clientY - rc.top,
+                      content: (
+                        <span className="num">
+                          <span className="mono">{tokenLabel(f.result.tokens[s].text)}</span> (pos {s}) after layer {l}: {percent(r[k])} · read-out {signed(data.raw[l][s])}
+                        </span>
+                      ),
+                    });
+                  }}
+                />
+              ))}
+            </g>
+          ))}
+          {ends.map(({ k, s, y: ly }) => (
+            <text key={s} x={width - M.right + 8} y={ly} dominantBaseline="middle" className="mono tick" fill={colour(k)} onMouseEnter={() => setHover(k)} onMouseLeave={() => setHover(null)}>
+              {`${fit(tokenLabel(f.result.tokens[s].text), 70, MONO)} @${s} ${num(data.shares[lastL][k] * 100, 2)}%`}
+            </text>
+          ))}
+        </svg>
+        <Tip tip={tip} width={width} />
+      </div>
+    </Panel>
+  );
+}

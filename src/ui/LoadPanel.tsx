@@ -1,0 +1,274 @@
+// Loading a model: drop zone (folders, several files, a llama2.c .bin + tokenizer.bin), file and
+// folder pickers for keyboard users and tests, the bundled demos, the file list with the
+// engine's one-line error beside the file it names, and the model card.
+
+import { useEffect, useRef, useState, type DragEvent } from 'react';
+import { baseName, type ModelFile } from '../model/files';
+import { useApp } from '../state';
+import type { FileRow } from '../state/store';
+import { DEMOS, demoAvailable, fetchDemo, fetchProbes, type Probe } from './demo';
+import { describeFiles, filesFromDrop, filesFromList } from './files';
+import { bytes, count } from './format';
+
+/** Does an error's file name refer to this row? Errors may name a path or a bare file name. */
+function names(row: FileRow, file: string | undefined): boolean {
+  if (!file) return false;
+  return row.path === file || baseName(row.path) === baseName(file);
+}
+
+function FileList({ files, error }: { files: FileRow[]; error?: { message: string; file?: string } }) {
+  const matched = error?.file ? files.some((f) => names(f, error.file)) : false;
+  return (
+    <>
+      {error && !matched && (
+        <p className="error" role="alert">
+          {error.message}
+        </p>
+      )}
+      <ul className="files" aria-label="Files of the last load">
+        {files.map((f) => {
+          const bad = error && names(f, error.file);
+          return (
+            <li key={f.path} className={bad ? 'bad' : undefined}>
+              <span className="path">{f.path}</span>
+              <span className="num">{bytes(f.size)}</span>
+              {bad && (
+                <span className="file-error" role="alert">
+                  {error!.message}
+                </span>
+              )}
+            </li>
+          );
+        })}
+      </ul>
+    </>
+  );
+}
+
+export function ModelCard() {
+  const model = useApp((s) => s.model);
+  if (!model) return null;
+  const d = model.description;
+  const fallback = model.backend === 'cpu' || model.adapter?.isFallbackAdapter;
+  return (
+    <div className="model-card" aria-label="Loaded model">
+      <div className="model-name" title={model.fingerprint}>
+        {model.name}
+      </div>
+      <dl>
+        <dt>family</dt>
+        <dd>{d.family}</dd>
+        <dt>format</dt>
+        <dd>{model.format}</dd>
+        <dt>parameters</dt>
+        <dd className="num">{count(model.parameters)}</dd>
+        <dt>layers</dt>
+        <dd className="num">{d.num_hidden_layers}</dd>
+        <dt>heads</dt>
+        <dd className="num">
+          {d.num_attention_heads} <span className="muted">× {d.head_dim}</span>
+        </dd>
+        <dt>KV heads</dt>
+        <dd className="num">{d.num_key_value_heads}</dd>
+        <dt>hidden / MLP</dt>
+        <dd className="num">
+          {d.hidden_size} / {d.intermediate_size}
+        </dd>
+        <dt>vocab</dt>
+        <dd className="num">{d.vocab_size}</dd>
+        <dt>dtype</dt>
+        <dd>{d.dtype}</dd>
+        <dt>weights</dt>
+        <dd className="num">{bytes(model.weightBytes)}</dd>
+        <dt>est. GPU mem</dt>
+        <dd className="num" title="weights plus the working buffers of a 64-token token-mode run">
+          {bytes(model.estimatedGpuBytes)}
+        </dd>
+        <dt>backend</dt>
+        <dd>{model.backend === 'webgpu' ? `WebGPU · ${model.adapter?.description || model.adapter?.vendor || 'adapter'}` : 'CPU reference'}</dd>
+      </dl>
+      {fallback && (
+        <p className="warning" role="status">
+          {model.backend === 'cpu'
+            ? `CPU fallback: ${model.backendNote ?? 'no WebGPU adapter'}. Results are exact but slow.`
+            : `Software adapter (${model.adapter?.description || 'fallback'}): results are exact but slow; timings mean nothing here.`}
+        </p>
+      )}
+    </div>
+  );
+}
+
+export function LoadPanel() {
+  const load = useApp((s) => s.load);
+  const hasModel = useApp((s) => s.model !== null);
+  const modelFiles = useApp((s) => s.modelFiles);
+  const loadModel = useApp((s) => s.loadModel);
+  const setPrompt = useApp((s) => s.setPrompt);
+  const [over, setOver] = useState(false);
+  const [demos, setDemos] = useState<Record<string, boolean>>({});
+  const [demoNote, setDemoNote] = useState<string | null>(null);
+  const [probes, setProbes] = useState<Probe[]>([]);
+  const filesInput = useRef<HTMLInputElement>(null);
+  const folderInput = useRef<HTMLInputElement>(null);
+
+  useEffect(() => {
+    let live = true;
+    for (const d of DEMOS) void demoAvailable(d).then((ok) => live && setDemos((s) => ({ ...s, [d.key]: ok })));
+    void fetchProbes().then((p) => live && setProbes(p));
+    return () => {
+      live = false;
+    };
+  }, []);
+
+  const take = async (files: ModelFile[]) => {
+    if (files.length === 0) return;
+    await loadModel(files, describeFiles(files));
+  };
+
+  const onDrop = async (e: DragEvent) => {
+    e.preventDefault();
+    setOver(false);
+    // Entries must be read inside the event handler, before any await.
+    const pending = filesFromDrop(e.dataTransfer);
+    await take(await pending);
+  };
+
+  const loadDemo = async (key: string) => {
+    const demo = DEMOS.find((d) => d.key === key)!;
+    setDemoNote(`Fetching ${demo.label}…`);
+    const got = await fetchDemo(demo);
+    if ('missing' in got) {
+      setDemoNote(got.missing);
+      return;
+    }
+    setDemoNote(null);
+    if (await loadModel(got.files, demo.label)) {
+      const p = probes[0];
+      if (p) setPrompt(p.prompt);
+    }
+  };
+
+  const busy = load?.status === 'loading';
+  const anyDemo = DEMOS.some((d) => demos[d.key]);
+
+  return (
+    <section className="side-section" aria-labelledby="load-title">
+      <h2 id="load-title">Model</h2>
+      <div
+        className={`dropzone${over ? ' over' : ''}`}
+        onDragOver={(e) => {
+          e.preventDefault();
+          e.dataTransfer.dropEffect = 'copy';
+          setOver(true);
+        }}
+        onDragLeave={() => setOver(false)}
+        onDrop={(e) => void onDrop(e)}
+        aria-describedby="drop-help"
+      >
+        <p id="drop-help">
+          Drop a model folder (config.json, *.safetensors, tokenizer.json), several files, or a llama2.c <code>.bin</code> with its{' '}
+          <code>tokenizer.bin</code>. Files stay on this machine.
+        </p>
+        <div className="row">
+          <label className="button">
+            Choose files…
+            <input
+              ref={filesInput}
+              className="visually-hidden"
+              type="file"
+              multiple
+              aria-label="Choose model files"
+              data-testid="files-input"
+              onChange={(e) => {
+                const list = e.currentTarget.files;
+                if (list) void take(filesFromList(list));
+                e.currentTarget.value = '';
+              }}
+            />
+          </label>
+          <label className="button">
+            Choose folder…
+            <input
+              ref={folderInput}
+              className="visually-hidden"
+              type="file"
+              multiple
+              aria-label="Choose a model folder"
+              data-testid="folder-input"
+              {...{ webkitdirectory: '' }}
+              onChange={(e) => {
+                const list = e.currentTarget.files;
+                if (list) void take(filesFromList(list));
+                e.currentTarget.value = '';
+              }}
+            />
+          </label>
+        </div>
+        <div className="row demos">
+          {DEMOS.map((d) => (
+            <button key={d.key} type="button" disabled={!demos[d.key] || busy} onClick={() => void loadDemo(d.key)} title={demos[d.key] ? `Load the bundled ${d.label}` : `${d.label} is not bundled with this build`}>
+              Load {d.label}
+            </button>
+          ))}
+        </div>
+        {!anyDemo && Object.keys(demos).length === DEMOS.length && <p className="muted small">No demo model is bundled with this build.</p>}
+        {demoNote && (
+          <p className="muted small" role="status">
+            {demoNote}
+          </p>
+        )}
+      </div>
+
+      {load && (
+        <div className={`load-status ${load.status}`} aria-live="polite">
+          <div className="load-head">
+            {load.status === 'loading' ? (
+              <span>
+                <span className="spinner" aria-hidden="true" /> Loading {load.label}…
+              </span>
+            ) : (
+              <span className="error-title">
+                Could not load {load.label}
+                {hasModel ? '; the previous model is still loaded.' : '.'}
+              </span>
+            )}
+            {load.status === 'failed' && (
+              <button type="button" className="small" onClick={() => useApp.getState().dismissLoad()} aria-label="Dismiss the load error">
+                ×
+              </button>
+            )}
+          </div>
+          <FileList files={load.files} error={load.error} />
+        </div>
+      )}
+
+      <ModelCard />
+      {hasModel && !load && modelFiles.length > 0 && (
+        <details className="loaded-files">
+          <summary>{modelFiles.length} files</summary>
+          <FileList files={modelFiles} />
+        </details>
+      )}
+      {hasModel && probes.length > 0 && (
+        <label className="field">
+          <span>Example prompts</span>
+          <select
+            aria-label="Example prompts"
+            value=""
+            onChange={(e) => {
+              const p = probes.find((q) => q.id === e.target.value);
+              if (p) setPrompt(p.prompt);
+            }}
+          >
+            <option value="">choose…</option>
+            {probes.map((p) => (
+              <option key={p.id} value={p.id}>
+                {p.kind}: {p.prompt.length > 60 ? p.prompt.slice(0, 57) + '…' : p.prompt}
+              </option>
+            ))}
+          </select>
+        </label>
+      )}
+    </section>
+  );
+}

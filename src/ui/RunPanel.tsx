@@ -1,0 +1,163 @@
+// The prompt and the run: prompt box with its tokens as chips (ids shown, tokenised as you
+// type), mode and rule choices, Run (Ctrl+Enter) and Cancel, and a progress bar with stage and
+// layer. All compute happens in the engine worker; this only sends settings and shows state.
+
+import { useApp } from '../state';
+import type { Mode } from '../depass/result';
+import { useDebounced } from './common';
+import { num, tokenLabel } from './format';
+
+const MODES: { mode: Mode; label: string; hint: string }[] = [
+  { mode: 'token', label: 'tokens', hint: 'one component per prompt token; explains every position in one pass' },
+  { mode: 'head', label: 'heads', hint: 'one pass per layer, one component per attention head' },
+  { mode: 'neuron', label: 'neurons', hint: 'the MLP neurons of the chosen layer' },
+  { mode: 'module', label: 'modules', hint: 'incoming residual, attention and MLP of the chosen layer' },
+];
+
+function TokenChips() {
+  const tokens = useApp((s) => s.tokens);
+  const tokensFor = useApp((s) => s.tokensFor);
+  const prompt = useApp((s) => s.prompt);
+  const error = useApp((s) => s.tokenizeError);
+  const hasModel = useApp((s) => s.model !== null);
+  if (!hasModel) return <p className="muted small">Load a model to see the tokens.</p>;
+  if (error) return <p className="error small">{error}</p>;
+  const stale = tokensFor !== prompt;
+  return (
+    <div className={`chips${stale ? ' stale' : ''}`} aria-label={`${tokens.length} tokens`} data-testid="prompt-tokens">
+      <span className="chip-count num">{tokens.length} tok</span>
+      {tokens.map((t, k) => (
+        <span key={k} className={`chip${t.start === t.end ? ' special' : ''}`} title={`position ${k}, id ${t.id}, chars ${t.start}–${t.end}`}>
+          <span className="chip-text">{tokenLabel(t.text)}</span>
+          <span className="chip-id">{t.id}</span>
+        </span>
+      ))}
+    </div>
+  );
+}
+
+function ProgressBar() {
+  const running = useApp((s) => s.running);
+  if (!running) return null;
+  const p = running.progress;
+  const fraction = p ? Math.max(0, Math.min(1, p.fraction)) : 0;
+  const stage = p ? `${p.stage}${p.stage !== 'done' && p.stage !== 'forward' ? ` · layer ${Math.min(p.layer + 1, p.of)}/${p.of}` : ''}` : 'starting';
+  return (
+    <div className="progress" role="status" aria-live="polite">
+      <div
+        className="bar"
+        role="progressbar"
+        aria-label="Run progress"
+        aria-valuemin={0}
+        aria-valuemax={100}
+        aria-valuenow={Math.round(fraction * 100)}
+        aria-valuetext={stage}
+      >
+        <div className="fill" style={{ width: `${fraction * 100}%` }} />
+      </div>
+      <div className="progress-text small">
+        <span>{running.kind === 'target' ? 'target re-run: ' : ''}{stage}</span>
+        <span className="num">{Math.round(fraction * 100)}%</span>
+      </div>
+      {running.modesDone.length > 0 && <div className="small muted">done: {running.modesDone.join(', ')}</div>}
+    </div>
+  );
+}
+
+export function RunPanel() {
+  const prompt = useApp((s) => s.prompt);
+  const setPrompt = useApp((s) => s.setPrompt);
+  const tokenize = useApp((s) => s.tokenize);
+  const settings = useApp((s) => s.settings);
+  const setSettings = useApp((s) => s.setSettings);
+  const toggleMode = useApp((s) => s.toggleMode);
+  const run = useApp((s) => s.run);
+  const cancel = useApp((s) => s.cancel);
+  const running = useApp((s) => s.running !== null);
+  const runError = useApp((s) => s.runError);
+  const model = useApp((s) => s.model);
+  const resultState = useApp((s) => s.resultState);
+  const elapsed = useApp((s) => s.result?.engine?.elapsed_ms);
+  const L = model?.description.num_hidden_layers ?? 0;
+  const needsLayer = settings.modes.includes('neuron') || settings.modes.includes('module');
+
+  useDebounced(() => void tokenize(prompt), 150, [prompt, model]);
+
+  return (
+    <section className="side-section" aria-labelledby="run-title">
+      <h2 id="run-title">Prompt</h2>
+      <label className="visually-hidden" htmlFor="prompt">
+        Prompt
+      </label>
+      <textarea
+        id="prompt"
+        rows={4}
+        value={prompt}
+        spellCheck={false}
+        placeholder="Type a prompt; Ctrl+Enter runs it"
+        onChange={(e) => setPrompt(e.target.value)}
+        onKeyDown={(e) => {
+          if (e.key === 'Enter' && (e.ctrlKey || e.metaKey)) {
+            e.preventDefault();
+            run();
+          }
+        }}
+      />
+      <TokenChips />
+      <fieldset className="modes">
+        <legend>Modes</legend>
+        {MODES.map((m) => (
+          <label key={m.mode} title={m.hint}>
+            <input type="checkbox" checked={settings.modes.includes(m.mode)} onChange={() => toggleMode(m.mode)} /> {m.label}
+          </label>
+        ))}
+      </fieldset>
+      <div className="row wrap">
+        <label className="field inline" title="layer for neuron and module modes">
+          <span>layer</span>
+          <select
+            aria-label="Layer for neuron and module modes"
+            value={settings.layer ?? Math.max(0, L - 1)}
+            disabled={!needsLayer || L === 0}
+            onChange={(e) => setSettings({ layer: Number(e.target.value) })}
+          >
+            {Array.from({ length: Math.max(L, 1) }, (_, l) => (
+              <option key={l} value={l}>
+                {l}
+              </option>
+            ))}
+          </select>
+        </label>
+        <label className="field inline" title="how a frozen MLP activation is shared between components">
+          <span>MLP rule</span>
+          <select aria-label="MLP sharing rule" value={settings.rule} onChange={(e) => setSettings({ rule: e.target.value as 'softmax' | 'proportional' })}>
+            <option value="softmax">softmax (τ 0.1)</option>
+            <option value="proportional">proportional</option>
+          </select>
+        </label>
+        <label className="check" title="per-layer token read-out (layer chart) and logit lens">
+          <input type="checkbox" checked={settings.layerDetail} onChange={(e) => setSettings({ layerDetail: e.target.checked })} /> per-layer detail
+        </label>
+      </div>
+      <div className="row">
+        <button type="button" className="primary" onClick={run} disabled={!model || running} aria-keyshortcuts="Control+Enter" title="Run (Ctrl+Enter)">
+          Run
+        </button>
+        <button type="button" onClick={cancel} disabled={!running}>
+          Cancel
+        </button>
+        {!running && resultState && (
+          <span className="small muted" role="status">
+            {resultState === 'complete' ? `done${elapsed !== undefined ? ` in ${num(elapsed / 1000, 3)} s` : ''}` : resultState === 'cancelled' ? 'cancelled; partial result kept' : 'partial'}
+          </span>
+        )}
+      </div>
+      <ProgressBar />
+      {runError && (
+        <p className="error" role="alert">
+          {runError.message}
+        </p>
+      )}
+    </section>
+  );
+}

@@ -1,0 +1,18 @@
+// The one-sentence summary of the top contributors, announced politely to screen readers and
+// shown as text for everyone.
+
+import { useMemo } from 'react';
+import { useApp } from '../state';
+import { useFocus } from './common';
+import { summarize } from './summary';
+
+export function Summary() {
+  const f = useFocus();
+  const vocab = useApp((s) => s.vocab);
+  const text = useMemo(() => (f ? summarize(f, vocab) : ''), [f, vocab]);
+  return (
+    <p className="summary" aria-live="polite" data-testid="summary">
+      {text}
+    </p>
+  );
+}

@@ -1,0 +1,145 @@
+// The flow graph's layout: source tokens on the left, the strongest heads (and modules) of each
+// layer in columns, the prediction on the right; edges weighted by contribution. d3 draws the
+// link paths; this file decides which nodes and edges exist and where they sit. Pure.
+
+import { linkHorizontal } from 'd3';
+import type { Focus } from '../state/focus';
+
+export interface FlowNode {
+  id: string;
+  kind: 'token' | 'head' | 'module' | 'target';
+  label: string;
+  /** Column: 0 sources, 1..L layers, L+1 the target. */
+  column: number;
+  x: number;
+  y: number;
+  /** Signed contribution of the node to the target (DePass score), null when unknown. */
+  score: number | null;
+  /** Layer and head for head nodes, position for tokens. */
+  layer?: number;
+  head?: number;
+  position?: number;
+}
+
+export interface FlowEdge {
+  id: string;
+  source: string;
+  target: string;
+  /** Signed weight in logit units. */
+  weight: number;
+  /** 'exact': a DePass score; 'attention': attention weight × head score (an approximation). */
+  basis: 'exact' | 'attention';
+  path: string;
+}
+
+export interface FlowOptions {
+  width: number;
+  height: number;
+  /** Heads kept per layer. */
+  headsPerLayer: number;
+  /** Source tokens kept (the strongest, shown in prompt order). */
+  maxSources: number;
+  /** Edges below this fraction of the strongest are dropped, with nodes left unconnected. */
+  threshold: number;
+  /** Attention row of head (layer, head) at the focus position, when fetched. */
+  attentionRow(layer: number, head: number): ArrayLike<number> | null;
+  tokenLabel(position: number): string;
+  targetLabel: string;
+}
+
+export interface FlowLayout {
+  nodes: FlowNode[];
+  edges: FlowEdge[];
+  columns: { x: number; label: string }[];
+  maxWeight: number;
+  /** Heads whose attention rows the layout would use (for fetching). */
+  wantedHeads: { layer: number; head: number }[];
+}
+
+const link = linkHorizontal<{ source: [number, number]; target: [number, number] }, [number, number]>();
+
+function spread(n: number, top: number, bottom: number): number[] {
+  if (n === 0) return [];
+  if (n === 1) return [(top + bottom) / 2];
+  const step = (bottom - top) / (n - 1);
+  return Array.from({ length: n }, (_, k) => top + k * step);
+}
+
+export function layoutFlow(f: Focus, L: number, o: FlowOptions): FlowLayout {
+  const pad = { left: 110, right: 110, top: 28, bottom: 16 };
+  const innerW = Math.max(100, o.width - pad.left - pad.right);
+  const colX = (c: number) => pad.left + (innerW * c) / (L + 1);
+  const columns = [{ x: colX(0), label: 'tokens' }, ...Array.from({ length: L }, (_, l) => ({ x: colX(l + 1), label: `L${l}` })), { x: colX(L + 1), label: 'target' }];
+  const nodes: FlowNode[] = [];
+  const edges: FlowEdge[] = [];
+  const wantedHeads: { layer: number; head: number }[] = [];
+
+  // Sources: the strongest tokens up to the focus position, shown in prompt order.
+  const tok = f.result.token?.scores[f.i] ?? null;
+  const positions = Array.from({ length: f.position + 1 }, (_, s) => s);
+  const kept = tok
+    ? positions
+        .slice()
+        .sort((a, b) => Math.abs(tok[b]) - Math.abs(tok[a]))
+        .slice(0, o.maxSources)
+        .sort((a, b) => a - b)
+    : positions.slice(Math.max(0, positions.length - o.maxSources));
+  const ys = spread(kept.length, pad.top, o.height - pad.bottom);
+  kept.forEach((s, k) =>
+    nodes.push({ id: `t${s}`, kind: 'token', label: o.tokenLabel(s), column: 0, x: colX(0), y: ys[k], score: tok ? tok[s] : null, position: s }),
+  );
+  const target: FlowNode = { id: 'target', kind: 'target', label: o.targetLabel, column: L + 1, x: colX(L + 1), y: (pad.top + o.height - pad.bottom) / 2, score: f.target.logit };
+
+  // Heads: per layer the strongest by |score|; modules join their layer's column.
+  const hd = f.result.head;
+  const md = f.result.module;
+  for (let l = 0; l < L; l++) {
+    const col: FlowNode[] = [];
+    const n = hd ? hd.layers.indexOf(l) : -1;
+    if (hd && n >= 0) {
+      const row = hd.scores[f.i][n];
+      row
+        .map((v, h) => [v, h] as const)
+        .sort((a, b) => Math.abs(b[0]) - Math.abs(a[0]))
+        .slice(0, o.headsPerLayer)
+        .sort((a, b) => a[1] - b[1])
+        .forEach(([v, h]) => col.push({ id: `h${l}.${h}`, kind: 'head', label: `H${h}`, column: l + 1, x: colX(l + 1), y: 0, score: v, layer: l, head: h }));
+    }
+    if (md && md.layer === l) {
+      md.names.forEach((name, k) => {
+        if (name === 'residual') return; // the incoming stream is the sources' own path
+        col.push({ id: `m${l}.${name}`, kind: 'module', label: name === 'attention' ? 'attn' : name, column: l + 1, x: colX(l + 1), y: 0, score: md.scores[f.i][k], layer: l });
+      });
+    }
+    spread(col.length, pad.top + 8, o.height - pad.bottom - 8).forEach((y, k) => (col[k].y = y));
+    nodes.push(...col);
+  }
+  nodes.push(target);
+
+  const byId = new Map(nodes.map((n) => [n.id, n]));
+  const add = (a: string, b: string, weight: number, basis: FlowEdge['basis']) => {
+    const s = byId.get(a)!;
+    const t = byId.get(b)!;
+    edges.push({ id: `${a}>${b}`, source: a, target: b, weight, basis, path: link({ source: [s.x + 6, s.y], target: [t.x - 6, t.y] }) ?? '' });
+  };
+
+  const heads = nodes.filter((n) => n.kind === 'head');
+  const mods = nodes.filter((n) => n.kind === 'module');
+  for (const h of heads) {
+    add(h.id, 'target', h.score ?? 0, 'exact');
+    wantedHeads.push({ layer: h.layer!, head: h.head! });
+    const row = o.attentionRow(h.layer!, h.head!);
+    if (!row) continue;
+    for (const s of kept) {
+      const w = row[s] * (h.score ?? 0);
+      if (w !== 0) add(`t${s}`, h.id, w, 'attention');
+    }
+  }
+  for (const m of mods) add(m.id, 'target', m.score ?? 0, 'exact');
+  // Without heads, tokens connect straight to the target with their own scores.
+  if (heads.length === 0 && tok) for (const s of kept) add(`t${s}`, 'target', tok[s], 'exact');
+
+  const maxWeight = edges.reduce((m, e) => Math.max(m, Math.abs(e.weight)), 0);
+  const shown = edges.filter((e) => maxWeight > 0 && Math.abs(e.weight) >= o.threshold * maxWeight);
+  return { nodes, edges: shown, columns, maxWeight, wantedHeads };
+}
