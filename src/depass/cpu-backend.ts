@@ -99,15 +99,18 @@ export class CpuBackend implements AttributionBackend {
     }
 
     const byLayer = req.kind === 'token' && req.byLayer ? new Float64Array(targets.length * L * C.M) : undefined;
-    decomposedLayers(this.model, rec, C, from, decompose, startAtMlp, (l, comps) => {
+    for (let l = from; l < L; l++) {
+      // One layer at a time, yielding in between so a cancel message can arrive.
+      await new Promise((r) => setTimeout(r, 0));
       if (opts.signal?.aborted) throw new DOMException('Run cancelled', 'AbortError');
+      decomposedLayers(this.model, rec, C, l, decompose, startAtMlp && l === from, undefined, l + 1);
       opts.onLayer?.(l, L);
-      if (!byLayer) return;
+      if (!byLayer) continue;
       const h = l + 1 < L ? rec.layers[l + 1].h_in : rec.h_final;
       const norm = normStats(h, rec.T, cfg.hidden_size, cfg.normKind, cfg.norm_eps);
-      const s = readout(this.model, comps, norm, readTargets);
+      const s = readout(this.model, C, norm, readTargets);
       for (let i = 0; i < targets.length; i++) byLayer.set(s.subarray(i * C.M, (i + 1) * C.M), (i * L + l) * C.M);
-    });
+    }
     const scores = readout(this.model, C, rec.final_norm, readTargets);
     return { M: C.M, rest: C.rest, scores, byLayer };
   }

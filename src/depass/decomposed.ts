@@ -133,7 +133,7 @@ export function decomposedMlp(model: ReferenceModel, l: number, rec: LayerRecord
   addToRest(C, w.down_proj.bias);
 }
 
-/** Push the components through layers from..L-1 (optionally starting after the attention of `from`). */
+/** Push the components through layers from..to-1 (optionally starting after the attention of `from`). */
 export function decomposedLayers(
   model: ReferenceModel,
   fwd: ForwardRecord,
@@ -142,8 +142,9 @@ export function decomposedLayers(
   opts: DecomposeOptions,
   startAtMlp = false,
   onLayer?: (l: number, C: Components) => void,
+  to = model.description.num_hidden_layers,
 ): void {
-  for (let l = from; l < model.description.num_hidden_layers; l++) {
+  for (let l = from; l < to; l++) {
     if (!(startAtMlp && l === from)) decomposedAttention(model, l, fwd.layers[l], C);
     decomposedMlp(model, l, fwd.layers[l], C, opts);
     onLayer?.(l, C);

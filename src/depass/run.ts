@@ -49,6 +49,7 @@ export async function runDepass(
   input: RunInput,
   options: RunOptions,
   progress: Progress = () => {},
+  onPartial?: (mode: Mode, partial: DepassResult) => void,
 ): Promise<DepassResult> {
   const cfg = input.model.description;
   const L = cfg.num_hidden_layers;
@@ -162,6 +163,8 @@ export async function runDepass(
       check(s);
       result.subspace = { layer, scores: targets.map((_, i) => rows(s, i)), names: SUBSPACE_NAMES };
     }
+    result.completeness.max_abs_error = maxErr;
+    onPartial?.(mode, result);
   }
   result.completeness.max_abs_error = maxErr;
   result.engine = { backend: backend.kind, tau, elapsed_ms: Math.round(performance.now() - started) };
