@@ -4,6 +4,7 @@
 
 import type { DType } from '../model/description';
 import { type Step, grid } from './step';
+import type { GpuMatrix } from './weights';
 
 export const DTYPE_CODE: Record<DType, number> = { F32: 0, F16: 1, BF16: 2 };
 
@@ -285,4 +286,49 @@ export function topk(
 ): Promise<void> {
   if (a.k < 1 || a.k > 8) throw new Error(`topk: k = ${a.k} is outside 1..8`);
   return step.run('topk', {}, [a.logits, a.ids, a.vals], { T: a.T, Vc: a.Vc, v0: a.v0, o0: a.o0, ldo: a.ldo, k: a.k }, [a.T]);
+}
+
+export interface LinearArgs extends Omit<MatmulArgs, 'W' | 'wDtype' | 'w0' | 'ldw' | 'N' | 'bias0'> {
+  W: GpuMatrix;
+  /** First row of W used (output column y0 of Y); default 0. */
+  n0?: number;
+  /** Rows of W used; default all from n0. */
+  N?: number;
+  /** Offset along each row of W (the K slice starts there); default 0. */
+  k0?: number;
+}
+
+/**
+ * Y = alpha X W[n0:n0+N, k0:k0+K]^T (+ bias[n]) (+ Y) for a model matrix split into row chunks:
+ * one matmul dispatch per chunk the row range touches. Bias entries follow W's rows.
+ */
+export async function linear(step: Step, a: LinearArgs): Promise<void> {
+  const n0 = a.n0 ?? 0;
+  const N = a.N ?? a.W.rows - n0;
+  const k0 = a.k0 ?? 0;
+  const cols = a.W.cols;
+  if (n0 + N > a.W.rows || k0 + a.K > cols) throw new Error(`linear: ${a.W.name} [${a.W.rows}, ${cols}] has no rows ${n0}+${N}, columns ${k0}+${a.K}`);
+  for (const c of a.W.chunks) {
+    const ns = Math.max(n0, c.row0);
+    const ne = Math.min(n0 + N, c.row0 + c.rows);
+    if (ns >= ne) continue;
+    await matmul(step, {
+      ...a,
+      W: c.buffer,
+      wDtype: a.W.dtype,
+      w0: (ns - c.row0) * cols + k0,
+      ldw: cols,
+      N: ne - ns,
+      y0: (a.y0 ?? 0) + (ns - n0),
+      ldy: a.ldy ?? N,
+      bias0: ns,
+    });
+  }
+}
+
+/** Embedding rows ids[t] of a (possibly chunked) table into out [T, D], one dispatch per chunk. */
+export async function gather(step: Step, a: { table: GpuMatrix; ids: GPUBuffer; out: GPUBuffer; T: number; accumulate?: boolean }): Promise<void> {
+  for (const c of a.table.chunks) {
+    await embedding(step, { table: c.buffer, dtype: a.table.dtype, ids: a.ids, out: a.out, T: a.T, D: a.table.cols, row0: c.row0, rows: c.rows, accumulate: a.accumulate });
+  }
 }
