@@ -10,7 +10,7 @@ import type { DepassResult } from '../depass/result';
 import { runDepass, type RunInput, type RunOptions } from '../depass/run';
 import { randomModel, type RandomModelOptions } from '../model/testing/random-model';
 import { GpuBackend } from './engine';
-import { GpuMemoryError } from './memory';
+import { estimateMemory, GpuMemoryError } from './memory';
 import { nodeShaderLoader } from './node';
 import { describeAdapter, testGpu } from './testing/gpu-env';
 
@@ -203,12 +203,21 @@ describe.skipIf(!gpu)(`GPU engine vs reference engine (${gpu ? describeAdapter(g
       await expect(
         backend.attribute({ kind: 'neuron', layer: 0, from: 0, to: I }, [{ position: 0, id: 1, contrast_id: null }], { rule: 'softmax', tau: 0.1, bosAtZero: false }),
       ).resolves.toBeDefined();
-      const big = await GpuBackend.create(gpu!.ctx, model.description, model.weights, loader, { memoryBudget: 90_000 });
+      // A budget that holds the forward pass of 3 tokens but not C and its normalised copy for all neurons.
+      const fwd = estimateMemory(model.description, 3, null).forward;
+      const components = 2 * (I + 1) * 3 * model.description.hidden_size * 4;
+      const big = await GpuBackend.create(gpu!.ctx, model.description, model.weights, loader, { memoryBudget: fwd + components / 2 });
       try {
         await big.forward([1, 2, 3]);
         await expect(
           big.attribute({ kind: 'neuron', layer: 0, from: 0, to: I }, [{ position: 0, id: 1, contrast_id: null }], { rule: 'softmax', tau: 0.1, bosAtZero: false }),
         ).rejects.toThrow(/smaller neuron group/);
+        // maxComponents stays within that budget: a group of maxComponents - 1 neurons runs.
+        const G = big.maxComponents(3) - 1;
+        expect(G).toBeLessThan(I);
+        await expect(
+          big.attribute({ kind: 'neuron', layer: 0, from: 0, to: G }, [{ position: 0, id: 1, contrast_id: null }], { rule: 'softmax', tau: 0.1, bosAtZero: false }),
+        ).resolves.toMatchObject({ M: G + 1 });
       } finally {
         big.destroy();
       }

@@ -20,7 +20,6 @@ import {
   estimateMemory,
   GpuMemoryError,
   maxComponentsFor,
-  neuronTile,
   TOP_K,
   vocabChunk,
 } from './memory';
@@ -500,9 +499,9 @@ export class GpuBackend implements AttributionBackend {
     const n = targets.length;
     for (const tg of targets) if (!(Number.isInteger(tg.position) && tg.position >= 0 && tg.position < T)) throw new RangeError(`target position ${tg.position} is out of range`);
 
-    const est = estimateMemory(cfg, T, req, { maxStorageBufferBindingSize: this.maxBinding, neuronTile: this.options.neuronTile });
+    const est = estimateMemory(cfg, T, req, { maxStorageBufferBindingSize: this.maxBinding, budget: this.limits.budget, neuronTile: this.options.neuronTile });
     checkMemory(est, this.limits, req);
-    const J = neuronTile(cfg, T, M, this.maxBinding, this.options.neuronTile);
+    const J = est.neuronTile;
     const plans = decomposedBuffers(cfg, T, M, J);
     const byLayer = req.kind === 'token' && req.byLayer;
     const dev = this.ctx.device;

@@ -88,10 +88,21 @@ export function forwardBuffers(cfg: ModelDescription, T: number, maxBinding: num
   ];
 }
 
-/** Neurons per MLP tile for M components over T positions (0 when not even one fits). */
-export function neuronTile(cfg: ModelDescription, T: number, M: number, maxBinding: number, preferred = DEFAULT_NEURON_TILE): number {
-  const fit = Math.floor(maxBinding / (M * T * F32));
-  let J = Math.min(cfg.intermediate_size, preferred, fit);
+/**
+ * Neurons per MLP tile for M components over T positions (0 when not even one fits): the gate
+ * and share tiles [M, T, J] must each fit one binding and, with `spare` bytes of the budget left
+ * after everything else, both fit there too.
+ */
+export function neuronTile(
+  cfg: ModelDescription,
+  T: number,
+  M: number,
+  maxBinding: number,
+  preferred = DEFAULT_NEURON_TILE,
+  spare = Infinity,
+): number {
+  const rowBytes = M * T * F32;
+  let J = Math.min(cfg.intermediate_size, preferred, Math.floor(maxBinding / rowBytes), Math.floor(spare / (2 * rowBytes)));
   if (J >= 8) J -= J % 4; // whole vec4s for the down projection's K = J
   return Math.max(0, J);
 }
@@ -112,14 +123,20 @@ export function estimateMemory(
   cfg: ModelDescription,
   T: number,
   req: ModeRequest | null,
-  opts: { maxStorageBufferBindingSize?: number; weights?: number; lens?: boolean; neuronTile?: number } = {},
+  opts: { maxStorageBufferBindingSize?: number; budget?: number; weights?: number; lens?: boolean; neuronTile?: number } = {},
 ): MemoryEstimate {
   const maxBinding = opts.maxStorageBufferBindingSize ?? 128 * 1024 * 1024;
+  const sum = (b: BufferPlan[]) => b.reduce((s, p) => s + p.bytes * p.count, 0);
   const fwd = forwardBuffers(cfg, T, maxBinding, opts.lens);
   const M = req ? componentsOf(cfg, T, req) : 0;
-  const J = M ? neuronTile(cfg, T, M, maxBinding, opts.neuronTile) : 0;
+  let J = 0;
+  if (M) {
+    // What the two tiles may take: the budget less the forward pass, C, its normalised copy and the row map.
+    const fixed = M * T * F32 * (2 * cfg.hidden_size + 1);
+    const spare = (opts.budget ?? Infinity) - sum(fwd) - fixed;
+    J = neuronTile(cfg, T, M, maxBinding, opts.neuronTile, spare);
+  }
   const dec = M ? decomposedBuffers(cfg, T, M, Math.max(J, 1)) : [];
-  const sum = (b: BufferPlan[]) => b.reduce((s, p) => s + p.bytes * p.count, 0);
   const buffers = [...fwd, ...dec];
   const largest = buffers.reduce((a, b) => (b.bytes > a.bytes ? b : a));
   const forward = sum(fwd);
