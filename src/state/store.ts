@@ -85,6 +85,8 @@ export interface RunSlice {
   override: Override | null;
   runError: Failure | null;
   ablation: AblationOutcome | null;
+  /** Runs (and target re-runs) finished so far; lets observers wait for the next one. */
+  completedRuns: number;
   setPrompt(text: string): void;
   tokenize(text: string): Promise<void>;
   setSettings(patch: Partial<RunSettingsUI>): void;
@@ -237,8 +239,8 @@ const runSlice =
         (r) => {
           if (handle !== h) return;
           handle = null;
-          set({ running: null });
           onDone(r, false);
+          set((s) => ({ running: null, completedRuns: s.completedRuns + 1 }));
         },
         (err: unknown) => {
           if (handle !== h) return;
@@ -277,6 +279,7 @@ const runSlice =
       override: null,
       runError: null,
       ablation: null,
+      completedRuns: 0,
       setPrompt: (text) => set({ prompt: text }),
       async tokenize(text) {
         if (!get().model) return;

@@ -78,6 +78,7 @@ export function RunPanel() {
   const model = useApp((s) => s.model);
   const resultState = useApp((s) => s.resultState);
   const elapsed = useApp((s) => s.result?.engine?.elapsed_ms);
+  const completed = useApp((s) => s.completedRuns);
   const L = model?.description.num_hidden_layers ?? 0;
   const needsLayer = settings.modes.includes('neuron') || settings.modes.includes('module');
 
@@ -139,7 +140,7 @@ export function RunPanel() {
           <input type="checkbox" checked={settings.layerDetail} onChange={(e) => setSettings({ layerDetail: e.target.checked })} /> per-layer detail
         </label>
       </div>
-      <div className="row">
+      <div className="row" data-testid="run-row" data-runs={completed} data-running={running ? 'yes' : 'no'}>
         <button type="button" className="primary" onClick={run} disabled={!model || running} aria-keyshortcuts="Control+Enter" title="Run (Ctrl+Enter)">
           Run
         </button>

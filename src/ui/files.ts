@@ -1,6 +1,8 @@
 // Turning what the user hands over (a dropped folder, several files, a picker selection) into
-// ModelFile objects with paths relative to the dropped folder. Walks directory entries through
-// the File and Directory Entries API; knows nothing of model formats.
+// ModelFile objects with '/' paths that keep the dropped folder's name as the first segment, as
+// the CLI does ("stories260K/config.json"): the checkpoint reader takes the model's display name
+// from it. Walks directory entries through the File and Directory Entries API; knows nothing of
+// model formats.
 
 import type { ModelFile } from '../model/files';
 
@@ -37,33 +39,20 @@ async function walk(entry: EntryLike, prefix: string, out: ModelFile[]): Promise
   }
 }
 
-/**
- * Files from dropped entries. A single dropped folder is the model folder itself, so its name is
- * not part of the paths ("config.json", not "stories260K/config.json"); with several items the
- * paths keep each item's name.
- */
+/** Files from dropped entries (folders walked recursively), paths starting with each item's name. */
 export async function filesFromEntries(entries: EntryLike[]): Promise<ModelFile[]> {
   const out: ModelFile[] = [];
-  const visible = entries.filter((e) => !hidden(e.name));
-  if (visible.length === 1 && visible[0].isDirectory && visible[0].createReader) {
-    for (const child of await readAll(visible[0])) await walk(child, '', out);
-  } else {
-    for (const e of visible) await walk(e, '', out);
-  }
+  for (const e of entries) await walk(e, '', out);
   return out.sort((a, b) => a.path.localeCompare(b.path));
 }
 
 /**
- * Files from an <input type=file> (multiple, or webkitdirectory). A folder picker gives paths
- * like "stories260K/config.json"; the shared first segment is the folder and is dropped.
+ * Files from an <input type=file> (multiple, or webkitdirectory): a folder picker gives paths
+ * like "stories260K/config.json", a plain multi-file pick bare names.
  */
 export function filesFromList(list: ArrayLike<File>): ModelFile[] {
-  const files = Array.from(list);
-  const rel = files.map((f) => (f as File & { webkitRelativePath?: string }).webkitRelativePath || f.name);
-  const first = rel.map((p) => (p.includes('/') ? p.slice(0, p.indexOf('/')) : null));
-  const common = first[0] !== null && first.every((s) => s === first[0]) ? first[0]!.length + 1 : 0;
-  return files
-    .map((f, n) => ({ path: rel[n].slice(common), blob: f as Blob }))
+  return Array.from(list)
+    .map((f) => ({ path: (f as File & { webkitRelativePath?: string }).webkitRelativePath || f.name, blob: f as Blob }))
     .filter((f) => !f.path.split('/').some(hidden))
     .sort((a, b) => a.path.localeCompare(b.path));
 }

@@ -1,0 +1,94 @@
+// Shared e2e fixtures: every test records every request the page and its workers make (page and
+// context level) and fails if one leaves the app's origin; helpers load models through the file
+// input and run prompts. Models are read from ../shared, which the tests say when absent.
+
+import { test as base, expect, type Page, type Request } from '@playwright/test';
+import { execFileSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { resolve } from 'node:path';
+
+export const ROOT = resolve(import.meta.dirname, '..');
+export const STORIES = resolve(ROOT, '../shared/models/stories260K');
+export const STORIES_FILES = ['config.json', 'model.safetensors', 'tokenizer.json', 'tokenizer_config.json'].map((f) => resolve(STORIES, f));
+export const haveStories = STORIES_FILES.every((f) => existsSync(f));
+export const NO_STORIES = `../shared/models/stories260K is absent (looked in ${STORIES}); these tests need it`;
+export const ARTIFACTS = resolve(ROOT, 'e2e/artifacts');
+
+export interface RequestLog {
+  all: string[];
+  offsite: string[];
+}
+
+export const test = base.extend<{ requests: RequestLog }>({
+  requests: [
+    async ({ context, page, baseURL }, use) => {
+      const origin = new URL(baseURL!).origin;
+      const log: RequestLog = { all: [], offsite: [] };
+      const seen = new Set<Request>();
+      const record = (r: Request) => {
+        if (seen.has(r)) return;
+        seen.add(r);
+        const url = r.url();
+        log.all.push(url);
+        const ok = url.startsWith('data:') || url.startsWith('blob:') || new URL(url).origin === origin;
+        if (!ok) log.offsite.push(url);
+      };
+      context.on('request', record);
+      page.on('request', record);
+      page.on('pageerror', (e) => console.log(`[pageerror] ${e.message}`));
+      await use(log);
+      expect(log.all.length, 'the request recorder saw the page load').toBeGreaterThan(0);
+      expect(log.offsite, 'requests that left the page origin').toEqual([]);
+    },
+    { auto: true },
+  ],
+});
+
+export { expect };
+
+/** Loads model files through the multi-file input and waits for the model card. */
+export async function loadFiles(page: Page, files: string[]): Promise<void> {
+  await page.getByTestId('files-input').setInputFiles(files);
+  await expect(page.locator('.load-status.loading')).toHaveCount(0);
+}
+
+export async function loadStories(page: Page): Promise<void> {
+  await loadFiles(page, STORIES_FILES);
+  // Picked files carry no folder name, so the card names the model by its family.
+  await expect(page.getByLabel('Loaded model').locator('dt:text-is("layers") + dd')).toHaveText('5');
+}
+
+/** Selects exactly these modes, types the prompt, runs and waits for the run to finish. */
+export async function runPrompt(page: Page, prompt: string, modes: string[]): Promise<void> {
+  for (const m of ['tokens', 'heads', 'neurons', 'modules']) {
+    const box = page.getByRole('checkbox', { name: m, exact: true });
+    if ((await box.isChecked()) !== modes.includes(m)) await box.click();
+  }
+  await page.locator('#prompt').fill(prompt);
+  await runAndWait(page, () => page.getByRole('button', { name: 'Run', exact: true }).click());
+}
+
+/** Does something that starts a run (Run, Ctrl+Enter, a target change) and waits for its end. */
+export async function runAndWait(page: Page, start: () => Promise<unknown>): Promise<void> {
+  const row = page.getByTestId('run-row');
+  const before = Number(await row.getAttribute('data-runs'));
+  await start();
+  await expect(row).toHaveAttribute('data-runs', String(before + 1));
+  await expect(row).toHaveAttribute('data-running', 'no');
+}
+
+/** The CLI's result for the same model and prompt, or the reason it could not be had. */
+export function cliResult(args: string[]): { json: unknown } | { error: string } {
+  try {
+    const out = execFileSync(process.execPath, ['bin/depass.mjs', '--model', STORIES, '--backend', 'cpu', ...args], {
+      cwd: ROOT,
+      encoding: 'utf8',
+      maxBuffer: 64 << 20,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    return { json: JSON.parse(out) };
+  } catch (e) {
+    const err = e as { stderr?: string; message: string };
+    return { error: (err.stderr || err.message).trim().split('\n').slice(-3).join(' | ') };
+  }
+}

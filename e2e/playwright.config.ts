@@ -1,0 +1,54 @@
+// Browser tests of the built app in headless Chromium (Debian's, not a downloaded one), with
+// WebGPU enabled on whatever adapter exists (SwiftShader here). The app is built once and served
+// by `vite preview`; every test runs at a desktop size with a fresh profile.
+
+import { defineConfig } from '@playwright/test';
+import { resolve } from 'node:path';
+
+const root = resolve(import.meta.dirname, '..');
+const port = Number(process.env.DEPASS_E2E_PORT ?? 4173);
+
+export default defineConfig({
+  testDir: '.',
+  testMatch: '*.spec.ts',
+  outputDir: resolve(root, 'test-results/e2e'),
+  // The software GPU and two shared cores are slow; one test at a time, generous timeouts.
+  workers: 1,
+  fullyParallel: false,
+  timeout: 240_000,
+  expect: { timeout: 60_000 },
+  retries: 0,
+  // scripts/test-all.mjs reads the JSON report from PLAYWRIGHT_JSON_OUTPUT_NAME (relative to the
+  // working directory); without it, the report goes to test-results/ instead of stdout.
+  reporter: [['list'], process.env.PLAYWRIGHT_JSON_OUTPUT_NAME ? ['json'] : ['json', { outputFile: resolve(root, 'test-results/playwright.json') }]],
+  use: {
+    baseURL: `http://127.0.0.1:${port}`,
+    viewport: { width: 1440, height: 900 },
+    acceptDownloads: true,
+    trace: 'retain-on-failure',
+    screenshot: 'only-on-failure',
+    launchOptions: {
+      executablePath: process.env.DEPASS_CHROMIUM ?? '/usr/bin/chromium',
+      args: [
+        '--enable-unsafe-webgpu',
+        '--no-sandbox',
+        '--headless',
+        '--disable-background-networking',
+        '--disable-component-update',
+        '--no-first-run',
+        '--disable-sync',
+        '--disable-quic',
+      ],
+    },
+  },
+  webServer: {
+    // Built without the type-check step: the e2e tests judge the bundle, tsc runs separately.
+    command: `npx vite build --logLevel warn && npx vite preview --port ${port} --strictPort --host 127.0.0.1`,
+    cwd: root,
+    url: `http://127.0.0.1:${port}/`,
+    reuseExistingServer: !process.env.CI,
+    timeout: 180_000,
+    stdout: 'ignore',
+    stderr: 'pipe',
+  },
+});
