@@ -119,7 +119,10 @@ export function App() {
           <Summary />
         </div>
         <PredictionPanel />
-        <HeadGrid />
+        <AblationPanel />
+        <div className="wide">
+          <HeadGrid />
+        </div>
         <div className="wide">
           <FlowGraph />
         </div>
@@ -127,7 +130,6 @@ export function App() {
         <LogitLens />
         <NeuronView />
         <ModuleView />
-        <AblationPanel />
       </main>
     </div>
   );

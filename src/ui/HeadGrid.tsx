@@ -11,7 +11,7 @@ import { DivergingLegend, Empty, Panel, Tip, useFocus, useWidth, type TipState }
 import { num, percent, signed, tokenLabel } from './format';
 import { MONO, fit } from './layout';
 
-const LABEL_W = 30;
+const LABEL_W = 50;
 const TOP = 30;
 
 export function HeadGrid() {
@@ -72,7 +72,7 @@ export function HeadGrid() {
   const A = patOk?.A;
   const aMax = A ? maxAbs(A) : 1;
   const seq = sequential(aMax);
-  const height = Math.max(gridH + 36, show ? aTop + T * ac + 30 : 0);
+  const height = Math.max(gridH + 36, show ? aTop + T * ac + 40 : 0);
 
   const onKey = (e: KeyboardEvent) => {
     const moves: Record<string, [number, number]> = { ArrowLeft: [0, -1], ArrowRight: [0, 1], ArrowUp: [-1, 0], ArrowDown: [1, 0] };
@@ -161,7 +161,7 @@ export function HeadGrid() {
                     >
                       <rect x={gx(h)! + 0.5} y={gy(n)! + 0.5} width={cell - 1} height={cell - 1} fill={scale(v)} />
                       {cell >= 34 && (
-                        <text x={gx(h)! + cell / 2} y={gy(n)! + cell / 2 + 1} textAnchor="middle" dominantBaseline="middle" className="cell-text" fill={scale.ink(v)}>
+                        <text x={gx(h)! + cell / 2} y={gy(n)! + cell / 2 + 1} textAnchor="middle" dominantBaseline="middle" className="cell-text" style={{ fill: scale.ink(v) }}>
                           {num(v, 2)}
                         </text>
                       )}
@@ -231,9 +231,6 @@ export function HeadGrid() {
                   <rect x={aLeft - 0.5} y={aTop + f.position * ac - 0.5} width={T * ac} height={ac} className="row-outline" />
                   {headStrip && (
                     <g>
-                      <text x={aLeft + T * ac + 6} y={aTop - 6} className="tick" transform={`rotate(-60 ${aLeft + T * ac + 6} ${aTop - 6})`}>
-                        score
-                      </text>
                       {headStrip.map((v, q) => (
                         <rect key={q} x={aLeft + T * ac + 6} y={aTop + q * ac} width={strip} height={ac - 0.5} fill={stripScale(v)}>
                           <title>{`position ${q}: this head contributes ${signed(v)} to the prediction there`}</title>
@@ -242,8 +239,13 @@ export function HeadGrid() {
                     </g>
                   )}
                   <text x={ax0} y={aTop + T * ac + 16} className="tick">
-                    {`attention 0 … ${num(aMax, 2)} (blue) · right strip: this head’s score at each position (orange − / purple +)`}
+                    {`attention weight 0 … ${num(aMax, 2)} (blue) · outlined row: the selected position`}
                   </text>
+                  {headStrip && (
+                    <text x={ax0} y={aTop + T * ac + 30} className="tick">
+                      {'strip at the right: this head’s score for the prediction at each position (orange −, purple +)'}
+                    </text>
+                  )}
                 </>
               )}
             </g>

@@ -109,7 +109,7 @@ export function LayerChart() {
             </g>
           ))}
           {ends.map(({ k, s, y: ly }) => (
-            <text key={s} x={width - M.right + 8} y={ly} dominantBaseline="middle" className="mono tick" fill={colour(k)} onMouseEnter={() => setHover(k)} onMouseLeave={() => setHover(null)}>
+            <text key={s} x={width - M.right + 8} y={ly} dominantBaseline="middle" className="mono tick" style={{ fill: colour(k) }} onMouseEnter={() => setHover(k)} onMouseLeave={() => setHover(null)}>
               {`${fit(tokenLabel(f.result.tokens[s].text), 70, MONO)} @${s} ${num(data.shares[lastL][k] * 100, 2)}%`}
             </text>
           ))}

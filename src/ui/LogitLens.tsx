@@ -54,10 +54,10 @@ export function LogitLens() {
                   return (
                     <g key={c} transform={`translate(${labelW + c * cw},0)`}>
                       <rect x={0.5} y={0.5} width={cw - 1} height={ROW - 1} fill={seq(v)} className={isTarget ? 'target-cell' : undefined} />
-                      <text x={4} y={ROW / 2 + 1} dominantBaseline="middle" className="mono cell-text" fill={seq.ink(v)}>
+                      <text x={4} y={ROW / 2 + 1} dominantBaseline="middle" className="mono cell-text" style={{ fill: seq.ink(v) }}>
                         {fit(tokenLabel(vocab[t.id] ?? `#${t.id}`), cw - 44, MONO)}
                       </text>
-                      <text x={cw - 4} y={ROW / 2 + 1} dominantBaseline="middle" textAnchor="end" className="num cell-text" fill={seq.ink(v)}>
+                      <text x={cw - 4} y={ROW / 2 + 1} dominantBaseline="middle" textAnchor="end" className="num cell-text" style={{ fill: seq.ink(v) }}>
                         {num(t.logit, 3)}
                       </text>
                     </g>

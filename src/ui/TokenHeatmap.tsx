@@ -98,7 +98,7 @@ export function TokenHeatmap() {
                 data-score={v ?? undefined}
               >
                 <rect width={b.width} height={CHIP_H} rx={3} fill={v !== null ? scale(v) : after ? '#f4f4f5' : '#ffffff'} className="tok-bg" />
-                <text x={PAD_X} y={CHIP_H / 2 + 1} dominantBaseline="middle" fill={v !== null ? scale.ink(v) : after ? '#9a9aa0' : '#1b1b1f'} className="tok-text">
+                <text x={PAD_X} y={CHIP_H / 2 + 1} dominantBaseline="middle" style={{ fill: v !== null ? scale.ink(v) : after ? '#9a9aa0' : '#1b1b1f' }} className="tok-text">
                   {fit(labels[s], MAX_CHIP, MONO)}
                 </text>
               </g>

@@ -58,8 +58,7 @@ export function Panel({ id, title, caption, svgRef, exportName, tools, className
     <section className={`panel ${className ?? ''}`} id={id} aria-labelledby={`${id}-title`} data-view={id}>
       <header className="panel-head">
         <h2 id={`${id}-title`}>{title}</h2>
-        {caption && <span className="caption">{caption}</span>}
-        <span className="spacer" />
+        {caption ? <span className="caption">{caption}</span> : <span className="spacer" />}
         {tools}
         {canExport && (
           <span className="export" role="group" aria-label={`Export ${title}`}>

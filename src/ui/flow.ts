@@ -111,7 +111,13 @@ export function layoutFlow(f: Focus, L: number, o: FlowOptions): FlowLayout {
         col.push({ id: `m${l}.${name}`, kind: 'module', label: name === 'attention' ? 'attn' : name, column: l + 1, x: colX(l + 1), y: 0, score: md.scores[f.i][k], layer: l });
       });
     }
-    spread(col.length, pad.top + 8, o.height - pad.bottom - 8).forEach((y, k) => (col[k].y = y));
+    // Columns are offset a little from each other so that an edge running right from one layer
+    // does not pass through the nodes of the next ones, which would read as a chain.
+    const inset = 8 + Math.min(40, (o.height - pad.top - pad.bottom) / 12);
+    const ys = spread(col.length, pad.top + inset, o.height - pad.bottom - inset);
+    const step = col.length > 1 ? ys[1] - ys[0] : o.height / 2;
+    const shift = ((l + 0.5) / L - 0.5) * Math.min(step * 0.5, 2 * inset);
+    ys.forEach((y, k) => (col[k].y = y + shift));
     nodes.push(...col);
   }
   nodes.push(target);

@@ -17,6 +17,7 @@ export function signed(x: number, digits = 4): string {
 export function percent(x: number): string {
   if (!Number.isFinite(x)) return '—';
   const p = x * 100;
+  if (p === 0) return '0%';
   return `${Math.abs(p) >= 10 ? p.toFixed(0) : p.toFixed(1)}%`;
 }
 
