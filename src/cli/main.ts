@@ -84,6 +84,13 @@ async function main(argv: string[]): Promise<void> {
   if (tau !== undefined && !(tau > 0)) throw new UsageError(`--tau must be a positive number, got '${values.tau}'`);
   if (values.backend && values.backend !== 'cpu' && values.backend !== 'webgpu') throw new UsageError(`--backend must be cpu or webgpu`);
 
+  // Every flag is checked before anything is loaded.
+  const layer = int('layer', values.layer);
+  const target = int('target', values.target);
+  const contrast = int('contrast', values.contrast);
+  const neuronGroup = int('group', values.group);
+  if (neuronGroup !== undefined && neuronGroup < 1) throw new UsageError(`--group must be at least 1`);
+
   const files = await filesFromPath(values.model, values.tokenizer);
   const checkpoint = await loadCheckpoint(files);
   const tokenizer = await loadTokenizer(files);
@@ -114,13 +121,13 @@ async function main(argv: string[]): Promise<void> {
     },
     {
       modes,
-      layer: int('layer', values.layer),
+      layer,
       positions,
-      target: int('target', values.target),
-      contrast: int('contrast', values.contrast),
+      target,
+      contrast,
       rule: values.rule as Rule,
       tau,
-      neuronGroup: int('group', values.group),
+      neuronGroup,
       layerDetail: values['layer-detail'],
     },
   );

@@ -10,7 +10,7 @@ import { encodeResult } from './codec';
 import { runDepass, RunInputError } from '../depass/run';
 import { topK } from '../depass/ops';
 import { loadCheckpoint, type Checkpoint } from '../model/checkpoint';
-import { bytesPerElement } from '../model/description';
+import { weightStats } from '../model/weight-stats';
 import { ModelFormatError } from '../model/errors';
 import { loadTokenizer } from '../model/tokenizer';
 import type { Tokenizer } from '../model/tokenizer-types';
@@ -192,7 +192,7 @@ export class EngineHost {
   private info(): ModelInfo {
     const { checkpoint, backend } = this.need();
     const d = checkpoint.description;
-    const { parameters, bytes } = countWeights(checkpoint);
+    const { parameters, bytes } = weightStats(checkpoint.weights);
     return {
       name: d.name,
       fingerprint: checkpoint.fingerprint,
@@ -294,36 +294,6 @@ export class EngineHost {
 
 function bosAtZero(tokenizer: Tokenizer, tokens: { id: number }[]): boolean {
   return tokens.length > 0 && tokenizer.bosId !== null && tokens[0].id === tokenizer.bosId && tokenizer.isSpecial(tokens[0].id);
-}
-
-function countWeights(c: Checkpoint): { parameters: number; bytes: number } {
-  const seen = new Set<unknown>();
-  let parameters = 0;
-  let bytes = 0;
-  const visit = (t: { shape: number[]; dtype: 'F32' | 'F16' | 'BF16' } | undefined) => {
-    if (!t || seen.has(t)) return;
-    seen.add(t);
-    const n = t.shape.reduce((a, b) => a * b, 1);
-    parameters += n;
-    bytes += n * bytesPerElement(t.dtype);
-  };
-  const w = c.weights;
-  visit(w.embed_tokens);
-  visit(w.embed_positions);
-  visit(w.lm_head);
-  visit(w.norm.weight);
-  visit(w.norm.bias);
-  for (const l of w.layers) {
-    for (const part of [l.input_layernorm, l.post_attention_layernorm, l.q_norm, l.k_norm]) {
-      visit(part?.weight);
-      visit(part?.bias);
-    }
-    for (const lin of [l.q_proj, l.k_proj, l.v_proj, l.o_proj, l.gate_proj, l.up_proj, l.down_proj]) {
-      visit(lin?.weight);
-      visit(lin?.bias);
-    }
-  }
-  return { parameters, bytes };
 }
 
 function errorMessage(err: unknown): string {
