@@ -12,6 +12,13 @@ import { num, percent, signed, tokenLabel } from './format';
 import { MONO, fit } from './layout';
 
 const LABEL_W = 50;
+
+/** At most five characters, so the number fits a 34-pixel cell. */
+function cellNum(v: number): string {
+  const a = Math.abs(v);
+  const t = a >= 99.5 ? a.toFixed(0) : a >= 9.95 ? a.toFixed(1) : a.toFixed(2);
+  return (v < 0 && Number(t) !== 0 ? '−' : '') + t;
+}
 const TOP = 30;
 
 export function HeadGrid() {
@@ -162,7 +169,7 @@ export function HeadGrid() {
                       <rect x={gx(h)! + 0.5} y={gy(n)! + 0.5} width={cell - 1} height={cell - 1} fill={scale(v)} />
                       {cell >= 34 && (
                         <text x={gx(h)! + cell / 2} y={gy(n)! + cell / 2 + 1} textAnchor="middle" dominantBaseline="middle" className="cell-text" style={{ fill: scale.ink(v) }}>
-                          {num(v, 2)}
+                          {cellNum(v)}
                         </text>
                       )}
                       {(isPinned || isHover) && <rect x={gx(h)! + 1} y={gy(n)! + 1} width={cell - 2} height={cell - 2} className={isPinned ? 'pin-outline' : 'hover-outline'} />}

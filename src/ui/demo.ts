@@ -38,24 +38,27 @@ export async function demoAvailable(demo: DemoModel): Promise<boolean> {
   }
 }
 
-/** The demo's files as ModelFile objects, or a reason when they are not there. */
+/**
+ * The demo's files as ModelFile objects, or a reason when they are not there. Paths start with
+ * the demo's folder name, as a dropped folder's would, so the model card names the demo.
+ */
 export async function fetchDemo(demo: DemoModel): Promise<{ files: ModelFile[] } | { missing: string }> {
   const root = base() + demo.folder;
   const files: ModelFile[] = [];
   const config = await fetchFile(root + 'config.json');
   if (!config) return { missing: `${demo.folder}config.json is not bundled with this build` };
-  files.push({ path: 'config.json', blob: config });
+  files.push({ path: `${demo.key}/config.json`, blob: config });
   for (const name of OPTIONAL) {
     const b = await fetchFile(root + name);
-    if (b) files.push({ path: name, blob: b });
+    if (b) files.push({ path: `${demo.key}/${name}`, blob: b });
   }
   const single = await fetchFile(root + 'model.safetensors');
   if (single) {
-    files.push({ path: 'model.safetensors', blob: single });
+    files.push({ path: `${demo.key}/model.safetensors`, blob: single });
   } else {
     const index = await fetchFile(root + 'model.safetensors.index.json');
     if (!index) return { missing: `${demo.folder} has no model.safetensors` };
-    files.push({ path: 'model.safetensors.index.json', blob: index });
+    files.push({ path: `${demo.key}/model.safetensors.index.json`, blob: index });
     let shards: string[] = [];
     try {
       const map = (JSON.parse(await index.text()) as { weight_map?: Record<string, string> }).weight_map ?? {};
@@ -65,7 +68,7 @@ export async function fetchDemo(demo: DemoModel): Promise<{ files: ModelFile[] }
     }
     for (const shard of shards) {
       const b = await fetchFile(root + shard);
-      if (b) files.push({ path: shard, blob: b });
+      if (b) files.push({ path: `${demo.key}/${shard}`, blob: b });
     }
   }
   return { files };

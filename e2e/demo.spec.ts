@@ -1,0 +1,42 @@
+// The bundled demo models: "Load … demo" fetches the files from the app's own origin, fills in
+// an example prompt and runs; when a demo is not bundled the button says so and nothing breaks.
+
+import { existsSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { ARTIFACTS, ROOT, expect, runAndWait, test } from './fixtures';
+
+const DEMOS = [
+  { key: 'demo-llama', button: 'Load Llama demo', family: 'llama' },
+  { key: 'demo-gpt2', button: 'Load GPT-2 demo', family: 'gpt2' },
+];
+
+for (const d of DEMOS) {
+  test(`${d.button}: loads from the origin, pre-fills an example prompt, runs complete`, async ({ page, requests }) => {
+    test.skip(!existsSync(resolve(ROOT, 'public/models', d.key, 'config.json')), `public/models/${d.key} is not in this checkout`);
+    await page.goto('/');
+    const button = page.getByRole('button', { name: d.button });
+    await expect(button).toBeEnabled();
+    await button.click();
+    const card = page.getByLabel('Loaded model');
+    await expect(card).toContainText(d.key);
+    await expect(card.locator('dt:text-is("family") + dd')).toHaveText(d.family);
+    await expect(page.locator('#prompt')).not.toHaveValue('');
+    expect(requests.all.some((u) => u.includes(`/models/${d.key}/model.safetensors`))).toBe(true);
+    await expect(page.getByTestId('prompt-tokens')).toContainText('tok');
+    await runAndWait(page, () => page.getByRole('button', { name: 'Run', exact: true }).click());
+    await expect(page.getByTestId('completeness')).toHaveClass(/ok/);
+    await expect(page.locator('#heads .cell').first()).toBeVisible();
+    await page.mouse.move(0, 0);
+    await page.screenshot({ path: join(ARTIFACTS, `${d.key}.png`) });
+  });
+}
+
+test('without bundled demos the buttons are disabled and say so', async ({ page }) => {
+  // Answer as a build without demo files would (same origin, nothing leaves the page).
+  await page.route('**/models/demo-*/**', (route) => route.fulfill({ status: 404, body: 'not found' }));
+  await page.goto('/');
+  for (const d of DEMOS) await expect(page.getByRole('button', { name: d.button })).toBeDisabled();
+  await expect(page.getByText('No demo model is bundled with this build.')).toBeVisible();
+  // The rest of the app is unaffected.
+  await expect(page.getByText('Choose files…')).toBeVisible();
+});
