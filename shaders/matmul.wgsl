@@ -13,14 +13,19 @@
 //                     4 rows array<u32>, read            row map (skips structurally zero rows)
 //                     5 Y    array<f32>, read_write
 //                     6 params uniform Params
-// Dispatch: (ceil(N / 64), ceil(R / 64), batch); workgroup 16 x 16, each invocation a 4 x 4 block
-// of a 64 x 64 output tile; K is walked in slices of 16 through workgroup memory.
+// Dispatch: (ceil(N / TN), ceil(R / TM), batch); workgroup 16 x 16. Two tile shapes, both with
+// 1024 elements of X and of W per K slice in workgroup memory:
+//   default  TM = TN = 64,  TK = 16, each invocation a 4 x 4 block of outputs;
+//   LARGE    TM = TN = 128, TK = 8,  each invocation an 8 x 8 block (more reuse per load, for
+//            large products; fewer workgroups, so not for small ones).
 // Precision: f32 products and sums; f16/bf16 weights are expanded to f32 exactly.
-// Variants: overrides for what shapes the inner loop (weight dtype, vec4 loads); the epilogue
-// options are bits of params.flags (uniform branches), which keeps the number of pipelines small.
+// Variants: overrides for what shapes the inner loop (weight dtype, vec4 loads, tile shape); the
+// epilogue options are bits of params.flags (uniform branches), which keeps the number of
+// pipelines small.
 
 override W_DTYPE: u32 = 0u; // 0 f32, 1 f16, 2 bf16
 override VEC4: bool = false; // K, x0, ldx, xb, w0, ldw, wb all multiples of 4: load X and W as vec4
+override LARGE: bool = false;
 
 const HAS_BIAS = 1u;
 const ROW_SCALE = 2u;
@@ -55,14 +60,14 @@ struct Params {
 @group(0) @binding(5) var<storage, read_write> Y: array<f32>;
 @group(0) @binding(6) var<uniform> params: Params;
 
-const TM = 64u;
-const TN = 64u;
-const TK = 16u;
+override RT: u32 = select(4u, 8u, LARGE); // rows (and columns) of the block of one invocation
+override TM: u32 = 16u * RT; // tile rows (and columns)
+override TK: u32 = 1024u / TM; // K slice
 
 // Tiles stored k-major so the inner loop reads four rows (or four columns) as one vec4:
 // xs[k * TM/4 + i/4][i % 4] = X[row i of the tile, k0 + k], ws likewise for W.
 var<workgroup> xs: array<vec4<f32>, 256>; // TK * TM / 4
-var<workgroup> ws: array<vec4<f32>, 256>; // TK * TN / 4
+var<workgroup> ws: array<vec4<f32>, 256>;
 
 fn xAt(e: u32) -> f32 {
   return X[e >> 2u][e & 3u];
@@ -106,12 +111,12 @@ fn rowOf(i: u32) -> u32 {
 @compute @workgroup_size(16, 16)
 fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_id) lid: vec3<u32>, @builtin(local_invocation_index) li: u32) {
   let b = wg.z;
-  let n0 = wg.x * TN;
+  let n0 = wg.x * TM;
   let i0 = wg.y * TM;
 
-  // Loading: invocation li brings row (li / 4) of each tile, k offsets 4 * (li % 4) .. +3.
-  let lrow = li >> 2u;
-  let lk = (li & 3u) * 4u;
+  // Loading: each invocation brings one vec4 along k of one tile row, of X and of W.
+  let lrow = li / (TK / 4u);
+  let lk = (li % (TK / 4u)) * 4u;
   let xi = i0 + lrow;
   let xok = xi < params.R;
   var xbase = 0u;
@@ -124,7 +129,10 @@ fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_id) lid:
   let sIdx = lk * (TM / 4u) + (lrow >> 2u);
   let sLane = lrow & 3u;
 
-  var acc: array<vec4<f32>, 4>;
+  // acc[8 * cb + r]: row r of the block, columns 4 cb .. 4 cb + 3 (cb = 1 and r >= 4 with LARGE only).
+  var acc: array<vec4<f32>, 16>;
+  let ax = lid.y * (RT / 4u);
+  let wx = lid.x * (RT / 4u);
   for (var k0 = 0u; k0 < params.K; k0 += TK) {
     let k = k0 + lk;
     var xv = vec4<f32>(0.0);
@@ -152,22 +160,38 @@ fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_id) lid:
     }
     for (var c = 0u; c < 4u; c++) {
       xs[sIdx + c * (TM / 4u)][sLane] = xv[c];
-      ws[sIdx + c * (TN / 4u)][sLane] = wv[c];
+      ws[sIdx + c * (TM / 4u)][sLane] = wv[c];
     }
     workgroupBarrier();
     for (var kk = 0u; kk < TK; kk++) {
-      let a = xs[kk * (TM / 4u) + lid.y];
-      let w = ws[kk * (TN / 4u) + lid.x];
-      acc[0] += a.x * w;
-      acc[1] += a.y * w;
-      acc[2] += a.z * w;
-      acc[3] += a.w * w;
+      let a0 = xs[kk * (TM / 4u) + ax];
+      let w0 = ws[kk * (TM / 4u) + wx];
+      acc[0] += a0.x * w0;
+      acc[1] += a0.y * w0;
+      acc[2] += a0.z * w0;
+      acc[3] += a0.w * w0;
+      if (LARGE) {
+        let a1 = xs[kk * (TM / 4u) + ax + 1u];
+        let w1 = ws[kk * (TM / 4u) + wx + 1u];
+        acc[4] += a1.x * w0;
+        acc[5] += a1.y * w0;
+        acc[6] += a1.z * w0;
+        acc[7] += a1.w * w0;
+        acc[8] += a0.x * w1;
+        acc[9] += a0.y * w1;
+        acc[10] += a0.z * w1;
+        acc[11] += a0.w * w1;
+        acc[12] += a1.x * w1;
+        acc[13] += a1.y * w1;
+        acc[14] += a1.z * w1;
+        acc[15] += a1.w * w1;
+      }
     }
     workgroupBarrier();
   }
 
-  for (var i = 0u; i < 4u; i++) {
-    let vi = i0 + lid.y * 4u + i;
+  for (var i = 0u; i < RT; i++) {
+    let vi = i0 + lid.y * RT + i;
     if (vi >= params.R) {
       break;
     }
@@ -178,12 +202,12 @@ fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_id) lid:
     }
     let biasHere = has(HAS_BIAS) && (params.biasBlock < 0 || i32(r / params.T) == params.biasBlock);
     let ybase = params.y0 + b * params.yb + r * params.ldy;
-    for (var c = 0u; c < 4u; c++) {
-      let n = n0 + lid.x * 4u + c;
+    for (var c = 0u; c < RT; c++) {
+      let n = n0 + lid.x * RT + c;
       if (n >= params.N) {
         break;
       }
-      var y = acc[i][c] * s;
+      var y = acc[8u * (c / 4u) + i][c % 4u] * s;
       if (biasHere) {
         y += bias[params.bias0 + n];
       }

@@ -31,6 +31,8 @@ export interface CreateDeviceOptions {
   powerPreference?: GPUPowerPreference;
   /** Do not request `shader-f16` even when the adapter offers it. */
   disableF16?: boolean;
+  /** Request `timestamp-query` when offered (for the kernel profiler). */
+  timestamps?: boolean;
 }
 
 export class NoAdapterError extends Error {
@@ -55,9 +57,11 @@ export async function createDevice(gpu: GPU, opts: CreateDeviceOptions = {}): Pr
   const requiredLimits: Record<string, number> = {};
   for (const name of WANTED_LIMITS) requiredLimits[name] = adapter.limits[name];
   const hasF16 = adapter.features.has('shader-f16') && !opts.disableF16;
+  const features: GPUFeatureName[] = hasF16 ? ['shader-f16'] : [];
+  if (opts.timestamps && adapter.features.has('timestamp-query')) features.push('timestamp-query');
   const device = await adapter.requestDevice({
     label: 'depass device',
-    requiredFeatures: hasF16 ? ['shader-f16'] : [],
+    requiredFeatures: features,
     requiredLimits,
   });
   const info = adapter.info;

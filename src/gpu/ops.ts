@@ -8,7 +8,13 @@ import type { GpuMatrix } from './weights';
 
 export const DTYPE_CODE: Record<DType, number> = { F32: 0, F16: 1, BF16: 2 };
 
-const TILE = 64; // matmul.wgsl output tile (rows and columns)
+/**
+ * matmul.wgsl's LARGE tiles (128 x 128, 8 x 8 per invocation) pay off once the output holds
+ * enough of them to keep a GPU busy; below that the 64 x 64 tiles leave more workgroups.
+ */
+export function largeTiles(R: number, N: number): boolean {
+  return R >= 128 && N >= 128 && R * N >= 1 << 20;
+}
 
 export interface MatmulArgs {
   X: GPUBuffer; // f32
@@ -36,6 +42,8 @@ export interface MatmulArgs {
   bias0?: number;
   biasBlock?: number;
   accumulate?: boolean;
+  /** Tile shape; default by output size (largeTiles). */
+  tiles?: 'small' | 'large';
 }
 
 /** Y = alpha X W^T (* scale) (+ bias) (+ Y) with strides; see shaders/matmul.wgsl and ops.gemm. */
@@ -61,12 +69,17 @@ export function matmul(step: Step, a: MatmulArgs): Promise<void> {
     flags: (a.bias ? 1 : 0) | (a.rowScale ? 2 : 0) | (a.rows ? 4 : 0) | (a.accumulate ? 8 : 0),
   };
   const vec4 = [p.K, p.x0, p.ldx, p.w0, p.ldw].every((v) => v % 4 === 0) && (batch === 1 || (p.xb % 4 === 0 && p.wb % 4 === 0));
-  const overrides = { W_DTYPE: DTYPE_CODE[a.wDtype], VEC4: vec4 };
-  return step.run('matmul', overrides, [a.X, a.W, a.bias ?? null, a.rowScale ?? null, a.rows ?? null, a.Y], p, [
-    Math.ceil(a.N / TILE),
-    Math.ceil(a.R / TILE),
-    batch,
-  ]);
+  const large = a.tiles ? a.tiles === 'large' : largeTiles(a.R, a.N);
+  const tile = large ? 128 : 64;
+  const overrides = { W_DTYPE: DTYPE_CODE[a.wDtype], VEC4: vec4, LARGE: large };
+  return step.run(
+    'matmul',
+    overrides,
+    [a.X, a.W, a.bias ?? null, a.rowScale ?? null, a.rows ?? null, a.Y],
+    p,
+    [Math.ceil(a.N / tile), Math.ceil(a.R / tile), batch],
+    2 * a.R * a.N * a.K * batch,
+  );
 }
 
 

@@ -5,6 +5,7 @@
 // in order.
 
 import { type BindingKind, type Kernel, type KernelCache, type KernelName, KERNELS, type Overrides } from './kernels';
+import type { GpuProfiler } from './profiler';
 
 /** A buffer, or a range of one, bound to a kernel slot; null binds a dummy for an unused slot. */
 export type Binding = GPUBuffer | GPUBufferBinding | null;
@@ -17,6 +18,8 @@ export class StepPool {
   private made = 0;
   private dummies = new Map<string, GPUBuffer>();
   readonly slot: number;
+  /** When set, every dispatch is timed (see profiler.ts). */
+  profiler: GpuProfiler | null = null;
 
   constructor(
     readonly device: GPUDevice,
@@ -61,6 +64,8 @@ export class Step {
   private arenas: { buffer: GPUBuffer; bytes: Uint8Array<ArrayBuffer>; used: number }[] = [];
   private dispatches = 0;
   private finished = false;
+  private timing: { set: GPUQuerySet; kernels: string[]; flops: number[] } | null = null;
+  private static readonly MAX_TIMED = 2048;
 
   constructor(
     readonly pool: StepPool,
@@ -103,7 +108,7 @@ export class Step {
    * Records one dispatch of `kernel`. `buffers` lists the storage bindings in the kernel's order
    * (the uniform `params` binding is appended here from `params`).
    */
-  dispatch(kernel: Kernel, buffers: Binding[], params: Record<string, number>, groups: readonly [number, number?, number?]): void {
+  dispatch(kernel: Kernel, buffers: Binding[], params: Record<string, number>, groups: readonly [number, number?, number?], flops = 0): void {
     const spec = KERNELS[kernel.name].bindings;
     if (buffers.length !== spec.length - 1) {
       throw new Error(`${kernel.name}: ${buffers.length} buffers for ${spec.length - 1} storage bindings`);
@@ -120,11 +125,29 @@ export class Step {
     });
     entries.push({ binding: spec.length - 1, resource: this.uniformSlot(view.arrayBuffer) });
     const group = this.device.createBindGroup({ label: `${kernel.label} #${this.dispatches}`, layout: kernel.layout, entries });
-    const pass = this.computePass();
+    const pass = this.timedPass(kernel.name, flops) ?? this.computePass();
     pass.setPipeline(kernel.pipeline);
     pass.setBindGroup(0, group);
     pass.dispatchWorkgroups(x, y, z);
     this.dispatches++;
+    if (pass !== this.pass) pass.end();
+  }
+
+  /** With a profiler, a pass of its own with timestamps around this one dispatch. */
+  private timedPass(kernel: string, flops: number): GPUComputePassEncoder | null {
+    if (!this.pool.profiler) return null;
+    if (!this.timing) {
+      this.timing = { set: this.device.createQuerySet({ label: `${this.label} timestamps`, type: 'timestamp', count: 2 * Step.MAX_TIMED }), kernels: [], flops: [] };
+    }
+    const i = this.timing.kernels.length;
+    if (i >= Step.MAX_TIMED) return null;
+    this.timing.kernels.push(kernel);
+    this.timing.flops.push(flops);
+    this.endPass();
+    return this.encoder.beginComputePass({
+      label: `${this.label} ${kernel} (timed)`,
+      timestampWrites: { querySet: this.timing.set, beginningOfPassWriteIndex: 2 * i, endOfPassWriteIndex: 2 * i + 1 },
+    });
   }
 
   /** Fetches (compiling on first use) a kernel variant and records one dispatch of it. */
@@ -134,9 +157,10 @@ export class Step {
     buffers: Binding[],
     params: Record<string, number>,
     groups: readonly [number, number?, number?],
+    flops = 0,
   ): Promise<void> {
     const kernel = await this.pool.kernels.get(name, overrides);
-    this.dispatch(kernel, buffers, params, groups);
+    this.dispatch(kernel, buffers, params, groups, flops);
   }
 
   copy(src: GPUBuffer, srcOffset: number, dst: GPUBuffer, dstOffset: number, size: number): void {
@@ -164,12 +188,30 @@ export class Step {
     this.finished = true;
     this.endPass();
     const queue = this.device.queue;
+    let times: GPUBuffer | null = null;
+    const timing = this.timing;
+    if (timing && timing.kernels.length) {
+      const n = 2 * timing.kernels.length;
+      const resolved = this.device.createBuffer({ label: `${this.label} timestamps`, size: n * 8, usage: GPUBufferUsage.QUERY_RESOLVE | GPUBufferUsage.COPY_SRC });
+      times = this.device.createBuffer({ label: `${this.label} timestamps read-back`, size: n * 8, usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST });
+      this.encoder.resolveQuerySet(timing.set, 0, n, resolved, 0);
+      this.encoder.copyBufferToBuffer(resolved, 0, times, 0, n * 8);
+    }
     for (const a of this.arenas) queue.writeBuffer(a.buffer, 0, a.bytes, 0, a.used);
     queue.submit([this.encoder.finish({ label: this.label })]);
     for (const a of this.arenas) this.pool.releaseArena(a.buffer);
     const error = await this.device.popErrorScope();
     if (error) throw new Error(`${this.label}: ${error.message}`);
-    if (wait) await queue.onSubmittedWorkDone();
+    if (times && timing && this.pool.profiler) {
+      await times.mapAsync(GPUMapMode.READ);
+      const t = new BigInt64Array(times.getMappedRange());
+      timing.kernels.forEach((k, i) => this.pool.profiler!.add(k, Number(t[2 * i + 1]! - t[2 * i]!), timing.flops[i]!));
+      times.unmap();
+      times.destroy();
+      timing.set.destroy();
+    } else if (wait) {
+      await queue.onSubmittedWorkDone();
+    }
   }
 }
 
