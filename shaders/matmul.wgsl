@@ -6,8 +6,9 @@
 // block r / T, and with biasBlock >= 0 the bias goes to that block's rows only (the rest component).
 //
 // Bindings (group 0): 0 X    array<vec4<f32>>, read      activations
-//                     1 W    array<vec4<u32>>, read      weights in their file dtype: f32 one per u32,
-//                                                        f16/bf16 two per u32 (element 2i in the low half)
+//                     1 W    array<vec2<u32>>, read      weights in their file dtype: f32 one per u32,
+//                                                        f16/bf16 two per u32 (element 2i in the low half);
+//                                                        vec2 so that four 16-bit weights are one 8-byte load
 //                     2 bias array<f32>, read
 //                     3 scale array<f32>, read           per-row scale, indexed by row r
 //                     4 rows array<u32>, read            row map (skips structurally zero rows)
@@ -53,7 +54,7 @@ struct Params {
 }
 
 @group(0) @binding(0) var<storage, read> X: array<vec4<f32>>;
-@group(0) @binding(1) var<storage, read> W: array<vec4<u32>>;
+@group(0) @binding(1) var<storage, read> W: array<vec2<u32>>;
 @group(0) @binding(2) var<storage, read> bias: array<f32>;
 @group(0) @binding(3) var<storage, read> scale: array<f32>;
 @group(0) @binding(4) var<storage, read> rows: array<u32>;
@@ -75,9 +76,9 @@ fn xAt(e: u32) -> f32 {
 
 fn wAt(e: u32) -> f32 {
   if (W_DTYPE == 0u) {
-    return bitcast<f32>(W[e >> 2u][e & 3u]);
+    return bitcast<f32>(W[e >> 1u][e & 1u]);
   }
-  let word = W[e >> 3u][(e >> 1u) & 3u];
+  let word = W[e >> 2u][(e >> 1u) & 1u];
   if (W_DTYPE == 1u) {
     return unpack2x16float(word)[e & 1u];
   }
@@ -87,10 +88,9 @@ fn wAt(e: u32) -> f32 {
 // Four consecutive weights from an element index that is a multiple of 4.
 fn w4At(e: u32) -> vec4<f32> {
   if (W_DTYPE == 0u) {
-    return bitcast<vec4<f32>>(W[e >> 2u]);
+    return bitcast<vec4<f32>>(vec4<u32>(W[e >> 1u], W[(e >> 1u) + 1u]));
   }
-  let q = W[e >> 3u];
-  let pair = select(q.xy, q.zw, (e & 4u) != 0u);
+  let pair = W[e >> 2u];
   if (W_DTYPE == 1u) {
     return vec4<f32>(unpack2x16float(pair.x), unpack2x16float(pair.y));
   }

@@ -359,7 +359,7 @@ export class GpuBackend implements AttributionBackend {
           await step.abandon();
           throw e;
         }
-        await step.submit();
+        await step.submit(false); // layers queue back to back; the read-back below waits
       }
 
       // Final norm, logits and their top-k.
@@ -390,7 +390,7 @@ export class GpuBackend implements AttributionBackend {
             await ls.abandon();
             throw e;
           }
-          await ls.submit();
+          await ls.submit(false);
         }
         const li = await readU32(dev, s.lensIds, 0, L * T * slots);
         const lv = await readF32(dev, s.lensVals, 0, L * T * slots);
@@ -551,14 +551,24 @@ export class GpuBackend implements AttributionBackend {
       const posBuf = uploadStorage(dev, 'target positions', Uint32Array.from(targets, (tg) => tg.position));
       list.push(rows, startBuf, dirBuf, posBuf);
 
-      await this.runStep(`${req.kind} components`, (step) => this.buildComponents(step, req, rec, b.C, b.bufA, b.bufB, list));
+      await this.runStep(`${req.kind} components`, false, (step) => this.buildComponents(step, req, rec, b.C, b.bufA, b.bufB, list));
 
       const fnorm = this.weights.norm;
+      // One layer stays queued behind the one the GPU runs, so it never waits for the CPU;
+      // progress is reported (and cancellation checked) as each layer finishes.
+      let running: { layer: number; done: Promise<void> } | null = null;
+      const finished = async () => {
+        if (!running) return;
+        await running.done;
+        if (opts.signal?.aborted) throw abortError();
+        opts.onLayer?.(running.layer, L);
+        running = null;
+      };
       for (let l = plan.from; l < L; l++) {
         if (opts.signal?.aborted) throw abortError();
         const w = this.weights.layers[l]!;
         const lr = rec.layers[l]!;
-        await this.runStep(`decomposed layer ${l}`, async (step) => {
+        await this.runStep(`decomposed layer ${l}`, false, async (step) => {
           if (!(plan.startAtMlp && l === plan.from)) {
             const n1 = w.input_layernorm;
             await ops.normApply(step, { x: b.C, scale: lr.attnScale, gamma: n1.weight, beta: n1.bias, rows, y: b.X, R, D, T, center: layerNorm, betaBlock: rest });
@@ -624,11 +634,13 @@ export class GpuBackend implements AttributionBackend {
             });
           }
         });
-        if (opts.signal?.aborted) throw abortError();
-        opts.onLayer?.(l, L);
+        const done = dev.queue.onSubmittedWorkDone();
+        await finished();
+        running = { layer: l, done };
       }
+      await finished();
 
-      await this.runStep('read-out', (step) =>
+      await this.runStep('read-out', false, (step) =>
         ops.readout(step, { C: b.C, dirs: dirBuf, pos: posBuf, scale: rec.finalScale, gamma: fnorm.weight, beta: fnorm.bias, out: b.out, M, T, D, n, rest, center: layerNorm }),
       );
       const scores = Float64Array.from(await readF32(dev, b.out, 0, n * M));
@@ -640,7 +652,8 @@ export class GpuBackend implements AttributionBackend {
     }
   }
 
-  private async runStep(label: string, record: (step: Step) => Promise<void>): Promise<void> {
+  /** Records and submits one step; with `wait`, resolves once the GPU has finished it. */
+  private async runStep(label: string, wait: boolean, record: (step: Step) => Promise<void>): Promise<void> {
     const step = new Step(this.pool, label);
     try {
       await record(step);
@@ -648,7 +661,7 @@ export class GpuBackend implements AttributionBackend {
       await step.abandon();
       throw e;
     }
-    await step.submit();
+    await step.submit(wait);
   }
 
   /** The initial components of each granularity (the GPU mirror of cpu-backend.ts's builders). */
