@@ -3,9 +3,10 @@
 // JSON, which must be complete (Σ scores + rest = logit) and agree with the CLI's output.
 
 import type { Page } from '@playwright/test';
-import { readFileSync } from 'node:fs';
+import { mkdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import type { DepassResult } from '../src/depass/result';
-import { NO_STORIES, cliResult, expect, haveStories, loadStories, runAndWait, runPrompt, test } from './fixtures';
+import { ARTIFACTS, NO_STORIES, cliResult, expect, haveStories, loadStories, runAndWait, runPrompt, test } from './fixtures';
 
 const PROMPT = 'Once upon a time';
 
@@ -139,25 +140,39 @@ test.describe('attribution on stories260K', () => {
     await expect(page.locator('#prediction .target-line')).toContainText('prediction');
   });
 
-  test('Ctrl+Enter runs; the UI stays responsive during a run; Cancel keeps the last result', async ({ page }) => {
+  test('Ctrl+Enter runs; progress and partial results while the worker computes; Cancel keeps the last result', async ({ page }) => {
+    mkdirSync(ARTIFACTS, { recursive: true });
     await page.goto('/');
     await loadStories(page);
     await runPrompt(page, 'One day', ['tokens']);
     await expect(page.locator('#heatmap g.tok')).toHaveCount(3);
 
-    // Ctrl+Enter from the prompt box runs the new prompt (heads too: long enough to cancel).
+    // Ctrl+Enter from the prompt box runs the new prompt (heads too: long enough to watch).
     await page.getByRole('checkbox', { name: 'heads', exact: true }).check();
-    await page.locator('#prompt').fill('Lily saw a big red ball in the park and she was very happy');
+    const long = 'Lily saw a big red ball in the park and she was very happy';
+    await page.locator('#prompt').fill(long);
+    // The chips follow the text (debounced): wait for the new tokenisation, then count it.
+    await expect(page.getByTestId('prompt-tokens')).not.toHaveClass(/stale/);
+    await expect(page.getByTestId('prompt-tokens').locator('.chip').nth(10)).toBeVisible();
+    const N = await page.getByTestId('prompt-tokens').locator('.chip').count();
+    await expect(page.getByTestId('prompt-tokens')).toContainText(`${N} tok`);
     await page.locator('#prompt').press('Control+Enter');
-    // The main thread answers while the worker computes.
-    const t0 = Date.now();
-    await page.evaluate(() => new Promise((r) => requestAnimationFrame(r)));
-    expect(Date.now() - t0).toBeLessThan(1000);
     const row = page.getByTestId('run-row');
+    await expect(row).toHaveAttribute('data-running', 'yes');
+    // While the worker computes: a progress bar with the stage, and the main thread answers.
+    const bar = page.getByRole('progressbar', { name: 'Run progress' });
+    await expect(bar).toBeVisible();
+    await expect(bar).toHaveAttribute('aria-valuetext', /forward|token|head|starting/);
+    const t0 = Date.now();
+    for (let k = 0; k < 5; k++) await page.evaluate(() => new Promise((r) => requestAnimationFrame(r)));
+    expect(Date.now() - t0, 'five animation frames during a run').toBeLessThan(2000);
+    // Token mode finishes first: its heatmap shows before the heads are done.
+    await expect(page.locator('#heatmap g.tok')).toHaveCount(N);
+    expect(await row.getAttribute('data-running'), 'the token heatmap arrived while heads were still running').toBe('yes');
+    await page.locator('aside.side').screenshot({ path: join(ARTIFACTS, 'side-running.png') });
     await expect(row).toHaveAttribute('data-running', 'no');
-    await expect(page.locator('#heatmap g.tok').first()).toBeVisible();
-    const T = await page.locator('#heatmap g.tok').count();
-    expect(T).toBeGreaterThan(10);
+    await expect(page.locator('#heads .cell').first()).toBeVisible();
+    await expect(page.locator('#heatmap g.tok')).toHaveCount(N);
 
     // Start another run and cancel it: the previous result stays on screen.
     await page.locator('#prompt').fill('Tom and Sue went to the shop to buy some milk and bread for their mom');

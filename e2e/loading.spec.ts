@@ -3,10 +3,10 @@
 // good model must load and run afterwards. Also the llama2.c pair and the folder picker.
 
 import type { Page } from '@playwright/test';
-import { copyFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { NO_STORIES, STORIES, expect, haveStories, loadFiles, loadStories, runPrompt, test } from './fixtures';
+import { ARTIFACTS, NO_STORIES, STORIES, expect, haveStories, loadFiles, loadStories, runPrompt, test } from './fixtures';
 
 /** The top next token at the shown position, from the prediction panel's accessible names. */
 async function topPrediction(page: Page): Promise<{ token: string; logit: number }> {
@@ -41,6 +41,8 @@ test.describe('loading', () => {
     await expect(bad.locator('.path')).toHaveText('model.safetensors');
     await expect(bad.locator('.file-error')).toContainText('model.safetensors');
     await expect(page.getByLabel('Loaded model')).toHaveCount(0);
+    mkdirSync(ARTIFACTS, { recursive: true });
+    await page.locator('aside.side').screenshot({ path: join(ARTIFACTS, 'load-error.png') });
 
     // The app is still usable: the good model loads and runs.
     await loadStories(page);
@@ -84,5 +86,23 @@ test.describe('loading', () => {
     await expect(page.locator('.load-status.loading')).toHaveCount(0);
     await expect(page.getByLabel('Loaded model')).toContainText('stories260K');
     await expect(page.getByLabel('Loaded model').locator('dt:text-is("format") + dd')).toHaveText('safetensors');
+  });
+
+  test('files dropped on the drop zone load like picked ones', async ({ page }) => {
+    await page.goto('/');
+    const files = ['config.json', 'model.safetensors', 'tokenizer.json', 'tokenizer_config.json'].map((name) => ({
+      name,
+      b64: readFileSync(join(STORIES, name)).toString('base64'),
+    }));
+    await page.evaluate((list) => {
+      const dt = new DataTransfer();
+      for (const f of list) dt.items.add(new File([Uint8Array.from(atob(f.b64), (c) => c.charCodeAt(0))], f.name));
+      const zone = document.querySelector('.dropzone')!;
+      zone.dispatchEvent(new DragEvent('dragover', { dataTransfer: dt, bubbles: true, cancelable: true }));
+      zone.dispatchEvent(new DragEvent('drop', { dataTransfer: dt, bubbles: true, cancelable: true }));
+    }, files);
+    await expect(page.getByLabel('Loaded model').locator('dt:text-is("layers") + dd')).toHaveText('5');
+    await runPrompt(page, 'Once upon a time', ['tokens']);
+    await expect(page.locator('#heatmap g.tok')).toHaveCount(5);
   });
 });

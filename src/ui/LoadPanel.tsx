@@ -62,22 +62,22 @@ export function ModelCard() {
         <dd>{model.format}</dd>
         <dt>parameters</dt>
         <dd className="num">{count(model.parameters)}</dd>
+        <dt>dtype</dt>
+        <dd>{d.dtype}</dd>
         <dt>layers</dt>
         <dd className="num">{d.num_hidden_layers}</dd>
+        <dt>vocab</dt>
+        <dd className="num">{d.vocab_size}</dd>
         <dt>heads</dt>
         <dd className="num">
           {d.num_attention_heads} <span className="muted">× {d.head_dim}</span>
         </dd>
         <dt>KV heads</dt>
         <dd className="num">{d.num_key_value_heads}</dd>
-        <dt>hidden / MLP</dt>
-        <dd className="num">
-          {d.hidden_size} / {d.intermediate_size}
-        </dd>
-        <dt>vocab</dt>
-        <dd className="num">{d.vocab_size}</dd>
-        <dt>dtype</dt>
-        <dd>{d.dtype}</dd>
+        <dt>hidden</dt>
+        <dd className="num">{d.hidden_size}</dd>
+        <dt>MLP</dt>
+        <dd className="num">{d.intermediate_size}</dd>
         <dt>weights</dt>
         <dd className="num">{bytes(model.weightBytes)}</dd>
         <dt>est. GPU mem</dt>
@@ -85,7 +85,7 @@ export function ModelCard() {
           {bytes(model.estimatedGpuBytes)}
         </dd>
         <dt>backend</dt>
-        <dd>{model.backend === 'webgpu' ? `WebGPU · ${model.adapter?.description || model.adapter?.vendor || 'adapter'}` : 'CPU reference'}</dd>
+        <dd className="full">{model.backend === 'webgpu' ? `WebGPU · ${model.adapter?.description || model.adapter?.vendor || 'adapter'}` : 'CPU reference'}</dd>
       </dl>
       {fallback && (
         <p className="warning" role="status">

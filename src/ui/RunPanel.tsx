@@ -41,7 +41,9 @@ function ProgressBar() {
   if (!running) return null;
   const p = running.progress;
   const fraction = p ? Math.max(0, Math.min(1, p.fraction)) : 0;
-  const stage = p ? `${p.stage}${p.stage !== 'done' && p.stage !== 'forward' ? ` · layer ${Math.min(p.layer + 1, p.of)}/${p.of}` : ''}` : 'starting';
+  // Head and neuron stages name their own layer; the counter is then the pass's progress.
+  const step = p && p.stage !== 'done' && p.stage !== 'forward' ? ` · ${/layer/.test(p.stage) ? 'step' : 'layer'} ${Math.min(p.layer + 1, p.of)}/${p.of}` : '';
+  const stage = p ? `${p.stage}${step}` : 'starting';
   return (
     <div className="progress" role="status" aria-live="polite">
       <div
