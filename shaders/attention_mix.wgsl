@@ -3,15 +3,18 @@
 // for q >= start[m]; rows q < start[m] are structurally zero and neither computed nor written,
 // and keys below start[m] are never read (token mode's triangle). With M = 1 and start 0 this is
 // the normal forward pass's A x V.
-// A workgroup owns 8 queries of one (component, head) and all dh columns (4 per invocation, so
-// dh <= 256); keys are walked in tiles of 16 through workgroup memory, only up to the last query.
+// Work split: the dh columns form cg = ceil(dh / 4) groups of four; invocation i of the 64 owns
+// column group i % cg and query rows slot, slot + S, slot + 2S, slot + 3S of the workgroup's tile,
+// slot = i / cg, S = floor(64 / cg); a workgroup covers BQ = 4 S queries of one (component, head),
+// so the work per invocation is a 4 x 4 block whatever dh is. Keys are walked in slices of 8
+// through workgroup memory (12 KiB), only up to the tile's last query.
 //
 // Bindings (group 0): 0 A     array<f32>, read         [H, T, T]
 //                     1 v     array<f32>, read         [M, T, Hkv, dh]
 //                     2 start array<u32>, read         [M]
 //                     3 y     array<f32>, read_write   [M, T, H, dh]
-//                     4 params uniform Params
-// Dispatch: (ceil(T / 8), H, M); workgroup 64.
+//                     4 params uniform Params          (cg and S as above; dh <= 256)
+// Dispatch: (ceil(T / (4 S)), H, M); workgroup 64.
 // Precision: f32 products and sums.
 
 struct Params {
@@ -20,6 +23,8 @@ struct Params {
   H: u32,
   Hkv: u32,
   dh: u32,
+  cg: u32,
+  S: u32,
 }
 
 @group(0) @binding(0) var<storage, read> A: array<f32>;
@@ -29,29 +34,35 @@ struct Params {
 @group(0) @binding(4) var<uniform> params: Params;
 
 const WG = 64u;
-const BQ = 8u;
-const BK = 16u;
-const MAX_DH = 256u;
+const BK = 8u;
+const MAX_BQ = 256u; // 4 * 64 when dh <= 4
 
-var<workgroup> aTile: array<f32, 128>; // [BQ, BK]
-var<workgroup> vTile: array<f32, 4096>; // [BK, dh], dh <= MAX_DH
+var<workgroup> aTile: array<f32, 2048>; // [BQ, BK], BQ <= MAX_BQ
+var<workgroup> vTile: array<vec4<f32>, 512>; // [BK, cg], cg <= 64
 
 @compute @workgroup_size(64)
 fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
-  let q0 = wg.x * BQ;
   let h = wg.y;
   let m = wg.z;
   let T = params.T;
   let dh = params.dh;
+  let cg = params.cg;
+  let S = params.S;
+  let BQ = 4u * S;
+  let q0 = wg.x * BQ;
   let st = start[m];
   if (q0 + BQ <= st || q0 >= T) {
     return; // the whole tile is structurally zero (uniform across the workgroup)
   }
   let g = h / (params.H / params.Hkv);
   let qEnd = min(T, q0 + BQ);
+  let col = lid % cg; // columns 4 col .. 4 col + 3
+  let slot = lid / cg; // rows slot + S i of the tile; idle when slot >= S
+  let vBase = g * dh;
+  let vStride = params.Hkv * dh;
 
-  var acc: array<vec4<f32>, 8>; // [BQ] x 4 columns: lid, lid + 64, lid + 128, lid + 192
-  for (var k0 = max(st, 0u); k0 < qEnd; k0 += BK) {
+  var acc: array<vec4<f32>, 4>;
+  for (var k0 = st; k0 < qEnd; k0 += BK) {
     for (var idx = lid; idx < BQ * BK; idx += WG) {
       let q = q0 + idx / BK;
       let k = k0 + idx % BK;
@@ -61,40 +72,45 @@ fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_index) l
       }
       aTile[idx] = a;
     }
-    for (var idx = lid; idx < BK * dh; idx += WG) {
-      let k = k0 + idx / dh;
-      var val = 0.0;
+    for (var idx = lid; idx < BK * cg; idx += WG) {
+      let k = k0 + idx / cg;
+      let e = (idx % cg) * 4u;
+      var val = vec4<f32>(0.0);
       if (k < qEnd) {
-        val = v[((m * T + k) * params.Hkv + g) * dh + idx % dh];
+        let o = (m * T + k) * vStride + vBase + e;
+        for (var c = 0u; c < 4u; c++) {
+          if (e + c < dh) {
+            val[c] = v[o + c];
+          }
+        }
       }
       vTile[idx] = val;
     }
     workgroupBarrier();
-    for (var kk = 0u; kk < BK; kk++) {
-      var vv = vec4<f32>(0.0);
-      for (var c = 0u; c < 4u; c++) {
-        let e = lid + c * WG;
-        if (e < dh) {
-          vv[c] = vTile[kk * dh + e];
-        }
-      }
-      for (var qq = 0u; qq < BQ; qq++) {
-        acc[qq] += aTile[qq * BK + kk] * vv;
+    if (slot < S) {
+      for (var kk = 0u; kk < BK; kk++) {
+        let vv = vTile[kk * cg + col];
+        acc[0] += aTile[slot * BK + kk] * vv;
+        acc[1] += aTile[(slot + S) * BK + kk] * vv;
+        acc[2] += aTile[(slot + 2u * S) * BK + kk] * vv;
+        acc[3] += aTile[(slot + 3u * S) * BK + kk] * vv;
       }
     }
     workgroupBarrier();
   }
 
-  for (var qq = 0u; qq < BQ; qq++) {
-    let q = q0 + qq;
+  if (slot >= S) {
+    return;
+  }
+  for (var i = 0u; i < 4u; i++) {
+    let q = q0 + slot + i * S;
     if (q < st || q >= T) {
       continue;
     }
-    let o = ((m * T + q) * params.H + h) * dh;
+    let o = ((m * T + q) * params.H + h) * dh + col * 4u;
     for (var c = 0u; c < 4u; c++) {
-      let e = lid + c * WG;
-      if (e < dh) {
-        y[o + e] = acc[qq][c];
+      if (col * 4u + c < dh) {
+        y[o + c] = acc[i][c];
       }
     }
   }

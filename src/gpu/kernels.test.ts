@@ -182,6 +182,8 @@ describe.skipIf(!gpu)(`kernels vs twins (${gpu ? describeAdapter(gpu) : 'no GPU'
   for (const [T, H, Hkv, dh] of [
     [1, 2, 1, 8],
     [70, 4, 2, 6],
+    [37, 3, 1, 10],
+    [19, 2, 2, 128],
   ] as const) {
     it(`attention probabilities and mixing, T=${T} H=${H} Hkv=${Hkv} dh=${dh}`, async () => {
       const q = randn(T * H * dh, 51);

@@ -176,7 +176,7 @@ export function attentionProbs(
   return step.run('attention_probs', {}, [a.q, a.k, a.A], { T: a.T, H: a.H, Hkv: a.Hkv, dh: a.dh, scale: 1 / Math.sqrt(a.dh) }, [a.T, a.H]);
 }
 
-/** The most head_dim attention_mix.wgsl handles (4 columns per invocation of 64). */
+/** The most head_dim attention_mix.wgsl handles (64 invocations of 4 columns). */
 export const MAX_HEAD_DIM = 256;
 
 /** y [M, T, H, dh] = A x v for M components with start skip; twin ops.attentionMix. */
@@ -185,8 +185,10 @@ export function attentionMix(
   a: { A: GPUBuffer; v: GPUBuffer; start: GPUBuffer; y: GPUBuffer; M: number; T: number; H: number; Hkv: number; dh: number },
 ): Promise<void> {
   if (a.dh > MAX_HEAD_DIM) throw new Error(`attention_mix: head_dim ${a.dh} exceeds ${MAX_HEAD_DIM}`);
-  return step.run('attention_mix', {}, [a.A, a.v, a.start, a.y], { M: a.M, T: a.T, H: a.H, Hkv: a.Hkv, dh: a.dh }, [
-    Math.ceil(a.T / 8),
+  const cg = Math.ceil(a.dh / 4); // column groups of four
+  const S = Math.floor(WG / cg); // query slots per workgroup pass; 4 S queries per workgroup
+  return step.run('attention_mix', {}, [a.A, a.v, a.start, a.y], { M: a.M, T: a.T, H: a.H, Hkv: a.Hkv, dh: a.dh, cg, S }, [
+    Math.ceil(a.T / (4 * S)),
     a.H,
     a.M,
   ]);
