@@ -137,6 +137,7 @@ export class GpuBackend implements AttributionBackend {
       if (oom) throw new GpuMemoryError(`the model's weights do not fit in GPU memory: ${oom.message}`);
     }
     const pool = new StepPool(dev, kernelCache(dev, loadShader));
+    if (ctx.adapter.isFallbackAdapter) pool.largeTileOutputs = 4 * 128 * 128;
     return new GpuBackend(ctx, cfg, w, weights.lm_head, pool, options);
   }
 

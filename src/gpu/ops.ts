@@ -10,10 +10,11 @@ export const DTYPE_CODE: Record<DType, number> = { F32: 0, F16: 1, BF16: 2 };
 
 /**
  * matmul.wgsl's LARGE tiles (128 x 128, 8 x 8 per invocation) pay off once the output holds
- * enough of them to keep a GPU busy; below that the 64 x 64 tiles leave more workgroups.
+ * enough of them to keep the device busy (`minOutputs`: 64 tiles on a GPU, see StepPool); below
+ * that the 64 x 64 tiles leave more workgroups.
  */
-export function largeTiles(R: number, N: number): boolean {
-  return R >= 128 && N >= 128 && R * N >= 1 << 20;
+export function largeTiles(R: number, N: number, minOutputs = 1 << 20): boolean {
+  return R >= 128 && N >= 128 && R * N >= minOutputs;
 }
 
 export interface MatmulArgs {
@@ -69,7 +70,7 @@ export function matmul(step: Step, a: MatmulArgs): Promise<void> {
     flags: (a.bias ? 1 : 0) | (a.rowScale ? 2 : 0) | (a.rows ? 4 : 0) | (a.accumulate ? 8 : 0),
   };
   const vec4 = [p.K, p.x0, p.ldx, p.w0, p.ldw].every((v) => v % 4 === 0) && (batch === 1 || (p.xb % 4 === 0 && p.wb % 4 === 0));
-  const large = a.tiles ? a.tiles === 'large' : largeTiles(a.R, a.N);
+  const large = a.tiles ? a.tiles === 'large' : largeTiles(a.R, a.N, step.pool.largeTileOutputs);
   const tile = large ? 128 : 64;
   const overrides = { W_DTYPE: DTYPE_CODE[a.wDtype], VEC4: vec4, LARGE: large };
   return step.run(

@@ -20,6 +20,11 @@ export class StepPool {
   readonly slot: number;
   /** When set, every dispatch is timed (see profiler.ts). */
   profiler: GpuProfiler | null = null;
+  /**
+   * Outputs from which matmuls use the large tiles: 64 of them keep a GPU's many cores busy;
+   * a CPU-backed adapter (few cores, fallback) does more work per cycle with them from 4 tiles.
+   */
+  largeTileOutputs = 1 << 20;
 
   constructor(
     readonly device: GPUDevice,
