@@ -18,9 +18,10 @@ export default defineConfig({
   timeout: 240_000,
   expect: { timeout: 60_000 },
   retries: 0,
-  // scripts/test-all.mjs reads the JSON report from PLAYWRIGHT_JSON_OUTPUT_NAME (relative to the
-  // working directory); without it, the report goes to test-results/ instead of stdout.
-  reporter: [['list'], process.env.PLAYWRIGHT_JSON_OUTPUT_NAME ? ['json'] : ['json', { outputFile: resolve(root, 'test-results/playwright.json') }]],
+  // scripts/test-all.mjs reads the JSON report from PLAYWRIGHT_JSON_OUTPUT_NAME, meant relative to
+  // the working directory (Playwright would resolve it against this folder); without it, the
+  // report goes to test-results/playwright.json rather than stdout.
+  reporter: [['list'], ['json', { outputFile: resolve(process.cwd(), process.env.PLAYWRIGHT_JSON_OUTPUT_NAME ?? resolve(root, 'test-results/playwright.json')) }]],
   use: {
     baseURL: `http://127.0.0.1:${port}`,
     viewport: { width: 1440, height: 900 },
