@@ -50,6 +50,14 @@ describe.skipIf(!gpu)(`kernels vs twins (${gpu ? describeAdapter(gpu) : 'no GPU'
     }
   });
 
+  it('a loader from bundler modules finds shaders by file name', async () => {
+    const { shaderLoaderFromModules } = await import('./kernels');
+    const load = shaderLoaderFromModules({ '/shaders/topk.wgsl': { default: gpu!.kernels.source('topk') }, '/shaders/rope.wgsl?raw': 'x' });
+    expect(load('topk')).toBe(gpu!.kernels.source('topk'));
+    expect(load('rope')).toBe('x');
+    expect(() => load('matmul')).toThrow(/matmul\.wgsl is missing/);
+  });
+
   it('a WGSL compile error names the shader and the line', async () => {
     const { KernelCache } = await import('./kernels');
     const broken = new KernelCache(gpu!.ctx.device, () => 'struct Params { n: u32, }\n@group(0) @binding(0) var<uniform> params: Params;\n@compute @workgroup_size(1) fn main() { let x: f32 = nope; }\n');

@@ -40,6 +40,24 @@ export type KernelName = keyof typeof KERNELS;
 /** Returns the WGSL source of shaders/<name>.wgsl. */
 export type ShaderLoader = (name: string) => string;
 
+/**
+ * A loader over sources keyed by path, e.g. what Vite's
+ * `import.meta.glob('/shaders/*.wgsl', { query: '?raw', eager: true })` returns (values are the
+ * source or a module whose default export is the source). Keys match by file name.
+ */
+export function shaderLoaderFromModules(modules: Record<string, string | { default: string }>): ShaderLoader {
+  const byName = new Map<string, string>();
+  for (const [path, mod] of Object.entries(modules)) {
+    const file = path.slice(path.lastIndexOf('/') + 1).replace(/\.wgsl(\?.*)?$/, '');
+    byName.set(file, typeof mod === 'string' ? mod : mod.default);
+  }
+  return (name: string) => {
+    const s = byName.get(name);
+    if (s === undefined) throw new Error(`shader ${name}.wgsl is missing (have: ${[...byName.keys()].join(', ')})`);
+    return s;
+  };
+}
+
 export type Overrides = Record<string, number | boolean>;
 
 export interface Kernel {
