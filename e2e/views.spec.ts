@@ -30,8 +30,10 @@ test.describe('views', () => {
 
     // Pin the strongest-looking head: its attention pattern is fetched and drawn beside the grid.
     await page.locator('#heads .cell[data-layer="1"][data-head="2"]').click();
-    await expect(page.locator('#heads .attention rect').first()).toBeVisible();
-    expect(await page.locator('#heads .attention rect').count()).toBeGreaterThanOrEqual((T * (T + 1)) / 2);
+    await expect(page.locator('#heads .attention image')).toBeVisible();
+    await expect(page.locator('#heads .attention image')).toHaveAttribute('href', /^data:image\/png;base64,/);
+    // One row label per query position.
+    await expect(page.locator('#heads .attention text.tick.mono')).toHaveCount(2 * T);
     // Neurons show what they promote once the engine answers.
     await expect(page.locator('#neurons .neuron-row').first()).not.toContainText('…');
     // The flow graph has token→head edges once the attention rows arrived.
@@ -86,7 +88,7 @@ test.describe('views', () => {
     await page.keyboard.press('ArrowRight');
     await page.keyboard.press('Enter');
     await expect(page.locator('#heads .caption')).toContainText('pinned L1 H1');
-    await expect(page.locator('#heads .attention rect').first()).toBeVisible();
+    await expect(page.locator('#heads .attention image')).toBeVisible();
     // Arrows inside the grid do not move the token selection.
     await expect(page.locator('#heatmap g.tok.selected')).toHaveAttribute('data-position', String((await page.locator('#heatmap g.tok').count()) - 1));
     // Esc drops the pin first, then the selection.

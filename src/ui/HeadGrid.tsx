@@ -3,7 +3,7 @@
 // the head's contribution at every position. Hover previews, click (or Enter) pins.
 
 import { scaleBand } from 'd3';
-import { useMemo, useRef, useState, type KeyboardEvent } from 'react';
+import { useMemo, useRef, useState, type KeyboardEvent, type MouseEvent } from 'react';
 import { useApp } from '../state';
 import { headKey, type HeadRef } from '../state/store';
 import { diverging, maxAbs, sequential } from './colors';
@@ -13,6 +13,18 @@ import { MONO, fit } from './layout';
 
 const LABEL_W = 50;
 
+/** One scale object per maximum, so the pattern image is not redrawn on every render. */
+const seqCache = new Map<number, ReturnType<typeof sequential>>();
+function seqFor(max: number): ReturnType<typeof sequential> {
+  let s = seqCache.get(max);
+  if (!s) {
+    if (seqCache.size > 64) seqCache.clear();
+    s = sequential(max);
+    seqCache.set(max, s);
+  }
+  return s;
+}
+
 /** At most five characters, so the number fits a 34-pixel cell. */
 function cellNum(v: number): string {
   const a = Math.abs(v);
@@ -20,6 +32,50 @@ function cellNum(v: number): string {
   return (v < 0 && Number(t) !== 0 ? '−' : '') + t;
 }
 const TOP = 30;
+
+/**
+ * A T×T attention pattern as one image (one pixel per cell, scaled without smoothing) rather
+ * than T² SVG rects, so long prompts stay fast; it still travels inside the exported SVG.
+ */
+function AttentionImage({ A, T, x, y, cell, color, onHover }: { A: Float32Array; T: number; x: number; y: number; cell: number; color: (v: number) => string; onHover: (q: number, k: number, e: MouseEvent<SVGRectElement>) => void }) {
+  const href = useMemo(() => {
+    // Drawn at the displayed size (cells are whole pixels) so nothing is smoothed on screen or
+    // in exports; a hairline gap between cells keeps neighbouring values apart.
+    const canvas = document.createElement('canvas');
+    canvas.width = T * cell;
+    canvas.height = T * cell;
+    const ctx = canvas.getContext('2d');
+    if (!ctx) return '';
+    ctx.fillStyle = '#ffffff';
+    ctx.fillRect(0, 0, canvas.width, canvas.height);
+    const gap = cell >= 8 ? 1 : 0;
+    for (let q = 0; q < T; q++) {
+      for (let k = 0; k <= q; k++) {
+        ctx.fillStyle = color(A[q * T + k]);
+        ctx.fillRect(k * cell, q * cell, cell - gap, cell - gap);
+      }
+    }
+    return canvas.toDataURL('image/png');
+  }, [A, T, cell, color]);
+  return (
+    <g>
+      <image href={href} x={x} y={y} width={T * cell} height={T * cell} preserveAspectRatio="none" style={{ imageRendering: 'pixelated' }} />
+      <rect
+        x={x}
+        y={y}
+        width={T * cell}
+        height={T * cell}
+        fill="transparent"
+        onMouseMove={(e) => {
+          const r = e.currentTarget.getBoundingClientRect();
+          const k = Math.floor(((e.clientX - r.left) / r.width) * T);
+          const q = Math.floor(((e.clientY - r.top) / r.height) * T);
+          if (q >= 0 && q < T && k >= 0 && k <= q) onHover(q, k, e);
+        }}
+      />
+    </g>
+  );
+}
 
 export function HeadGrid() {
   const f = useFocus();
@@ -78,7 +134,7 @@ export function HeadGrid() {
   const stripScale = diverging(maxAbs(headStrip ?? []));
   const A = patOk?.A;
   const aMax = A ? maxAbs(A) : 1;
-  const seq = sequential(aMax);
+  const seq = seqFor(aMax);
   const height = Math.max(gridH + 36, show ? aTop + T * ac + 40 : 0);
 
   const onKey = (e: KeyboardEvent) => {
@@ -208,33 +264,26 @@ export function HeadGrid() {
                         {fit(tokenLabel(t.text), 44, MONO)}
                       </text>
                     ))}
-                  {Array.from({ length: T }, (_, q) =>
-                    Array.from({ length: q + 1 }, (_, k) => {
-                      const a = A[q * T + k];
-                      return (
-                        <rect
-                          key={`${q}.${k}`}
-                          x={aLeft + k * ac}
-                          y={aTop + q * ac}
-                          width={ac - 0.5}
-                          height={ac - 0.5}
-                          fill={seq(a)}
-                          onMouseMove={(e) => {
-                            const r = wrapEl!.getBoundingClientRect();
-                            setTip({
-                              x: e.clientX - r.left,
-                              y: e.clientY - r.top,
-                              content: (
-                                <span className="num">
-                                  query {q} → key {k}: {num(a, 3)}
-                                </span>
-                              ),
-                            });
-                          }}
-                        />
-                      );
-                    }),
-                  )}
+                  <AttentionImage
+                    A={A}
+                    T={T}
+                    x={aLeft}
+                    y={aTop}
+                    cell={ac}
+                    color={seq}
+                    onHover={(q, k, e) => {
+                      const r = wrapEl!.getBoundingClientRect();
+                      setTip({
+                        x: e.clientX - r.left,
+                        y: e.clientY - r.top,
+                        content: (
+                          <span className="num">
+                            query {q} → key {k}: {num(A[q * T + k], 3)}
+                          </span>
+                        ),
+                      });
+                    }}
+                  />
                   <rect x={aLeft - 0.5} y={aTop + f.position * ac - 0.5} width={T * ac} height={ac} className="row-outline" />
                   {headStrip && (
                     <g>

@@ -59,7 +59,7 @@ export function ModelCard() {
         <dt>family</dt>
         <dd>{d.family}</dd>
         <dt>format</dt>
-        <dd>{model.format}</dd>
+        <dd title={model.format}>{model.format}</dd>
         <dt>parameters</dt>
         <dd className="num">{count(model.parameters)}</dd>
         <dt>dtype</dt>
@@ -85,7 +85,7 @@ export function ModelCard() {
           {bytes(model.estimatedGpuBytes)}
         </dd>
         <dt>backend</dt>
-        <dd className="full">{model.backend === 'webgpu' ? `WebGPU · ${model.adapter?.description || model.adapter?.vendor || 'adapter'}` : 'CPU reference'}</dd>
+        <dd className="full" title={model.adapter ? `${model.adapter.vendor} ${model.adapter.architecture} ${model.adapter.description}` : model.backendNote}>{model.backend === 'webgpu' ? `WebGPU · ${model.adapter?.description || model.adapter?.vendor || 'adapter'}` : 'CPU reference'}</dd>
       </dl>
       {fallback && (
         <p className="warning" role="status">

@@ -24,6 +24,7 @@ const STYLE_PROPS = [
   'alignment-baseline',
   'letter-spacing',
   'visibility',
+  'image-rendering',
   'display',
 ];
 
