@@ -7,6 +7,7 @@ import { resolve } from 'node:path';
 
 const root = resolve(import.meta.dirname, '..');
 const port = Number(process.env.DEPASS_E2E_PORT ?? 4173);
+const dist = 'test-results/e2e-dist';
 
 export default defineConfig({
   testDir: '.',
@@ -43,11 +44,13 @@ export default defineConfig({
     },
   },
   webServer: {
-    // Built without the type-check step: the e2e tests judge the bundle, tsc runs separately.
-    command: `npx vite build --logLevel warn && npx vite preview --port ${port} --strictPort --host 127.0.0.1`,
+    // Built without the type-check step (tsc runs separately) into a folder of its own, so a
+    // concurrent `npm run build` cannot swap files under the server; never reuses a server it
+    // did not start, which could be serving an older build.
+    command: `npx vite build --logLevel warn --outDir ${dist} --emptyOutDir && npx vite preview --outDir ${dist} --port ${port} --strictPort --host 127.0.0.1`,
     cwd: root,
     url: `http://127.0.0.1:${port}/`,
-    reuseExistingServer: !process.env.CI,
+    reuseExistingServer: false,
     timeout: 180_000,
     stdout: 'ignore',
     stderr: 'pipe',

@@ -119,9 +119,17 @@ describe('run slice', () => {
     const g = focusOf(s.result, s.override, 1)!;
     expect(g.custom).toBe(false);
     expect(g.target.id).toBe(11);
+    // Ignored while a run is in progress (it would cancel it).
+    store.getState().run();
+    store.getState().setTarget(21, null);
+    expect(engine.runs).toHaveLength(3);
+    expect(engine.runs[2].settings.positions).toBeUndefined();
+    engine.runs[2].resolve(handResult());
+    await flush();
+    store.getState().select(2);
     // Back to the prediction: no engine call.
     store.getState().setTarget(null, null);
-    expect(engine.runs).toHaveLength(2);
+    expect(engine.runs).toHaveLength(3);
     expect(store.getState().override).toBeNull();
   });
 

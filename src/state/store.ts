@@ -319,9 +319,10 @@ const runSlice =
         handle?.cancel();
       },
       setTarget(target, contrast) {
-        const { result, selected } = get();
+        const { result, selected, running } = get();
         const position = shownPosition(result, selected);
-        if (!result || position === null) return;
+        // One run at a time: a target change would otherwise cancel the run in progress.
+        if (!result || position === null || running) return;
         const predicted = result.predictions[position].top[0]?.id;
         if ((target === null || target === predicted) && contrast === null) {
           set({ override: null, ablation: null });

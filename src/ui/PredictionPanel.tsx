@@ -117,7 +117,7 @@ export function PredictionPanel() {
     .domain([lo, hi === lo ? lo + 1 : hi])
     .range([labelW, Math.max(labelW + 40, width - valueW)]);
   const height = top.length * rowH + 6;
-  const busy = running?.kind === 'target';
+  const busy = running !== null;
 
   return (
     <Panel
@@ -175,7 +175,7 @@ export function PredictionPanel() {
         )}{' '}
         <span className="muted">{contrast !== null ? 'logit difference' : 'logit'}</span> <span className="num">{num(f.target.logit)}</span>
         {f.custom ? <span className="tag">chosen</span> : <span className="tag muted">prediction</span>}
-        {busy && <span className="small muted"> re-running…</span>}
+        {running?.kind === 'target' && <span className="small muted"> re-running…</span>}
       </div>
       <CompletenessBadge />
       <div className="pickers">
