@@ -8,7 +8,7 @@ import { useApp } from '../state';
 import { headKey, type HeadRef } from '../state/store';
 import { diverging, maxAbs, sequential } from './colors';
 import { DivergingLegend, Empty, Panel, Tip, useFocus, useWidth, type TipState } from './common';
-import { num, percent, signed, tokenLabel } from './format';
+import { compact, num, percent, signed, tokenLabel } from './format';
 import { MONO, fit } from './layout';
 
 const LABEL_W = 50;
@@ -25,16 +25,10 @@ function seqFor(max: number): ReturnType<typeof sequential> {
   return s;
 }
 
-/** At most five characters, so the number fits a 34-pixel cell. */
-function cellNum(v: number): string {
-  const a = Math.abs(v);
-  const t = a >= 99.5 ? a.toFixed(0) : a >= 9.95 ? a.toFixed(1) : a.toFixed(2);
-  return (v < 0 && Number(t) !== 0 ? '−' : '') + t;
-}
 const TOP = 30;
 
 /**
- * A T×T attention pattern as one image (one pixel per cell, scaled without smoothing) rather
+ * A T×T attention pattern as one image (drawn at its displayed cell size) rather
  * than T² SVG rects, so long prompts stay fast; it still travels inside the exported SVG.
  */
 function AttentionImage({ A, T, x, y, cell, color, onHover }: { A: Float32Array; T: number; x: number; y: number; cell: number; color: (v: number) => string; onHover: (q: number, k: number, e: MouseEvent<SVGRectElement>) => void }) {
@@ -225,7 +219,7 @@ export function HeadGrid() {
                       <rect x={gx(h)! + 0.5} y={gy(n)! + 0.5} width={cell - 1} height={cell - 1} fill={scale(v)} />
                       {cell >= 34 && (
                         <text x={gx(h)! + cell / 2} y={gy(n)! + cell / 2 + 1} textAnchor="middle" dominantBaseline="middle" className="cell-text" style={{ fill: scale.ink(v) }}>
-                          {cellNum(v)}
+                          {compact(v)}
                         </text>
                       )}
                       {(isPinned || isHover) && <rect x={gx(h)! + 1} y={gy(n)! + 1} width={cell - 2} height={cell - 2} className={isPinned ? 'pin-outline' : 'hover-outline'} />}

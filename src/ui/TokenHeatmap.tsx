@@ -6,13 +6,15 @@ import { useMemo, useRef, useState } from 'react';
 import { useApp } from '../state';
 import { diverging, maxAbs } from './colors';
 import { DivergingLegend, Empty, Panel, Tip, useFocus, useWidth, type TipState } from './common';
-import { num, percent, signed, tokenLabel } from './format';
+import { compact, num, percent, signed, tokenLabel } from './format';
 import { MONO, fit, textWidth, wrapChips } from './layout';
 import { targetName } from './summary';
 
-const LINE = 34;
+const LINE = 44;
 const PAD_X = 5;
-const CHIP_H = 28;
+const CHIP_H = 38;
+/** The score printed under each token, in a smaller face. */
+const SMALL = '10px "DejaVu Sans Mono", ui-monospace, Menlo, Consolas, monospace';
 const MAX_CHIP = 180;
 
 export function TokenHeatmap() {
@@ -26,7 +28,9 @@ export function TokenHeatmap() {
   const tokens = f?.result.tokens;
   const labels = useMemo(() => (tokens ?? []).map((t) => tokenLabel(t.text)), [tokens]);
   const layout = useMemo(() => {
-    const ws = labels.map((l) => Math.min(MAX_CHIP, Math.max(textWidth(l, MONO), 8)));
+    // Wide enough for the score line too, so chips keep their place when the selection moves.
+    const scoreW = textWidth('−0.00', SMALL);
+    const ws = labels.map((l) => Math.min(MAX_CHIP, Math.max(textWidth(l, MONO), scoreW)));
     return wrapChips(ws, width - 2, { gap: 3, lineHeight: LINE, padX: PAD_X });
   }, [labels, width]);
 
@@ -98,9 +102,14 @@ export function TokenHeatmap() {
                 data-score={v ?? undefined}
               >
                 <rect width={b.width} height={CHIP_H} rx={3} fill={v !== null ? scale(v) : after ? '#f4f4f5' : '#ffffff'} className="tok-bg" />
-                <text x={PAD_X} y={CHIP_H / 2 + 1} dominantBaseline="middle" style={{ fill: v !== null ? scale.ink(v) : after ? '#9a9aa0' : '#1b1b1f' }} className="tok-text">
+                <text x={PAD_X} y={13} dominantBaseline="middle" style={{ fill: v !== null ? scale.ink(v) : after ? '#9a9aa0' : '#1b1b1f' }} className="tok-text">
                   {fit(labels[s], MAX_CHIP, MONO)}
                 </text>
+                {v !== null && (
+                  <text x={PAD_X} y={29} dominantBaseline="middle" style={{ fill: scale.ink(v) }} className="tok-score">
+                    {compact(v)}
+                  </text>
+                )}
               </g>
             );
           })}

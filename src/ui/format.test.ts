@@ -1,7 +1,7 @@
 // Number and token formatting.
 
 import { describe, expect, it } from 'vitest';
-import { bytes, count, num, percent, signed, tokenLabel } from './format';
+import { bytes, compact, count, num, percent, signed, tokenLabel } from './format';
 
 describe('format', () => {
   it('numbers: four significant digits, exponent for extremes', () => {
@@ -15,6 +15,10 @@ describe('format', () => {
     expect(percent(0.4213)).toBe('42%');
     expect(percent(0.0421)).toBe('4.2%');
     expect(percent(0)).toBe('0%');
+    expect(compact(-0.0572)).toBe('−0.06');
+    expect(compact(-0.001)).toBe('0.00');
+    expect(compact(12.34)).toBe('12.3');
+    expect(compact(-148.2)).toBe('−148');
   });
 
   it('sizes', () => {

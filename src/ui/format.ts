@@ -14,6 +14,13 @@ export function signed(x: number, digits = 4): string {
   return (x > 0 ? '+' : x < 0 ? '−' : '') + num(Math.abs(x), digits);
 }
 
+/** At most five characters ("−0.06", "12.3", "148"), for numbers printed inside cells. */
+export function compact(v: number): string {
+  const a = Math.abs(v);
+  const t = a >= 99.5 ? a.toFixed(0) : a >= 9.95 ? a.toFixed(1) : a.toFixed(2);
+  return (v < 0 && Number(t) !== 0 ? '−' : '') + t;
+}
+
 export function percent(x: number): string {
   if (!Number.isFinite(x)) return '—';
   const p = x * 100;
