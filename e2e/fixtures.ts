@@ -1,6 +1,7 @@
 // Shared e2e fixtures: every test records every request the page and its workers make (page and
-// context level) and fails if one leaves the app's origin; helpers load models through the file
-// input and run prompts. Models are read from ../shared, which the tests say when absent.
+// context level) and fails if one leaves the app's origin, or if the page throws or the CSP
+// refuses something; helpers load models through the file input and run prompts. Models are
+// read from ../shared, which the tests say when absent.
 
 import { test as base, expect, type Page, type Request } from '@playwright/test';
 import { execFileSync } from 'node:child_process';
@@ -35,10 +36,16 @@ export const test = base.extend<{ requests: RequestLog }>({
       };
       context.on('request', record);
       page.on('request', record);
-      page.on('pageerror', (e) => console.log(`[pageerror] ${e.message}`));
+      // Uncaught exceptions and Content-Security-Policy refusals fail the test too.
+      const problems: string[] = [];
+      page.on('pageerror', (e) => problems.push(`uncaught: ${e.message}`));
+      page.on('console', (m) => {
+        if (m.type() === 'error' && /Content.Security.Policy|Refused to/i.test(m.text())) problems.push(`csp: ${m.text()}`);
+      });
       await use(log);
       expect(log.all.length, 'the request recorder saw the page load').toBeGreaterThan(0);
       expect(log.offsite, 'requests that left the page origin').toEqual([]);
+      expect(problems, 'page errors and CSP refusals').toEqual([]);
     },
     { auto: true },
   ],

@@ -5,4 +5,10 @@ import { browserEngine } from './engine';
 import { createAppStore } from './store';
 
 export const useApp = createAppStore(browserEngine);
+
+// Browser tests reach the engine's test hooks (device loss) through this, only when asked for
+// with ?testhooks in the address; a normal page exposes nothing.
+if (typeof location !== 'undefined' && new URLSearchParams(location.search).has('testhooks')) {
+  (globalThis as { __depass?: unknown }).__depass = { store: useApp, engine: browserEngine };
+}
 export type { AppState } from './store';
