@@ -5,7 +5,7 @@
 // the normal forward pass's A x V.
 // Work split: the dh columns form cg = ceil(dh / 4) groups of four; invocation i of the 64 owns
 // column group i % cg and query rows slot, slot + S, slot + 2S, slot + 3S of the workgroup's tile,
-// slot = i / cg, S = floor(64 / cg); a workgroup covers BQ = 4 S queries of one (component, head),
+// slot = i / cg, S = min(32, floor(64 / cg)); a workgroup covers BQ = 4 S queries of one (component, head),
 // so the work per invocation is a 4 x 4 block whatever dh is. Keys are walked in slices of 8
 // through workgroup memory (12 KiB), only up to the tile's last query.
 //
@@ -35,9 +35,8 @@ struct Params {
 
 const WG = 64u;
 const BK = 8u;
-const MAX_BQ = 256u; // 4 * 64 when dh <= 4
 
-var<workgroup> aTile: array<f32, 2048>; // [BQ, BK], BQ <= MAX_BQ
+var<workgroup> aTile: array<f32, 1024>; // [BQ, BK], BQ = 4 S <= 128
 var<workgroup> vTile: array<vec4<f32>, 512>; // [BK, cg], cg <= 64
 
 @compute @workgroup_size(64)

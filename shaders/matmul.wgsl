@@ -20,18 +20,20 @@
 //   LARGE    TM = TN = 128, TK = 8,  each invocation an 8 x 8 block (more reuse per load, for
 //            large products; fewer workgroups, so not for small ones).
 // Precision: f32 products and sums; f16/bf16 weights are expanded to f32 exactly.
-// Variants: overrides for what shapes the inner loop (weight dtype, vec4 loads, tile shape); the
-// epilogue options are bits of params.flags (uniform branches), which keeps the number of
-// pipelines small.
+// Variants: overrides for the tile shape (it shapes the inner loop and the registers) and the
+// weight dtype (one per model, and the loader's hottest branch). The rest are uniform branches
+// outside the inner loop: vec4 loads in the tile loader (once per K slice), the epilogue options
+// once per output. Few pipelines keep compilation cheap where it is slow (software adapters
+// compile for seconds).
 
 override W_DTYPE: u32 = 0u; // 0 f32, 1 f16, 2 bf16
-override VEC4: bool = false; // K, x0, ldx, xb, w0, ldw, wb all multiples of 4: load X and W as vec4
 override LARGE: bool = false;
 
 const HAS_BIAS = 1u;
 const ROW_SCALE = 2u;
 const ROW_MAP = 4u;
 const ACCUMULATE = 8u;
+const VEC4 = 16u; // K, x0, ldx, xb, w0, ldw, wb all multiples of 4: load X and W as vec4
 
 struct Params {
   R: u32,
@@ -137,7 +139,7 @@ fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_id) lid:
     let k = k0 + lk;
     var xv = vec4<f32>(0.0);
     var wv = vec4<f32>(0.0);
-    if (VEC4) {
+    if (has(VEC4)) {
       if (k < params.K) {
         if (xok) {
           xv = X[(xbase + k) >> 2u];

@@ -67,12 +67,13 @@ export function matmul(step: Step, a: MatmulArgs): Promise<void> {
     bias0: a.bias0 ?? 0,
     biasBlock: a.biasBlock ?? -1,
     alpha: a.alpha ?? 1,
-    flags: (a.bias ? 1 : 0) | (a.rowScale ? 2 : 0) | (a.rows ? 4 : 0) | (a.accumulate ? 8 : 0),
+    flags: 0,
   };
   const vec4 = [p.K, p.x0, p.ldx, p.w0, p.ldw].every((v) => v % 4 === 0) && (batch === 1 || (p.xb % 4 === 0 && p.wb % 4 === 0));
+  p.flags = (a.bias ? 1 : 0) | (a.rowScale ? 2 : 0) | (a.rows ? 4 : 0) | (a.accumulate ? 8 : 0) | (vec4 ? 16 : 0);
   const large = a.tiles ? a.tiles === 'large' : largeTiles(a.R, a.N, step.pool.largeTileOutputs);
   const tile = large ? 128 : 64;
-  const overrides = { W_DTYPE: DTYPE_CODE[a.wDtype], VEC4: vec4, LARGE: large };
+  const overrides = { W_DTYPE: DTYPE_CODE[a.wDtype], LARGE: large };
   return step.run(
     'matmul',
     overrides,
@@ -187,7 +188,7 @@ export function attentionMix(
 ): Promise<void> {
   if (a.dh > MAX_HEAD_DIM) throw new Error(`attention_mix: head_dim ${a.dh} exceeds ${MAX_HEAD_DIM}`);
   const cg = Math.ceil(a.dh / 4); // column groups of four
-  const S = Math.floor(WG / cg); // query slots per workgroup pass; 4 S queries per workgroup
+  const S = Math.min(32, Math.floor(WG / cg)); // query slots; 4 S queries per workgroup (<= 128, attention_mix's tile)
   return step.run('attention_mix', {}, [a.A, a.v, a.start, a.y], { M: a.M, T: a.T, H: a.H, Hkv: a.Hkv, dh: a.dh, cg, S }, [
     Math.ceil(a.T / (4 * S)),
     a.H,
