@@ -192,6 +192,7 @@ describe.skipIf(!gpu)(`kernels vs twins (${gpu ? describeAdapter(gpu) : 'no GPU'
     [70, 4, 2, 6],
     [37, 3, 1, 10],
     [19, 2, 2, 128],
+    [40, 2, 1, 2],
   ] as const) {
     it(`attention probabilities and mixing, T=${T} H=${H} Hkv=${Hkv} dh=${dh}`, async () => {
       const q = randn(T * H * dh, 51);
