@@ -1,7 +1,7 @@
 // The bundled demo models: "Load … demo" fetches the files from the app's own origin, fills in
 // an example prompt and runs; when a demo is not bundled the button says so and nothing breaks.
 
-import { existsSync } from 'node:fs';
+import { existsSync, mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { ARTIFACTS, ROOT, expect, runAndWait, test } from './fixtures';
 
@@ -39,4 +39,6 @@ test('without bundled demos the buttons are disabled and say so', async ({ page 
   await expect(page.getByText('No demo model is bundled with this build.')).toBeVisible();
   // The rest of the app is unaffected.
   await expect(page.getByText('Choose files…')).toBeVisible();
+  mkdirSync(ARTIFACTS, { recursive: true });
+  await page.screenshot({ path: join(ARTIFACTS, 'start.png') });
 });
