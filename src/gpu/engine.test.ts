@@ -166,6 +166,25 @@ describe.skipIf(!gpu)(`GPU engine vs reference engine (${gpu ? describeAdapter(g
     }
   });
 
+  it('overlapping calls run one after another (a forward pass waits for a running attribution)', async () => {
+    const { model } = inputFor({ family: 'llama', seed: 15 }, [], false);
+    const backend = await GpuBackend.create(gpu!.ctx, model.description, model.weights, loader);
+    const cpu = new CpuBackend(toReferenceModel(model.description, model.weights));
+    try {
+      await backend.forward([1, 2, 3, 4]);
+      await cpu.forward([1, 2, 3, 4]);
+      const targets = [{ position: 3, id: 7, contrast_id: null }];
+      const opts = { rule: 'softmax' as const, tau: 0.1, bosAtZero: false };
+      // Not awaited in between: the second forward must not free the first one's record under it.
+      const [scores] = await Promise.all([backend.attribute({ kind: 'token' }, targets, opts), backend.forward([9, 8])]);
+      const want = await cpu.attribute({ kind: 'token' }, targets, opts);
+      const scale = Math.max(...Array.from(want.scores, Math.abs));
+      want.scores.forEach((w, i) => expect(Math.abs(scores.scores[i]! - w)).toBeLessThanOrEqual(1e-3 * scale));
+    } finally {
+      backend.destroy();
+    }
+  });
+
   it('reports progress per layer and stops between layers when cancelled', async () => {
     const { model } = inputFor({ family: 'llama', seed: 13, num_hidden_layers: 3 }, [], false);
     const backend = await GpuBackend.create(gpu!.ctx, model.description, model.weights, loader);

@@ -102,6 +102,8 @@ export class GpuBackend implements AttributionBackend {
   readonly kind = 'webgpu' as const;
   private record: GpuForwardRecord | null = null;
   private destroyed = false;
+  /** Calls run one at a time: a forward pass frees the record an attribution may be reading. */
+  private queue: Promise<unknown> = Promise.resolve();
 
   private constructor(
     readonly ctx: GpuContext,
@@ -162,7 +164,11 @@ export class GpuBackend implements AttributionBackend {
     return maxComponentsFor(this.description, T, this.limits);
   }
 
-  async attentionPattern(layer: number, head: number): Promise<Float32Array> {
+  attentionPattern(layer: number, head: number): Promise<Float32Array> {
+    return this.exclusive(() => this.readPattern(layer, head));
+  }
+
+  private async readPattern(layer: number, head: number): Promise<Float32Array> {
     this.alive();
     const rec = this.record;
     if (!rec) throw new Error('forward() must run before attentionPattern()');
@@ -184,7 +190,7 @@ export class GpuBackend implements AttributionBackend {
     return bytesToFloat32(this.lmHead.bytes.subarray(id * D * size, (id + 1) * D * size), this.lmHead.dtype);
   }
 
-  /** Frees every GPU buffer of the engine; the backend is unusable afterwards. */
+  /** Frees every GPU buffer of the engine (at once: do not call it while a call is running). */
   destroy(): void {
     this.freeRecord();
     for (const b of this.weights.buffers) b.destroy();
@@ -200,6 +206,12 @@ export class GpuBackend implements AttributionBackend {
 
   private alive(): void {
     if (this.destroyed) throw new Error('the GPU engine was destroyed');
+  }
+
+  private exclusive<R>(fn: () => Promise<R>): Promise<R> {
+    const run = this.queue.then(fn, fn);
+    this.queue = run.catch(() => undefined);
+    return run;
   }
 
   /** Allocates labelled buffers inside an out-of-memory error scope. */
@@ -222,7 +234,11 @@ export class GpuBackend implements AttributionBackend {
 
   // ---------------------------------------------------------------- forward pass
 
-  async forward(ids: number[], opts: { lens?: boolean; ablation?: Ablation } = {}): Promise<ForwardSummary> {
+  forward(ids: number[], opts: { lens?: boolean; ablation?: Ablation } = {}): Promise<ForwardSummary> {
+    return this.exclusive(() => this.runForward(ids, opts));
+  }
+
+  private async runForward(ids: number[], opts: { lens?: boolean; ablation?: Ablation }): Promise<ForwardSummary> {
     this.alive();
     const cfg = this.description;
     const T = ids.length;
@@ -481,7 +497,11 @@ export class GpuBackend implements AttributionBackend {
     }
   }
 
-  async attribute(req: ModeRequest, targets: TargetSpec[], opts: AttributeOptions): Promise<ModeScores> {
+  attribute(req: ModeRequest, targets: TargetSpec[], opts: AttributeOptions): Promise<ModeScores> {
+    return this.exclusive(() => this.runAttribute(req, targets, opts));
+  }
+
+  private async runAttribute(req: ModeRequest, targets: TargetSpec[], opts: AttributeOptions): Promise<ModeScores> {
     this.alive();
     const rec = this.record;
     if (!rec) throw new Error('forward() must run before attribute()');

@@ -15,3 +15,9 @@ export {
   type BufferPlan,
 } from './memory';
 export { GpuProfiler, type KernelTime } from './profiler';
+
+// Kernel-level API, for benchmarks and tests: record dispatches into a Step, submit, read back.
+export { kernelCache, KernelCache } from './kernels';
+export { Step, StepPool } from './step';
+export { matmul, linear, largeTiles, type MatmulArgs } from './ops';
+export { createStorage, uploadStorage, readF32, readU32 } from './buffers';
