@@ -81,6 +81,8 @@ export function FlowGraph() {
   const maxW = layout.maxWeight || 1;
   const used = new Set(layout.edges.flatMap((e) => [e.source, e.target]));
   const hasAttention = layout.edges.some((e) => e.basis === 'attention');
+  const spacing = layout.columns.length > 1 ? layout.columns[1].x - layout.columns[0].x : width;
+  const labelEvery = Math.max(1, Math.ceil(34 / spacing));
 
   const onNode = (n: FlowNode) => {
     setPin(pin === n.id ? null : n.id);
@@ -118,11 +120,14 @@ export function FlowGraph() {
     >
       <div className="chart-wrap" ref={wrapRef} onMouseLeave={() => setTip(null)}>
         <svg ref={svgRef} width={width} height={height + 34} role="img" aria-label={`Flow graph from source tokens through the strongest heads of each layer to the target at position ${f.position}; ${layout.edges.length} edges above the threshold.`}>
-          {layout.columns.map((c, k) => (
-            <text key={k} x={c.x} y={14} textAnchor="middle" className="axis-title">
-              {c.label}
-            </text>
-          ))}
+          {layout.columns.map((c, k) =>
+            // Deep models: label every n-th layer column so the labels do not run together.
+            k === 0 || k === layout.columns.length - 1 || (k - 1) % labelEvery === 0 ? (
+              <text key={k} x={c.x} y={14} textAnchor="middle" className="axis-title">
+                {c.label}
+              </text>
+            ) : null,
+          )}
           <g className="edges">
             {layout.edges.map((e) => {
               const dim = focusId !== null && !(connected.has(e.source) && connected.has(e.target) && (e.source === focusId || e.target === focusId));

@@ -58,6 +58,7 @@ export function LayerChart() {
     .y((v) => y(v));
   const colour = (k: number) => schemeTableau10[k % 10];
   const lastL = layers.length - 1;
+  const tickEvery = Math.max(1, Math.ceil(22 / Math.max(1, x.step())));
   // End labels, nudged apart so they do not overlap.
   const ends = data.top.map((s, k) => ({ k, s, y: y(data.shares[lastL][k]) })).sort((a, b) => a.y - b.y);
   for (let n = 1; n < ends.length; n++) ends[n].y = Math.max(ends[n].y, ends[n - 1].y + 13);
@@ -74,11 +75,13 @@ export function LayerChart() {
               </text>
             </g>
           ))}
-          {layers.map((l) => (
-            <text key={l} x={x(l)} y={height - M.bottom + 14} textAnchor="middle" className="tick">
-              {l}
-            </text>
-          ))}
+          {layers
+            .filter((l) => l % tickEvery === 0 || l === lastL)
+            .map((l) => (
+              <text key={l} x={x(l)} y={height - M.bottom + 14} textAnchor="middle" className="tick">
+                {l}
+              </text>
+            ))}
           <text x={(M.left + width - M.right) / 2} y={height - 4} textAnchor="middle" className="axis-title">
             after layer
           </text>

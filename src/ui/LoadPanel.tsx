@@ -2,7 +2,7 @@
 // folder pickers for keyboard users and tests, the bundled demos, the file list with the
 // engine's one-line error beside the file it names, and the model card.
 
-import { useEffect, useRef, useState, type DragEvent } from 'react';
+import { useEffect, useState, type DragEvent } from 'react';
 import { baseName, type ModelFile } from '../model/files';
 import { useApp } from '../state';
 import type { FileRow } from '../state/store';
@@ -108,8 +108,6 @@ export function LoadPanel() {
   const [demos, setDemos] = useState<Record<string, boolean>>({});
   const [demoNote, setDemoNote] = useState<string | null>(null);
   const [probes, setProbes] = useState<Probe[]>([]);
-  const filesInput = useRef<HTMLInputElement>(null);
-  const folderInput = useRef<HTMLInputElement>(null);
 
   useEffect(() => {
     let live = true;
@@ -173,7 +171,6 @@ export function LoadPanel() {
           <label className="button">
             Choose files…
             <input
-              ref={filesInput}
               className="visually-hidden"
               type="file"
               multiple
@@ -189,7 +186,6 @@ export function LoadPanel() {
           <label className="button">
             Choose folder…
             <input
-              ref={folderInput}
               className="visually-hidden"
               type="file"
               multiple
