@@ -5,8 +5,9 @@ import { deflateSync } from 'fflate';
 import { describe, expect, it } from 'vitest';
 import type { DepassResult } from '../depass/result';
 import { seededRandom } from '../model/testing/random-model';
-import { decodeRun, encodeRun, fromBase64Url, LINK_PREFIX, LinkError, toBase64Url } from './permalink';
-import { hostileLinks, sampleRun } from './testing/hostile-links';
+import { decodeRun, encodeRun, fromBase64Url, LINK_PREFIX, LINK_VERSION, LinkError, linkVersion, toBase64Url } from './permalink';
+import { decodeRaw, hostileLinks, sampleRun } from './testing/hostile-links';
+import { V1_LINK } from './testing/v1-link';
 
 function maxAbs(rows: number[][]): number {
   return Math.max(...rows.map((r) => Math.max(...r.map(Math.abs))));
@@ -59,15 +60,89 @@ describe('permalinks', () => {
   });
 
   it('refuses links from a newer version and links of another kind, by name', () => {
-    expect(() => decodeRun('#run=2.AAAA')).toThrow(/newer version/);
+    expect(() => decodeRun(`#run=${LINK_VERSION + 1}.AAAA`)).toThrow(/newer version/);
     expect(() => decodeRun('#something-else')).toThrow(/no DePass run/);
     expect(() => decodeRun('#run=x.AAAA')).toThrow(/damaged/);
   });
 
   it('stops a decompression bomb at the size cap', () => {
-    const bomb = `${LINK_PREFIX}1.${toBase64Url(deflateSync(new Uint8Array(32 * 1024 * 1024), { level: 9 }))}`;
+    const bomb = `${LINK_PREFIX}${LINK_VERSION}.${toBase64Url(deflateSync(new Uint8Array(32 * 1024 * 1024), { level: 9 }))}`;
     expect(bomb.length).toBeLessThan(100_000);
     expect(() => decodeRun(bomb)).toThrow(/expands beyond/);
+  });
+
+  it('carries a target re-run (a contrast), the model shape, the vocabulary texts and the pinned neuron', async () => {
+    const run = await sampleRun(10, ['token', 'head', 'neuron'], true, { override: true });
+    const back = decodeRun(encodeRun(run));
+    const o = run.override!;
+    const bo = back.override!;
+    expect([bo.position, bo.target, bo.contrast]).toEqual([o.position, o.target, o.contrast]);
+    expect(bo.result.targets.map((t) => [t.position, t.id, t.contrast_id])).toEqual([[8, o.target, o.contrast]]);
+    expect(bo.result.targets[0].logit).toBeCloseTo(o.result.targets[0].logit, 3);
+    // The contrast's logit is the difference of the two tokens' logits in the main predictions.
+    const top = run.result.predictions[8].top;
+    expect(bo.result.targets[0].logit).toBeCloseTo(top[1].logit - top[0].logit, 2);
+    const row = o.result.token!.scores[0];
+    expectClose(bo.result.token!.scores, [row], maxAbs([row]) / 254 + 1e-9);
+    o.result.head!.scores[0].forEach((r, l) => expectClose([bo.result.head!.scores[0][l]], [r], maxAbs(o.result.head!.scores[0]) / 254 + 1e-9));
+    expect(bo.result.predictions).toBe(back.result.predictions);
+    expect(back.shape).toEqual({ layers: 5, vocab_size: 512 });
+    expect(back.vocab).toEqual(run.vocab);
+    expect(back.view.neuron).toBe(7);
+    expect(back.settings.layerDetail).toBe(true);
+  });
+
+  it('rests come back within half a step of 1e-3 and the scores still add up to the logit', async () => {
+    const run = await sampleRun(12, ['token', 'head', 'neuron'], true);
+    const r = run.result;
+    const d = decodeRun(encodeRun(run)).result;
+    r.token!.rest.forEach((v, i) => expect(Math.abs(d.token!.rest[i] - v)).toBeLessThanOrEqual(5e-4 + 1e-9));
+    r.head!.rest.forEach((row, i) => row.forEach((v, l) => expect(Math.abs(d.head!.rest[i][l] - v)).toBeLessThanOrEqual(5e-4 + 1e-9)));
+    r.neuron!.rest.forEach((v, i) => expect(Math.abs(d.neuron!.rest[i] - v)).toBeLessThanOrEqual(5e-4 + 1e-9));
+    // Completeness of the decoded head scores, per layer: Σ heads + rest = logit, to the quantisation.
+    d.head!.scores.forEach((perLayer, i) =>
+      perLayer.forEach((heads, l) => {
+        const tol = (heads.length * maxAbs(r.head!.scores[i])) / 254 + 1e-3;
+        expect(Math.abs(heads.reduce((a, b) => a + b, 0) + d.head!.rest[i][l] - d.targets[i].logit)).toBeLessThanOrEqual(tol);
+      }),
+    );
+    // The last layer of the read-out is the final scores, restored rather than stored.
+    d.token!.by_layer!.forEach((layers, i) => expect(layers[layers.length - 1]).toEqual(d.token!.scores[i]));
+    d.logit_lens!.forEach((layers, t) => expect(layers[layers.length - 1].map((e) => e.id)).toEqual(r.predictions[t].top.map((e) => e.id)));
+    r.logit_lens!.forEach((layers, t) => layers.forEach((es, l) => es.forEach((e, k) => expect(Math.abs(d.logit_lens![t][l][k].logit - e.logit)).toBeLessThanOrEqual(5e-4 + 1e-9))));
+  });
+
+  it('writes targets that are the predictions, and token texts that are the prompt, only once', async () => {
+    const run = await sampleRun(8);
+    const { head } = decodeRaw(encodeRun(run));
+    expect(head.targets).toBe('predictions');
+    expect((head.tokens as unknown[][]).every((t) => t.length === 3)).toBe(true);
+    // A token whose text is not its span of the prompt keeps its text.
+    run.result.tokens[0] = { ...run.result.tokens[0], text: '<s>', start: 0, end: 0 };
+    const back = decodeRun(encodeRun(run));
+    expect(back.result.tokens[0].text).toBe('<s>');
+    expect(back.result.tokens[1].text).toBe(run.result.tokens[1].text);
+  });
+
+  it('still reads version-1 links', async () => {
+    expect(linkVersion(V1_LINK)).toBe(1);
+    const back = decodeRun(V1_LINK);
+    const r = (await sampleRun(6, ['token', 'head', 'module'], true)).result;
+    const d = back.result;
+    expect(d.tokens).toEqual(r.tokens);
+    expect(d.targets.map((t) => [t.position, t.id])).toEqual(r.targets.map((t) => [t.position, t.id]));
+    r.token!.scores.forEach((row, i) => expectClose([d.token!.scores[i]], [row], maxAbs([row]) / 254 + 1e-9));
+    r.head!.scores.forEach((rows, i) => expectClose(d.head!.scores[i], rows, maxAbs(rows) / 254 + 1e-9));
+    r.head!.rest.forEach((row, i) => row.forEach((v, l) => expect(Math.abs(d.head!.rest[i][l] - v)).toBeLessThanOrEqual(5e-4 + 1e-9)));
+    expect(d.module!.names).toEqual(r.module!.names);
+    expect(d.logit_lens![2][3].map((e) => e.id)).toEqual(r.logit_lens![2][3].map((e) => e.id));
+    expect(back.view).toEqual({ selected: 5, views: ['tokens', 'heads', 'flow'], threshold: 0.2, head: { layer: 1, head: 3 }, layer: 2 });
+  });
+
+  it('checks ids and layers against the model shape the link states', async () => {
+    const run = await sampleRun(6, ['token', 'head']);
+    expect(() => decodeRun(encodeRun({ ...run, shape: { layers: 3, vocab_size: 512 } }))).toThrow(/head layer/);
+    expect(() => decodeRun(encodeRun({ ...run, shape: { layers: 5, vocab_size: 100 } }))).toThrow(/id/);
   });
 
   it('base64url round-trips every length', () => {

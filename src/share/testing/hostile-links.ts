@@ -7,10 +7,22 @@ import { CpuBackend } from '../../depass/cpu-backend';
 import { toReferenceModel } from '../../depass/reference-model';
 import { runDepass } from '../../depass/run';
 import { randomModel, seededRandom } from '../../model/testing/random-model';
-import { encodeRun, fromBase64Url, LINK_PREFIX, type SharedRun, toBase64Url } from '../permalink';
+import { encodeRun, fromBase64Url, LINK_PREFIX, LINK_VERSION, type SharedRun, toBase64Url } from '../permalink';
 
-/** A DePass run over T pseudo-words, with view state, ready to encode. */
-export async function sampleRun(T: number, modes: ('token' | 'head' | 'neuron' | 'module')[] = ['token', 'head'], detail = false): Promise<SharedRun> {
+const V = `${LINK_VERSION}.`;
+
+export interface SampleOptions {
+  /** Add a target re-run at position T-2: the second prediction against the first. */
+  override?: boolean;
+}
+
+/** A DePass run over T pseudo-words, with view state, model shape and vocabulary, ready to encode. */
+export async function sampleRun(
+  T: number,
+  modes: ('token' | 'head' | 'neuron' | 'module')[] = ['token', 'head'],
+  detail = false,
+  options: SampleOptions = {},
+): Promise<SharedRun> {
   // stories260K's shape: 5 layers, D=64, 8 heads, 4 KV heads, I=172, V=512.
   const { description, weights } = randomModel({
     family: 'llama', vocab_size: 512, hidden_size: 64, num_hidden_layers: 5, num_attention_heads: 8,
@@ -26,26 +38,38 @@ export async function sampleRun(T: number, modes: ('token' | 'head' | 'neuron' |
     pos += text.length + 1;
     return { id, text, start, end: start + text.length };
   });
-  const result = await runDepass(
-    new CpuBackend(toReferenceModel(description, weights)),
-    { model: { name: 'stories-shaped', fingerprint: 'sha256:0123', description }, prompt, tokens, bosAtZero: false },
-    { modes, layerDetail: detail, layer: 2 },
-  );
-  return {
+  const backend = new CpuBackend(toReferenceModel(description, weights));
+  const input = { model: { name: 'stories-shaped', fingerprint: 'sha256:0123', description }, prompt, tokens, bosAtZero: false };
+  const result = await runDepass(backend, input, { modes, layerDetail: detail, layer: 2 });
+  const run: SharedRun = {
     result,
-    settings: { modes, rule: 'softmax' },
-    view: { selected: T - 1, views: ['tokens', 'heads', 'flow'], threshold: 0.2, head: { layer: 1, head: 3 }, layer: 2 },
+    settings: { modes, rule: 'softmax', layerDetail: detail },
+    view: { selected: T - 1, views: ['tokens', 'heads', 'flow'], threshold: 0.2, head: { layer: 1, head: 3 }, layer: 2, neuron: modes.includes('neuron') ? 7 : null },
+    shape: { layers: 5, vocab_size: 512 },
   };
+  if (options.override && T >= 2) {
+    const position = T - 2;
+    const [first, second] = result.predictions[position].top;
+    const o = await runDepass(backend, input, { modes, layerDetail: detail, layer: 2, positions: [position], target: second.id, contrast: first.id });
+    run.override = { position, target: second.id, contrast: first.id, result: o };
+  }
+  // Texts of every id the run names, as the app takes them from the loaded vocabulary.
+  const named = new Set<number>();
+  for (const p of result.predictions) for (const e of p.top) named.add(e.id);
+  for (const t of [...result.targets, ...(run.override?.result.targets ?? [])]) (named.add(t.id), t.contrast_id !== null && named.add(t.contrast_id));
+  for (const layers of result.logit_lens ?? []) for (const entries of layers) for (const e of entries) named.add(e.id);
+  run.vocab = [...named].sort((a, b) => a - b).map((id) => [id, `w${id}`]);
+  return run;
 }
 
 /** Builds n hostile links from a valid one: every one must end in a LinkError, each fast. */
 export async function hostileLinks(n: number, seed = 1): Promise<string[]> {
-  const good = encodeRun(await sampleRun(16, ['token', 'head', 'module'], true));
+  const good = encodeRun(await sampleRun(16, ['token', 'head', 'module'], true, { override: true }));
   const body = good.slice(LINK_PREFIX.length + 2);
   const rnd = seededRandom(seed);
   // The costly hostile inputs are built once and repeated.
-  const bomb = `${LINK_PREFIX}1.${toBase64Url(deflateSync(new Uint8Array(64 * 1024 * 1024), { level: 9 }))}`;
-  const oversized = `${LINK_PREFIX}1.${'A'.repeat(1_000_001)}`;
+  const bomb = `${LINK_PREFIX}${V}${toBase64Url(deflateSync(new Uint8Array(64 * 1024 * 1024), { level: 9 }))}`;
+  const oversized = `${LINK_PREFIX}${V}${'A'.repeat(1_000_001)}`;
   const pick = (k: number) => Math.floor(rnd() * k);
   const container = (head: unknown, tail: Uint8Array = new Uint8Array(0)) => {
     const json = new TextEncoder().encode(JSON.stringify(head));
@@ -53,7 +77,7 @@ export async function hostileLinks(n: number, seed = 1): Promise<string[]> {
     new DataView(c.buffer).setUint32(0, json.length, true);
     c.set(json, 4);
     c.set(tail, 4 + json.length);
-    return `${LINK_PREFIX}1.${toBase64Url(deflateSync(c))}`;
+    return `${LINK_PREFIX}${V}${toBase64Url(deflateSync(c))}`;
   };
   const decodedHead = () => JSON.parse(JSON.stringify(decodeRaw(good).head));
   const out: string[] = [];
@@ -64,12 +88,12 @@ export async function hostileLinks(n: number, seed = 1): Promise<string[]> {
     () => {
       const chars = body.split('');
       for (let k = 0, m = 1 + pick(4); k < m; k++) chars[pick(chars.length)] = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_'[pick(64)];
-      return `${LINK_PREFIX}1.${chars.join('')}`;
+      return `${LINK_PREFIX}${V}${chars.join('')}`;
     },
     // Stray characters.
-    () => `${LINK_PREFIX}1.${body.slice(0, 20)}%$<>${body.slice(20)}`,
+    () => `${LINK_PREFIX}${V}${body.slice(0, 20)}%$<>${body.slice(20)}`,
     // Wrong or missing versions.
-    () => `${LINK_PREFIX}${[0, 2, 99, -1, 1.5][pick(5)]}.${body}`,
+    () => `${LINK_PREFIX}${[0, LINK_VERSION + 1, 99, -1, 1.5][pick(5)]}.${body}`,
     () => `${LINK_PREFIX}${body}`,
     // A decompression bomb: a few kilobytes that inflate to 64 MB of zeros.
     () => bomb,
@@ -106,8 +130,42 @@ export async function hostileLinks(n: number, seed = 1): Promise<string[]> {
     () => container(decodedHead(), decodeRaw(good).tail.slice(0, pick(200))), // truncated scores
     () => container(decodedHead(), new Uint8Array([...decodeRaw(good).tail, 1, 2, 3])), // trailing data
     () => container(decodedHead(), decodeRaw(good).tail.map(() => 0xff)), // unterminated varints
+    () => {
+      const h = decodedHead();
+      h.shape = { layers: 2, vocab_size: 512 }; // fewer layers than the sections use
+      return container(h, decodeRaw(good).tail);
+    },
+    () => {
+      const h = decodedHead();
+      const bad = [[[-5, 'x']], [[1 << 25, 'x']], ['no'], [[1]], [[1, 'x'.repeat(2000)]], {}, [[2.5, 'x']]];
+      h.vocab = bad[pick(bad.length)];
+      return container(h, decodeRaw(good).tail);
+    },
+    () => {
+      const h = decodedHead();
+      h.override = { position: [0, 99, -1][pick(3)], target: 3, contrast: null, targets: [1, 5000][pick(2)], completeness: 0, token: {} };
+      return container(h, decodeRaw(good).tail);
+    },
+    () => {
+      const h = decodedHead();
+      h.tokens = (h.tokens as unknown[][]).map((t) => t.slice(0, 2 + pick(3))); // spans without ends, texts without spans
+      return container(h, decodeRaw(good).tail);
+    },
+    () => {
+      const h = decodedHead();
+      h.targets = ['predictions', 'all', 0][pick(3)];
+      h.top = pick(2) ? 0 : 5;
+      return container(h, decodeRaw(good).tail);
+    },
+    () => {
+      const h = decodedHead();
+      (h.token as Record<string, unknown>).final = [1, 'yes', false][pick(3)];
+      (h.lens as Record<string, unknown>).final = [true, 1][pick(2)];
+      (h.lens as Record<string, unknown>).k = pick(8);
+      return container(h, decodeRaw(good).tail);
+    },
     () => container('just a string'),
-    () => `${LINK_PREFIX}1.${toBase64Url(deflateSync(new Uint8Array([255, 255, 255, 255, 1, 2])))}`,
+    () => `${LINK_PREFIX}${V}${toBase64Url(deflateSync(new Uint8Array([255, 255, 255, 255, 1, 2])))}`,
   ];
   for (let i = 0; i < n; i++) out.push(makers[i % makers.length]());
   return out;

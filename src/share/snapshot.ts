@@ -1,0 +1,113 @@
+// What a permalink carries, gathered from the app's state, and the state a decoded link puts
+// back. Pure functions over plain data: no store, no DOM, no engine. The codec (permalink.ts)
+// decides how it is written; this decides what is in it.
+
+import type { DepassResult, Mode, Rule } from '../depass/result';
+import type { SharedOverride, SharedRun, ViewState } from './permalink';
+
+/** The parts of the app's state a link is made from. */
+export interface ShareSource {
+  result: DepassResult;
+  /** A target re-run at one position (another token or a contrast), if any. */
+  override: { position: number; target: number; contrast: number | null; result: DepassResult } | null;
+  settings: { modes: Mode[]; rule: Rule; layer: number | null; layerDetail: boolean };
+  selected: number | null;
+  pinnedHead: { layer: number; head: number } | null;
+  pinnedNeuron: number | null;
+  flowThreshold: number;
+  /** Id -> display text of the vocabulary the run was made with. */
+  vocab: string[];
+  /** Layers and vocabulary size of the model the run was made with. */
+  layers: number;
+  vocabSize: number;
+}
+
+/** The views that have something to show for this result, by the names links use. */
+export function openViews(r: DepassResult): string[] {
+  const out = ['prediction'];
+  if (r.token) out.push('tokens');
+  if (r.head) out.push('heads');
+  if (r.token && r.head) out.push('flow');
+  if (r.token?.by_layer) out.push('layers');
+  if (r.neuron) out.push('neurons');
+  if (r.module) out.push('modules');
+  if (r.logit_lens) out.push('lens');
+  return out;
+}
+
+/** Every token id the run names outside the prompt: predictions, targets, contrasts, logit lens. */
+export function namedIds(r: DepassResult, override: SharedOverride | null | undefined): number[] {
+  const ids = new Set<number>();
+  for (const p of r.predictions) for (const e of p.top) ids.add(e.id);
+  for (const t of [...r.targets, ...(override?.result.targets ?? [])]) {
+    ids.add(t.id);
+    if (t.contrast_id !== null) ids.add(t.contrast_id);
+  }
+  for (const layers of r.logit_lens ?? []) for (const entries of layers) for (const e of entries) ids.add(e.id);
+  return [...ids].sort((a, b) => a - b);
+}
+
+export function snapshotRun(s: ShareSource): SharedRun {
+  const r = s.result;
+  const override: SharedOverride | undefined =
+    s.override && s.override.result.prompt === r.prompt ? { position: s.override.position, target: s.override.target, contrast: s.override.contrast, result: s.override.result } : undefined;
+  const needsLayer = s.settings.modes.some((m) => m === 'neuron' || m === 'module');
+  const view: ViewState = {
+    selected: s.selected === null ? null : Math.min(Math.max(0, s.selected), r.tokens.length - 1),
+    views: openViews(r),
+    threshold: Math.min(1, Math.max(0, s.flowThreshold)),
+    head: s.pinnedHead,
+    layer: r.neuron?.layer ?? r.module?.layer ?? (needsLayer ? (s.settings.layer ?? s.layers - 1) : null),
+    neuron: s.pinnedNeuron,
+  };
+  const run: SharedRun = {
+    result: r,
+    settings: {
+      modes: s.settings.modes,
+      rule: s.settings.rule,
+      ...(view.layer !== null && needsLayer ? { layer: view.layer } : {}),
+      layerDetail: s.settings.layerDetail,
+    },
+    view,
+    shape: { layers: s.layers, vocab_size: s.vocabSize },
+    vocab: namedIds(r, override)
+      .filter((id) => id < s.vocab.length && s.vocab[id] !== undefined)
+      .map((id) => [id, s.vocab[id]] as [number, string]),
+  };
+  if (override) run.override = override;
+  return run;
+}
+
+/** Longest vocabulary table built from a link (ids above it show as "#id" in the views). */
+const MAX_TABLE = 1 << 20;
+
+/**
+ * A vocabulary table for the views from the texts a link carries: as long as the largest id it
+ * names (capped), empty where the link says nothing, which no view shows since every id a view
+ * names is in the link.
+ */
+export function vocabTable(run: SharedRun): string[] {
+  let n = 0;
+  for (const [id] of run.vocab ?? []) n = Math.max(n, id + 1);
+  for (const t of run.result.tokens) n = Math.max(n, t.id + 1);
+  const table = new Array<string>(Math.min(n, MAX_TABLE)).fill('');
+  const put = (id: number, text: string) => {
+    if (id < table.length) table[id] = text;
+  };
+  for (const t of run.result.tokens) put(t.id, t.text);
+  for (const [id, text] of run.vocab ?? []) put(id, text);
+  return table;
+}
+
+/** Number of layers the views should draw: the link's own statement, else what its sections imply. */
+export function layerCount(run: SharedRun): number {
+  if (run.shape) return run.shape.layers;
+  const r = run.result;
+  return Math.max(r.token?.by_layer?.[0]?.length ?? 0, r.logit_lens?.[0]?.length ?? 0, (r.head ? Math.max(...r.head.layers) + 1 : 0), 1);
+}
+
+/** "sha256:0123abcd…" -> "0123abcd": enough to tell models apart at a glance. */
+export function shortFingerprint(fp: string): string {
+  const hex = fp.includes(':') ? fp.slice(fp.indexOf(':') + 1) : fp;
+  return hex.slice(0, 8);
+}
