@@ -37,6 +37,17 @@ function isObject(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
 
+/** A value as a message quotes it: short, and safe for any parsed JSON (100000-deep nesting too). */
+function shown(v: unknown): string {
+  let text: string;
+  try {
+    text = JSON.stringify(v) ?? String(v);
+  } catch {
+    text = Array.isArray(v) ? '[...]' : '{...}'; // nested too deep to print
+  }
+  return text.length > 80 ? `${text.slice(0, 77)}...` : text;
+}
+
 /** Typed reads of config keys; every failure names the file and the key. */
 class ConfigReader {
   constructor(
@@ -59,7 +70,7 @@ class ConfigReader {
       if (fallback === undefined) throw new ModelFormatError('bad-json', this.file, `missing key '${key}'`);
       return fallback;
     }
-    if (typeof v !== 'number' || !Number.isInteger(v)) this.fail(key, `must be an integer, got ${JSON.stringify(v)}`);
+    if (typeof v !== 'number' || !Number.isInteger(v)) this.fail(key, `must be an integer, got ${shown(v)}`);
     if (v <= 0) this.fail(key, `must be positive, got ${v}`);
     if (v > MAX_DIM) this.fail(key, `= ${v} is out of range`);
     return v;
@@ -68,14 +79,14 @@ class ConfigReader {
   positive(key: string, fallback: number): number {
     const v = this.c[key];
     if (v === undefined || v === null) return fallback;
-    if (typeof v !== 'number' || !Number.isFinite(v) || v <= 0) this.fail(key, `must be a positive number, got ${JSON.stringify(v)}`);
+    if (typeof v !== 'number' || !Number.isFinite(v) || v <= 0) this.fail(key, `must be a positive number, got ${shown(v)}`);
     return v;
   }
 
   bool(key: string, fallback: boolean): boolean {
     const v = this.c[key];
     if (v === undefined || v === null) return fallback;
-    if (typeof v !== 'boolean') this.fail(key, `must be true or false, got ${JSON.stringify(v)}`);
+    if (typeof v !== 'boolean') this.fail(key, `must be true or false, got ${shown(v)}`);
     return v;
   }
 
@@ -83,7 +94,7 @@ class ConfigReader {
     const v = this.c[key];
     if (v === undefined) return fallback;
     if (v === null) return null;
-    if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < 0) this.fail(key, `must be a token id, got ${JSON.stringify(v)}`);
+    if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < 0) this.fail(key, `must be a token id, got ${shown(v)}`);
     return v;
   }
 
@@ -91,7 +102,7 @@ class ConfigReader {
     const v = this.c[key];
     if (Array.isArray(v)) {
       return v.map((x) => {
-        if (typeof x !== 'number' || !Number.isSafeInteger(x) || x < 0) this.fail(key, `must hold token ids, got ${JSON.stringify(x)}`);
+        if (typeof x !== 'number' || !Number.isSafeInteger(x) || x < 0) this.fail(key, `must hold token ids, got ${shown(x)}`);
         return x;
       });
     }
@@ -102,7 +113,7 @@ class ConfigReader {
   string(key: string): string | undefined {
     const v = this.c[key];
     if (v === undefined || v === null) return undefined;
-    if (typeof v !== 'string') this.fail(key, `must be a string, got ${JSON.stringify(v)}`);
+    if (typeof v !== 'string') this.fail(key, `must be a string, got ${shown(v)}`);
     return v;
   }
 }
