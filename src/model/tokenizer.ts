@@ -101,6 +101,25 @@ function addedTokensOf(json: Json, config: Json, file: string): AddedTokenJson[]
   return tokens;
 }
 
+/**
+ * The library stores tokens in an array indexed by id and walks it up to the largest id, so an
+ * id far beyond the number of tokens listed (2^31 in a small file) would take minutes. Real
+ * vocabularies are dense; anything sparser than half full is a broken file.
+ */
+function checkTokenIds(model: Json, addedTokens: AddedTokenJson[], file: string): void {
+  const vocab = model.vocab;
+  const ids: unknown[] = isObject(vocab) ? Object.values(vocab) : [];
+  const count = ids.length + addedTokens.length + (Array.isArray(vocab) ? vocab.length : 0);
+  const limit = 2 * count + 1024;
+  for (const id of [...ids, ...addedTokens.map((t) => t.id)]) {
+    // A numeric string such as "2147483647" indexes the array just the same.
+    const n = typeof id === 'string' ? Number(id) : id;
+    if (typeof n === 'number' && n >= limit) {
+      throw new ModelFormatError('bad-json', file, `token id ${n} is far beyond the ${count} tokens the file lists`);
+    }
+  }
+}
+
 /** The config as @huggingface/tokenizers expects it: token fields as plain strings. */
 function libraryConfig(config: Json): Json {
   const out: Json = { ...config };
@@ -286,6 +305,7 @@ export function tokenizerFromJson(
   }
   const config = isObject(tokenizerConfig) ? tokenizerConfig : {};
   const addedTokens = addedTokensOf(tokenizerJson, config, file);
+  checkTokenIds(tokenizerJson.model, addedTokens, file);
   const prepared = {
     ...tokenizerJson,
     normalizer: tokenizerJson.normalizer ?? null,

@@ -1,0 +1,56 @@
+// tokenizer.json files whose token ids once made loading take minutes: the tokenizer library
+// keeps tokens in an array indexed by id and walks it, so one id of 2^31 - 1 in a 2 KB file meant
+// two billion steps (found by the tokenizer.json fuzz suite). Such ids are now refused up front.
+
+import { describe, expect, it } from 'vitest';
+import { ModelFormatError } from './errors.ts';
+import { tokenizerFromJson } from './tokenizer.ts';
+
+/** A minimal BPE tokenizer.json over a, b, c, ab with `extra` vocabulary entries and added tokens. */
+function bpe(extra: Record<string, unknown> = {}, added: unknown[] = []): Record<string, unknown> {
+  return {
+    added_tokens: added,
+    normalizer: null,
+    pre_tokenizer: { type: 'WhitespaceSplit' },
+    post_processor: null,
+    decoder: null,
+    model: { type: 'BPE', unk_token: null, vocab: { a: 0, b: 1, c: 2, ab: 3, ...extra }, merges: ['a b'] },
+  };
+}
+
+function loadTimed(json: unknown, config: unknown = {}): { ms: number; error: unknown } {
+  const t0 = performance.now();
+  try {
+    tokenizerFromJson(json, config, 'tok/tokenizer.json');
+    return { ms: performance.now() - t0, error: null };
+  } catch (error) {
+    return { ms: performance.now() - t0, error };
+  }
+}
+
+describe('tokenizer ids far beyond the vocabulary', () => {
+  it('refuses them at once, whether in the vocabulary, as a numeric string, or among added tokens', () => {
+    const cases = [
+      bpe({ x: 2 ** 31 - 1 }),
+      bpe({ x: '2147483647' }),
+      bpe({}, [{ id: 2 ** 31 - 1, content: '<big>', special: true }]),
+    ];
+    for (const json of cases) {
+      const { ms, error } = loadTimed(json);
+      expect(error).toBeInstanceOf(ModelFormatError);
+      expect((error as ModelFormatError).code).toBe('bad-json');
+      expect((error as Error).message).toMatch(/^tok\/tokenizer\.json: token id 2147483647 is far beyond the [56] tokens the file lists$/);
+      expect(ms).toBeLessThan(1000);
+    }
+    // tokenizer_config.json's added_tokens_decoder feeds the same table.
+    const { error } = loadTimed(bpe(), { added_tokens_decoder: { '4294967296': { content: '<huge>', special: true } } });
+    expect(error).toBeInstanceOf(ModelFormatError);
+  });
+
+  it('still loads vocabularies with a few holes, and encodes with them', () => {
+    const t = tokenizerFromJson(bpe({ z: 40 }, [{ id: 100, content: '<eos>', special: true }]), { eos_token: '<eos>' }, 'tok/tokenizer.json');
+    expect(t.vocabSize).toBe(101);
+    expect(t.eosIds).toEqual([100]);
+    expect(t.encode('ab c').map((s) => s.id)).toEqual([3, 2]);
+  });
+});
