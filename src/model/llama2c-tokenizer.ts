@@ -18,6 +18,11 @@ export interface Llama2cVocab {
 /** Anything larger is a model or something else picked up by mistake, not a tokenizer. */
 const MAX_FILE_BYTES = 64 * 1024 * 1024;
 const MAX_PIECE_BYTES = 1024;
+/**
+ * Characters hashed while finding merges (about 0.2 s): room for 32000 pieces of 23 characters
+ * each, while real vocabularies are mostly far shorter.
+ */
+const MAX_SPLIT_WORK = 1 << 24;
 export const LLAMA2C_SPECIALS = ['<unk>', '<s>', '</s>'] as const;
 const METASPACE = '\u2581';
 const BYTE_PIECE = /^<0x[0-9A-F]{2}>$/;
@@ -88,6 +93,13 @@ export function parseLlama2cTokenizer(bytes: Uint8Array, file: string): Llama2cV
   return { maxTokenLength, pieces, scores };
 }
 
+/** UTF-16 offset of each code point of `s`. */
+function codePointStarts(s: string): number[] {
+  const starts: number[] = [];
+  for (let i = 0; i < s.length; i += s.codePointAt(i)! > 0xffff ? 2 : 1) starts.push(i);
+  return starts;
+}
+
 /** The tokenizer.json object (Hugging Face schema) and the matching tokenizer_config values. */
 export interface ConvertedTokenizer {
   tokenizerJson: Record<string, unknown>;
@@ -112,13 +124,35 @@ export function llama2cToHuggingFace(vocab: Llama2cVocab, file: string): Convert
   });
   const isNormal = (id: number) => id >= LLAMA2C_SPECIALS.length && !BYTE_PIECE.test(names[id]!);
 
+  // Both halves of a merge are normal pieces, so only split points whose two lengths are lengths
+  // of normal pieces can give one; the rest are skipped unhashed. What is left is counted first
+  // (each tried split hashes the whole piece) and refused when files of many long pieces of
+  // every length would make it take seconds.
+  const boundaries = names.map(codePointStarts);
+  const lengths = new Set<number>();
+  names.forEach((_, id) => {
+    if (isNormal(id)) lengths.add(boundaries[id]!.length);
+  });
+  const splits = (id: number) => {
+    const n = boundaries[id]!.length;
+    const ks: number[] = [];
+    for (let k = 1; k < n; k++) if (lengths.has(k) && lengths.has(n - k)) ks.push(k);
+    return ks;
+  };
+  let work = 0;
+  names.forEach((name, id) => {
+    if (isNormal(id)) work += splits(id).length * name.length;
+  });
+  if (work > MAX_SPLIT_WORK) {
+    throw new ModelFormatError('bad-header', file, `has too many long pieces to turn into merges (${work} characters to compare, at most ${MAX_SPLIT_WORK})`);
+  }
   const merges: { left: number; right: number; merged: number }[] = [];
   names.forEach((name, merged) => {
     if (!isNormal(merged)) return;
-    const chars = Array.from(name); // split between code points, never inside a surrogate pair
-    for (let k = 1; k < chars.length; k++) {
-      const left = idOf.get(chars.slice(0, k).join(''));
-      const right = idOf.get(chars.slice(k).join(''));
+    const starts = boundaries[merged]!; // split between code points, never inside a surrogate pair
+    for (const k of splits(merged)) {
+      const left = idOf.get(name.slice(0, starts[k]));
+      const right = idOf.get(name.slice(starts[k]));
       if (left !== undefined && right !== undefined && isNormal(left) && isNormal(right)) {
         merges.push({ left, right, merged });
       }
