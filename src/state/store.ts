@@ -1,10 +1,12 @@
-// The app's one zustand store, built from four slices (model, prompt/run, selection, view
-// settings) with their actions beside the state. Components select narrowly. The store talks to
+// The app's one zustand store, built from five slices (model, prompt/run, selection, view
+// settings, and sharing from src/share/slice.ts) with their actions beside the state. Components select narrowly. The store talks to
 // the engine only through `Engine` (engine.ts) and holds plain results, never GPU objects.
 
 import { create, type StateCreator } from 'zustand';
 import type { DepassResult, Mode, Rule, TopEntry } from '../depass/result';
 import type { ModelFile } from '../model/files';
+import type { ModelShelf } from '../share/remembered';
+import { browserShelf, readOnly, shareSlice, type ShareSlice } from '../share/slice';
 import type { TokenSpan } from '../model/tokenizer-types';
 import { EngineError, type Progress, type RunHandle } from '../worker/client';
 import type { ModelInfo, RunSettings } from '../worker/protocol';
@@ -146,7 +148,7 @@ export interface ViewSlice {
   setView(patch: Partial<Pick<ViewSlice, 'flowThreshold' | 'ablateK' | 'ablateSource'>>): void;
 }
 
-export type AppState = ModelSlice & RunSlice & SelectionSlice & ViewSlice;
+export type AppState = ModelSlice & RunSlice & SelectionSlice & ViewSlice & ShareSlice;
 type Slice<T> = StateCreator<AppState, [], [], T>;
 
 function failure(err: unknown): Failure {
@@ -173,6 +175,13 @@ const modelSlice =
         // An empty query matches every token, so one request fetches the whole table.
         for (const m of await engine().vocab('', V)) if (m.id >= 0 && m.id < V) table[m.id] = m.text;
         recovery.files = files;
+        const shared = get().shared;
+        if (shared) {
+          // A shared run stays on screen, read-only, whichever model is loaded under it.
+          set({ model: info, modelFiles: rows(files), load: null, shared: { ...shared, modelVocab: table }, tokens: [], tokensFor: '' });
+          void get().tokenize(get().prompt);
+          return true;
+        }
         set({
           model: info,
           modelFiles: rows(files),
@@ -301,10 +310,12 @@ const runSlice =
         }),
       run() {
         const { model, prompt, settings } = get();
+        if (readOnly(get())) return set({ runError: { kind: 'input', message: 'This is a shared run, read-only: re-run it live or close it to run your own prompt.' } });
         if (!model) return set({ runError: { kind: 'input', message: 'Load a model first.' } });
         if (settings.modes.length === 0) return set({ runError: { kind: 'input', message: 'Choose at least one mode.' } });
         if (prompt.length === 0) return set({ runError: { kind: 'input', message: 'Type a prompt first.' } });
         start('run', prompt, runSettings(), (r, partial) => {
+          if (readOnly(get())) return;
           const keepSel = get().result?.prompt === r.prompt;
           set({
             result: r,
@@ -323,6 +334,7 @@ const runSlice =
         const position = shownPosition(result, selected);
         // One run at a time: a target change would otherwise cancel the run in progress.
         if (!result || position === null || running) return;
+        if (readOnly(get())) return set({ runError: { kind: 'input', message: 'This is a shared run, read-only: re-run it live to explain another token.' } });
         const predicted = result.predictions[position].top[0]?.id;
         if ((target === null || target === predicted) && contrast === null) {
           set({ override: null, ablation: null });
@@ -330,7 +342,7 @@ const runSlice =
         }
         const id = target ?? predicted;
         start('target', result.prompt, { ...runSettings(), positions: [position], target: id, contrast: contrast ?? undefined }, (r) => {
-          if (get().result?.prompt !== r.prompt) return;
+          if (get().result?.prompt !== r.prompt || readOnly(get())) return;
           set({ override: { position, target: id, contrast, result: r }, ablation: null });
         });
       },
@@ -338,6 +350,7 @@ const runSlice =
         const { result, override, selected } = get();
         const f = focusOf(result, override, selected);
         if (!f) return;
+        if (readOnly(get())) return set({ runError: { kind: 'input', message: 'This is a shared run, read-only: re-run it live to ablate.' } });
         const plan = planAblation(f, source, k, (s) => f.result.tokens[s]?.text ?? '');
         if (!plan) return;
         const base: AblationOutcome = {
@@ -387,6 +400,13 @@ const selectionSlice =
       if (h) get().fetchPatterns([h]);
     },
     fetchPatterns(heads) {
+      if (readOnly(get())) {
+        // The link carries no attention patterns, and the loaded model's would belong to another run.
+        const failed: Record<string, Pattern> = {};
+        for (const h of heads) failed[headKey(h)] = { status: 'failed', error: 'attention patterns are not part of a shared link; re-run it live to see them' };
+        set((s) => ({ patterns: { ...s.patterns, ...failed } }));
+        return;
+      }
       for (const h of heads) {
         const key = headKey(h);
         const cur = get().patterns[key];
@@ -408,6 +428,7 @@ const selectionSlice =
     },
     pinNeuron: (j) => set({ pinnedNeuron: j }),
     async fetchPromotes(layer, neurons) {
+      if (readOnly(get())) return;
       const have = get().promotes;
       const need = neurons.filter((j) => !have[`${layer}:${j}`]);
       if (need.length === 0) return;
@@ -436,13 +457,14 @@ const viewSlice: Slice<ViewSlice> = (set) => ({
   setView: (patch) => set(patch),
 });
 
-export function createAppStore(engine: () => Engine) {
+export function createAppStore(engine: () => Engine, shelf: () => ModelShelf = browserShelf) {
   const recovery: { files: ModelFile[] | null } = { files: null };
   return create<AppState>()((...a) => ({
     ...modelSlice(engine, recovery)(...a),
     ...runSlice(engine, recovery)(...a),
     ...selectionSlice(engine)(...a),
     ...viewSlice(...a),
+    ...shareSlice(recovery, shelf)(...a),
   }));
 }
 
