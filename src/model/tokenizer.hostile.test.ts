@@ -1,6 +1,7 @@
-// tokenizer.json files whose token ids once made loading take minutes: the tokenizer library
-// keeps tokens in an array indexed by id and walks it, so one id of 2^31 - 1 in a 2 KB file meant
-// two billion steps (found by the tokenizer.json fuzz suite). Such ids are now refused up front.
+// tokenizer.json files that once loaded for minutes or loaded broken (found by the tokenizer.json
+// fuzz suite): the tokenizer library keeps tokens in an array indexed by id and walks it, so one
+// id of 2^31 - 1 in a 2 KB file meant two billion steps; a vocabulary id of -1 came back out of
+// encode(); a 1 MB added token took seconds to index. All are now refused up front.
 
 import { describe, expect, it } from 'vitest';
 import { ModelFormatError } from './errors.ts';
@@ -29,22 +30,36 @@ function loadTimed(json: unknown, config: unknown = {}): { ms: number; error: un
 }
 
 describe('tokenizer ids far beyond the vocabulary', () => {
-  it('refuses them at once, whether in the vocabulary, as a numeric string, or among added tokens', () => {
+  it('refuses them at once, whether in the vocabulary or among added tokens', () => {
     const cases = [
       bpe({ x: 2 ** 31 - 1 }),
-      bpe({ x: '2147483647' }),
       bpe({}, [{ id: 2 ** 31 - 1, content: '<big>', special: true }]),
     ];
     for (const json of cases) {
       const { ms, error } = loadTimed(json);
       expect(error).toBeInstanceOf(ModelFormatError);
       expect((error as ModelFormatError).code).toBe('bad-json');
-      expect((error as Error).message).toMatch(/^tok\/tokenizer\.json: token id 2147483647 is far beyond the [56] tokens the file lists$/);
+      expect((error as Error).message).toMatch(/^tok\/tokenizer\.json: token id 2147483647 is far beyond the 5 tokens the file lists$/);
       expect(ms).toBeLessThan(1000);
     }
     // tokenizer_config.json's added_tokens_decoder feeds the same table.
     const { error } = loadTimed(bpe(), { added_tokens_decoder: { '4294967296': { content: '<huge>', special: true } } });
     expect(error).toBeInstanceOf(ModelFormatError);
+  });
+
+  it('refuses vocabulary ids that are not token ids, which encode() would hand back', () => {
+    const deep = JSON.parse('['.repeat(100_000) + ']'.repeat(100_000)) as unknown;
+    for (const [id, shown] of [[-1, '-1'], [1.5, '1.5'], ['3', "'3'"], [null, 'null'], [-1e308, '-1e+308'], [deep, 'a list'], [{}, 'an object'], [true, 'true']] as const) {
+      const { error } = loadTimed(bpe({ x: id }));
+      expect(error).toBeInstanceOf(ModelFormatError);
+      expect((error as Error).message).toBe(`tok/tokenizer.json: vocabulary entry 'x' has id ${shown}, not a token id`);
+    }
+  });
+
+  it('refuses a megabyte of added-token text in well under a second', () => {
+    const { ms, error } = loadTimed(bpe({}, [{ id: 4, content: '0'.repeat(1 << 20), special: true }]));
+    expect((error as Error).message).toBe('tok/tokenizer.json: added tokens hold 1048576 characters (at most 131072)');
+    expect(ms).toBeLessThan(500);
   });
 
   it('still loads vocabularies with a few holes, and encodes with them', () => {

@@ -101,22 +101,34 @@ function addedTokensOf(json: Json, config: Json, file: string): AddedTokenJson[]
   return tokens;
 }
 
+/** Characters of added-token text the library turns into a trie (about 0.15 s); real ones are short markers. */
+const MAX_ADDED_CHARS = 1 << 17;
+
 /**
- * The library stores tokens in an array indexed by id and walks it up to the largest id, so an
- * id far beyond the number of tokens listed (2^31 in a small file) would take minutes. Real
- * vocabularies are dense; anything sparser than half full is a broken file.
+ * Ids and added tokens the library would choke on. It stores tokens in an array indexed by id
+ * and walks it up to the largest id, so an id far beyond the number of tokens listed (2^31 in a
+ * small file) would take minutes; real vocabularies are dense, and anything sparser than half
+ * full is a broken file. An id that is not a non-negative integer comes back out of encode().
+ * Added tokens become a trie node per character (a 1 MB one took seconds).
  */
-function checkTokenIds(model: Json, addedTokens: AddedTokenJson[], file: string): void {
+function checkTokens(model: Json, addedTokens: AddedTokenJson[], file: string): void {
   const vocab = model.vocab;
-  const ids: unknown[] = isObject(vocab) ? Object.values(vocab) : [];
-  const count = ids.length + addedTokens.length + (Array.isArray(vocab) ? vocab.length : 0);
+  const entries = isObject(vocab) ? Object.entries(vocab) : [];
+  const count = entries.length + addedTokens.length + (Array.isArray(vocab) ? vocab.length : 0);
   const limit = 2 * count + 1024;
-  for (const id of [...ids, ...addedTokens.map((t) => t.id)]) {
-    // A numeric string such as "2147483647" indexes the array just the same.
-    const n = typeof id === 'string' ? Number(id) : id;
-    if (typeof n === 'number' && n >= limit) {
-      throw new ModelFormatError('bad-json', file, `token id ${n} is far beyond the ${count} tokens the file lists`);
+  for (const [piece, id] of entries) {
+    if (typeof id !== 'number' || !Number.isSafeInteger(id) || id < 0) {
+      // Never String() a value from the file: a 100000-deep list overflows the stack.
+      const shown = typeof id === 'string' ? `'${id.slice(0, 40)}'` : Array.isArray(id) ? 'a list' : isObject(id) ? 'an object' : String(id);
+      throw new ModelFormatError('bad-json', file, `vocabulary entry '${piece.slice(0, 40)}' has id ${shown}, not a token id`);
     }
+  }
+  for (const id of [...entries.map((e) => e[1] as number), ...addedTokens.map((t) => t.id)]) {
+    if (id >= limit) throw new ModelFormatError('bad-json', file, `token id ${id} is far beyond the ${count} tokens the file lists`);
+  }
+  const chars = addedTokens.reduce((n, t) => n + t.content.length, 0);
+  if (chars > MAX_ADDED_CHARS) {
+    throw new ModelFormatError('bad-json', file, `added tokens hold ${chars} characters (at most ${MAX_ADDED_CHARS})`);
   }
 }
 
@@ -305,7 +317,7 @@ export function tokenizerFromJson(
   }
   const config = isObject(tokenizerConfig) ? tokenizerConfig : {};
   const addedTokens = addedTokensOf(tokenizerJson, config, file);
-  checkTokenIds(tokenizerJson.model, addedTokens, file);
+  checkTokens(tokenizerJson.model, addedTokens, file);
   const prepared = {
     ...tokenizerJson,
     normalizer: tokenizerJson.normalizer ?? null,
