@@ -5,9 +5,10 @@
 // container = u32 LE length of the JSON head, the UTF-8 JSON head, then the quantised arrays
 // as zigzag varints and signed bytes. Decoding treats the link as hostile: every size is capped
 // before work is done, and every field is validated against the token count and the model shape.
-// Version 2 (written now) stores logits as deltas, rests as what completeness does not explain,
-// skips what the forward pass already gives (targets that are the predictions, the last layer of
-// the per-layer read-outs); version 1 links still decode. docs/permalinks.md has the details.
+// Version 2 (written now) stores logits as deltas and rests so that the decoded scores still add
+// up to the logit (the rest takes the scores' rounding), and skips what the forward pass already
+// gives (targets that are the predictions, the last layer of the per-layer read-outs); version 1
+// links still decode. docs/permalinks.md has the details.
 
 import { deflateSync, Inflate } from 'fflate';
 import type { DepassResult, Mode, ResultTarget, Rule, TopEntry } from '../depass/result';
@@ -32,6 +33,8 @@ const MAX_TOKEN_TEXT = 1000;
 const Q = 127;
 /** Logits and rests are stored as integer multiples of this (display shows three decimals). */
 const LOGIT_STEP = 1e-3;
+/** Version 2 rests: the original completeness residual, in these units. */
+const REST_STEP = 1e-6;
 const MAX_FIXED = 2 ** 31;
 
 /** What the views show, carried by the link beside the result. */
@@ -96,10 +99,9 @@ const rowScale = (row: ArrayLike<number>) => {
 };
 const quant = (v: number, scale: number) => (scale > 0 ? Math.max(-Q, Math.min(Q, Math.round(v / scale))) : 0);
 
-/** Σ of a row as the decoder will see it, summed in index order. */
-function dequantSum(q: ArrayLike<number>, scale: number): number {
+const sumOf = (row: ArrayLike<number>) => {
   let s = 0;
-  for (let i = 0; i < q.length; i++) s += q[i] * scale;
+  for (let i = 0; i < row.length; i++) s += row[i];
   return s;
 }
 
@@ -137,17 +139,18 @@ class ByteWriter {
   fixed(x: number) {
     this.int(units(x));
   }
-  /** One row of scores: its f32 scale, then one signed byte per score; returns Σ as decoded. */
-  row(row: ArrayLike<number>): number {
+  /** One row of scores: its f32 scale, then one signed byte per score. */
+  row(row: ArrayLike<number>): void {
     const scale = rowScale(row);
     this.f32(scale);
-    const q = new Int8Array(row.length);
-    for (let i = 0; i < row.length; i++) this.i8((q[i] = quant(row[i], scale)));
-    return dequantSum(q, scale);
+    for (let i = 0; i < row.length; i++) this.i8(quant(row[i], scale));
   }
-  /** A rest, as the part of it that logit − Σ(decoded scores) does not already give. */
-  rest(rest: number, logit: number, decodedSum: number) {
-    this.int(Math.round((rest - (fromUnits(units(logit)) - decodedSum)) / LOGIT_STEP));
+  /**
+   * A rest, as the run's own completeness residual (Σ scores + rest − logit, against the logit
+   * as stored): the decoder adds it to logit − Σ(decoded scores).
+   */
+  rest(rest: number, logit: number, scores: ArrayLike<number>) {
+    this.int(Math.round((rest + sumOf(scores) - fromUnits(units(logit))) / REST_STEP));
   }
   /** Top-k entries: ids, the first logit, then each drop from the one before (small, positive). */
   top(entries: TopEntry[]) {
@@ -208,8 +211,8 @@ function writeSections(w: ByteWriter, r: DepassResult): SectionsHead {
   if (r.token) {
     const tk = r.token;
     // Only positions 0..position can be non-zero: store that prefix of each row.
-    const sums = tk.scores.map((row, i) => w.row(row.slice(0, r.targets[i].position + 1)));
-    tk.rest.forEach((v, i) => w.rest(v, logits[i], sums[i]));
+    tk.scores.forEach((row, i) => w.row(row.slice(0, r.targets[i].position + 1)));
+    tk.rest.forEach((v, i) => w.rest(v, logits[i], tk.scores[i]));
     meta.token = {};
     if (tk.by_layer && tk.rest_by_layer) {
       const L = tk.by_layer[0]?.length ?? 0;
@@ -227,18 +230,14 @@ function writeSections(w: ByteWriter, r: DepassResult): SectionsHead {
     const H = hd.scores[0]?.[0]?.length ?? 0;
     // One row per target over all layers; each layer's heads and rest sum to the target logit.
     hd.scores.forEach((perLayer, i) => {
-      const flat = perLayer.flat();
-      const scale = rowScale(flat);
-      w.f32(scale);
-      const q = flat.map((v) => quant(v, scale));
-      q.forEach((v) => w.i8(v));
-      hd.rest[i].forEach((v, n) => w.rest(v, logits[i], dequantSum(q.slice(n * H, (n + 1) * H), scale)));
+      w.row(perLayer.flat());
+      hd.rest[i].forEach((v, n) => w.rest(v, logits[i], perLayer[n]));
     });
     meta.head = { layers: hd.layers, H };
   }
   if (r.neuron) {
-    const sums = r.neuron.scores.map((row) => w.row(row));
-    r.neuron.rest.forEach((v, i) => w.rest(v, logits[i], sums[i]));
+    r.neuron.scores.forEach((row) => w.row(row));
+    r.neuron.rest.forEach((v, i) => w.rest(v, logits[i], r.neuron!.scores[i]));
     meta.neuron = { layer: r.neuron.layer, I: r.neuron.scores[0]?.length ?? 0, group: r.neuron.group_size };
   }
   for (const key of ['module', 'subspace'] as const) {
@@ -414,9 +413,9 @@ class ByteReader {
     }
     return { values, sum };
   }
-  /** Version 2 rests: logit − Σ decoded scores, corrected by the stored difference. */
+  /** Version 2 rests: logit − Σ decoded scores + the run's own completeness residual. */
   rest(logit: number, sum: number): number {
-    const v = logit - sum + this.int() * LOGIT_STEP;
+    const v = logit - sum + this.int() * REST_STEP;
     if (!Number.isFinite(v)) throw new LinkError('this link is damaged: bad rest');
     return v;
   }

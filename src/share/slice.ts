@@ -119,6 +119,8 @@ export const shareSlice =
             layerDetail: run.settings.layerDetail ?? r.token?.by_layer !== undefined,
           },
         });
+        // Marks the pinned head's pattern as not in the link, rather than waiting for it.
+        if (run.view.head) get().fetchPatterns([run.view.head]);
       },
 
       setLinkState({ opening, error }) {

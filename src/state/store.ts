@@ -402,8 +402,11 @@ const selectionSlice =
     fetchPatterns(heads) {
       if (readOnly(get())) {
         // The link carries no attention patterns, and the loaded model's would belong to another run.
+        // Set once per head: views that ask again on every change must not loop.
+        const fresh = heads.map(headKey).filter((key) => !get().patterns[key]);
+        if (fresh.length === 0) return;
         const failed: Record<string, Pattern> = {};
-        for (const h of heads) failed[headKey(h)] = { status: 'failed', error: 'attention patterns are not part of a shared link; re-run it live to see them' };
+        for (const key of fresh) failed[key] = { status: 'failed', error: 'attention patterns are not part of a shared link; re-run it live to see them' };
         set((s) => ({ patterns: { ...s.patterns, ...failed } }));
         return;
       }

@@ -1,6 +1,7 @@
-// The app's frame: header with the run export, the side column (model, prompt, run), the views
-// in a grid, and the keyboard shortcuts that belong to the whole page (← → move the selected
-// token, Esc drops pins and then the selection).
+// The app's frame: header with the run export and Share, the side column (model, remembered
+// models, prompt, run), the banner of a run opened from a link, the views in a grid, and the
+// keyboard shortcuts that belong to the whole page (← → move the selected token, Esc drops pins
+// and then the selection).
 
 import { useEffect } from 'react';
 import { useApp } from '../state';
@@ -12,7 +13,9 @@ import { LoadPanel } from './LoadPanel';
 import { LogitLens } from './LogitLens';
 import { ModuleView, NeuronView } from './NeuronView';
 import { PredictionPanel } from './PredictionPanel';
+import { RememberedModels } from './RememberedModels';
 import { RunPanel } from './RunPanel';
+import { ShareButton, SharedBanner, useLinkFromLocation } from './Share';
 import { Summary } from './Summary';
 import { TokenHeatmap } from './TokenHeatmap';
 import { download, exportStem, resultBlob } from './export';
@@ -28,7 +31,7 @@ function ExportJson() {
   const result = useApp((s) => s.result);
   const override = useApp((s) => s.override);
   const state = useApp((s) => s.resultState);
-  const model = useApp((s) => s.model?.name ?? 'model');
+  const model = useApp((s) => s.result?.model.name ?? s.model?.name ?? 'model');
   if (!result) return null;
   return (
     <span className="row">
@@ -56,6 +59,7 @@ function Status() {
   const model = useApp((s) => s.model);
   const notice = useApp((s) => s.notice);
   const result = useApp((s) => s.result);
+  const shared = useApp((s) => s.shared !== null);
   return (
     <span className="status small">
       {notice && (
@@ -63,7 +67,11 @@ function Status() {
           {notice}
         </span>
       )}
-      {model ? (
+      {shared && result ? (
+        <span>
+          shared run of {result.model.name} · {result.tokens.length} tokens · read-only
+        </span>
+      ) : model ? (
         <span>
           {model.name} · {model.backend === 'webgpu' ? 'WebGPU' : 'CPU'}
           {result ? ` · ${result.tokens.length} tokens · max completeness error ${result.completeness.max_abs_error.toExponential(1)}` : ''}
@@ -76,6 +84,7 @@ function Status() {
 }
 
 export function App() {
+  useLinkFromLocation();
   useEffect(() => {
     const onKey = (e: KeyboardEvent) => {
       if (e.defaultPrevented || typing(e.target) || e.altKey || e.ctrlKey || e.metaKey) return;
@@ -105,15 +114,18 @@ export function App() {
         <Status />
         <span className="spacer" />
         <ExportJson />
+        <ShareButton />
       </header>
       <aside className="side" aria-label="Model and prompt">
         <LoadPanel />
+        <RememberedModels />
         <RunPanel />
         <p className="keys small muted">
           Keys: ← → move the selected token · Home/End · Esc clears pins, then the selection · Ctrl+Enter runs.
         </p>
       </aside>
       <main className="views" aria-label="Attribution views">
+        <SharedBanner />
         <div className="wide">
           <TokenHeatmap />
           <Summary />

@@ -5,6 +5,7 @@
 
 import { useEffect, useMemo, useRef, useState } from 'react';
 import { useApp } from '../state';
+import { numLayers } from '../share/slice';
 import { headKey } from '../state/store';
 import { diverging, maxAbs } from './colors';
 import { DivergingLegend, Empty, Panel, Tip, useFocus, useWidth, type TipState } from './common';
@@ -23,7 +24,7 @@ export function FlowGraph() {
   const threshold = useApp((s) => s.flowThreshold);
   const setView = useApp((s) => s.setView);
   const pinHead = useApp((s) => s.pinHead);
-  const L = useApp((s) => s.model?.description.num_hidden_layers ?? 0);
+  const L = useApp(numLayers);
   const { ref: wrapRef, width, el: wrapEl } = useWidth<HTMLDivElement>(900);
   const svgRef = useRef<SVGSVGElement>(null);
   const [hover, setHover] = useState<string | null>(null);

@@ -6,6 +6,7 @@
 import { line, scaleLinear, scalePoint, schemeTableau10 } from 'd3';
 import { useMemo, useRef, useState } from 'react';
 import { useApp } from '../state';
+import { numLayers } from '../share/slice';
 import { Empty, Panel, Tip, useFocus, useWidth, type TipState } from './common';
 import { num, percent, signed, tokenLabel } from './format';
 import { MONO, fit } from './layout';
@@ -19,7 +20,7 @@ export function LayerChart() {
   const svgRef = useRef<SVGSVGElement>(null);
   const [hover, setHover] = useState<number | null>(null);
   const [tip, setTip] = useState<TipState | null>(null);
-  const L = useApp((s) => s.model?.description.num_hidden_layers ?? 0);
+  const L = useApp(numLayers);
 
   const data = useMemo(() => {
     const by = f?.result.token?.by_layer?.[f.i];

@@ -7,6 +7,7 @@ import { baseName, type ModelFile } from '../model/files';
 import { useApp } from '../state';
 import type { FileRow } from '../state/store';
 import { DEMOS, demoAvailable, fetchDemo, fetchProbes, type Probe } from './demo';
+import { RememberToggle } from './RememberedModels';
 import { describeFiles, filesFromDrop, filesFromList } from './files';
 import { bytes, count } from './format';
 
@@ -239,6 +240,7 @@ export function LoadPanel() {
       )}
 
       <ModelCard />
+      <RememberToggle />
       {hasModel && !load && modelFiles.length > 0 && (
         <details className="loaded-files">
           <summary>{modelFiles.length} files</summary>

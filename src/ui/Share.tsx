@@ -1,0 +1,288 @@
+// Sharing a run as a link: the Share button (copies the URL, shows its size), the banner of a
+// run opened from a link (read-only; re-run live when the matching model is loaded or
+// remembered; a plain message when another model is loaded or the link is damaged), and the
+// hook that opens links from the address on load and on hashchange. All text is React text.
+
+import { useEffect, useRef, useState } from 'react';
+import { useApp } from '../state';
+import type { AppState } from '../state/store';
+import { isRunFragment, openFragment } from '../share/decode';
+import { encodeRun } from '../share/permalink';
+import { numLayers, sharedModelState } from '../share/slice';
+import { shortFingerprint, snapshotRun } from '../share/snapshot';
+import type { DepassResult } from '../depass/result';
+import { useDebounced } from './common';
+import './share.css';
+
+/** Links longer than this are cut by some chat and mail programs. */
+const LONG_LINK = 32_000;
+
+function withoutDetail(r: DepassResult): DepassResult {
+  const { logit_lens: _lens, ...rest } = r;
+  return { ...rest, token: r.token && { scores: r.token.scores, rest: r.token.rest } };
+}
+
+/** The address of the page without its fragment, to which a run's fragment is appended. */
+const pageAddress = () => `${location.origin}${location.pathname}${location.search}`;
+
+/** The link's fragment for what is on screen now (with or without the per-layer detail). */
+function fragmentOf(s: AppState, detail: boolean): string | null {
+  if (!s.result) return null;
+  const strip = (r: DepassResult) => (detail ? r : withoutDetail(r));
+  const run = snapshotRun({
+    result: strip(s.result),
+    override: s.override && { ...s.override, result: strip(s.override.result) },
+    settings: { ...s.settings, layerDetail: detail && s.settings.layerDetail },
+    selected: s.selected,
+    pinnedHead: s.pinnedHead,
+    pinnedNeuron: s.pinnedNeuron,
+    flowThreshold: s.flowThreshold,
+    vocab: s.vocab,
+    layers: numLayers(s),
+    vocabSize: s.shared?.run.shape?.vocab_size ?? s.model?.description.vocab_size ?? s.vocab.length,
+  });
+  return encodeRun(run);
+}
+
+const kB = (chars: number) => `${(chars / 1000).toFixed(1)} kB`;
+
+export function ShareButton() {
+  const result = useApp((s) => s.result);
+  const resultState = useApp((s) => s.resultState);
+  const running = useApp((s) => s.running !== null);
+  // What the link depends on; the size is recomputed (debounced) when any of it changes.
+  const override = useApp((s) => s.override);
+  const selected = useApp((s) => s.selected);
+  const pinnedHead = useApp((s) => s.pinnedHead);
+  const pinnedNeuron = useApp((s) => s.pinnedNeuron);
+  const threshold = useApp((s) => s.flowThreshold);
+  const settings = useApp((s) => s.settings);
+  const vocab = useApp((s) => s.vocab);
+  const hasDetail = !!(result?.token?.by_layer || result?.logit_lens);
+  const [detail, setDetail] = useState(true);
+  const [size, setSize] = useState<number | null>(null);
+  const [open, setOpen] = useState(false);
+  const [url, setUrl] = useState('');
+  const [copied, setCopied] = useState<'copied' | 'failed' | null>(null);
+  const inputRef = useRef<HTMLInputElement>(null);
+  const buttonRef = useRef<HTMLButtonElement>(null);
+
+  useDebounced(
+    () => {
+      const f = fragmentOf(useApp.getState(), detail);
+      setSize(f === null ? null : pageAddress().length + f.length);
+    },
+    250,
+    [result, override, selected, pinnedHead, pinnedNeuron, threshold, settings, vocab, detail],
+  );
+
+  if (!result) return null;
+  const partial = resultState !== 'complete';
+
+  const share = async (withDetail = detail) => {
+    const f = fragmentOf(useApp.getState(), withDetail);
+    if (f === null) return;
+    const u = pageAddress() + f;
+    setUrl(u);
+    setSize(u.length);
+    setOpen(true);
+    setCopied(null);
+    try {
+      await navigator.clipboard.writeText(u);
+      setCopied('copied');
+    } catch {
+      setCopied('failed');
+    }
+    requestAnimationFrame(() => {
+      inputRef.current?.focus();
+      inputRef.current?.select();
+    });
+  };
+
+  const close = () => {
+    setOpen(false);
+    buttonRef.current?.focus();
+  };
+
+  return (
+    <span className="share">
+      <button
+        ref={buttonRef}
+        type="button"
+        onClick={() => void share()}
+        disabled={running || partial}
+        aria-haspopup="dialog"
+        aria-expanded={open}
+        title={partial ? 'Share needs a complete run' : 'Copy a link that holds this run (scores quantised to 8 bits per row); the link is never sent anywhere'}
+      >
+        Share
+      </button>
+      {size !== null && (
+        <span className="num small muted" data-testid="link-size" data-chars={size} title={`${size} characters`}>
+          {kB(size)}
+        </span>
+      )}
+      {open && (
+        <div
+          className="share-popover"
+          role="dialog"
+          aria-label="Link to this run"
+          onKeyDown={(e) => {
+            if (e.key === 'Escape') {
+              e.stopPropagation();
+              e.preventDefault();
+              close();
+            }
+          }}
+        >
+          <input ref={inputRef} className="mono" readOnly value={url} aria-label="Link to this run" data-testid="share-url" onFocus={(e) => e.currentTarget.select()} />
+          <div className="row small">
+            <span role="status">
+              {copied === 'copied' ? 'Copied to the clipboard.' : copied === 'failed' ? 'Copy the link from the box (the clipboard refused).' : 'Copying…'}{' '}
+              {url.length.toLocaleString('en')} characters{url.length > LONG_LINK ? '; some mail and chat programs cut links this long' : ''}.
+            </span>
+            {hasDetail && (
+              <label className="check">
+                <input
+                  type="checkbox"
+                  checked={detail}
+                  onChange={(e) => {
+                    setDetail(e.target.checked);
+                    void share(e.target.checked);
+                  }}
+                />
+                include per-layer detail
+              </label>
+            )}
+            <span className="spacer" />
+            <button type="button" className="small" onClick={close}>
+              Close
+            </button>
+          </div>
+        </div>
+      )}
+    </span>
+  );
+}
+
+/** Removes the run from the address without a hashchange (the page already shows what it should). */
+function dropFragment() {
+  if (isRunFragment(location.hash)) history.replaceState(history.state, '', pageAddress());
+}
+
+export function SharedBanner() {
+  const shared = useApp((s) => s.shared);
+  const linkError = useApp((s) => s.linkError);
+  const opening = useApp((s) => s.linkOpening);
+  const modelState = useApp(sharedModelState);
+  const model = useApp((s) => s.model);
+  const busy = useApp((s) => s.running !== null || s.load?.status === 'loading' || s.shelf.busy !== null);
+
+  if (opening && !shared) {
+    return (
+      <div className="share-banner wide" role="status">
+        Opening the shared run…
+      </div>
+    );
+  }
+  if (linkError) {
+    return (
+      <div className="share-banner wide failed" role="alert">
+        <span>Could not open this link: {linkError}. The app works as usual otherwise.</span>
+        <span className="spacer" />
+        <button
+          type="button"
+          className="small"
+          onClick={() => {
+            useApp.getState().setLinkState({ error: null });
+            dropFragment();
+          }}
+        >
+          Dismiss
+        </button>
+      </div>
+    );
+  }
+  if (!shared) return null;
+  const r = shared.run.result;
+  const fp = shortFingerprint(r.model.fingerprint);
+  const rerun = () => {
+    dropFragment();
+    void useApp.getState().rerunShared();
+  };
+  return (
+    <section className="share-banner wide" aria-label="Shared run" data-testid="shared-banner">
+      <div className="row wrap">
+        <strong>
+          Shared run of {r.model.name} ({fp}) — read-only
+        </strong>
+        <span className="muted small">
+          {r.tokens.length} tokens · {shared.chars.toLocaleString('en')}-character link · scores quantised to 8 bits per row
+        </span>
+        <span className="spacer" />
+        {modelState === 'loaded' && (
+          <button type="button" className="primary" onClick={rerun} disabled={busy}>
+            Re-run live with the loaded model
+          </button>
+        )}
+        {modelState === 'remembered' && (
+          <button type="button" className="primary" onClick={rerun} disabled={busy}>
+            Load {r.model.name} from this computer and re-run
+          </button>
+        )}
+        <button
+          type="button"
+          onClick={() => {
+            dropFragment();
+            useApp.getState().closeShared();
+          }}
+        >
+          Close shared run
+        </button>
+      </div>
+      {modelState === 'other' && model && (
+        <p className="warning" role="status">
+          The loaded model, {model.name} ({shortFingerprint(model.fingerprint)}), is not the model this run was made with. Everything shown comes from the link alone; it
+          cannot be re-run with these weights. Load {r.model.name} ({fp}) to re-run it.
+        </p>
+      )}
+      {modelState === 'none' && (
+        <p className="small muted">
+          Nothing is computed here: these are the link’s numbers. Load {r.model.name} ({fp}) to re-run it live.
+        </p>
+      )}
+    </section>
+  );
+}
+
+/** Opens the run in the address on load and whenever the fragment changes. */
+export function useLinkFromLocation(): void {
+  useEffect(() => {
+    let live = true;
+    const check = () => {
+      const hash = location.hash;
+      const s = useApp.getState();
+      if (!isRunFragment(hash)) {
+        // Back or a new address without a run: leave the shared run.
+        if (s.shared) s.closeShared();
+        if (s.linkError || s.linkOpening) s.setLinkState({ opening: false, error: null });
+        return;
+      }
+      s.setLinkState({ opening: true, error: null });
+      openFragment(hash).then(
+        (run) => {
+          if (live && location.hash === hash) useApp.getState().openShared(run, hash.length);
+        },
+        (err: unknown) => {
+          if (live && location.hash === hash) useApp.getState().setLinkState({ opening: false, error: err instanceof Error ? err.message : 'this link is damaged' });
+        },
+      );
+    };
+    check();
+    window.addEventListener('hashchange', check);
+    return () => {
+      live = false;
+      window.removeEventListener('hashchange', check);
+    };
+  }, []);
+}
