@@ -14,11 +14,15 @@
 //                     4 rows array<u32>, read            row map (skips structurally zero rows)
 //                     5 Y    array<f32>, read_write
 //                     6 params uniform Params
-// Dispatch: (ceil(N / TN), ceil(R / TM), batch); workgroup 16 x 16. Two tile shapes, both with
-// 1024 elements of X and of W per K slice in workgroup memory:
-//   default  TM = TN = 64,  TK = 16, each invocation a 4 x 4 block of outputs;
-//   LARGE    TM = TN = 128, TK = 8,  each invocation an 8 x 8 block (more reuse per load, for
-//            large products; fewer workgroups, so not for small ones).
+// Dispatch: (ceil(N / TN), ceil(R / TM), batch); 256 invocations, WX along columns by WY along
+// rows. Three tile shapes:
+//   default  TM = TN = 64,  TK = 16, 16 x 16 invocations, each a 4 x 4 block of outputs;
+//   LARGE    TM = TN = 128, TK = 8,  16 x 16 invocations, each an 8 x 8 block (more reuse per
+//            load, for large products; fewer workgroups, so not for small ones);
+//   THIN     TM = 16, TN = 256, TK = 8, 64 x 4 invocations, each a 4 x 4 block: few rows (a short
+//            prompt's forward pass), where 64-row tiles would mostly multiply padding; 2048
+//            elements of W per K slice (two loads per invocation) for as much work per barrier
+//            as the other shapes can afford.
 // Precision: f32 products and sums; f16/bf16 weights are expanded to f32 exactly.
 // Variants: overrides for the tile shape (it shapes the inner loop and the registers) and the
 // weight dtype (one per model, and the loader's hottest branch). The rest are uniform branches
@@ -28,6 +32,7 @@
 
 override W_DTYPE: u32 = 0u; // 0 f32, 1 f16, 2 bf16
 override LARGE: bool = false;
+override THIN: bool = false; // not with LARGE
 
 const HAS_BIAS = 1u;
 const ROW_SCALE = 2u;
@@ -63,14 +68,18 @@ struct Params {
 @group(0) @binding(5) var<storage, read_write> Y: array<f32>;
 @group(0) @binding(6) var<uniform> params: Params;
 
-override RT: u32 = select(4u, 8u, LARGE); // rows (and columns) of the block of one invocation
-override TM: u32 = 16u * RT; // tile rows (and columns)
-override TK: u32 = 1024u / TM; // K slice
+override RT: u32 = select(4u, 8u, LARGE); // rows and columns of the block of one invocation
+override WX: u32 = select(16u, 64u, THIN); // invocations along columns
+override WY: u32 = 256u / WX; // invocations along rows
+override TM: u32 = WY * RT; // tile rows
+override TN: u32 = WX * RT; // tile columns
+override TK: u32 = select(1024u / TN, 8u, THIN); // K slice
+override WP: u32 = TK * TN / 1024u; // vec4 loads of W per invocation and K slice (1 or 2)
 
 // Tiles stored k-major so the inner loop reads four rows (or four columns) as one vec4:
-// xs[k * TM/4 + i/4][i % 4] = X[row i of the tile, k0 + k], ws likewise for W.
-var<workgroup> xs: array<vec4<f32>, 256>; // TK * TM / 4
-var<workgroup> ws: array<vec4<f32>, 256>;
+// xs[k * TM/4 + i/4][i % 4] = X[row i of the tile, k0 + k], ws[k * TN/4 + n/4][n % 4] likewise for W.
+var<workgroup> xs: array<vec4<f32>, 256>; // TK * TM / 4 (32 with THIN)
+var<workgroup> ws: array<vec4<f32>, 512>; // TK * TN / 4 (256 but with THIN)
 
 fn xAt(e: u32) -> f32 {
   return X[e >> 2u][e & 3u];
@@ -110,71 +119,90 @@ fn rowOf(i: u32) -> u32 {
   return i;
 }
 
-@compute @workgroup_size(16, 16)
+@compute @workgroup_size(WX, WY)
 fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_id) lid: vec3<u32>, @builtin(local_invocation_index) li: u32) {
   let b = wg.z;
-  let n0 = wg.x * TM;
+  let n0 = wg.x * TN;
   let i0 = wg.y * TM;
 
-  // Loading: each invocation brings one vec4 along k of one tile row, of X and of W.
-  let lrow = li / (TK / 4u);
-  let lk = (li % (TK / 4u)) * 4u;
-  let xi = i0 + lrow;
-  let xok = xi < params.R;
+  // Loading: vec4s along k. Invocation li brings vec4 li of the X tile (while there is one: all
+  // 256 but with THIN) and vec4s li, li + 256.. (WP of them) of the W tile; vec4 e of a tile is
+  // row e / (TK/4), k offset 4 (e % (TK/4)).
+  let xrow = li / (TK / 4u);
+  let xk = (li % (TK / 4u)) * 4u;
+  let xload = xrow < TM;
+  let xi = i0 + xrow;
+  let xok = xload && xi < params.R;
   var xbase = 0u;
   if (xok) {
     xbase = params.x0 + b * params.xb + rowOf(xi) * params.ldx;
   }
-  let wn = n0 + lrow;
-  let wok = wn < params.N;
-  let wbase = params.w0 + b * params.wb + wn * params.ldw;
-  let sIdx = lk * (TM / 4u) + (lrow >> 2u);
-  let sLane = lrow & 3u;
+  let xIdx = xk * (TM / 4u) + (xrow >> 2u);
+  var wrow: array<u32, 2>;
+  var wk: array<u32, 2>;
+  var wok: array<bool, 2>;
+  var wbase: array<u32, 2>;
+  for (var p = 0u; p < WP; p++) {
+    let e = li + 256u * p;
+    wrow[p] = e / (TK / 4u);
+    wk[p] = (e % (TK / 4u)) * 4u;
+    wok[p] = n0 + wrow[p] < params.N;
+    wbase[p] = params.w0 + b * params.wb + (n0 + wrow[p]) * params.ldw;
+  }
 
   // acc[8 * cb + r]: row r of the block, columns 4 cb .. 4 cb + 3 (cb = 1 and r >= 4 with LARGE only).
   var acc: array<vec4<f32>, 16>;
   let ax = lid.y * (RT / 4u);
   let wx = lid.x * (RT / 4u);
   for (var k0 = 0u; k0 < params.K; k0 += TK) {
-    let k = k0 + lk;
-    var xv = vec4<f32>(0.0);
-    var wv = vec4<f32>(0.0);
-    if (has(VEC4)) {
-      if (k < params.K) {
-        if (xok) {
+    if (xload) {
+      let k = k0 + xk;
+      var xv = vec4<f32>(0.0);
+      if (has(VEC4)) {
+        if (k < params.K && xok) {
           xv = X[(xbase + k) >> 2u];
         }
-        if (wok) {
-          wv = w4At(wbase + k);
-        }
-      }
-    } else {
-      for (var c = 0u; c < 4u; c++) {
-        if (k + c < params.K) {
-          if (xok) {
+      } else {
+        for (var c = 0u; c < 4u; c++) {
+          if (k + c < params.K && xok) {
             xv[c] = xAt(xbase + k + c);
           }
-          if (wok) {
-            wv[c] = wAt(wbase + k + c);
+        }
+      }
+      for (var c = 0u; c < 4u; c++) {
+        xs[xIdx + c * (TM / 4u)][xrow & 3u] = xv[c];
+      }
+    }
+    for (var p = 0u; p < WP; p++) {
+      let k = k0 + wk[p];
+      var wv = vec4<f32>(0.0);
+      if (has(VEC4)) {
+        if (k < params.K && wok[p]) {
+          wv = w4At(wbase[p] + k);
+        }
+      } else {
+        for (var c = 0u; c < 4u; c++) {
+          if (k + c < params.K && wok[p]) {
+            wv[c] = wAt(wbase[p] + k + c);
           }
         }
       }
-    }
-    for (var c = 0u; c < 4u; c++) {
-      xs[sIdx + c * (TM / 4u)][sLane] = xv[c];
-      ws[sIdx + c * (TM / 4u)][sLane] = wv[c];
+      let idx = wk[p] * (TN / 4u) + (wrow[p] >> 2u);
+      for (var c = 0u; c < 4u; c++) {
+        ws[idx + c * (TN / 4u)][wrow[p] & 3u] = wv[c];
+      }
     }
     workgroupBarrier();
     for (var kk = 0u; kk < TK; kk++) {
       let a0 = xs[kk * (TM / 4u) + ax];
-      let w0 = ws[kk * (TM / 4u) + wx];
+      let w0 = ws[kk * (TN / 4u) + wx];
       acc[0] += a0.x * w0;
       acc[1] += a0.y * w0;
       acc[2] += a0.z * w0;
       acc[3] += a0.w * w0;
       if (LARGE) {
         let a1 = xs[kk * (TM / 4u) + ax + 1u];
-        let w1 = ws[kk * (TM / 4u) + wx + 1u];
+        let w1 = ws[kk * (TN / 4u) + wx + 1u];
         acc[4] += a1.x * w0;
         acc[5] += a1.y * w0;
         acc[6] += a1.z * w0;

@@ -14,7 +14,7 @@ const gpu = await testGpu();
 
 interface Case extends GemmParams {
   name: string;
-  tiles?: 'small' | 'large';
+  tiles?: 'small' | 'large' | 'thin';
   dtype: DType;
   /** Element counts of X, W and Y buffers (defaults from R, N, K). */
   sizes?: [number, number, number];
@@ -56,6 +56,7 @@ describe.skipIf(!gpu)(`matmul.wgsl vs ops.gemm (${gpu ? describeAdapter(gpu) : '
       { name: `${dtype} odd K scalar path`, dtype, R: 67, N: 70, K: 23, withBias: true },
       { name: `${dtype} vec4 path, several tiles`, dtype, R: 130, N: 65, K: 36, withBias: true, withScale: true },
       { name: `${dtype} several large tiles`, dtype, R: 260, N: 131, K: 20 },
+      { name: `${dtype} several thin tiles`, dtype, R: 37, N: 530, K: 44, withBias: true },
       { name: `${dtype} odd offsets, strides, alpha, accumulate`, dtype, R: 5, N: 9, K: 7, x0: 3, ldx: 11, w0: 1, ldw: 9, y0: 2, ldy: 13, alpha: -0.5, accumulate: true, sizes: [3 + 5 * 11, 1 + 9 * 9, 2 + 5 * 13] },
     );
   }
@@ -105,8 +106,9 @@ describe.skipIf(!gpu)(`matmul.wgsl vs ops.gemm (${gpu ? describeAdapter(gpu) : '
     },
   );
 
-  // The same cases on the large tiles (128 x 128, 8 x 8 per invocation), chosen by size otherwise.
-  for (const c of [...cases]) cases.push({ ...c, name: `${c.name}, large tiles`, tiles: 'large' });
+  // The same cases on the large tiles (128 x 128, 8 x 8 per invocation) and the thin ones
+  // (16 x 256, 64 x 4 invocations), chosen by size otherwise.
+  for (const c of [...cases]) cases.push({ ...c, name: `${c.name}, large tiles`, tiles: 'large' }, { ...c, name: `${c.name}, thin tiles`, tiles: 'thin' });
 
   for (const c of cases) {
     it(c.name, async () => {

@@ -17,6 +17,26 @@ export function largeTiles(R: number, N: number, minOutputs = 1 << 20): boolean 
   return R >= 128 && N >= 128 && R * N >= minOutputs;
 }
 
+export type TileShape = 'small' | 'large' | 'thin';
+
+/** Rows and columns of one workgroup's output tile (see matmul.wgsl). */
+export const TILE: Record<TileShape, { rows: number; cols: number }> = {
+  small: { rows: 64, cols: 64 },
+  large: { rows: 128, cols: 128 },
+  thin: { rows: 16, cols: 256 },
+};
+
+/**
+ * The tile shape for an R x N output: the large tiles by largeTiles, else whichever of the 64 x 64
+ * and the 16 x 256 (thin) tiles computes less padding; thin wins for few rows (a short prompt's
+ * forward pass, where 64-row tiles would be mostly empty).
+ */
+export function tileShape(R: number, N: number, minOutputs = 1 << 20): TileShape {
+  if (largeTiles(R, N, minOutputs)) return 'large';
+  const padded = (t: TileShape) => Math.ceil(R / TILE[t].rows) * TILE[t].rows * Math.ceil(N / TILE[t].cols) * TILE[t].cols;
+  return padded('thin') < padded('small') ? 'thin' : 'small';
+}
+
 export interface MatmulArgs {
   X: GPUBuffer; // f32
   W: GPUBuffer; // weights in `wDtype`
@@ -43,8 +63,8 @@ export interface MatmulArgs {
   bias0?: number;
   biasBlock?: number;
   accumulate?: boolean;
-  /** Tile shape; default by output size (largeTiles). */
-  tiles?: 'small' | 'large';
+  /** Tile shape; default by output size (tileShape). */
+  tiles?: TileShape;
 }
 
 /** Y = alpha X W^T (* scale) (+ bias) (+ Y) with strides; see shaders/matmul.wgsl and ops.gemm. */
@@ -71,15 +91,15 @@ export function matmul(step: Step, a: MatmulArgs): Promise<void> {
   };
   const vec4 = [p.K, p.x0, p.ldx, p.w0, p.ldw].every((v) => v % 4 === 0) && (batch === 1 || (p.xb % 4 === 0 && p.wb % 4 === 0));
   p.flags = (a.bias ? 1 : 0) | (a.rowScale ? 2 : 0) | (a.rows ? 4 : 0) | (a.accumulate ? 8 : 0) | (vec4 ? 16 : 0);
-  const large = a.tiles ? a.tiles === 'large' : largeTiles(a.R, a.N, step.pool.largeTileOutputs);
-  const tile = large ? 128 : 64;
-  const overrides = { W_DTYPE: DTYPE_CODE[a.wDtype], LARGE: large };
+  const shape = a.tiles ?? tileShape(a.R, a.N, step.pool.largeTileOutputs);
+  const tile = TILE[shape];
+  const overrides = { W_DTYPE: DTYPE_CODE[a.wDtype], LARGE: shape === 'large', THIN: shape === 'thin' };
   return step.run(
     'matmul',
     overrides,
     [a.X, a.W, a.bias ?? null, a.rowScale ?? null, a.rows ?? null, a.Y],
     p,
-    [Math.ceil(a.N / tile), Math.ceil(a.R / tile), batch],
+    [Math.ceil(a.N / tile.cols), Math.ceil(a.R / tile.rows), batch],
     2 * a.R * a.N * a.K * batch,
   );
 }
