@@ -60,6 +60,8 @@ export interface FuzzReport {
   maxGrowthInput: number;
   kinds: Map<string, number>;
   failures: FuzzFailure[];
+  /** Cases over the time limit once and within it when run again (other work on the machine). */
+  retimed: { index: number; firstMs: number; againMs: number }[];
 }
 
 /** Cases per suite: DEPASS_FUZZ_N, else `fallback`. */
@@ -80,7 +82,7 @@ type Outcome<R> = { kind: 'loaded'; result: R } | { kind: 'error'; error: unknow
 
 export async function runFuzz<R>(suite: FuzzSuite<R>): Promise<FuzzReport> {
   const report: FuzzReport = {
-    suite: suite.name, cases: 0, loaded: 0, refused: 0, slowestMs: 0, slowestLabel: '', maxGrowth: 0, maxGrowthInput: 0, kinds: new Map(), failures: [],
+    suite: suite.name, cases: 0, loaded: 0, refused: 0, slowestMs: 0, slowestLabel: '', maxGrowth: 0, maxGrowthInput: 0, kinds: new Map(), failures: [], retimed: [],
   };
   const limit = suite.timeLimitMs ?? 1000;
   const hangMs = suite.hangMs ?? 10_000;
@@ -106,8 +108,18 @@ export async function runFuzz<R>(suite: FuzzSuite<R>): Promise<FuzzReport> {
     clearTimeout(timer);
     // Both measured before the checks run, while the result is still referenced (what a load
     // keeps counts, and so does its garbage not yet collected).
-    const ms = performance.now() - start;
+    let ms = performance.now() - start;
     const growth = process.memoryUsage().arrayBuffers - before;
+    if (ms > limit && outcome.kind !== 'hang') {
+      // On a shared machine a GC pause or another process can stretch one run past the limit;
+      // a parser that is slow on this input is slow again on the same case, rebuilt from its seed.
+      const again = suite.makeCase(Rng.forCase(suite.seed, i), i);
+      const t0 = performance.now();
+      await again.load().catch(() => undefined);
+      const againMs = performance.now() - t0;
+      if (againMs <= limit) report.retimed.push({ index: i, firstMs: ms, againMs });
+      ms = Math.min(ms, againMs);
+    }
     if (outcome.kind === 'loaded') {
       try {
         c.check(outcome.result);
@@ -136,7 +148,7 @@ export async function runFuzz<R>(suite: FuzzSuite<R>): Promise<FuzzReport> {
         report.kinds.set(kind, (report.kinds.get(kind) ?? 0) + 1);
       }
     }
-    if (ms > limit) fail(`took ${ms.toFixed(0)} ms (limit ${limit} ms)`);
+    if (ms > limit) fail(`took ${ms.toFixed(0)} ms (limit ${limit} ms), twice`);
     const bound = suite.memoryBound(c.inputBytes);
     if (growth > bound) fail(`ArrayBuffer memory grew by ${growth} bytes for a ${c.inputBytes}-byte input (bound ${bound})`);
     const reads = c.readProblem?.();
@@ -156,6 +168,9 @@ export function formatReport(r: FuzzReport): string {
     `  largest ArrayBuffer growth ${mb(r.maxGrowth)} (input ${mb(r.maxGrowthInput)})`,
     `  refusals: ${kinds || 'none'}`,
   ];
+  if (r.retimed.length > 0) {
+    lines.push(`  over the limit once, within it run again: ${r.retimed.map((t) => `#${t.index} ${t.firstMs.toFixed(0)} then ${t.againMs.toFixed(0)} ms`).join(', ')}`);
+  }
   for (const f of r.failures.slice(0, 20)) lines.push(`  FAIL #${f.index} [${f.label.slice(0, 300)}]: ${f.problem.slice(0, 500)}`);
   return lines.join('\n');
 }
