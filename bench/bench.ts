@@ -1,0 +1,233 @@
+// The benchmark as a function: runs the four parts on a WebGPU context and returns the report
+// (what bench/reports/*.json holds) and its printed form. main.ts is the command line around it;
+// a test may call runBench with parseArgs(['--quick']).
+
+import os from 'node:os';
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { adapterName, kernelCache, StepPool, type GpuContext, type KernelTime, type ShaderLoader } from '../src/gpu/index';
+import { randomModel, type RandomModelOptions } from '../src/model/testing/random-model';
+import { MODELS, type BenchConfig } from './config';
+import { benchKernels, oursOn, type KernelRow } from './kernel';
+import { benchNeurons, type NeuronResult } from './neurons';
+import { benchPipeline, type PipelineResult } from './pipeline';
+import { loadTfMatmul, type TfMatmul } from './tfjs';
+
+export interface Target {
+  name: string;
+  value: number;
+  target: number;
+  met: boolean;
+}
+
+export interface BenchReport {
+  date: string;
+  mode: BenchConfig['mode'];
+  config: BenchConfig;
+  machine: { os: string; cpus: string; memoryGiB: number; node: string; dawn: string; tfjs: string };
+  adapter: { name: string; vendor: string; architecture: string; device: string; description: string; isFallbackAdapter: boolean; driver: string; shaderF16: boolean };
+  kernel: { rows: KernelRow[]; bestGflops: number; best: { R: number; N: number; K: number } };
+  pipeline: PipelineResult & {
+    model: string;
+    layers: number;
+    modelLayers: number;
+    /** FLOPs / (time x part 1's best rate), and against the reference kernel timed alongside. */
+    efficiency: Record<'forward' | 'token' | 'head', { part1: number; alongside: number }>;
+  };
+  neurons: NeuronResult & { speedupSingle: number; speedupBatched: number; flopRatioBatched: number; shareOfFlopAdvantage: number };
+  tokenSaving: { time: number; flops: number };
+  targets: Target[];
+  elapsedSeconds: number;
+}
+
+function packageVersion(name: string): string {
+  try {
+    const p = fileURLToPath(new URL(`../node_modules/${name}/package.json`, import.meta.url));
+    return (JSON.parse(readFileSync(p, 'utf8')) as { version: string }).version;
+  } catch {
+    return 'unknown';
+  }
+}
+
+export async function runBench(ctx: GpuContext, loader: ShaderLoader, cfg: BenchConfig, log: (s: string) => void = () => {}): Promise<{ report: BenchReport; text: string }> {
+  const started = performance.now();
+  const pool = new StepPool(ctx.device, kernelCache(ctx.device, loader));
+  if (ctx.adapter.isFallbackAdapter) pool.largeTileOutputs = 4 * 128 * 128; // as GpuBackend does
+  const adapter = adapterName(ctx.adapter);
+  const driver = process.env.VK_ICD_FILENAMES ? `Vulkan ICD ${process.env.VK_ICD_FILENAMES}` : 'default Vulkan driver';
+  const machine = {
+    os: `${os.type()} ${os.release()} ${os.arch()}`,
+    cpus: `${os.cpus().length} x ${os.cpus()[0]?.model ?? 'unknown'}`,
+    memoryGiB: Math.round(os.totalmem() / 2 ** 30),
+    node: process.version,
+    dawn: `webgpu ${packageVersion('webgpu')}`,
+    tfjs: packageVersion('@tensorflow/tfjs-backend-webgpu'),
+  };
+  log(`bench (${cfg.mode}) on ${adapter}; ${ctx.adapter.description}; ${driver}; ${machine.cpus}`);
+
+  // 1. Kernel.
+  log('kernel: our matmul vs TF.js tf.matMul(a, b, false, true), f32');
+  let tf: TfMatmul | null = null;
+  if (cfg.tf) {
+    try {
+      tf = await loadTfMatmul();
+    } catch (e) {
+      log(`  TF.js WebGPU unavailable: ${(e as Error).message}`);
+    }
+  }
+  const kernels = await benchKernels(pool, tf, cfg.kernelShapes, { reps: cfg.kernelReps, minSampleMs: cfg.minSampleMs, tfPrograms: cfg.tfPrograms, log });
+  let bestRow = kernels[0]!;
+  let bestGflops = 0;
+  for (const k of kernels) {
+    for (const g of [k.ours.gflops, k.tf?.gflops ?? 0]) {
+      if (g > bestGflops) {
+        bestGflops = g;
+        bestRow = k;
+      }
+    }
+  }
+
+  // 2 and 4. Pipeline, with part 1's best shape re-timed alongside.
+  const spec = MODELS[cfg.model]!;
+  const modelOpts: RandomModelOptions = { ...spec, num_hidden_layers: cfg.layers, max_position_embeddings: 4096, dtype: 'F32', seed: 1, name: `random ${cfg.model}` };
+  log(`model: random ${cfg.model} shape, ${cfg.layers} of ${spec.num_hidden_layers} layers, f32 (building weights)`);
+  const model = randomModel(modelOpts);
+  log(`pipeline: T = ${cfg.pipelineT}`);
+  const ref = oursOn(pool, bestRow);
+  let pipe: PipelineResult;
+  try {
+    pipe = await benchPipeline(ctx, model, loader, ref, { T: cfg.pipelineT, reps: cfg.reps, profile: cfg.profile, log });
+  } finally {
+    ref.dispose();
+  }
+
+  // 3. Neurons.
+  log(`neurons: layer ${cfg.neuronLayer}, T = ${cfg.neuronT}`);
+  const neurons = await benchNeurons(ctx, model, loader, { T: cfg.neuronT, layer: cfg.neuronLayer, sample: cfg.sample, reps: cfg.neuronReps, profile: cfg.profile, log });
+
+  const eff = (e: { flops: number; ms: number }) => ({ part1: e.flops / (e.ms * 1e6 * bestGflops), alongside: e.flops / (e.ms * 1e6 * pipe.reference.gflops) });
+  const efficiency = { forward: eff(pipe.forward), token: eff(pipe.token), head: eff(pipe.head) };
+  const speedupSingle = neurons.single.ms / neurons.depass.ms;
+  const speedupBatched = neurons.batched.ms / neurons.depass.ms;
+  const flopRatioBatched = neurons.batched.flops / neurons.depass.flops;
+  const tokenSaving = { time: pipe.token.ms / (pipe.token.components * pipe.forward.ms), flops: pipe.token.flops / (pipe.token.components * pipe.forward.flops) };
+  const ratios = kernels.filter((k) => k.ratio !== null).map((k) => k.ratio!);
+  const targets: Target[] = [
+    { name: 'kernel: TF.js time / ours, worst shape', value: ratios.length ? Math.min(...ratios) : NaN, target: 1.0 },
+    { name: 'pipeline efficiency, forward', value: efficiency.forward.part1, target: 0.6 },
+    { name: 'pipeline efficiency, token mode', value: efficiency.token.part1, target: 0.6 },
+    { name: 'pipeline efficiency, head map', value: efficiency.head.part1, target: 0.6 },
+    { name: 'neurons: DePass speed-up over one-at-a-time ablation', value: speedupSingle, target: 50 },
+    { name: 'neurons: share of its FLOP advantage over batched ablation', value: speedupBatched / flopRatioBatched, target: 0.8 },
+  ].map((t) => ({ ...t, met: t.value >= t.target }));
+
+  const report: BenchReport = {
+    date: new Date().toISOString(),
+    mode: cfg.mode,
+    config: cfg,
+    machine,
+    adapter: { name: adapter, ...ctx.adapter, driver, shaderF16: ctx.hasF16 },
+    kernel: { rows: kernels, bestGflops, best: { R: bestRow.R, N: bestRow.N, K: bestRow.K } },
+    pipeline: { ...pipe, model: cfg.model, layers: cfg.layers, modelLayers: spec.num_hidden_layers!, efficiency },
+    neurons: { ...neurons, speedupSingle, speedupBatched, flopRatioBatched, shareOfFlopAdvantage: speedupBatched / flopRatioBatched },
+    tokenSaving,
+    targets,
+    elapsedSeconds: (performance.now() - started) / 1000,
+  };
+  return { report, text: formatReport(report) };
+}
+
+function table(head: string[], rows: (string | number)[][]): string {
+  const cells = [head, ...rows.map((r) => r.map(String))];
+  const w = head.map((_, i) => Math.max(...cells.map((r) => r[i]!.length)));
+  const line = (r: string[]) => r.map((c, i) => (i === 0 ? c.padEnd(w[i]!) : c.padStart(w[i]!))).join('  ');
+  return [line(cells[0]!), w.map((n) => '-'.repeat(n)).join('  '), ...cells.slice(1).map(line)].join('\n');
+}
+
+const f = (x: number, d = 2) => (Number.isFinite(x) ? x.toFixed(d) : String(x));
+const gf = (flops: number) => f(flops / 1e9, flops < 1e10 ? 2 : 1);
+
+function profileTable(title: string, k: KernelTime[] | undefined): string {
+  if (!k) return '';
+  const total = k.reduce((s, r) => s + r.ms, 0);
+  return (
+    `\n${title}: GPU time per kernel in one profiled run (timestamps serialise kernels)\n` +
+    table(
+      ['kernel', 'dispatches', 'ms', 'share', 'GFLOP/s'],
+      k.map((r) => [r.kernel, r.dispatches, f(r.ms, 1), `${f((100 * r.ms) / total, 1)}%`, r.flops ? f(r.flops / r.ms / 1e6) : '']),
+    )
+  );
+}
+
+export function formatReport(r: BenchReport): string {
+  const out: string[] = [];
+  const p = r.pipeline;
+  const n = r.neurons;
+  const cfg = r.config;
+  out.push(`\nDePass Studio benchmark (${r.mode}), ${r.date}`);
+  out.push(`adapter: ${r.adapter.name} | ${r.adapter.description} | ${r.adapter.driver}`);
+  out.push(`machine: ${r.machine.os}, ${r.machine.cpus}, ${r.machine.memoryGiB} GiB, node ${r.machine.node}, ${r.machine.dawn}, TF.js ${r.machine.tfjs}`);
+
+  out.push(`\n1. Kernel: Y[R, N] = X[R, K] W[N, K]^T, f32; GFLOP/s of the median of ${cfg.kernelReps} samples, alternating`);
+  out.push(
+    table(
+      ['R x N x K', 'ours', 'tiles', 'TF.js', 'TF program', 'ours speed-up'],
+      r.kernel.rows.map((k) => [`${k.R} x ${k.N} x ${k.K}`, f(k.ours.gflops), k.ours.tiles, k.tf ? f(k.tf.gflops) : '-', k.tf ? (k.tf.program === 'auto' ? `auto (${k.tf.auto})` : k.tf.program) : '-', k.ratio ? f(k.ratio) : '-']),
+    ),
+  );
+  out.push(`best rate: ${f(r.kernel.bestGflops)} GFLOP/s (${r.kernel.best.R} x ${r.kernel.best.N} x ${r.kernel.best.K}); the same kernel alongside part 2: ${f(p.reference.gflops)} GFLOP/s`);
+
+  const D = MODELS[p.model]!;
+  out.push(
+    `\n2. Pipeline: random ${p.model}-shaped model (D=${D.hidden_size}, H=${D.num_attention_heads}, Hkv=${D.num_key_value_heads}, dh=${D.head_dim}, I=${D.intermediate_size}, V=${D.vocab_size}), ` +
+      `${p.layers} of ${p.modelLayers} layers, f32, T = ${p.T}, one target; median of ${cfg.reps}, alternating`,
+  );
+  out.push(
+    table(
+      ['pass', 'ms', 'GFLOP', 'GFLOP/s', 'efficiency', 'eff. alongside'],
+      [
+        ['forward (logits of every position)', f(p.forward.ms, 1), gf(p.forward.flops), f(p.forward.gflops), f(p.efficiency.forward.part1), f(p.efficiency.forward.alongside)],
+        [`token mode (M = ${p.token.components}, ${p.token.rows} active rows)`, f(p.token.ms, 1), gf(p.token.flops), f(p.token.gflops), f(p.efficiency.token.part1), f(p.efficiency.token.alongside)],
+        [`head map (${p.head.passes} passes of M = ${(D.num_attention_heads ?? 0) + 1})`, f(p.head.ms, 1), gf(p.head.flops), f(p.head.gflops), f(p.efficiency.head.part1), f(p.efficiency.head.alongside)],
+      ],
+    ),
+  );
+  out.push('efficiency = FLOPs / (time x best rate of part 1); alongside: x the rate of that kernel re-timed between these samples');
+
+  out.push(`\n3. Neurons: all ${n.neurons} neurons of layer ${n.layer}, T = ${n.T}, target at the last position; median of ${cfg.neuronReps} run(s)`);
+  out.push(
+    table(
+      ['method', 'ms', 'GFLOP', 'GFLOP/s', 'DePass speed-up', 'FLOP ratio'],
+      [
+        [`DePass (${n.depass.passes} pass(es) of ${n.depass.groupSize} neurons, forward included)`, f(n.depass.ms, 0), gf(n.depass.flops), f(n.depass.gflops), '1.00', '1.00'],
+        [
+          `ablation, one neuron per pass (${n.single.sample} timed, extrapolated to ${n.neurons})`,
+          f(n.single.ms, 0),
+          gf(n.single.flops),
+          f(n.single.gflops),
+          f(n.speedupSingle, 1),
+          f(n.single.flops / n.depass.flops),
+        ],
+        [`ablation, ${n.batched.copies} copies per pass (${n.batched.passes} pass(es))`, f(n.batched.ms, 0), gf(n.batched.flops), f(n.batched.gflops), f(n.speedupBatched), f(n.flopRatioBatched)],
+      ],
+    ),
+  );
+  out.push(
+    `checks: one-at-a-time and batched ablation logits differ by at most ${n.maxDiffSingleVsBatched.toExponential(1)}; ` +
+      `Spearman(DePass score, ablation effect) = ${f(n.rankCorrelation, 3)}`,
+  );
+
+  out.push(`\n4. Token-mode saving: token-mode time / (M x forward time) = ${f(p.token.ms, 1)} / (${p.token.components} x ${f(p.forward.ms, 1)}) = ${f(r.tokenSaving.time, 3)}`);
+  out.push(`   in FLOPs: ${f(r.tokenSaving.flops, 3)} (the triangle skip, and no unembedding per component)`);
+
+  out.push('\nTargets');
+  out.push(table(['figure', 'value', 'target', 'met'], r.targets.map((t) => [t.name, f(t.value), `>= ${t.target}`, t.met ? 'yes' : 'NO'])));
+  if (cfg.profile) {
+    out.push(profileTable('forward', p.forward.profile));
+    out.push(profileTable('token mode', p.token.profile));
+    out.push(profileTable('head map', p.head.profile));
+    out.push(profileTable('DePass neuron mode', n.depass.profile));
+  }
+  out.push(`\ntotal ${f(r.elapsedSeconds, 0)} s`);
+  return out.join('\n');
+}

@@ -1,0 +1,113 @@
+// Parts 2 and 4: the engine's forward pass, token-mode DePass and the head map (one head-mode
+// pass per layer, as runDepass runs mode 'head') on a random model shaped like a real one, timed
+// as the worker calls them (allocation, dispatch and read-back included), with analytic FLOPs.
+// The three alternate sample by sample with a reference kernel (part 1's best shape), so that the
+// efficiency can also be taken against a kernel rate measured under the same machine load.
+
+import type { AttributeOptions, TargetSpec } from '../src/depass/backend';
+import { GpuBackend, GpuProfiler, type GpuContext, type KernelTime, type ShaderLoader, type StepPool } from '../src/gpu/index';
+import type { RandomModel } from '../src/model/testing/random-model';
+import { forwardFlops, headMapFlops, tokenModeFlops } from './flops';
+import { timeInterleaved } from './stats';
+
+export const ATTRIBUTE_OPTIONS: AttributeOptions = { rule: 'softmax', tau: 0.1, bosAtZero: false };
+
+export interface PipelineEntry {
+  ms: number;
+  samples: number[];
+  flops: number;
+  gflops: number;
+  /** Per-kernel GPU time of one extra profiled run (timestamps serialise kernels), when asked. */
+  profile?: KernelTime[];
+}
+
+export interface PipelineResult {
+  T: number;
+  forward: PipelineEntry;
+  token: PipelineEntry & { components: number; rows: number };
+  head: PipelineEntry & { passes: number };
+  /** The reference kernel timed alongside: GFLOP/s and samples. */
+  reference: { gflops: number; samples: number[] };
+}
+
+/** Prompt ids drawn from the vocabulary with a fixed seed. */
+export function promptIds(T: number, V: number, seed: number): number[] {
+  let a = seed >>> 0;
+  return Array.from({ length: T }, () => {
+    a = (Math.imul(a, 1664525) + 1013904223) >>> 0;
+    return a % V;
+  });
+}
+
+/** The engine's step pool, for attaching a profiler (the backend keeps it private). */
+export function poolOf(backend: GpuBackend): StepPool {
+  return (backend as unknown as { pool: StepPool }).pool;
+}
+
+/** One run of `fn` with a profiler on the pool; per-kernel totals, slowest first. */
+export async function profiled(pool: StepPool, fn: () => Promise<unknown>): Promise<KernelTime[] | undefined> {
+  if (!pool.device.features.has('timestamp-query')) return undefined;
+  const profiler = new GpuProfiler(pool.device);
+  pool.profiler = profiler;
+  try {
+    await fn();
+  } finally {
+    pool.profiler = null;
+  }
+  return profiler.report();
+}
+
+export async function benchPipeline(
+  ctx: GpuContext,
+  model: RandomModel,
+  loader: ShaderLoader,
+  reference: { run: (repeats: number) => Promise<void>; flops: number },
+  opts: { T: number; reps: number; profile: boolean; log: (s: string) => void },
+): Promise<PipelineResult> {
+  const cfg = model.description;
+  const { T } = opts;
+  const L = cfg.num_hidden_layers;
+  const ids = promptIds(T, cfg.vocab_size, 7);
+  const backend = await GpuBackend.create(ctx, cfg, model.weights, loader);
+  try {
+    const fwd = await backend.forward(ids);
+    const targets: TargetSpec[] = [{ position: T - 1, id: fwd.top[T - 1]![0]!.id, contrast_id: null }];
+    // Each attribute call reads the record of the last forward() call.
+    const passes = {
+      forward: () => backend.forward(ids),
+      token: () => backend.attribute({ kind: 'token' }, targets, ATTRIBUTE_OPTIONS),
+      head: async () => {
+        for (let l = 0; l < L; l++) await backend.attribute({ kind: 'head', layer: l }, targets, ATTRIBUTE_OPTIONS);
+      },
+    };
+    const flops = { forward: forwardFlops(cfg, T).total, token: tokenModeFlops(cfg, T).total, head: headMapFlops(cfg, T) };
+    const once = (fn: () => Promise<unknown>) => async (repeats: number) => {
+      for (let i = 0; i < repeats; i++) await fn();
+    };
+    const t = await timeInterleaved(
+      { forward: once(passes.forward), token: once(passes.token), head: once(passes.head), reference: reference.run },
+      { reps: opts.reps, minSampleMs: 0 },
+    );
+    const entry = async (name: keyof typeof passes): Promise<PipelineEntry> => {
+      const tm = t[name]!;
+      const e: PipelineEntry = { ms: tm.ms, samples: tm.samples, flops: flops[name], gflops: flops[name] / tm.ms / 1e6 };
+      if (opts.profile) e.profile = await profiled(poolOf(backend), passes[name]);
+      opts.log(`  ${name}: ${tm.ms.toFixed(1)} ms, ${(flops[name] / 1e9).toFixed(2)} GFLOP, ${e.gflops.toFixed(2)} GFLOP/s`);
+      return e;
+    };
+    const forward = await entry('forward');
+    const token = await entry('token');
+    const head = await entry('head');
+    const ref = t.reference!;
+    opts.log(`  reference kernel alongside: ${(reference.flops / ref.ms / 1e6).toFixed(2)} GFLOP/s`);
+    return {
+      T,
+      forward,
+      token: { ...token, components: T + 1, rows: tokenModeFlops(cfg, T).rows },
+      head: { ...head, passes: L },
+      reference: { gflops: reference.flops / ref.ms / 1e6, samples: ref.samples },
+    };
+  } finally {
+    backend.destroy();
+  }
+}

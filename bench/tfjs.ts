@@ -1,0 +1,70 @@
+// TensorFlow.js's WebGPU backend as the matmul baseline, in Node on the same Dawn GPU object as
+// our engine (its own device on the same adapter). TF.js reads navigator.gpu when its backend
+// module loads, so the global is set first. Not used by the engine.
+
+import { createNodeGpu } from '../src/gpu/node';
+
+export interface TfMatmul {
+  /** Adapter as TF.js sees it (vendor / architecture). */
+  adapter: string;
+  /** Program TF.js picks for a shape when left to itself (its own heuristic). */
+  autoProgram(R: number, N: number, K: number): string;
+  /** Runs `repeats` products a [R, K] x b[N, K]^T and returns once the GPU has finished them. */
+  prepare(R: number, N: number, K: number, program: number): (repeats: number) => Promise<void>;
+  dispose(): void;
+}
+
+/** TF.js MatMulProgramType values (webgpu_util.ts); -1 lets TF.js choose. */
+export const TF_PROGRAMS: Record<number, string> = { [-1]: 'auto', 0: 'reduce', 1: 'split-K', 2: 'small-output', 3: 'packed' };
+
+interface TfWebGpuBackend {
+  device: GPUDevice;
+  adapterInfo: { vendor?: string; architecture?: string };
+  thresholdToIncreaseWorkgroups: number;
+  commandEncoder: GPUCommandEncoder | null;
+  endComputePassEncoder(): void;
+  submitQueue(): void;
+}
+
+export async function loadTfMatmul(): Promise<TfMatmul> {
+  const gpu = createNodeGpu();
+  const nav = (globalThis as { navigator?: { gpu?: GPU } }).navigator;
+  if (!nav?.gpu) Object.defineProperty(globalThis, 'navigator', { value: { ...(nav ?? {}), gpu, userAgent: 'node' }, configurable: true, writable: true });
+  const tf = await import('@tensorflow/tfjs-core');
+  await import('@tensorflow/tfjs-backend-webgpu');
+  if (!(await tf.setBackend('webgpu'))) throw new Error('TF.js could not start its WebGPU backend');
+  await tf.ready();
+  tf.env().set('WEBGPU_MATMUL_PROGRAM_TYPE', -1);
+  const be = tf.backend() as unknown as TfWebGpuBackend;
+  const live: { dispose(): void }[] = [];
+  return {
+    adapter: [be.adapterInfo.vendor, be.adapterInfo.architecture].filter(Boolean).join(' '),
+    // Mirrors the choice in TF.js's BatchMatMul_impl for batch 1 (reported, not relied on).
+    autoProgram(R, N, K) {
+      const wg = Math.ceil(R / 32) * Math.ceil(N / 32);
+      const few = wg <= be.thresholdToIncreaseWorkgroups || (R <= 8 && wg <= 2 * be.thresholdToIncreaseWorkgroups);
+      if (!few) return 'packed';
+      return R * N <= 128 ? 'reduce' : K >= 2000 ? 'split-K' : 'small-output';
+    },
+    prepare(R, N, K, program) {
+      const a = tf.randomNormal([R, K], 0, 1, 'float32', 1); // [R, K]
+      const b = tf.randomNormal([N, K], 0, 1 / Math.sqrt(K), 'float32', 2); // [N, K]
+      live.push(a, b);
+      return async (repeats) => {
+        tf.env().set('WEBGPU_MATMUL_PROGRAM_TYPE', program);
+        const outs = [];
+        for (let i = 0; i < repeats; i++) outs.push(tf.matMul(a, b, false, true)); // [R, N]
+        // TF.js defers submits (15 dispatches a batch); flush what is recorded, then fence.
+        be.endComputePassEncoder();
+        if (be.commandEncoder) be.submitQueue();
+        await be.device.queue.onSubmittedWorkDone();
+        for (const o of outs) o.dispose();
+        tf.env().set('WEBGPU_MATMUL_PROGRAM_TYPE', -1);
+      };
+    },
+    dispose() {
+      for (const t of live) t.dispose();
+      live.length = 0;
+    },
+  };
+}
