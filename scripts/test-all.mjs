@@ -30,13 +30,24 @@ function countPlaywright(file) {
   failed += j.stats.unexpected;
 }
 
-const only = process.argv[2]; // optional: "unit" or "e2e"
+const only = process.argv[2]; // optional: "unit", "swiftshader" or "e2e"
 
 if (!only || only === 'unit') {
   run('unit and GPU tests (vitest)', 'npx', [
     'vitest', 'run', '--reporter=default', '--reporter=json', '--outputFile.json=test-results/vitest.json',
   ]);
   countVitest('test-results/vitest.json');
+}
+
+// The kernels again on SwiftShader (no shader-f16, subgroup size 4): the second software driver
+// covers the paths the first one does not take.
+const swiftshader = '/usr/lib/chromium/vk_swiftshader_icd.json';
+if ((!only || only === 'swiftshader') && existsSync(swiftshader)) {
+  run('GPU kernels on SwiftShader (vitest)', 'npx', [
+    'vitest', 'run', 'src/gpu/kernels.test.ts', 'src/gpu/matmul.test.ts',
+    '--reporter=default', '--reporter=json', '--outputFile.json=test-results/vitest-swiftshader.json',
+  ], { VK_ICD_FILENAMES: swiftshader, LD_LIBRARY_PATH: '/usr/lib/chromium' });
+  countVitest('test-results/vitest-swiftshader.json');
 }
 
 if ((!only || only === 'e2e') && existsSync('e2e/playwright.config.ts')) {
