@@ -147,11 +147,12 @@ function table(head: string[], rows: (string | number)[][]): string {
 const f = (x: number, d = 2) => (Number.isFinite(x) ? x.toFixed(d) : String(x));
 const gf = (flops: number) => f(flops / 1e9, flops < 1e10 ? 2 : 1);
 
-function profileTable(title: string, k: KernelTime[] | undefined): string {
+function profileTable(title: string, k: KernelTime[] | undefined, check?: number): string {
   if (!k) return '';
   const total = k.reduce((s, r) => s + r.ms, 0);
+  const checked = check === undefined ? '' : `; matmul FLOPs dispatched / counted here: ${f(check, 4)}`;
   return (
-    `\n${title}: GPU time per kernel in one profiled run (timestamps serialise kernels)\n` +
+    `\n${title}: GPU time per kernel in one profiled run (timestamps serialise kernels)${checked}\n` +
     table(
       ['kernel', 'dispatches', 'ms', 'share', 'GFLOP/s'],
       k.map((r) => [r.kernel, r.dispatches, f(r.ms, 1), `${f((100 * r.ms) / total, 1)}%`, r.flops ? f(r.flops / r.ms / 1e6) : '']),
@@ -223,10 +224,10 @@ export function formatReport(r: BenchReport): string {
   out.push('\nTargets');
   out.push(table(['figure', 'value', 'target', 'met'], r.targets.map((t) => [t.name, f(t.value), `>= ${t.target}`, t.met ? 'yes' : 'NO'])));
   if (cfg.profile) {
-    out.push(profileTable('forward', p.forward.profile));
-    out.push(profileTable('token mode', p.token.profile));
-    out.push(profileTable('head map', p.head.profile));
-    out.push(profileTable('DePass neuron mode', n.depass.profile));
+    out.push(profileTable('forward', p.forward.profile, p.forward.matmulCheck));
+    out.push(profileTable('token mode', p.token.profile, p.token.matmulCheck));
+    out.push(profileTable('head map', p.head.profile, p.head.matmulCheck));
+    out.push(profileTable('DePass neuron mode (forward included)', n.depass.profile, n.depass.matmulCheck));
   }
   out.push(`\ntotal ${f(r.elapsedSeconds, 0)} s`);
   return out.join('\n');

@@ -70,7 +70,7 @@ const PRESETS: Record<Mode, Omit<BenchConfig, 'mode' | 'profile' | 'tf' | 'out'>
     neuronT: 8,
     neuronLayer: 0,
     sample: 16,
-    neuronReps: 1,
+    neuronReps: 2,
   },
   full: {
     kernelShapes: pairs([1024, 4096], [[576, 576], [1536, 576], [576, 1536], [896, 896], [4864, 896], [896, 4864]]),

@@ -48,44 +48,64 @@ function hasBiasRest(cfg: ModelDescription): boolean {
   return cfg.hasQkvBias || cfg.hasOBias || cfg.hasMlpBias || cfg.normKind === 'layer';
 }
 
+/** FLOPs of a decomposed pass by the kernels that do them (matmul, attention mixing, read-out). */
+export interface PassFlops {
+  matmul: number;
+  attention: number;
+  readout: number;
+  total: number;
+}
+
+function pass(matmul: number, attention: number, readout: number): PassFlops {
+  return { matmul, attention, readout, total: matmul + attention + readout };
+}
+
 /** Token mode: component m starts at position m (the triangle), the rest only when biases fill it. */
-export function tokenModeFlops(cfg: ModelDescription, T: number, targets = 1): { rows: number; total: number } {
+export function tokenModeFlops(cfg: ModelDescription, T: number, targets = 1): PassFlops & { rows: number } {
   const L = cfg.num_hidden_layers;
   const rest = hasBiasRest(cfg);
   const rows = (T * (T + 1)) / 2 + (rest ? T : 0);
   // Mixing of component m over positions m..T-1: sum over u = T - m of H dh u (u + 1).
   const mixing = cfg.num_attention_heads * cfg.head_dim * ((T * (T + 1) * (T + 2)) / 3) + (rest ? causal(cfg, T) : 0);
   const M = T + 1;
-  const total = L * (rows * decomposedRowFlops(cfg) + mixing) + 2 * M * targets * cfg.hidden_size;
-  return { rows, total };
+  return { rows, ...pass(L * rows * decomposedRowFlops(cfg), L * mixing, 2 * M * targets * cfg.hidden_size) };
 }
 
 /** Head mode at layer l: H head writes built at l, their MLP at l, then full decomposed layers. */
-export function headModeFlops(cfg: ModelDescription, T: number, l: number, targets = 1): number {
+export function headModeFlops(cfg: ModelDescription, T: number, l: number, targets = 1): PassFlops {
   const { hidden_size: D, num_attention_heads: H, head_dim: dh, num_hidden_layers: L } = cfg;
   const M = H + 1;
-  const build = causal(cfg, T) + 2 * T * H * dh * D * 2; // A v of the real values, per-head Wo, the rest's subtraction
   const after = L - 1 - l;
-  return build + M * T * decomposedMlpRowFlops(cfg) + after * (M * T * decomposedRowFlops(cfg) + M * causal(cfg, T)) + 2 * M * targets * D;
+  // Build: A v of the real values, each head's Wo slice, the rest's subtraction.
+  const matmul = 2 * T * H * dh * D * 2 + M * T * decomposedMlpRowFlops(cfg) + after * M * T * decomposedRowFlops(cfg);
+  return pass(matmul, causal(cfg, T) + after * M * causal(cfg, T), 2 * M * targets * D);
 }
 
 /** The whole head map: one head-mode pass per layer (what runDepass does for mode 'head'). */
-export function headMapFlops(cfg: ModelDescription, T: number, targets = 1): number {
-  let s = 0;
-  for (let l = 0; l < cfg.num_hidden_layers; l++) s += headModeFlops(cfg, T, l, targets);
+export function headMapFlops(cfg: ModelDescription, T: number, targets = 1): PassFlops {
+  const s = pass(0, 0, 0);
+  for (let l = 0; l < cfg.num_hidden_layers; l++) {
+    const p = headModeFlops(cfg, T, l, targets);
+    s.matmul += p.matmul;
+    s.attention += p.attention;
+    s.readout += p.readout;
+    s.total += p.total;
+  }
   return s;
 }
 
 /** Neuron mode at layer l for neurons in groups of `group`: each group one pass from layer l + 1. */
-export function neuronModeFlops(cfg: ModelDescription, T: number, l: number, group: number, targets = 1): number {
+export function neuronModeFlops(cfg: ModelDescription, T: number, l: number, group: number, targets = 1): PassFlops {
   const { hidden_size: D, intermediate_size: I, num_hidden_layers: L } = cfg;
-  let s = 0;
+  const s = pass(0, 0, 0);
   for (let from = 0; from < I; from += group) {
     const G = Math.min(group, I - from);
     const M = G + 1;
-    const build = 2 * T * D * G * 2; // the neurons' writes (K = 1 each), and the rest's subtraction
-    s += build + (L - 1 - l) * (M * T * decomposedRowFlops(cfg) + M * causal(cfg, T)) + 2 * M * targets * D;
+    s.matmul += 2 * T * D * G * 2 + (L - 1 - l) * M * T * decomposedRowFlops(cfg); // build: writes (K = 1 each), the rest's subtraction
+    s.attention += (L - 1 - l) * M * causal(cfg, T);
+    s.readout += 2 * M * targets * D;
   }
+  s.total = s.matmul + s.attention + s.readout;
   return s;
 }
 

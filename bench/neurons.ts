@@ -1,8 +1,8 @@
 // Part 3: every neuron of one layer attributed by DePass (runDepass, mode 'neuron', grouped passes)
 // against ablation of the same neurons (src/gpu/ablation.ts), one neuron per pass as usually run
 // (timed on a sample and extrapolated linearly) and many ablated copies per pass. Both start from
-// the prompt alone: DePass's time includes its forward pass, ablation's its clean pass. Each form
-// is run `reps` times in turn (median); these runs are long, so they are not interleaved.
+// the prompt alone: DePass's time includes its forward pass, ablation's its clean pass. The
+// methods take turns `reps` times (median of each).
 
 import type { TargetSpec } from '../src/depass/backend';
 import { runDepass, type RunInput } from '../src/depass/run';
@@ -10,14 +10,14 @@ import { GpuBackend, type GpuContext, type KernelTime, type ShaderLoader } from 
 import { NeuronAblation } from '../src/gpu/ablation';
 import type { RandomModel } from '../src/model/testing/random-model';
 import { ablationFlops, forwardFlops, neuronModeFlops } from './flops';
-import { poolOf, profiled, promptIds } from './pipeline';
+import { matmulCheck, poolOf, profiled, promptIds } from './pipeline';
 import { median, spearman, timeOnce } from './stats';
 
 export interface NeuronResult {
   T: number;
   layer: number;
   neurons: number;
-  depass: { ms: number; flops: number; gflops: number; groupSize: number; passes: number; profile?: KernelTime[] };
+  depass: { ms: number; flops: number; gflops: number; matmulFlops: number; groupSize: number; passes: number; profile?: KernelTime[]; matmulCheck?: number };
   /** One pass per neuron: `sample` neurons timed, the rest extrapolated. */
   single: { ms: number; flops: number; gflops: number; sample: number; sampleMs: number; cleanMs: number };
   batched: { ms: number; flops: number; gflops: number; copies: number; passes: number; cleanMs: number };
@@ -25,18 +25,6 @@ export interface NeuronResult {
   maxDiffSingleVsBatched: number;
   /** Spearman correlation of DePass scores with ablation effects (clean - ablated logit). */
   rankCorrelation: number;
-}
-
-/** Median time of `reps` calls, with the last call's value. */
-async function repeated<T>(reps: number, fn: () => Promise<T>): Promise<{ ms: number; value: T }> {
-  const times: number[] = [];
-  let value!: T;
-  for (let i = 0; i < Math.max(1, reps); i++) {
-    const r = await timeOnce(fn);
-    times.push(r.ms);
-    value = r.value;
-  }
-  return { ms: median(times), value };
 }
 
 export async function benchNeurons(
@@ -56,62 +44,83 @@ export async function benchNeurons(
     bosAtZero: false,
   };
 
-  // DePass: the kernels are warm from the pipeline part (same shaders, same variants).
+  // Kernels are warm from the pipeline part (same shaders and variants, one kernel cache per device).
   const backend = await GpuBackend.create(ctx, cfg, model.weights, loader);
-  let depassScores: number[];
-  let target: TargetSpec;
-  let depass: NeuronResult['depass'];
-  try {
-    await backend.forward(ids); // uploads and first-use costs out of the timing
-    const run = () => runDepass(backend, input, { modes: ['neuron'], layer, positions: 'last' });
-    const { ms, value } = await repeated(opts.reps, run);
-    const neuron = value.neuron!;
-    depassScores = neuron.scores[0]!;
-    target = { position: T - 1, id: value.targets[0]!.id, contrast_id: null };
-    const group = neuron.group_size;
-    const flops = forwardFlops(cfg, T).total + neuronModeFlops(cfg, T, layer, group);
-    depass = { ms, flops, gflops: flops / ms / 1e6, groupSize: group, passes: Math.ceil(I / group) };
-    if (opts.profile) depass.profile = await profiled(poolOf(backend), run);
-    opts.log(`  DePass, ${I} neurons in ${depass.passes} pass(es) of ${group}: ${ms.toFixed(0)} ms, ${(flops / 1e9).toFixed(1)} GFLOP`);
-  } finally {
-    backend.destroy();
-  }
-
   const ab = await NeuronAblation.create(ctx, cfg, model.weights, loader);
   try {
+    // runDepass's default target: the model's own prediction at the last position.
+    const fwd = await backend.forward(ids);
+    const target: TargetSpec = { position: T - 1, id: fwd.top[T - 1]![0]!.id, contrast_id: null };
     await ab.prepare(ids, layer, [target]);
-    await ab.ablate(0, Math.min(2, I), 1); // first-use costs (pipelines are shared with the engine's through kernelCache)
-    const clean = await repeated(opts.reps, () => ab.prepare(ids, layer, [target]));
-    const cleanLogit = clean.value[0]!;
+    await ab.ablate(0, Math.min(2, I), 1); // first-use costs
     const sample = Math.min(opts.sample, I);
-    const singleRun = await repeated(opts.reps, () => ab.ablate(0, sample, 1));
-    const singleMs = clean.ms + (singleRun.ms * I) / sample;
-    const fl = ablationFlops(cfg, T, layer, I);
-    const single = { ms: singleMs, flops: fl.total, gflops: fl.total / singleMs / 1e6, sample, sampleMs: singleRun.ms, cleanMs: clean.ms };
-    opts.log(`  ablation one neuron per pass: ${sample} neurons in ${singleRun.ms.toFixed(0)} ms, ${I} extrapolated to ${singleMs.toFixed(0)} ms`);
-
     const copies = Math.min(I, ab.maxCopies(T));
-    const batchedRun = await repeated(opts.reps, async () => {
+    const runDePass = () => runDepass(backend, input, { modes: ['neuron'], layer, positions: 'last' });
+    const runBatched = async () => {
       await ab.prepare(ids, layer, [target]);
       return ab.ablate(0, I, copies);
-    });
-    const batched = { ms: batchedRun.ms, flops: fl.total, gflops: fl.total / batchedRun.ms / 1e6, copies, passes: Math.ceil(I / copies), cleanMs: clean.ms };
-    opts.log(`  ablation ${copies} copies per pass: ${batchedRun.ms.toFixed(0)} ms, ${(fl.total / 1e9).toFixed(1)} GFLOP`);
-
+    };
+    // The methods take turns, so a slow spell of a shared machine falls on all of them.
+    const ms = { depass: [] as number[], clean: [] as number[], single: [] as number[], batched: [] as number[] };
+    let depassScores: number[] = [];
+    let group = I;
+    let cleanLogit = 0;
+    let singleLogits: Float64Array = new Float64Array(0);
+    let batchedLogits: Float64Array = new Float64Array(0);
+    for (let rep = 0; rep < Math.max(1, opts.reps); rep++) {
+      const d = await timeOnce(runDePass);
+      ms.depass.push(d.ms);
+      const neuron = d.value.neuron!;
+      if (d.value.targets[0]!.id !== target.id) throw new Error('DePass and ablation disagree on the target');
+      depassScores = neuron.scores[0]!;
+      group = neuron.group_size;
+      const c = await timeOnce(() => ab.prepare(ids, layer, [target]));
+      ms.clean.push(c.ms);
+      cleanLogit = c.value[0]!;
+      const sRun = await timeOnce(() => ab.ablate(0, sample, 1));
+      ms.single.push(sRun.ms);
+      singleLogits = sRun.value;
+      const b = await timeOnce(runBatched);
+      ms.batched.push(b.ms);
+      batchedLogits = b.value;
+      opts.log(`  run ${rep + 1}: DePass ${d.ms.toFixed(0)} ms; ablation: ${sample} neurons one per pass ${sRun.ms.toFixed(0)} ms, all ${I} in ${copies}-copy passes ${b.ms.toFixed(0)} ms`);
+    }
+    const fl = ablationFlops(cfg, T, layer, I);
+    const fw = forwardFlops(cfg, T);
+    const nm = neuronModeFlops(cfg, T, layer, group);
+    const depassFlops = fw.total + nm.total;
+    const dMs = median(ms.depass);
+    const depass: NeuronResult['depass'] = {
+      ms: dMs,
+      flops: depassFlops,
+      gflops: depassFlops / dMs / 1e6,
+      matmulFlops: fw.layers + fw.unembed + nm.matmul,
+      groupSize: group,
+      passes: Math.ceil(I / group),
+    };
+    if (opts.profile) {
+      depass.profile = await profiled(poolOf(backend), runDePass);
+      depass.matmulCheck = matmulCheck(depass.profile, depass.matmulFlops);
+    }
+    const cleanMs = median(ms.clean);
+    const sampleMs = median(ms.single);
+    const singleMs = cleanMs + (sampleMs * I) / sample;
+    const bMs = median(ms.batched);
     let maxDiff = 0;
-    for (let j = 0; j < sample; j++) maxDiff = Math.max(maxDiff, Math.abs(singleRun.value[j]! - batchedRun.value[j]!));
-    const effects = Array.from(batchedRun.value, (x) => cleanLogit - x);
+    for (let j = 0; j < sample; j++) maxDiff = Math.max(maxDiff, Math.abs(singleLogits[j]! - batchedLogits[j]!));
+    const effects = Array.from(batchedLogits, (x) => cleanLogit - x);
     return {
       T,
       layer,
       neurons: I,
       depass,
-      single,
-      batched,
+      single: { ms: singleMs, flops: fl.total, gflops: fl.total / singleMs / 1e6, sample, sampleMs, cleanMs },
+      batched: { ms: bMs, flops: fl.total, gflops: fl.total / bMs / 1e6, copies, passes: Math.ceil(I / copies), cleanMs },
       maxDiffSingleVsBatched: maxDiff,
       rankCorrelation: spearman(depassScores, effects),
     };
   } finally {
+    backend.destroy();
     ab.destroy();
   }
 }

@@ -17,8 +17,12 @@ export interface PipelineEntry {
   samples: number[];
   flops: number;
   gflops: number;
+  /** The matrix-product part of `flops` (what the engine's matmul dispatches should add up to). */
+  matmulFlops: number;
   /** Per-kernel GPU time of one extra profiled run (timestamps serialise kernels), when asked. */
   profile?: KernelTime[];
+  /** With a profile: matmul FLOPs the engine dispatched (2 R N K each) over matmulFlops. */
+  matmulCheck?: number;
 }
 
 export interface PipelineResult {
@@ -57,6 +61,12 @@ export async function profiled(pool: StepPool, fn: () => Promise<unknown>): Prom
   return profiler.report();
 }
 
+/** FLOPs the profiled matmul dispatches reported, over the analytic count. */
+export function matmulCheck(profile: KernelTime[] | undefined, analytic: number): number | undefined {
+  const m = profile?.find((k) => k.kernel === 'matmul');
+  return m ? m.flops / analytic : undefined;
+}
+
 export async function benchPipeline(
   ctx: GpuContext,
   model: RandomModel,
@@ -80,7 +90,11 @@ export async function benchPipeline(
         for (let l = 0; l < L; l++) await backend.attribute({ kind: 'head', layer: l }, targets, ATTRIBUTE_OPTIONS);
       },
     };
-    const flops = { forward: forwardFlops(cfg, T).total, token: tokenModeFlops(cfg, T).total, head: headMapFlops(cfg, T) };
+    const fw = forwardFlops(cfg, T);
+    const tk = tokenModeFlops(cfg, T);
+    const hm = headMapFlops(cfg, T);
+    const flops = { forward: fw.total, token: tk.total, head: hm.total };
+    const matmulFlops = { forward: fw.layers + fw.unembed, token: tk.matmul, head: hm.matmul };
     const once = (fn: () => Promise<unknown>) => async (repeats: number) => {
       for (let i = 0; i < repeats; i++) await fn();
     };
@@ -90,8 +104,11 @@ export async function benchPipeline(
     );
     const entry = async (name: keyof typeof passes): Promise<PipelineEntry> => {
       const tm = t[name]!;
-      const e: PipelineEntry = { ms: tm.ms, samples: tm.samples, flops: flops[name], gflops: flops[name] / tm.ms / 1e6 };
-      if (opts.profile) e.profile = await profiled(poolOf(backend), passes[name]);
+      const e: PipelineEntry = { ms: tm.ms, samples: tm.samples, flops: flops[name], gflops: flops[name] / tm.ms / 1e6, matmulFlops: matmulFlops[name] };
+      if (opts.profile) {
+        e.profile = await profiled(poolOf(backend), passes[name]);
+        e.matmulCheck = matmulCheck(e.profile, e.matmulFlops);
+      }
       opts.log(`  ${name}: ${tm.ms.toFixed(1)} ms, ${(flops[name] / 1e9).toFixed(2)} GFLOP, ${e.gflops.toFixed(2)} GFLOP/s`);
       return e;
     };
@@ -103,7 +120,7 @@ export async function benchPipeline(
     return {
       T,
       forward,
-      token: { ...token, components: T + 1, rows: tokenModeFlops(cfg, T).rows },
+      token: { ...token, components: T + 1, rows: tk.rows },
       head: { ...head, passes: L },
       reference: { gflops: reference.flops / ref.ms / 1e6, samples: ref.samples },
     };
