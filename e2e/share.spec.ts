@@ -205,6 +205,11 @@ test.describe('links that cannot be used as they are', () => {
     await page.getByRole('button', { name: 'Dismiss' }).click();
     await expect(page.getByRole('alert')).toHaveCount(0);
     expect(new URL(page.url()).hash).toBe('');
+    // An over-long fragment is refused without being decoded; the page keeps answering.
+    await page.evaluate(() => (location.hash = `#run=2.${'A'.repeat(1_100_000)}`));
+    await expect(page.getByRole('alert')).toContainText('this link is too long (1100007 characters; at most 1000000)');
+    expect(await page.evaluate(() => new Promise<number>((r) => requestAnimationFrame(() => r(1))))).toBe(1);
+    await page.getByRole('button', { name: 'Dismiss' }).click();
 
     // Markup in the prompt and in token texts stays text.
     await page.evaluate((h) => (location.hash = h), good.slice(1));

@@ -14,7 +14,7 @@ import { loadCheckpoint } from '../model/checkpoint';
 import { loadTokenizer } from '../model/tokenizer';
 import { filesFromPath } from '../node/files';
 import { decodeRun, encodeRun } from './permalink';
-import { snapshotRun } from './snapshot';
+import { snapshotRun, withoutLayerDetail } from './snapshot';
 
 const ROOT = resolve(import.meta.dirname, '../..');
 const MODELS = [
@@ -24,12 +24,6 @@ const MODELS = [
 const TEXT = 'Once upon a time, there was a little girl named Lily. She loved to play outside in the park with her big red ball. One day, she saw a dog and a cat and they all played together in the sun until it was time to go home';
 
 const maxAbs = (xs: number[]) => xs.reduce((m, v) => Math.max(m, Math.abs(v)), 0);
-
-/** The run without the per-layer read-out and logit lens, as a run without that detail gives. */
-function withoutDetail(r: DepassResult): DepassResult {
-  const { logit_lens: _lens, ...rest } = r;
-  return { ...rest, token: r.token && { scores: r.token.scores, rest: r.token.rest } };
-}
 
 describe.each(MODELS)('link size on $key', ({ key, dir, absent }) => {
   const present = existsSync(resolve(dir, 'config.json'));
@@ -63,7 +57,7 @@ describe.each(MODELS)('link size on $key', ({ key, dir, absent }) => {
         layers: d.num_hidden_layers,
         vocabSize: d.vocab_size,
       });
-    const plain = encodeRun(share(withoutDetail(result), false));
+    const plain = encodeRun(share(withoutLayerDetail(result), false));
     const detail = encodeRun(share(result, true));
     console.log(`link size, ${key}, 64 tokens, token+head: ${plain.length} characters; with per-layer detail: ${detail.length}`);
     expect(plain.length).toBeLessThan(11_000);

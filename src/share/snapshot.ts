@@ -22,6 +22,12 @@ export interface ShareSource {
   vocabSize: number;
 }
 
+/** The run without the per-layer read-out and the logit lens (a shorter link). */
+export function withoutLayerDetail(r: DepassResult): DepassResult {
+  const { logit_lens: _lens, ...rest } = r;
+  return { ...rest, token: r.token && { scores: r.token.scores, rest: r.token.rest } };
+}
+
 /** The views that have something to show for this result, by the names links use. */
 export function openViews(r: DepassResult): string[] {
   const out = ['prediction'];

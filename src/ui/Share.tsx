@@ -9,7 +9,7 @@ import type { AppState } from '../state/store';
 import { isRunFragment, openFragment } from '../share/decode';
 import { encodeRun } from '../share/permalink';
 import { numLayers, sharedModelState } from '../share/slice';
-import { shortFingerprint, snapshotRun } from '../share/snapshot';
+import { shortFingerprint, snapshotRun, withoutLayerDetail } from '../share/snapshot';
 import type { DepassResult } from '../depass/result';
 import { useDebounced } from './common';
 import './share.css';
@@ -17,18 +17,13 @@ import './share.css';
 /** Links longer than this are cut by some chat and mail programs. */
 const LONG_LINK = 32_000;
 
-function withoutDetail(r: DepassResult): DepassResult {
-  const { logit_lens: _lens, ...rest } = r;
-  return { ...rest, token: r.token && { scores: r.token.scores, rest: r.token.rest } };
-}
-
 /** The address of the page without its fragment, to which a run's fragment is appended. */
 const pageAddress = () => `${location.origin}${location.pathname}${location.search}`;
 
 /** The link's fragment for what is on screen now (with or without the per-layer detail). */
 function fragmentOf(s: AppState, detail: boolean): string | null {
   if (!s.result) return null;
-  const strip = (r: DepassResult) => (detail ? r : withoutDetail(r));
+  const strip = (r: DepassResult) => (detail ? r : withoutLayerDetail(r));
   const run = snapshotRun({
     result: strip(s.result),
     override: s.override && { ...s.override, result: strip(s.override.result) },
