@@ -6,12 +6,15 @@ import os from 'node:os';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { adapterName, kernelCache, StepPool, type GpuContext, type KernelTime, type ShaderLoader } from '../src/gpu/index';
+import { createNodeGpu } from '../src/gpu/node';
 import { randomModel, type RandomModelOptions } from '../src/model/testing/random-model';
 import { MODELS, type BenchConfig } from './config';
 import { benchKernels, oursOn, type KernelRow } from './kernel';
 import { benchNeurons, type NeuronResult } from './neurons';
 import { benchPipeline, type PipelineResult } from './pipeline';
 import { loadTfMatmul, type TfMatmul } from './tfjs';
+import { chromiumKernels } from './browser/chromium';
+import type { PageKernelResult } from './browser/page';
 
 export interface Target {
   name: string;
@@ -27,6 +30,8 @@ export interface BenchReport {
   machine: { os: string; cpus: string; memoryGiB: number; node: string; dawn: string; tfjs: string };
   adapter: { name: string; vendor: string; architecture: string; device: string; description: string; isFallbackAdapter: boolean; driver: string; shaderF16: boolean };
   kernel: { rows: KernelRow[]; bestGflops: number; best: { R: number; N: number; K: number } };
+  /** Part 1 again in headless Chromium, or why it did not run. */
+  chromium: (Omit<PageKernelResult, 'log'> & { seconds: number }) | { skipped: string } | null;
   pipeline: PipelineResult & {
     model: string;
     layers: number;
@@ -70,7 +75,7 @@ export async function runBench(ctx: GpuContext, loader: ShaderLoader, cfg: Bench
   let tf: TfMatmul | null = null;
   if (cfg.tf) {
     try {
-      tf = await loadTfMatmul();
+      tf = await loadTfMatmul(createNodeGpu());
     } catch (e) {
       log(`  TF.js WebGPU unavailable: ${(e as Error).message}`);
     }
@@ -84,6 +89,19 @@ export async function runBench(ctx: GpuContext, loader: ShaderLoader, cfg: Bench
         bestGflops = g;
         bestRow = k;
       }
+    }
+  }
+
+  let chromium: BenchReport['chromium'] = null;
+  if (cfg.chromium) {
+    log('kernel in headless Chromium');
+    try {
+      const t0 = performance.now();
+      const r = await chromiumKernels(cfg.chromiumShapes, { reps: cfg.kernelReps, minSampleMs: cfg.minSampleMs, tfPrograms: cfg.tfPrograms, log });
+      chromium = { adapter: r.adapter, description: r.description, userAgent: r.userAgent, rows: r.rows, seconds: (performance.now() - t0) / 1000 };
+    } catch (e) {
+      chromium = { skipped: (e as Error).message.split('\n')[0]! };
+      log(`  skipped: ${chromium.skipped}`);
     }
   }
 
@@ -114,6 +132,9 @@ export async function runBench(ctx: GpuContext, loader: ShaderLoader, cfg: Bench
   const ratios = kernels.filter((k) => k.ratio !== null).map((k) => k.ratio!);
   const targets: Target[] = [
     { name: 'kernel: TF.js time / ours, worst shape', value: ratios.length ? Math.min(...ratios) : NaN, target: 1.0 },
+    ...(chromium && 'rows' in chromium
+      ? [{ name: 'kernel in Chromium: TF.js time / ours, worst shape', value: Math.min(...chromium.rows.map((k) => k.ratio ?? NaN)), target: 1.0 }]
+      : []),
     { name: 'pipeline efficiency, forward', value: efficiency.forward.part1, target: 0.6 },
     { name: 'pipeline efficiency, token mode', value: efficiency.token.part1, target: 0.6 },
     { name: 'pipeline efficiency, head map', value: efficiency.head.part1, target: 0.6 },
@@ -128,6 +149,7 @@ export async function runBench(ctx: GpuContext, loader: ShaderLoader, cfg: Bench
     machine,
     adapter: { name: adapter, ...ctx.adapter, driver, shaderF16: ctx.hasF16 },
     kernel: { rows: kernels, bestGflops, best: { R: bestRow.R, N: bestRow.N, K: bestRow.K } },
+    chromium,
     pipeline: { ...pipe, model: cfg.model, layers: cfg.layers, modelLayers: spec.num_hidden_layers!, efficiency },
     neurons: { ...neurons, speedupSingle, speedupBatched, flopRatioBatched, shareOfFlopAdvantage: speedupBatched / flopRatioBatched },
     tokenSaving,
@@ -160,6 +182,13 @@ function profileTable(title: string, k: KernelTime[] | undefined, check?: number
   );
 }
 
+function kernelTable(rows: KernelRow[]): string {
+  return table(
+    ['R x N x K', 'ours', 'tiles', 'TF.js', 'TF program', 'ours speed-up'],
+    rows.map((k) => [`${k.R} x ${k.N} x ${k.K}`, f(k.ours.gflops), k.ours.tiles, k.tf ? f(k.tf.gflops) : '-', k.tf ? (k.tf.program === 'auto' ? `auto (${k.tf.auto})` : k.tf.program) : '-', k.ratio ? f(k.ratio) : '-']),
+  );
+}
+
 export function formatReport(r: BenchReport): string {
   const out: string[] = [];
   const p = r.pipeline;
@@ -170,13 +199,14 @@ export function formatReport(r: BenchReport): string {
   out.push(`machine: ${r.machine.os}, ${r.machine.cpus}, ${r.machine.memoryGiB} GiB, node ${r.machine.node}, ${r.machine.dawn}, TF.js ${r.machine.tfjs}`);
 
   out.push(`\n1. Kernel: Y[R, N] = X[R, K] W[N, K]^T, f32; GFLOP/s of the median of ${cfg.kernelReps} samples, alternating`);
-  out.push(
-    table(
-      ['R x N x K', 'ours', 'tiles', 'TF.js', 'TF program', 'ours speed-up'],
-      r.kernel.rows.map((k) => [`${k.R} x ${k.N} x ${k.K}`, f(k.ours.gflops), k.ours.tiles, k.tf ? f(k.tf.gflops) : '-', k.tf ? (k.tf.program === 'auto' ? `auto (${k.tf.auto})` : k.tf.program) : '-', k.ratio ? f(k.ratio) : '-']),
-    ),
-  );
+  out.push(kernelTable(r.kernel.rows));
   out.push(`best rate: ${f(r.kernel.bestGflops)} GFLOP/s (${r.kernel.best.R} x ${r.kernel.best.N} x ${r.kernel.best.K}); the same kernel alongside part 2: ${f(p.reference.gflops)} GFLOP/s`);
+  if (r.chromium && 'rows' in r.chromium) {
+    out.push(`\n1b. The same in headless Chromium: ${r.chromium.adapter}${r.chromium.description ? ` | ${r.chromium.description}` : ''} | ${r.chromium.userAgent.replace(/^.*(HeadlessChrome\/[\d.]+).*$/, '$1')}`);
+    out.push(kernelTable(r.chromium.rows));
+  } else if (r.chromium) {
+    out.push(`\n1b. Chromium: not run (${r.chromium.skipped})`);
+  }
 
   const D = MODELS[p.model]!;
   out.push(

@@ -27,6 +27,9 @@ export interface BenchConfig {
   /** TF.js matmul programs tried (-1: its own choice); the fastest is the baseline. */
   tfPrograms: number[];
   tf: boolean;
+  /** Also run part 1 in headless Chromium (its own WebGPU: SwiftShader without a GPU), on these shapes. */
+  chromium: boolean;
+  chromiumShapes: KernelShape[];
   model: keyof typeof MODELS;
   layers: number;
   pipelineT: number;
@@ -49,6 +52,8 @@ const PRESETS: Record<Mode, Omit<BenchConfig, 'mode' | 'profile' | 'tf' | 'out'>
     kernelReps: 2,
     minSampleMs: 20,
     tfPrograms: [-1],
+    chromium: false,
+    chromiumShapes: pairs([256], [[384, 128]]),
     model: 'tiny',
     layers: 2,
     pipelineT: 16,
@@ -63,6 +68,9 @@ const PRESETS: Record<Mode, Omit<BenchConfig, 'mode' | 'profile' | 'tf' | 'out'>
     kernelReps: 3,
     minSampleMs: 50,
     tfPrograms: [-1],
+    // SwiftShader in Chromium is several times slower than lavapipe: fewer rows.
+    chromium: true,
+    chromiumShapes: pairs([256], [[576, 576], [1536, 576], [576, 1536], [896, 896]]),
     model: 'smollm',
     layers: 2,
     pipelineT: 32,
@@ -77,6 +85,8 @@ const PRESETS: Record<Mode, Omit<BenchConfig, 'mode' | 'profile' | 'tf' | 'out'>
     kernelReps: 7,
     minSampleMs: 100,
     tfPrograms: [-1, 1, 2, 3],
+    chromium: true,
+    chromiumShapes: pairs([1024, 4096], [[576, 576], [1536, 576], [576, 1536], [896, 896], [4864, 896], [896, 4864]]),
     model: 'qwen',
     layers: 0, // all
     pipelineT: 128,
@@ -95,11 +105,12 @@ export const USAGE = `npm run bench -- [--quick | --full] [options]
   --sample N                neurons timed one per pass        --neuron-reps N   runs of each neuron-part method
   --kernel-reps N           kernel samples                    --no-tf           skip the TF.js baseline
   --tf-programs -1,1,2,3    TF.js matmul programs to try      --profile         per-kernel GPU time (timestamps)
+  --chromium / --no-chromium  part 1 also in headless Chromium (DEPASS_CHROMIUM, default /usr/bin/chromium)
   --out FILE                report path
 BENCH_FULL=1 / BENCH_QUICK=1 choose the size like --full / --quick.`;
 
-const FLAGS = ['quick', 'full', 'model', 'layers', 'tokens', 'reps', 'neuron-tokens', 'neuron-layer', 'sample', 'neuron-reps', 'kernel-reps', 'no-tf', 'tf-programs', 'profile', 'out', 'help'];
-const BOOLEAN = new Set(['quick', 'full', 'no-tf', 'profile', 'help']);
+const FLAGS = ['quick', 'full', 'model', 'layers', 'tokens', 'reps', 'neuron-tokens', 'neuron-layer', 'sample', 'neuron-reps', 'kernel-reps', 'no-tf', 'tf-programs', 'chromium', 'no-chromium', 'profile', 'out', 'help'];
+const BOOLEAN = new Set(['quick', 'full', 'no-tf', 'chromium', 'no-chromium', 'profile', 'help']);
 
 export function parseArgs(argv: string[], env: Record<string, string | undefined> = {}): BenchConfig | 'help' {
   const flags = new Map<string, string>();
@@ -147,6 +158,7 @@ export function parseArgs(argv: string[], env: Record<string, string | undefined
     kernelReps: pos('kernel-reps', p.kernelReps),
     tfPrograms,
     tf: !flags.has('no-tf'),
+    chromium: flags.has('chromium') || (p.chromium && !flags.has('no-chromium')),
     profile: flags.has('profile'),
     out: flags.get('out'),
   };

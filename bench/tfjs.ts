@@ -1,8 +1,7 @@
-// TensorFlow.js's WebGPU backend as the matmul baseline, in Node on the same Dawn GPU object as
-// our engine (its own device on the same adapter). TF.js reads navigator.gpu when its backend
-// module loads, so the global is set first. Not used by the engine.
-
-import { createNodeGpu } from '../src/gpu/node';
+// TensorFlow.js's WebGPU backend as the matmul baseline, on the same GPU object as our engine (its
+// own device on the same adapter): in Node the caller passes Dawn's GPU, which becomes
+// navigator.gpu before TF.js's backend module loads (it looks there); in a page navigator.gpu is
+// already there. Not used by the engine.
 
 export interface TfMatmul {
   /** Adapter as TF.js sees it (vendor / architecture). */
@@ -26,10 +25,12 @@ interface TfWebGpuBackend {
   submitQueue(): void;
 }
 
-export async function loadTfMatmul(): Promise<TfMatmul> {
-  const gpu = createNodeGpu();
+export async function loadTfMatmul(gpu?: GPU): Promise<TfMatmul> {
   const nav = (globalThis as { navigator?: { gpu?: GPU } }).navigator;
-  if (!nav?.gpu) Object.defineProperty(globalThis, 'navigator', { value: { ...(nav ?? {}), gpu, userAgent: 'node' }, configurable: true, writable: true });
+  if (!nav?.gpu) {
+    if (!gpu) throw new Error('no navigator.gpu and no GPU given');
+    Object.defineProperty(globalThis, 'navigator', { value: { ...(nav ?? {}), gpu, userAgent: 'node' }, configurable: true, writable: true });
+  }
   const tf = await import('@tensorflow/tfjs-core');
   await import('@tensorflow/tfjs-backend-webgpu');
   if (!(await tf.setBackend('webgpu'))) throw new Error('TF.js could not start its WebGPU backend');

@@ -1,0 +1,31 @@
+// The kernel part of the benchmark inside a browser page: our matmul against TF.js's WebGPU
+// backend on the page's adapter. bench/browser/chromium.ts builds this page with Vite, opens it in
+// Chromium and calls window.benchKernels; nothing here runs in Node.
+
+import { adapterName, createDevice, kernelCache, shaderLoaderFromModules, StepPool } from '../../src/gpu/index';
+import { benchKernels, type KernelRow, type KernelShape } from '../kernel';
+import { loadTfMatmul } from '../tfjs';
+
+const shaders = import.meta.glob('/shaders/*.wgsl', { query: '?raw', import: 'default', eager: true }) as Record<string, string>;
+
+export interface PageKernelResult {
+  adapter: string;
+  description: string;
+  userAgent: string;
+  rows: KernelRow[];
+  log: string[];
+}
+
+async function benchKernelsInPage(shapes: KernelShape[], opts: { reps: number; minSampleMs: number; tfPrograms: number[] }): Promise<PageKernelResult> {
+  const ctx = await createDevice(navigator.gpu);
+  const pool = new StepPool(ctx.device, kernelCache(ctx.device, shaderLoaderFromModules(shaders)));
+  if (ctx.adapter.isFallbackAdapter) pool.largeTileOutputs = 4 * 128 * 128; // as GpuBackend does
+  const log: string[] = [];
+  const tf = await loadTfMatmul();
+  const rows = await benchKernels(pool, tf, shapes, { ...opts, log: (s) => log.push(s) });
+  ctx.device.destroy();
+  return { adapter: adapterName(ctx.adapter), description: ctx.adapter.description, userAgent: navigator.userAgent, rows, log };
+}
+
+(window as unknown as { benchKernels: typeof benchKernelsInPage }).benchKernels = benchKernelsInPage;
+document.title = 'ready';
