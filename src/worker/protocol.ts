@@ -5,21 +5,11 @@
 import type { ModelDescription } from '../model/description';
 import type { ModelFile } from '../model/files';
 import type { TokenSpan } from '../model/tokenizer-types';
-import type { Mode, Rule, TopEntry } from '../depass/result';
+import type { Mode, TopEntry } from '../depass/result';
+import type { RunOptions } from '../depass/run';
 
-export interface RunSettings {
-  modes: Mode[];
-  layer?: number;
-  headLayers?: number[];
-  positions?: 'all' | 'last' | number[];
-  target?: number;
-  contrast?: number;
-  rule?: Rule;
-  tau?: number;
-  neuronGroup?: number;
-  direction?: number[];
-  layerDetail?: boolean;
-}
+/** The run options as plain data (no signal; the direction as a number array). */
+export type RunSettings = Omit<RunOptions, 'signal' | 'direction'> & { direction?: number[] };
 
 export interface AblationSpec {
   heads?: { layer: number; head: number }[];
