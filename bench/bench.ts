@@ -80,7 +80,7 @@ export async function runBench(ctx: GpuContext, loader: ShaderLoader, cfg: Bench
       log(`  TF.js WebGPU unavailable: ${(e as Error).message}`);
     }
   }
-  const kernels = await benchKernels(pool, tf, cfg.kernelShapes, { reps: cfg.kernelReps, minSampleMs: cfg.minSampleMs, tfPrograms: cfg.tfPrograms, log });
+  const kernels = await benchKernels(pool, tf, cfg.kernelShapes, { reps: cfg.kernelReps, minSampleMs: cfg.minSampleMs, tfPrograms: cfg.tfPrograms, tfLayouts: cfg.tfLayouts, log });
   let bestRow = kernels[0]!;
   let bestGflops = 0;
   for (const k of kernels) {
@@ -97,7 +97,7 @@ export async function runBench(ctx: GpuContext, loader: ShaderLoader, cfg: Bench
     log('kernel in headless Chromium');
     try {
       const t0 = performance.now();
-      const r = await chromiumKernels(cfg.chromiumShapes, { reps: cfg.kernelReps, minSampleMs: cfg.minSampleMs, tfPrograms: cfg.tfPrograms, log });
+      const r = await chromiumKernels(cfg.chromiumShapes, { reps: cfg.kernelReps, minSampleMs: cfg.minSampleMs, tfPrograms: cfg.tfPrograms, tfLayouts: cfg.tfLayouts, log });
       chromium = { adapter: r.adapter, description: r.description, userAgent: r.userAgent, rows: r.rows, seconds: (performance.now() - t0) / 1000 };
     } catch (e) {
       chromium = { skipped: (e as Error).message.split('\n')[0]! };
@@ -184,8 +184,16 @@ function profileTable(title: string, k: KernelTime[] | undefined, check?: number
 
 function kernelTable(rows: KernelRow[]): string {
   return table(
-    ['R x N x K', 'ours', 'tiles', 'TF.js', 'TF program', 'ours speed-up'],
-    rows.map((k) => [`${k.R} x ${k.N} x ${k.K}`, f(k.ours.gflops), k.ours.tiles, k.tf ? f(k.tf.gflops) : '-', k.tf ? (k.tf.program === 'auto' ? `auto (${k.tf.auto})` : k.tf.program) : '-', k.ratio ? f(k.ratio) : '-']),
+    ['R x N x K', 'ours', 'tiles', 'TF.js b^T', 'TF.js best', 'TF.js best variant', 'ours speed-up'],
+    rows.map((k) => [
+      `${k.R} x ${k.N} x ${k.K}`,
+      f(k.ours.gflops),
+      k.ours.tiles,
+      k.tf?.transposedGflops ? f(k.tf.transposedGflops) : '-',
+      k.tf ? f(k.tf.gflops) : '-',
+      k.tf ? k.tf.variant.replace('auto', `auto=${k.tf.auto}`) : '-',
+      k.ratio ? f(k.ratio) : '-',
+    ]),
   );
 }
 
@@ -199,6 +207,7 @@ export function formatReport(r: BenchReport): string {
   out.push(`machine: ${r.machine.os}, ${r.machine.cpus}, ${r.machine.memoryGiB} GiB, node ${r.machine.node}, ${r.machine.dawn}, TF.js ${r.machine.tfjs}`);
 
   out.push(`\n1. Kernel: Y[R, N] = X[R, K] W[N, K]^T, f32; GFLOP/s of the median of ${cfg.kernelReps} samples, alternating`);
+  out.push('   TF.js b^T: tf.matMul(a, b, false, true) with b [N, K]; best: also b transposed once to [K, N] (its vec4 path), programs tried, fastest kept');
   out.push(kernelTable(r.kernel.rows));
   out.push(`best rate: ${f(r.kernel.bestGflops)} GFLOP/s (${r.kernel.best.R} x ${r.kernel.best.N} x ${r.kernel.best.K}); the same kernel alongside part 2: ${f(p.reference.gflops)} GFLOP/s`);
   if (r.chromium && 'rows' in r.chromium) {

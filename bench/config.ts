@@ -4,7 +4,7 @@
 
 import type { RandomModelOptions } from '../src/model/testing/random-model';
 import type { KernelShape } from './kernel';
-import { TF_PROGRAMS } from './tfjs';
+import { TF_PROGRAMS, type TfLayout } from './tfjs';
 
 export type Mode = 'quick' | 'default' | 'full';
 
@@ -26,6 +26,8 @@ export interface BenchConfig {
   minSampleMs: number;
   /** TF.js matmul programs tried (-1: its own choice); the fastest is the baseline. */
   tfPrograms: number[];
+  /** Layouts of b for TF.js: [N, K] with transposeB, and [K, N] transposed once beforehand. */
+  tfLayouts: TfLayout[];
   tf: boolean;
   /** Also run part 1 in headless Chromium (its own WebGPU: SwiftShader without a GPU), on these shapes. */
   chromium: boolean;
@@ -52,6 +54,7 @@ const PRESETS: Record<Mode, Omit<BenchConfig, 'mode' | 'profile' | 'tf' | 'out'>
     kernelReps: 2,
     minSampleMs: 20,
     tfPrograms: [-1],
+    tfLayouts: ['NK', 'KN'],
     chromium: false,
     chromiumShapes: pairs([256], [[384, 128]]),
     model: 'tiny',
@@ -68,6 +71,7 @@ const PRESETS: Record<Mode, Omit<BenchConfig, 'mode' | 'profile' | 'tf' | 'out'>
     kernelReps: 3,
     minSampleMs: 50,
     tfPrograms: [-1],
+    tfLayouts: ['NK', 'KN'],
     // SwiftShader in Chromium is several times slower than lavapipe: fewer rows.
     chromium: true,
     chromiumShapes: pairs([256], [[576, 576], [1536, 576], [576, 1536], [896, 896]]),
@@ -85,6 +89,7 @@ const PRESETS: Record<Mode, Omit<BenchConfig, 'mode' | 'profile' | 'tf' | 'out'>
     kernelReps: 7,
     minSampleMs: 100,
     tfPrograms: [-1, 1, 2, 3],
+    tfLayouts: ['NK', 'KN'],
     chromium: true,
     chromiumShapes: pairs([1024, 4096], [[576, 576], [1536, 576], [576, 1536], [896, 896], [4864, 896], [896, 4864]]),
     model: 'qwen',

@@ -6,7 +6,7 @@ import { createStorage, matmul, Step, type StepPool, uploadStorage } from '../sr
 import { tileShape, type TileShape } from '../src/gpu/ops';
 import { randn } from '../src/gpu/testing/compare';
 import { timeInterleaved, type Timing } from './stats';
-import { TF_PROGRAMS, type TfMatmul } from './tfjs';
+import { TF_PROGRAMS, type TfLayout, type TfMatmul } from './tfjs';
 
 export interface KernelShape {
   R: number;
@@ -17,8 +17,20 @@ export interface KernelShape {
 export interface KernelRow extends KernelShape {
   flops: number;
   ours: { ms: number; gflops: number; tiles: TileShape; samples: number[]; repeats: number };
-  /** The fastest TF.js program tried on this shape (null without TF.js). */
-  tf: { ms: number; gflops: number; program: string; auto: string; samples: number[]; repeats: number; tried: Record<string, number> } | null;
+  /** The fastest TF.js variant (program, layout of b) tried on this shape (null without TF.js). */
+  tf: {
+    ms: number;
+    gflops: number;
+    variant: string;
+    /** The program TF.js chooses by itself here. */
+    auto: string;
+    samples: number[];
+    repeats: number;
+    /** Median ms of every variant tried. */
+    tried: Record<string, number>;
+    /** GFLOP/s of the fastest variant with b as [N, K], i.e. tf.matMul(a, b, false, true). */
+    transposedGflops: number | null;
+  } | null;
   /** TF.js time over ours (above 1: ours is faster). */
   ratio: number | null;
 }
@@ -44,11 +56,17 @@ export function oursOn(pool: StepPool, { R, N, K }: KernelShape): { run: (repeat
   };
 }
 
+/** Milliseconds of the fastest TF.js timing whose name passes `keep` (null when none does). */
+function fastestMs(t: Record<string, Timing>, keep: (name: string) => boolean): number | null {
+  const ms = Object.entries(t).filter(([n]) => n !== 'ours' && keep(n)).map(([, tm]) => tm.ms);
+  return ms.length ? Math.min(...ms) : null;
+}
+
 export async function benchKernels(
   pool: StepPool,
   tf: TfMatmul | null,
   shapes: KernelShape[],
-  opts: { reps: number; minSampleMs: number; tfPrograms: number[]; log: (s: string) => void },
+  opts: { reps: number; minSampleMs: number; tfPrograms: number[]; tfLayouts: TfLayout[]; log: (s: string) => void },
 ): Promise<KernelRow[]> {
   const rows: KernelRow[] = [];
   for (const { R, N, K } of shapes) {
@@ -56,11 +74,14 @@ export async function benchKernels(
     const flops = ours.flops;
     const tiles = tileShape(R, N, pool.largeTileOutputs);
     const runs: Record<string, (repeats: number) => Promise<void>> = { ours: ours.run };
-    if (tf) for (const p of opts.tfPrograms) runs[`tf ${TF_PROGRAMS[p]}`] = tf.prepare(R, N, K, p);
+    if (tf) {
+      for (const layout of opts.tfLayouts) for (const p of opts.tfPrograms) runs[`tf ${TF_PROGRAMS[p]}, b ${layout}`] = tf.prepare(R, N, K, p, layout);
+    }
     const t = await timeInterleaved(runs, { reps: opts.reps, minSampleMs: opts.minSampleMs });
     ours.dispose();
     tf?.dispose();
     const mine = t.ours!;
+    const gflopsOf = (ms: number | null) => (ms === null ? null : flops / ms / 1e6);
     let best: [string, Timing] | null = null;
     for (const [name, tm] of Object.entries(t)) if (name !== 'ours' && (!best || tm.ms < best[1].ms)) best = [name, tm];
     const row: KernelRow = {
@@ -73,11 +94,12 @@ export async function benchKernels(
         ? {
             ms: best[1].ms,
             gflops: flops / best[1].ms / 1e6,
-            program: best[0].slice(3),
+            variant: best[0].slice(3),
             auto: tf!.autoProgram(R, N, K),
             samples: best[1].samples,
             repeats: best[1].repeats,
             tried: Object.fromEntries(Object.entries(t).filter(([n]) => n !== 'ours').map(([n, tm]) => [n.slice(3), tm.ms])),
+            transposedGflops: gflopsOf(fastestMs(t, (n) => n.endsWith('b NK'))),
           }
         : null,
       ratio: best ? best[1].ms / mine.ms : null,
@@ -85,7 +107,7 @@ export async function benchKernels(
     rows.push(row);
     opts.log(
       `  ${R} x ${N} x ${K}: ours ${row.ours.gflops.toFixed(2)} GFLOP/s` +
-        (row.tf ? `, TF.js ${row.tf.gflops.toFixed(2)} GFLOP/s (${row.tf.program}), ratio ${row.ratio!.toFixed(2)}` : ''),
+        (row.tf ? `, TF.js ${row.tf.gflops.toFixed(2)} GFLOP/s (${row.tf.variant}), ratio ${row.ratio!.toFixed(2)}` : ''),
     );
   }
   return rows;

@@ -8,10 +8,17 @@ export interface TfMatmul {
   adapter: string;
   /** Program TF.js picks for a shape when left to itself (its own heuristic). */
   autoProgram(R: number, N: number, K: number): string;
-  /** Runs `repeats` products a [R, K] x b[N, K]^T and returns once the GPU has finished them. */
-  prepare(R: number, N: number, K: number, program: number): (repeats: number) => Promise<void>;
+  /**
+   * A timer of `repeats` products Y[R, N] = a[R, K] b^T that returns once the GPU has finished them.
+   * Layout 'NK': b is [N, K] as checkpoints store it, tf.matMul(a, b, false, true); 'KN': b was
+   * transposed once beforehand (not timed), tf.matMul(a, b), which TF.js runs with vec4 loads
+   * (its packed program has no vec4 path for a transposed b).
+   */
+  prepare(R: number, N: number, K: number, program: number, layout: TfLayout): (repeats: number) => Promise<void>;
   dispose(): void;
 }
+
+export type TfLayout = 'NK' | 'KN';
 
 /** TF.js MatMulProgramType values (webgpu_util.ts); -1 lets TF.js choose. */
 export const TF_PROGRAMS: Record<number, string> = { [-1]: 'auto', 0: 'reduce', 1: 'split-K', 2: 'small-output', 3: 'packed' };
@@ -47,14 +54,14 @@ export async function loadTfMatmul(gpu?: GPU): Promise<TfMatmul> {
       if (!few) return 'packed';
       return R * N <= 128 ? 'reduce' : K >= 2000 ? 'split-K' : 'small-output';
     },
-    prepare(R, N, K, program) {
+    prepare(R, N, K, program, layout) {
       const a = tf.randomNormal([R, K], 0, 1, 'float32', 1); // [R, K]
-      const b = tf.randomNormal([N, K], 0, 1 / Math.sqrt(K), 'float32', 2); // [N, K]
+      const b = layout === 'NK' ? tf.randomNormal([N, K], 0, 1 / Math.sqrt(K), 'float32', 2) : tf.randomNormal([K, N], 0, 1 / Math.sqrt(K), 'float32', 2); // [N, K] or [K, N]
       live.push(a, b);
       return async (repeats) => {
         tf.env().set('WEBGPU_MATMUL_PROGRAM_TYPE', program);
         const outs = [];
-        for (let i = 0; i < repeats; i++) outs.push(tf.matMul(a, b, false, true)); // [R, N]
+        for (let i = 0; i < repeats; i++) outs.push(layout === 'NK' ? tf.matMul(a, b, false, true) : tf.matMul(a, b)); // [R, N]
         // TF.js defers submits (15 dispatches a batch); flush what is recorded, then fence.
         be.endComputePassEncoder();
         if (be.commandEncoder) be.submitQueue();

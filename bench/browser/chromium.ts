@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import { extname, join, normalize, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { KernelShape } from '../kernel';
+import type { TfLayout } from '../tfjs';
 import type { PageKernelResult } from './page';
 
 export const CHROMIUM = process.env.DEPASS_CHROMIUM ?? '/usr/bin/chromium';
@@ -31,7 +32,7 @@ function serve(dir: string): Promise<{ server: Server; url: string }> {
 
 export async function chromiumKernels(
   shapes: KernelShape[],
-  opts: { reps: number; minSampleMs: number; tfPrograms: number[]; log: (s: string) => void; timeoutMs?: number },
+  opts: { reps: number; minSampleMs: number; tfPrograms: number[]; tfLayouts: TfLayout[]; log: (s: string) => void; timeoutMs?: number },
 ): Promise<PageKernelResult> {
   if (!existsSync(CHROMIUM)) throw new Error(`no Chromium at ${CHROMIUM} (set DEPASS_CHROMIUM)`);
   const out = mkdtempSync(join(tmpdir(), 'depass-bench-page-'));
@@ -60,7 +61,7 @@ export async function chromiumKernels(
     await page.waitForFunction(() => document.title === 'ready' || document.title === 'error');
     const result = await page.evaluate(
       ([shapes, o]) => (window as unknown as { benchKernels: (s: KernelShape[], o: object) => Promise<PageKernelResult> }).benchKernels(shapes, o),
-      [shapes, { reps: opts.reps, minSampleMs: opts.minSampleMs, tfPrograms: opts.tfPrograms }] as const,
+      [shapes, { reps: opts.reps, minSampleMs: opts.minSampleMs, tfPrograms: opts.tfPrograms, tfLayouts: opts.tfLayouts }] as const,
     );
     if (errors.length) opts.log(`  page errors: ${errors.join('; ')}`);
     for (const line of result.log) opts.log(line);

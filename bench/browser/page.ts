@@ -4,7 +4,7 @@
 
 import { adapterName, createDevice, kernelCache, shaderLoaderFromModules, StepPool } from '../../src/gpu/index';
 import { benchKernels, type KernelRow, type KernelShape } from '../kernel';
-import { loadTfMatmul } from '../tfjs';
+import { loadTfMatmul, type TfLayout } from '../tfjs';
 
 const shaders = import.meta.glob('/shaders/*.wgsl', { query: '?raw', import: 'default', eager: true }) as Record<string, string>;
 
@@ -16,7 +16,7 @@ export interface PageKernelResult {
   log: string[];
 }
 
-async function benchKernelsInPage(shapes: KernelShape[], opts: { reps: number; minSampleMs: number; tfPrograms: number[] }): Promise<PageKernelResult> {
+async function benchKernelsInPage(shapes: KernelShape[], opts: { reps: number; minSampleMs: number; tfPrograms: number[]; tfLayouts: TfLayout[] }): Promise<PageKernelResult> {
   const ctx = await createDevice(navigator.gpu);
   const pool = new StepPool(ctx.device, kernelCache(ctx.device, shaderLoaderFromModules(shaders)));
   if (ctx.adapter.isFallbackAdapter) pool.largeTileOutputs = 4 * 128 * 128; // as GpuBackend does
