@@ -5,7 +5,7 @@ import { deflateSync } from 'fflate';
 import { describe, expect, it } from 'vitest';
 import type { DepassResult } from '../depass/result';
 import { seededRandom } from '../model/testing/random-model';
-import { decodeRun, encodeRun, fromBase64Url, LINK_PREFIX, LINK_VERSION, LinkError, linkVersion, toBase64Url } from './permalink';
+import { decodeRun, encodeRun, fromBase64Url, LINK_PREFIX, LINK_VERSION, LinkError, linkVersion, type SharedRun, toBase64Url } from './permalink';
 import { decodeRaw, hostileLinks, sampleRun } from './testing/hostile-links';
 import { V1_LINK } from './testing/v1-link';
 
@@ -164,14 +164,17 @@ describe('hostile links', () => {
     let refused = 0;
     for (const link of links) {
       const t0 = performance.now();
+      let run: SharedRun | null = null;
       try {
-        decodeRun(link);
+        run = decodeRun(link);
       } catch (err) {
         expect(err).toBeInstanceOf(LinkError);
         expect((err as Error).message).toMatch(/^this link|link/);
         refused++;
       }
       slowest = Math.max(slowest, performance.now() - t0);
+      // Whatever decodes must encode again into a link that decodes to the same tokens.
+      if (run) expect(decodeRun(encodeRun(run)).result.tokens).toEqual(run.result.tokens);
     }
     console.log(`hostile links: ${links.length} decoded, ${refused} refused, slowest ${slowest.toFixed(1)} ms`);
     // A few mutations (a flipped bit inside a score) still decode to a valid run; most must not.

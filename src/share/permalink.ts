@@ -36,6 +36,8 @@ const LOGIT_STEP = 1e-3;
 /** Version 2 rests: the original completeness residual, in these units. */
 const REST_STEP = 1e-6;
 const MAX_FIXED = 2 ** 31;
+/** No score is larger than this (in logits); a row scale implying more is damage. */
+const MAX_SCORE = 1e6;
 
 /** What the views show, carried by the link beside the result. */
 export interface ViewState {
@@ -150,7 +152,9 @@ class ByteWriter {
    * as stored): the decoder adds it to logit − Σ(decoded scores).
    */
   rest(rest: number, logit: number, scores: ArrayLike<number>) {
-    this.int(Math.round((rest + sumOf(scores) - fromUnits(units(logit))) / REST_STEP));
+    // Clamped to what the decoder accepts: only a run far from complete could reach it.
+    const r = Math.round((rest + sumOf(scores) - fromUnits(units(logit))) / REST_STEP);
+    this.int(Math.max(-MAX_FIXED, Math.min(MAX_FIXED, Number.isFinite(r) ? r : 0)));
   }
   /** Top-k entries: ids, the first logit, then each drop from the one before (small, positive). */
   top(entries: TopEntry[]) {
@@ -402,7 +406,7 @@ class ByteReader {
     if (this.i + 4 + n > this.b.length) throw new LinkError('this link is damaged: truncated scores');
     const scale = new DataView(this.b.buffer, this.b.byteOffset).getFloat32(this.i, true);
     this.i += 4;
-    if (!Number.isFinite(scale) || scale < 0) throw new LinkError('this link is damaged: bad score scale');
+    if (!Number.isFinite(scale) || scale < 0 || scale > MAX_SCORE / Q) throw new LinkError('this link is damaged: bad score scale');
     const values = new Array<number>(n);
     let sum = 0;
     for (let k = 0; k < n; k++) {
@@ -576,7 +580,8 @@ function rebuild(raw: unknown, r: ByteReader, version: number): SharedRun {
     return Array.from({ length: k }, (_, j): TopEntry => {
       const tid = id(`${what} id`);
       if (v < 2) return { id: tid, logit: r.fixed() };
-      const u = j === 0 ? r.int() : prev - r.int();
+      // A drop may span the whole range of logits, so that any decoded run encodes again.
+      const u = j === 0 ? r.int() : prev - r.int(2 * MAX_FIXED);
       if (Math.abs(u) > MAX_FIXED) bad(`${what} logit`);
       prev = u;
       return { id: tid, logit: fromUnits(u) };
