@@ -36,10 +36,20 @@ export interface BenchReport {
     model: string;
     layers: number;
     modelLayers: number;
-    /** FLOPs / (time x part 1's best rate), and against the reference kernel timed alongside. */
-    efficiency: Record<'forward' | 'token' | 'head', { part1: number; alongside: number }>;
+    /**
+     * FLOPs / (time x part 1's best rate); against the reference kernel timed alongside; and the
+     * same by process CPU time (the work itself on a software adapter).
+     */
+    efficiency: Record<'forward' | 'token' | 'head', { part1: number; alongside: number; cpu: number }>;
   };
-  neurons: NeuronResult & { speedupSingle: number; speedupBatched: number; flopRatioBatched: number; shareOfFlopAdvantage: number };
+  neurons: NeuronResult & {
+    speedupSingle: number;
+    speedupBatched: number;
+    flopRatioBatched: number;
+    shareOfFlopAdvantage: number;
+    /** The same ratios by process CPU time. */
+    cpu: { speedupSingle: number; speedupBatched: number; shareOfFlopAdvantage: number };
+  };
   tokenSaving: { time: number; flops: number };
   targets: Target[];
   elapsedSeconds: number;
@@ -97,7 +107,7 @@ export async function runBench(ctx: GpuContext, loader: ShaderLoader, cfg: Bench
     log('kernel in headless Chromium');
     try {
       const t0 = performance.now();
-      const r = await chromiumKernels(cfg.chromiumShapes, { reps: cfg.kernelReps, minSampleMs: cfg.minSampleMs, tfPrograms: cfg.tfPrograms, tfLayouts: cfg.tfLayouts, log });
+      const r = await chromiumKernels(cfg.chromiumShapes, cfg.chromiumFallbackShapes, { reps: cfg.kernelReps, minSampleMs: cfg.minSampleMs, tfPrograms: cfg.tfPrograms, tfLayouts: cfg.tfLayouts, log });
       chromium = { adapter: r.adapter, description: r.description, userAgent: r.userAgent, rows: r.rows, seconds: (performance.now() - t0) / 1000 };
     } catch (e) {
       chromium = { skipped: (e as Error).message.split('\n')[0]! };
@@ -121,13 +131,31 @@ export async function runBench(ctx: GpuContext, loader: ShaderLoader, cfg: Bench
 
   // 3. Neurons.
   log(`neurons: layer ${cfg.neuronLayer}, T = ${cfg.neuronT}`);
-  const neurons = await benchNeurons(ctx, model, loader, { T: cfg.neuronT, layer: cfg.neuronLayer, sample: cfg.sample, reps: cfg.neuronReps, profile: cfg.profile, log });
+  const neurons = await benchNeurons(ctx, model, loader, {
+    T: cfg.neuronT,
+    layer: cfg.neuronLayer,
+    sample: cfg.sample,
+    reps: cfg.neuronReps,
+    ablationBudget: cfg.ablationBudget,
+    profile: cfg.profile,
+    log,
+  });
 
-  const eff = (e: { flops: number; ms: number }) => ({ part1: e.flops / (e.ms * 1e6 * bestGflops), alongside: e.flops / (e.ms * 1e6 * pipe.reference.gflops) });
+  const eff = (e: { flops: number; ms: number; cpuMs: number }) => ({
+    part1: e.flops / (e.ms * 1e6 * bestGflops),
+    alongside: e.flops / (e.ms * 1e6 * pipe.reference.gflops),
+    cpu: e.flops / (e.cpuMs * 1e6 * pipe.reference.cpuGflops),
+  });
   const efficiency = { forward: eff(pipe.forward), token: eff(pipe.token), head: eff(pipe.head) };
   const speedupSingle = neurons.single.ms / neurons.depass.ms;
   const speedupBatched = neurons.batched.ms / neurons.depass.ms;
   const flopRatioBatched = neurons.batched.flops / neurons.depass.flops;
+  const cpuRatios = {
+    speedupSingle: neurons.single.cpuMs / neurons.depass.cpuMs,
+    speedupBatched: neurons.batched.cpuMs / neurons.depass.cpuMs,
+    shareOfFlopAdvantage: neurons.batched.cpuMs / neurons.depass.cpuMs / flopRatioBatched,
+  };
+  const software = ctx.adapter.isFallbackAdapter;
   const tokenSaving = { time: pipe.token.ms / (pipe.token.components * pipe.forward.ms), flops: pipe.token.flops / (pipe.token.components * pipe.forward.flops) };
   const ratios = kernels.filter((k) => k.ratio !== null).map((k) => k.ratio!);
   const targets: Target[] = [
@@ -140,6 +168,15 @@ export async function runBench(ctx: GpuContext, loader: ShaderLoader, cfg: Bench
     { name: 'pipeline efficiency, head map', value: efficiency.head.part1, target: 0.6 },
     { name: 'neurons: DePass speed-up over one-at-a-time ablation', value: speedupSingle, target: 50 },
     { name: 'neurons: share of its FLOP advantage over batched ablation', value: speedupBatched / flopRatioBatched, target: 0.8 },
+    ...(software
+      ? [
+          { name: 'pipeline efficiency, forward (CPU time)', value: efficiency.forward.cpu, target: 0.6 },
+          { name: 'pipeline efficiency, token mode (CPU time)', value: efficiency.token.cpu, target: 0.6 },
+          { name: 'pipeline efficiency, head map (CPU time)', value: efficiency.head.cpu, target: 0.6 },
+          { name: 'neurons: speed-up over one-at-a-time (CPU time)', value: cpuRatios.speedupSingle, target: 50 },
+          { name: 'neurons: share of FLOP advantage over batched (CPU time)', value: cpuRatios.shareOfFlopAdvantage, target: 0.8 },
+        ]
+      : []),
   ].map((t) => ({ ...t, met: t.value >= t.target }));
 
   const report: BenchReport = {
@@ -151,7 +188,7 @@ export async function runBench(ctx: GpuContext, loader: ShaderLoader, cfg: Bench
     kernel: { rows: kernels, bestGflops, best: { R: bestRow.R, N: bestRow.N, K: bestRow.K } },
     chromium,
     pipeline: { ...pipe, model: cfg.model, layers: cfg.layers, modelLayers: spec.num_hidden_layers!, efficiency },
-    neurons: { ...neurons, speedupSingle, speedupBatched, flopRatioBatched, shareOfFlopAdvantage: speedupBatched / flopRatioBatched },
+    neurons: { ...neurons, speedupSingle, speedupBatched, flopRatioBatched, shareOfFlopAdvantage: speedupBatched / flopRatioBatched, cpu: cpuRatios },
     tokenSaving,
     targets,
     elapsedSeconds: (performance.now() - started) / 1000,
@@ -222,33 +259,63 @@ export function formatReport(r: BenchReport): string {
     `\n2. Pipeline: random ${p.model}-shaped model (D=${D.hidden_size}, H=${D.num_attention_heads}, Hkv=${D.num_key_value_heads}, dh=${D.head_dim}, I=${D.intermediate_size}, V=${D.vocab_size}), ` +
       `${p.layers} of ${p.modelLayers} layers, f32, T = ${p.T}, one target; median of ${cfg.reps}, alternating`,
   );
+  const sw = r.adapter.isFallbackAdapter;
+  const pipeRow = (name: string, e: PipelineResult['forward'], k: 'forward' | 'token' | 'head') => [
+    name,
+    f(e.ms, 1),
+    ...(sw ? [f(e.cpuMs, 0)] : []),
+    gf(e.flops),
+    f(e.gflops),
+    f(p.efficiency[k].part1),
+    f(p.efficiency[k].alongside),
+    ...(sw ? [f(p.efficiency[k].cpu)] : []),
+  ];
   out.push(
     table(
-      ['pass', 'ms', 'GFLOP', 'GFLOP/s', 'efficiency', 'eff. alongside'],
+      ['pass', 'ms', ...(sw ? ['CPU ms'] : []), 'GFLOP', 'GFLOP/s', 'efficiency', 'eff. alongside', ...(sw ? ['eff. CPU'] : [])],
       [
-        ['forward (logits of every position)', f(p.forward.ms, 1), gf(p.forward.flops), f(p.forward.gflops), f(p.efficiency.forward.part1), f(p.efficiency.forward.alongside)],
-        [`token mode (M = ${p.token.components}, ${p.token.rows} active rows)`, f(p.token.ms, 1), gf(p.token.flops), f(p.token.gflops), f(p.efficiency.token.part1), f(p.efficiency.token.alongside)],
-        [`head map (${p.head.passes} passes of M = ${(D.num_attention_heads ?? 0) + 1})`, f(p.head.ms, 1), gf(p.head.flops), f(p.head.gflops), f(p.efficiency.head.part1), f(p.efficiency.head.alongside)],
+        pipeRow('forward (logits of every position)', p.forward, 'forward'),
+        pipeRow(`token mode (M = ${p.token.components}, ${p.token.rows} active rows)`, p.token, 'token'),
+        pipeRow(`head map (${p.head.passes} passes of M = ${(D.num_attention_heads ?? 0) + 1})`, p.head, 'head'),
       ],
     ),
   );
   out.push('efficiency = FLOPs / (time x best rate of part 1); alongside: x the rate of that kernel re-timed between these samples');
+  if (sw) out.push('eff. CPU: the same with process CPU time for both (software adapter: the work itself, whatever else the machine runs)');
 
   out.push(`\n3. Neurons: all ${n.neurons} neurons of layer ${n.layer}, T = ${n.T}, target at the last position; median of ${cfg.neuronReps} run(s)`);
+  const cpuCols = (ms: number, speedup: number) => (sw ? [f(ms, 0), f(speedup, 2)] : []);
   out.push(
     table(
-      ['method', 'ms', 'GFLOP', 'GFLOP/s', 'DePass speed-up', 'FLOP ratio'],
+      ['method', 'ms', 'GFLOP', 'GFLOP/s', 'DePass speed-up', 'FLOP ratio', ...(sw ? ['CPU ms', 'speed-up by CPU'] : [])],
       [
-        [`DePass (${n.depass.passes} pass(es) of ${n.depass.groupSize} neurons, forward included)`, f(n.depass.ms, 0), gf(n.depass.flops), f(n.depass.gflops), '1.00', '1.00'],
+        [
+          `DePass (${n.depass.passes} pass(es) of ${n.depass.groupSize} neurons, forward included)`,
+          f(n.depass.ms, 0),
+          gf(n.depass.flops),
+          f(n.depass.gflops),
+          '1.00',
+          '1.00',
+          ...cpuCols(n.depass.cpuMs, 1),
+        ],
         [
           `ablation, one neuron per pass (${n.single.sample} timed, extrapolated to ${n.neurons})`,
           f(n.single.ms, 0),
           gf(n.single.flops),
           f(n.single.gflops),
-          f(n.speedupSingle, 1),
+          f(n.speedupSingle, 2),
           f(n.single.flops / n.depass.flops),
+          ...cpuCols(n.single.cpuMs, n.cpu.speedupSingle),
         ],
-        [`ablation, ${n.batched.copies} copies per pass (${n.batched.passes} pass(es))`, f(n.batched.ms, 0), gf(n.batched.flops), f(n.batched.gflops), f(n.speedupBatched), f(n.flopRatioBatched)],
+        [
+          `ablation, ${n.batched.copies} copies per pass (${n.batched.passes} pass(es))`,
+          f(n.batched.ms, 0),
+          gf(n.batched.flops),
+          f(n.batched.gflops),
+          f(n.speedupBatched),
+          f(n.flopRatioBatched),
+          ...cpuCols(n.batched.cpuMs, n.cpu.speedupBatched),
+        ],
       ],
     ),
   );

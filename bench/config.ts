@@ -32,6 +32,8 @@ export interface BenchConfig {
   /** Also run part 1 in headless Chromium (its own WebGPU: SwiftShader without a GPU), on these shapes. */
   chromium: boolean;
   chromiumShapes: KernelShape[];
+  /** ...or these when the page's adapter is a software one (a GPU machine whose Chromium found no GPU). */
+  chromiumFallbackShapes: KernelShape[];
   model: keyof typeof MODELS;
   layers: number;
   pipelineT: number;
@@ -41,12 +43,19 @@ export interface BenchConfig {
   /** Neurons timed one per pass (the rest extrapolated). */
   sample: number;
   neuronReps: number;
+  /** Bytes of scratch one batched-ablation pass may take (its copies per pass follow). */
+  ablationBudget: number;
   profile: boolean;
   /** Report file (default bench/reports/bench-<date>[-mode].json). */
   out?: string;
 }
 
-const pairs = (R: number[], nk: [number, number][]): KernelShape[] => R.flatMap((r) => nk.map(([N, K]) => ({ R: r, N, K })));
+function pairs(R: number[], nk: [number, number][]): KernelShape[] {
+  return R.flatMap((r) => nk.map(([N, K]) => ({ R: r, N, K })));
+}
+
+// SwiftShader in Chromium is several times slower than lavapipe: fewer rows.
+const SOFTWARE_PAGE_SHAPES = pairs([256], [[576, 576], [1536, 576], [576, 1536], [896, 896]]);
 
 const PRESETS: Record<Mode, Omit<BenchConfig, 'mode' | 'profile' | 'tf' | 'out'>> = {
   quick: {
@@ -57,6 +66,7 @@ const PRESETS: Record<Mode, Omit<BenchConfig, 'mode' | 'profile' | 'tf' | 'out'>
     tfLayouts: ['NK', 'KN'],
     chromium: false,
     chromiumShapes: pairs([256], [[384, 128]]),
+    chromiumFallbackShapes: pairs([256], [[384, 128]]),
     model: 'tiny',
     layers: 2,
     pipelineT: 16,
@@ -65,6 +75,7 @@ const PRESETS: Record<Mode, Omit<BenchConfig, 'mode' | 'profile' | 'tf' | 'out'>
     neuronLayer: 0,
     sample: 8,
     neuronReps: 1,
+    ablationBudget: 2 ** 30,
   },
   default: {
     kernelShapes: pairs([1024], [[576, 576], [1536, 576], [576, 1536], [896, 896]]),
@@ -72,9 +83,9 @@ const PRESETS: Record<Mode, Omit<BenchConfig, 'mode' | 'profile' | 'tf' | 'out'>
     minSampleMs: 50,
     tfPrograms: [-1],
     tfLayouts: ['NK', 'KN'],
-    // SwiftShader in Chromium is several times slower than lavapipe: fewer rows.
     chromium: true,
-    chromiumShapes: pairs([256], [[576, 576], [1536, 576], [576, 1536], [896, 896]]),
+    chromiumShapes: SOFTWARE_PAGE_SHAPES,
+    chromiumFallbackShapes: SOFTWARE_PAGE_SHAPES,
     model: 'smollm',
     layers: 2,
     pipelineT: 32,
@@ -83,6 +94,7 @@ const PRESETS: Record<Mode, Omit<BenchConfig, 'mode' | 'profile' | 'tf' | 'out'>
     neuronLayer: 0,
     sample: 16,
     neuronReps: 2,
+    ablationBudget: 2 ** 30,
   },
   full: {
     kernelShapes: pairs([1024, 4096], [[576, 576], [1536, 576], [576, 1536], [896, 896], [4864, 896], [896, 4864]]),
@@ -92,6 +104,7 @@ const PRESETS: Record<Mode, Omit<BenchConfig, 'mode' | 'profile' | 'tf' | 'out'>
     tfLayouts: ['NK', 'KN'],
     chromium: true,
     chromiumShapes: pairs([1024, 4096], [[576, 576], [1536, 576], [576, 1536], [896, 896], [4864, 896], [896, 4864]]),
+    chromiumFallbackShapes: SOFTWARE_PAGE_SHAPES,
     model: 'qwen',
     layers: 0, // all
     pipelineT: 128,
@@ -100,6 +113,7 @@ const PRESETS: Record<Mode, Omit<BenchConfig, 'mode' | 'profile' | 'tf' | 'out'>
     neuronLayer: -1, // the middle layer
     sample: 64,
     neuronReps: 3,
+    ablationBudget: 4 * 2 ** 30,
   },
 };
 
@@ -109,12 +123,13 @@ export const USAGE = `npm run bench -- [--quick | --full] [options]
   --neuron-tokens T         neuron-part prompt length         --neuron-layer l  layer whose neurons are attributed
   --sample N                neurons timed one per pass        --neuron-reps N   runs of each neuron-part method
   --kernel-reps N           kernel samples                    --no-tf           skip the TF.js baseline
+  --kernel-shapes RxNxK,..  kernel shapes (Node and Chromium)
   --tf-programs -1,1,2,3    TF.js matmul programs to try      --profile         per-kernel GPU time (timestamps)
   --chromium / --no-chromium  part 1 also in headless Chromium (DEPASS_CHROMIUM, default /usr/bin/chromium)
   --out FILE                report path
 BENCH_FULL=1 / BENCH_QUICK=1 choose the size like --full / --quick.`;
 
-const FLAGS = ['quick', 'full', 'model', 'layers', 'tokens', 'reps', 'neuron-tokens', 'neuron-layer', 'sample', 'neuron-reps', 'kernel-reps', 'no-tf', 'tf-programs', 'chromium', 'no-chromium', 'profile', 'out', 'help'];
+const FLAGS = ['quick', 'full', 'model', 'layers', 'tokens', 'reps', 'neuron-tokens', 'neuron-layer', 'sample', 'neuron-reps', 'kernel-reps', 'kernel-shapes', 'no-tf', 'tf-programs', 'chromium', 'no-chromium', 'profile', 'out', 'help'];
 const BOOLEAN = new Set(['quick', 'full', 'no-tf', 'chromium', 'no-chromium', 'profile', 'help']);
 
 export function parseArgs(argv: string[], env: Record<string, string | undefined> = {}): BenchConfig | 'help' {
@@ -149,6 +164,14 @@ export function parseArgs(argv: string[], env: Record<string, string | undefined
   const tfPrograms = flags.has('tf-programs') ? flags.get('tf-programs')!.split(',').map(Number) : p.tfPrograms;
   for (const x of tfPrograms) if (!(x in TF_PROGRAMS)) throw new Error(`--tf-programs: ${x} is not one of ${Object.keys(TF_PROGRAMS).join(', ')}`);
   const pos = (k: string, d: number) => Math.max(1, num(k, d));
+  let shapes: KernelShape[] | null = null;
+  if (flags.has('kernel-shapes')) {
+    shapes = flags.get('kernel-shapes')!.split(',').map((x) => {
+      const d = x.split('x').map(Number);
+      if (d.length !== 3 || !d.every((v) => Number.isInteger(v) && v > 0)) throw new Error(`--kernel-shapes: ${x} is not RxNxK`);
+      return { R: d[0]!, N: d[1]!, K: d[2]! };
+    });
+  }
   return {
     ...p,
     mode,
@@ -161,6 +184,9 @@ export function parseArgs(argv: string[], env: Record<string, string | undefined
     sample: pos('sample', p.sample),
     neuronReps: pos('neuron-reps', p.neuronReps),
     kernelReps: pos('kernel-reps', p.kernelReps),
+    kernelShapes: shapes ?? p.kernelShapes,
+    chromiumShapes: shapes ?? p.chromiumShapes,
+    chromiumFallbackShapes: shapes ?? p.chromiumFallbackShapes,
     tfPrograms,
     tf: !flags.has('no-tf'),
     chromium: flags.has('chromium') || (p.chromium && !flags.has('no-chromium')),

@@ -17,10 +17,10 @@ export interface NeuronResult {
   T: number;
   layer: number;
   neurons: number;
-  depass: { ms: number; flops: number; gflops: number; matmulFlops: number; groupSize: number; passes: number; profile?: KernelTime[]; matmulCheck?: number };
+  depass: { ms: number; cpuMs: number; flops: number; gflops: number; matmulFlops: number; groupSize: number; passes: number; profile?: KernelTime[]; matmulCheck?: number };
   /** One pass per neuron: `sample` neurons timed, the rest extrapolated. */
-  single: { ms: number; flops: number; gflops: number; sample: number; sampleMs: number; cleanMs: number };
-  batched: { ms: number; flops: number; gflops: number; copies: number; passes: number; cleanMs: number };
+  single: { ms: number; cpuMs: number; flops: number; gflops: number; sample: number; sampleMs: number; cleanMs: number };
+  batched: { ms: number; cpuMs: number; flops: number; gflops: number; copies: number; passes: number; cleanMs: number };
   /** Largest |one-at-a-time - batched| logit over the sample (the two forms compute the same thing). */
   maxDiffSingleVsBatched: number;
   /** Spearman correlation of DePass scores with ablation effects (clean - ablated logit). */
@@ -31,7 +31,7 @@ export async function benchNeurons(
   ctx: GpuContext,
   model: RandomModel,
   loader: ShaderLoader,
-  opts: { T: number; layer: number; sample: number; reps: number; profile: boolean; log: (s: string) => void },
+  opts: { T: number; layer: number; sample: number; reps: number; ablationBudget?: number; profile: boolean; log: (s: string) => void },
 ): Promise<NeuronResult> {
   const cfg = model.description;
   const { T, layer } = opts;
@@ -46,7 +46,7 @@ export async function benchNeurons(
 
   // Kernels are warm from the pipeline part (same shaders and variants, one kernel cache per device).
   const backend = await GpuBackend.create(ctx, cfg, model.weights, loader);
-  const ab = await NeuronAblation.create(ctx, cfg, model.weights, loader);
+  const ab = await NeuronAblation.create(ctx, cfg, model.weights, loader, { memoryBudget: opts.ablationBudget });
   try {
     // runDepass's default target: the model's own prediction at the last position.
     const fwd = await backend.forward(ids);
@@ -62,6 +62,7 @@ export async function benchNeurons(
     };
     // The methods take turns, so a slow spell of a shared machine falls on all of them.
     const ms = { depass: [] as number[], clean: [] as number[], single: [] as number[], batched: [] as number[] };
+    const cpu = { depass: [] as number[], clean: [] as number[], single: [] as number[], batched: [] as number[] };
     let depassScores: number[] = [];
     let group = I;
     let cleanLogit = 0;
@@ -70,18 +71,22 @@ export async function benchNeurons(
     for (let rep = 0; rep < Math.max(1, opts.reps); rep++) {
       const d = await timeOnce(runDePass);
       ms.depass.push(d.ms);
+      cpu.depass.push(d.cpuMs);
       const neuron = d.value.neuron!;
       if (d.value.targets[0]!.id !== target.id) throw new Error('DePass and ablation disagree on the target');
       depassScores = neuron.scores[0]!;
       group = neuron.group_size;
       const c = await timeOnce(() => ab.prepare(ids, layer, [target]));
       ms.clean.push(c.ms);
+      cpu.clean.push(c.cpuMs);
       cleanLogit = c.value[0]!;
       const sRun = await timeOnce(() => ab.ablate(0, sample, 1));
       ms.single.push(sRun.ms);
+      cpu.single.push(sRun.cpuMs);
       singleLogits = sRun.value;
       const b = await timeOnce(runBatched);
       ms.batched.push(b.ms);
+      cpu.batched.push(b.cpuMs);
       batchedLogits = b.value;
       opts.log(`  run ${rep + 1}: DePass ${d.ms.toFixed(0)} ms; ablation: ${sample} neurons one per pass ${sRun.ms.toFixed(0)} ms, all ${I} in ${copies}-copy passes ${b.ms.toFixed(0)} ms`);
     }
@@ -92,6 +97,7 @@ export async function benchNeurons(
     const dMs = median(ms.depass);
     const depass: NeuronResult['depass'] = {
       ms: dMs,
+      cpuMs: median(cpu.depass),
       flops: depassFlops,
       gflops: depassFlops / dMs / 1e6,
       matmulFlops: fw.layers + fw.unembed + nm.matmul,
@@ -114,8 +120,8 @@ export async function benchNeurons(
       layer,
       neurons: I,
       depass,
-      single: { ms: singleMs, flops: fl.total, gflops: fl.total / singleMs / 1e6, sample, sampleMs, cleanMs },
-      batched: { ms: bMs, flops: fl.total, gflops: fl.total / bMs / 1e6, copies, passes: Math.ceil(I / copies), cleanMs },
+      single: { ms: singleMs, cpuMs: median(cpu.clean) + (median(cpu.single) * I) / sample, flops: fl.total, gflops: fl.total / singleMs / 1e6, sample, sampleMs, cleanMs },
+      batched: { ms: bMs, cpuMs: median(cpu.batched), flops: fl.total, gflops: fl.total / bMs / 1e6, copies, passes: Math.ceil(I / copies), cleanMs },
       maxDiffSingleVsBatched: maxDiff,
       rankCorrelation: spearman(depassScores, effects),
     };

@@ -15,6 +15,8 @@ export const ATTRIBUTE_OPTIONS: AttributeOptions = { rule: 'softmax', tau: 0.1, 
 export interface PipelineEntry {
   ms: number;
   samples: number[];
+  /** Median process CPU milliseconds (the work itself on a software adapter; see stats.ts). */
+  cpuMs: number;
   flops: number;
   gflops: number;
   /** The matrix-product part of `flops` (what the engine's matmul dispatches should add up to). */
@@ -30,8 +32,8 @@ export interface PipelineResult {
   forward: PipelineEntry;
   token: PipelineEntry & { components: number; rows: number };
   head: PipelineEntry & { passes: number };
-  /** The reference kernel timed alongside: GFLOP/s and samples. */
-  reference: { gflops: number; samples: number[] };
+  /** The reference kernel timed alongside: GFLOP/s, per CPU-second too, and samples. */
+  reference: { gflops: number; cpuGflops: number; samples: number[] };
 }
 
 /** Prompt ids drawn from the vocabulary with a fixed seed. */
@@ -104,7 +106,7 @@ export async function benchPipeline(
     );
     const entry = async (name: keyof typeof passes): Promise<PipelineEntry> => {
       const tm = t[name]!;
-      const e: PipelineEntry = { ms: tm.ms, samples: tm.samples, flops: flops[name], gflops: flops[name] / tm.ms / 1e6, matmulFlops: matmulFlops[name] };
+      const e: PipelineEntry = { ms: tm.ms, samples: tm.samples, cpuMs: tm.cpuMs, flops: flops[name], gflops: flops[name] / tm.ms / 1e6, matmulFlops: matmulFlops[name] };
       if (opts.profile) {
         e.profile = await profiled(poolOf(backend), passes[name]);
         e.matmulCheck = matmulCheck(e.profile, e.matmulFlops);
@@ -122,7 +124,7 @@ export async function benchPipeline(
       forward,
       token: { ...token, components: T + 1, rows: tk.rows },
       head: { ...head, passes: L },
-      reference: { gflops: reference.flops / ref.ms / 1e6, samples: ref.samples },
+      reference: { gflops: reference.flops / ref.ms / 1e6, cpuGflops: reference.flops / ref.cpuMs / 1e6, samples: ref.samples },
     };
   } finally {
     backend.destroy();

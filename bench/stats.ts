@@ -1,5 +1,8 @@
 // Timing helpers for the benchmark: wall-clock samples around work that ends in a GPU fence, and
-// their median. No GPU code here; callers pass the work and its fence.
+// their median. Each sample also records the CPU time the process used: on a software adapter
+// (lavapipe, SwiftShader) the GPU's work runs on this process's threads, so CPU time measures the
+// work itself, which other processes on a shared machine do not inflate as they do wall time.
+// No GPU code here; callers pass the work and its fence.
 
 export function median(xs: number[]): number {
   const s = [...xs].sort((a, b) => a - b);
@@ -8,43 +11,58 @@ export function median(xs: number[]): number {
 }
 
 export interface Timing {
-  /** Median milliseconds of one unit of work (a sample's time over its repeats). */
+  /** Median wall-clock milliseconds of one unit of work (a sample's time over its repeats). */
   ms: number;
   /** Every sample, per unit of work. */
   samples: number[];
+  /** Median process CPU milliseconds (user + system, all threads) of one unit of work. */
+  cpuMs: number;
   /** Units of work per sample (several when one is too short to time on its own). */
   repeats: number;
 }
 
-/**
- * Times `run(repeats)`, which must return only once the GPU has finished (a fence or a read-back):
- * `warmup` untimed calls, then `reps` samples. Repeats per sample are chosen from the last warm-up
- * so that a sample lasts at least `minSampleMs` (short kernels on fast GPUs are fence-dominated).
- */
-export async function timeIt(run: (repeats: number) => Promise<void>, opts: { warmup?: number; reps?: number; minSampleMs?: number } = {}): Promise<Timing> {
-  const warmup = Math.max(1, opts.warmup ?? 1);
-  const reps = Math.max(1, opts.reps ?? 3);
-  let one = Infinity;
-  for (let i = 0; i < warmup; i++) {
-    const t0 = performance.now();
-    await run(1);
-    one = performance.now() - t0;
-  }
-  const repeats = Math.max(1, Math.min(1000, Math.ceil((opts.minSampleMs ?? 0) / Math.max(one, 1e-3))));
-  const samples: number[] = [];
-  for (let i = 0; i < reps; i++) {
-    const t0 = performance.now();
-    await run(repeats);
-    samples.push((performance.now() - t0) / repeats);
-  }
-  return { ms: median(samples), samples, repeats };
+function cpuNow(): number {
+  const u = process.cpuUsage();
+  return (u.user + u.system) / 1000;
 }
 
-/** Wall-clock milliseconds of one awaited call. */
-export async function timeOnce<T>(fn: () => Promise<T>): Promise<{ ms: number; value: T }> {
+/** Wall-clock and process CPU milliseconds of one awaited call. */
+export async function timeOnce<T>(fn: () => Promise<T>): Promise<{ ms: number; cpuMs: number; value: T }> {
+  const c0 = cpuNow();
   const t0 = performance.now();
   const value = await fn();
-  return { ms: performance.now() - t0, value };
+  return { ms: performance.now() - t0, cpuMs: cpuNow() - c0, value };
+}
+
+/**
+ * Times several contenders on the same work, alternating them sample by sample so that a slow
+ * spell of a shared machine falls on all of them alike. `run(repeats)` must return only once the
+ * GPU has finished (a fence or a read-back). Each is warmed up first; repeats per sample are
+ * chosen from the warm-up so that a sample lasts at least `minSampleMs` (short kernels on fast
+ * GPUs are fence-dominated).
+ */
+export async function timeInterleaved(
+  runs: Record<string, (repeats: number) => Promise<void>>,
+  opts: { warmup?: number; reps?: number; minSampleMs?: number } = {},
+): Promise<Record<string, Timing>> {
+  const names = Object.keys(runs);
+  const repeats: Record<string, number> = {};
+  for (const name of names) {
+    let one = Infinity;
+    for (let i = 0; i < Math.max(1, opts.warmup ?? 1); i++) one = (await timeOnce(() => runs[name]!(1))).ms;
+    repeats[name] = Math.max(1, Math.min(1000, Math.ceil((opts.minSampleMs ?? 0) / Math.max(one, 1e-3))));
+  }
+  const wall: Record<string, number[]> = Object.fromEntries(names.map((n) => [n, []]));
+  const cpu: Record<string, number[]> = Object.fromEntries(names.map((n) => [n, []]));
+  for (let i = 0; i < Math.max(1, opts.reps ?? 3); i++) {
+    for (const name of names) {
+      const r = repeats[name]!;
+      const t = await timeOnce(() => runs[name]!(r));
+      wall[name]!.push(t.ms / r);
+      cpu[name]!.push(t.cpuMs / r);
+    }
+  }
+  return Object.fromEntries(names.map((n) => [n, { ms: median(wall[n]!), samples: wall[n]!, cpuMs: median(cpu[n]!), repeats: repeats[n]! }]));
 }
 
 /** Spearman rank correlation (average ranks for ties). */
@@ -76,33 +94,3 @@ export function spearman(a: ArrayLike<number>, b: ArrayLike<number>): number {
   return num / Math.sqrt(da * db);
 }
 
-/**
- * Times several contenders on the same work, alternating them sample by sample so that a slow
- * spell of a shared machine falls on all of them alike. Each is warmed up first; repeats per
- * sample are chosen per contender as in timeIt.
- */
-export async function timeInterleaved(
-  runs: Record<string, (repeats: number) => Promise<void>>,
-  opts: { warmup?: number; reps?: number; minSampleMs?: number } = {},
-): Promise<Record<string, Timing>> {
-  const names = Object.keys(runs);
-  const repeats: Record<string, number> = {};
-  for (const name of names) {
-    let one = Infinity;
-    for (let i = 0; i < Math.max(1, opts.warmup ?? 1); i++) {
-      const t0 = performance.now();
-      await runs[name]!(1);
-      one = performance.now() - t0;
-    }
-    repeats[name] = Math.max(1, Math.min(1000, Math.ceil((opts.minSampleMs ?? 0) / Math.max(one, 1e-3))));
-  }
-  const samples: Record<string, number[]> = Object.fromEntries(names.map((n) => [n, []]));
-  for (let i = 0; i < Math.max(1, opts.reps ?? 3); i++) {
-    for (const name of names) {
-      const t0 = performance.now();
-      await runs[name]!(repeats[name]!);
-      samples[name]!.push((performance.now() - t0) / repeats[name]!);
-    }
-  }
-  return Object.fromEntries(names.map((n) => [n, { ms: median(samples[n]!), samples: samples[n]!, repeats: repeats[n]! }]));
-}

@@ -30,8 +30,10 @@ function serve(dir: string): Promise<{ server: Server; url: string }> {
   return new Promise((ok) => server.listen(0, '127.0.0.1', () => ok({ server, url: `http://127.0.0.1:${(server.address() as { port: number }).port}/bench/browser/index.html` })));
 }
 
+/** Runs part 1 in the page on `shapes`, or on `fallbackShapes` when the page's adapter is a software one. */
 export async function chromiumKernels(
   shapes: KernelShape[],
+  fallbackShapes: KernelShape[],
   opts: { reps: number; minSampleMs: number; tfPrograms: number[]; tfLayouts: TfLayout[]; log: (s: string) => void; timeoutMs?: number },
 ): Promise<PageKernelResult> {
   if (!existsSync(CHROMIUM)) throw new Error(`no Chromium at ${CHROMIUM} (set DEPASS_CHROMIUM)`);
@@ -60,8 +62,9 @@ export async function chromiumKernels(
     await page.goto(s.url);
     await page.waitForFunction(() => document.title === 'ready' || document.title === 'error');
     const result = await page.evaluate(
-      ([shapes, o]) => (window as unknown as { benchKernels: (s: KernelShape[], o: object) => Promise<PageKernelResult> }).benchKernels(shapes, o),
-      [shapes, { reps: opts.reps, minSampleMs: opts.minSampleMs, tfPrograms: opts.tfPrograms, tfLayouts: opts.tfLayouts }] as const,
+      ([shapes, fallback, o]) =>
+        (window as unknown as { benchKernels: (s: KernelShape[], f: KernelShape[], o: object) => Promise<PageKernelResult> }).benchKernels(shapes, fallback, o),
+      [shapes, fallbackShapes, { reps: opts.reps, minSampleMs: opts.minSampleMs, tfPrograms: opts.tfPrograms, tfLayouts: opts.tfLayouts }] as const,
     );
     if (errors.length) opts.log(`  page errors: ${errors.join('; ')}`);
     for (const line of result.log) opts.log(line);

@@ -16,13 +16,17 @@ export interface PageKernelResult {
   log: string[];
 }
 
-async function benchKernelsInPage(shapes: KernelShape[], opts: { reps: number; minSampleMs: number; tfPrograms: number[]; tfLayouts: TfLayout[] }): Promise<PageKernelResult> {
+async function benchKernelsInPage(
+  shapes: KernelShape[],
+  fallbackShapes: KernelShape[],
+  opts: { reps: number; minSampleMs: number; tfPrograms: number[]; tfLayouts: TfLayout[] },
+): Promise<PageKernelResult> {
   const ctx = await createDevice(navigator.gpu);
   const pool = new StepPool(ctx.device, kernelCache(ctx.device, shaderLoaderFromModules(shaders)));
   if (ctx.adapter.isFallbackAdapter) pool.largeTileOutputs = 4 * 128 * 128; // as GpuBackend does
   const log: string[] = [];
   const tf = await loadTfMatmul();
-  const rows = await benchKernels(pool, tf, shapes, { ...opts, log: (s) => log.push(s) });
+  const rows = await benchKernels(pool, tf, ctx.adapter.isFallbackAdapter ? fallbackShapes : shapes, { ...opts, log: (s) => log.push(s) });
   ctx.device.destroy();
   return { adapter: adapterName(ctx.adapter), description: ctx.adapter.description, userAgent: navigator.userAgent, rows, log };
 }
