@@ -15,14 +15,17 @@ export interface Timing {
   ms: number;
   /** Every sample, per unit of work. */
   samples: number[];
-  /** Median process CPU milliseconds (user + system, all threads) of one unit of work. */
+  /** Median process CPU milliseconds (user + system, all threads) of one unit of work; NaN in a page. */
   cpuMs: number;
   /** Units of work per sample (several when one is too short to time on its own). */
   repeats: number;
 }
 
+/** Process CPU milliseconds so far; NaN where there is no process to ask (a browser page). */
 function cpuNow(): number {
-  const u = process.cpuUsage();
+  const proc = (globalThis as { process?: { cpuUsage?: () => { user: number; system: number } } }).process;
+  if (!proc?.cpuUsage) return NaN;
+  const u = proc.cpuUsage();
   return (u.user + u.system) / 1000;
 }
 
