@@ -19,10 +19,11 @@
 //   default  TM = TN = 64,  TK = 16, 16 x 16 invocations, each a 4 x 4 block of outputs;
 //   LARGE    TM = TN = 128, TK = 8,  16 x 16 invocations, each an 8 x 8 block (more reuse per
 //            load, for large products; fewer workgroups, so not for small ones);
-//   THIN     TM = 16, TN = 256, TK = 8, 64 x 4 invocations, each a 4 x 4 block: few rows (a short
-//            prompt's forward pass), where 64-row tiles would mostly multiply padding; 2048
-//            elements of W per K slice (two loads per invocation) for as much work per barrier
-//            as the other shapes can afford.
+//   THIN     TM = 16, TN = 256, TK = 8, 64 x 4 invocations, each a 4 x 4 block;
+//   THIN32   TM = 32, TN = 256, TK = 8, 64 x 4 invocations, each an 8 x 4 block (8 rows);
+//            the thin tiles are for few rows (a short prompt's forward pass), where 64-row tiles
+//            would mostly multiply padding; 2048 elements of W per K slice (two loads per
+//            invocation) for as much work per barrier as workgroup memory allows.
 // Precision: f32 products and sums; f16/bf16 weights are expanded to f32 exactly.
 // Variants: overrides for the tile shape (it shapes the inner loop and the registers) and the
 // weight dtype (one per model, and the loader's hottest branch). The rest are uniform branches
@@ -31,8 +32,7 @@
 // compile for seconds).
 
 override W_DTYPE: u32 = 0u; // 0 f32, 1 f16, 2 bf16
-override LARGE: bool = false;
-override THIN: bool = false; // not with LARGE
+override SHAPE: u32 = 0u; // tile shape: 0 default, 1 LARGE, 2 THIN, 3 THIN32
 
 const HAS_BIAS = 1u;
 const ROW_SCALE = 2u;
@@ -68,18 +68,19 @@ struct Params {
 @group(0) @binding(5) var<storage, read_write> Y: array<f32>;
 @group(0) @binding(6) var<uniform> params: Params;
 
-override RT: u32 = select(4u, 8u, LARGE); // rows and columns of the block of one invocation
-override WX: u32 = select(16u, 64u, THIN); // invocations along columns
+override RR: u32 = select(4u, 8u, SHAPE == 1u || SHAPE == 3u); // rows of the block of one invocation
+override RC: u32 = select(4u, 8u, SHAPE == 1u); // columns of the block of one invocation
+override WX: u32 = select(16u, 64u, SHAPE >= 2u); // invocations along columns
 override WY: u32 = 256u / WX; // invocations along rows
-override TM: u32 = WY * RT; // tile rows
-override TN: u32 = WX * RT; // tile columns
-override TK: u32 = select(1024u / TN, 8u, THIN); // K slice
+override TM: u32 = WY * RR; // tile rows
+override TN: u32 = WX * RC; // tile columns
+override TK: u32 = select(1024u / TN, 8u, SHAPE >= 2u); // K slice
 override WP: u32 = TK * TN / 1024u; // vec4 loads of W per invocation and K slice (1 or 2)
 
 // Tiles stored k-major so the inner loop reads four rows (or four columns) as one vec4:
 // xs[k * TM/4 + i/4][i % 4] = X[row i of the tile, k0 + k], ws[k * TN/4 + n/4][n % 4] likewise for W.
-var<workgroup> xs: array<vec4<f32>, 256>; // TK * TM / 4 (32 with THIN)
-var<workgroup> ws: array<vec4<f32>, 512>; // TK * TN / 4 (256 but with THIN)
+var<workgroup> xs: array<vec4<f32>, 256>; // TK * TM / 4 (32 with THIN, 64 with THIN32)
+var<workgroup> ws: array<vec4<f32>, 512>; // TK * TN / 4 (256 but with the thin tiles)
 
 fn xAt(e: u32) -> f32 {
   return X[e >> 2u][e & 3u];
@@ -126,7 +127,7 @@ fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_id) lid:
   let i0 = wg.y * TM;
 
   // Loading: vec4s along k. Invocation li brings vec4 li of the X tile (while there is one: all
-  // 256 but with THIN) and vec4s li, li + 256.. (WP of them) of the W tile; vec4 e of a tile is
+  // 256 but with the thin tiles) and vec4s li, li + 256.. (WP of them) of the W tile; vec4 e of a tile is
   // row e / (TK/4), k offset 4 (e % (TK/4)).
   let xrow = li / (TK / 4u);
   let xk = (li % (TK / 4u)) * 4u;
@@ -150,10 +151,10 @@ fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_id) lid:
     wbase[p] = params.w0 + b * params.wb + (n0 + wrow[p]) * params.ldw;
   }
 
-  // acc[8 * cb + r]: row r of the block, columns 4 cb .. 4 cb + 3 (cb = 1 and r >= 4 with LARGE only).
+  // acc[8 * cb + r]: row r of the block, columns 4 cb .. 4 cb + 3 (r >= 4 with RR = 8, cb = 1 with RC = 8).
   var acc: array<vec4<f32>, 16>;
-  let ax = lid.y * (RT / 4u);
-  let wx = lid.x * (RT / 4u);
+  let ax = lid.y * (RR / 4u);
+  let wx = lid.x * (RC / 4u);
   for (var k0 = 0u; k0 < params.K; k0 += TK) {
     if (xload) {
       let k = k0 + xk;
@@ -200,28 +201,30 @@ fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_id) lid:
       acc[1] += a0.y * w0;
       acc[2] += a0.z * w0;
       acc[3] += a0.w * w0;
-      if (LARGE) {
+      if (RR == 8u) {
         let a1 = xs[kk * (TM / 4u) + ax + 1u];
-        let w1 = ws[kk * (TN / 4u) + wx + 1u];
         acc[4] += a1.x * w0;
         acc[5] += a1.y * w0;
         acc[6] += a1.z * w0;
         acc[7] += a1.w * w0;
-        acc[8] += a0.x * w1;
-        acc[9] += a0.y * w1;
-        acc[10] += a0.z * w1;
-        acc[11] += a0.w * w1;
-        acc[12] += a1.x * w1;
-        acc[13] += a1.y * w1;
-        acc[14] += a1.z * w1;
-        acc[15] += a1.w * w1;
+        if (RC == 8u) {
+          let w1 = ws[kk * (TN / 4u) + wx + 1u];
+          acc[8] += a0.x * w1;
+          acc[9] += a0.y * w1;
+          acc[10] += a0.z * w1;
+          acc[11] += a0.w * w1;
+          acc[12] += a1.x * w1;
+          acc[13] += a1.y * w1;
+          acc[14] += a1.z * w1;
+          acc[15] += a1.w * w1;
+        }
       }
     }
     workgroupBarrier();
   }
 
-  for (var i = 0u; i < RT; i++) {
-    let vi = i0 + lid.y * RT + i;
+  for (var i = 0u; i < RR; i++) {
+    let vi = i0 + lid.y * RR + i;
     if (vi >= params.R) {
       break;
     }
@@ -232,8 +235,8 @@ fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_id) lid:
     }
     let biasHere = has(HAS_BIAS) && (params.biasBlock < 0 || i32(r / params.T) == params.biasBlock);
     let ybase = params.y0 + b * params.yb + r * params.ldy;
-    for (var c = 0u; c < RT; c++) {
-      let n = n0 + lid.x * RT + c;
+    for (var c = 0u; c < RC; c++) {
+      let n = n0 + lid.x * RC + c;
       if (n >= params.N) {
         break;
       }

@@ -14,7 +14,7 @@ const gpu = await testGpu();
 
 interface Case extends GemmParams {
   name: string;
-  tiles?: 'small' | 'large' | 'thin';
+  tiles?: 'small' | 'large' | 'thin' | 'thin32';
   dtype: DType;
   /** Element counts of X, W and Y buffers (defaults from R, N, K). */
   sizes?: [number, number, number];
@@ -107,8 +107,14 @@ describe.skipIf(!gpu)(`matmul.wgsl vs ops.gemm (${gpu ? describeAdapter(gpu) : '
   );
 
   // The same cases on the large tiles (128 x 128, 8 x 8 per invocation) and the thin ones
-  // (16 x 256, 64 x 4 invocations), chosen by size otherwise.
-  for (const c of [...cases]) cases.push({ ...c, name: `${c.name}, large tiles`, tiles: 'large' }, { ...c, name: `${c.name}, thin tiles`, tiles: 'thin' });
+  // (16 or 32 x 256, 64 x 4 invocations), chosen by size otherwise.
+  for (const c of [...cases]) {
+    cases.push(
+      { ...c, name: `${c.name}, large tiles`, tiles: 'large' },
+      { ...c, name: `${c.name}, thin tiles`, tiles: 'thin' },
+      { ...c, name: `${c.name}, thin32 tiles`, tiles: 'thin32' },
+    );
+  }
 
   for (const c of cases) {
     it(c.name, async () => {

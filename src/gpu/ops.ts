@@ -17,24 +17,28 @@ export function largeTiles(R: number, N: number, minOutputs = 1 << 20): boolean 
   return R >= 128 && N >= 128 && R * N >= minOutputs;
 }
 
-export type TileShape = 'small' | 'large' | 'thin';
+export type TileShape = 'small' | 'large' | 'thin' | 'thin32';
 
-/** Rows and columns of one workgroup's output tile (see matmul.wgsl). */
-export const TILE: Record<TileShape, { rows: number; cols: number }> = {
-  small: { rows: 64, cols: 64 },
-  large: { rows: 128, cols: 128 },
-  thin: { rows: 16, cols: 256 },
+/** Rows and columns of one workgroup's output tile, and matmul.wgsl's SHAPE override for it. */
+export const TILE: Record<TileShape, { rows: number; cols: number; code: number }> = {
+  small: { rows: 64, cols: 64, code: 0 },
+  large: { rows: 128, cols: 128, code: 1 },
+  thin: { rows: 16, cols: 256, code: 2 },
+  thin32: { rows: 32, cols: 256, code: 3 },
 };
 
 /**
- * The tile shape for an R x N output: the large tiles by largeTiles, else whichever of the 64 x 64
- * and the 16 x 256 (thin) tiles computes less padding; thin wins for few rows (a short prompt's
- * forward pass, where 64-row tiles would be mostly empty).
+ * The tile shape for an R x N output: the large tiles by largeTiles, else whichever of the 64 x 64,
+ * 32 x 256 and 16 x 256 tiles computes the least padding (ties to the one listed first, which does
+ * more work per invocation). The thin tiles win for few rows, a short prompt's forward pass, where
+ * 64-row tiles would be mostly empty.
  */
 export function tileShape(R: number, N: number, minOutputs = 1 << 20): TileShape {
   if (largeTiles(R, N, minOutputs)) return 'large';
   const padded = (t: TileShape) => Math.ceil(R / TILE[t].rows) * TILE[t].rows * Math.ceil(N / TILE[t].cols) * TILE[t].cols;
-  return padded('thin') < padded('small') ? 'thin' : 'small';
+  let best: TileShape = 'small';
+  for (const t of ['thin32', 'thin'] as const) if (padded(t) < padded(best)) best = t;
+  return best;
 }
 
 export interface MatmulArgs {
@@ -93,7 +97,7 @@ export function matmul(step: Step, a: MatmulArgs): Promise<void> {
   p.flags = (a.bias ? 1 : 0) | (a.rowScale ? 2 : 0) | (a.rows ? 4 : 0) | (a.accumulate ? 8 : 0) | (vec4 ? 16 : 0);
   const shape = a.tiles ?? tileShape(a.R, a.N, step.pool.largeTileOutputs);
   const tile = TILE[shape];
-  const overrides = { W_DTYPE: DTYPE_CODE[a.wDtype], LARGE: shape === 'large', THIN: shape === 'thin' };
+  const overrides = { W_DTYPE: DTYPE_CODE[a.wDtype], SHAPE: tile.code };
   return step.run(
     'matmul',
     overrides,
