@@ -1,0 +1,384 @@
+"""Synthetic English-like corpus for the demo models, with probes whose answer comes from a known
+earlier word (entity-attribute binding, induction on full names, pronoun agreement).
+Plain Python, no torch; it knows nothing of tokenizers: spans are UTF-16 character offsets.
+
+Run directly to rewrite public/models/probes.json: /usr/bin/python3 scripts/demo/corpus.py
+"""
+
+import json
+import os
+import random
+import re
+import zlib
+
+TRAIN_SEED = 20251
+PROBE_SEED = 7919
+RECAP_SEED = 31337
+
+# Word lists are kept small so that a tokenizer of under a thousand entries holds every word whole.
+NAMES = ["Tom", "Mia", "Sam", "Ann", "Ben", "Lily", "Max", "Zoe", "Dan", "Eva", "Leo", "Ivy",
+         "Jack", "Kim", "Ned", "Ola", "Pat", "Rex", "Sue", "Ted", "Una", "Vic", "Wes", "Zed"]
+SURNAMES = ["Pike", "Reed", "Hart", "Fox", "Nash", "Lane", "Moss", "Stone", "Wood", "Bell",
+            "Cole", "Dale", "Ford", "Hunt", "King", "West"]
+COLOURS = ["red", "blue", "green", "yellow", "pink", "black", "white", "brown", "purple", "gray"]
+OBJECTS = ["kite", "cup", "hat", "ball", "box", "bag", "book", "car", "coat", "bike", "pen",
+           "sock", "boat", "lamp", "drum", "shoe"]
+ANIMALS = [("dog", "dogs"), ("cat", "cats"), ("bird", "birds"), ("duck", "ducks"),
+           ("frog", "frogs"), ("horse", "horses"), ("bee", "bees"), ("goat", "goats")]
+ANIMAL_VERBS = ["sat", "slept", "played", "waited", "ran", "hid"]
+PLACES = ["park", "lake", "tree", "house", "garden", "river", "shop", "school", "beach", "road"]
+WEATHER = {"sun": ["warm", "bright"], "wind": ["cold", "soft", "strong"],
+           "day": ["long", "warm", "cold"], "air": ["cool", "still"], "rain": ["soft", "cold"],
+           "sky": ["clear", "dark"]}
+MOODS = ["happy", "tired", "sleepy", "hungry", "calm", "glad"]
+NAME_VERBS = ["went home", "sang a song", "ate lunch", "read a book", "ran fast", "sat down",
+              "felt happy", "looked around"]
+# Marks the answer word inside training sentences; removed before the text leaves this module.
+MARK = "\x01"
+HAVE_VERBS = ["has", "had", "got"]
+INDUCTION_OPENERS = ["went to the", "met at the", "walked to the", "played at the"]
+AGREEMENT_CONNECTORS = ["After a while", "At night", "Soon", "In the end"]
+
+
+# Held-out combinations are triples, so that no pair the model could memorise (a name's colour,
+# a first name's surname) is missing from training: a missing pair would teach a prior against
+# exactly the answers the probes ask for.
+
+def held_out(*words: str, one_in: int = 5) -> bool:
+    """A fixed pseudo-random choice of about one combination in `one_in` (CRC-32 of the words):
+    no single word or pair of words decides it."""
+    return zlib.crc32("|".join(words).encode("utf-8")) % one_in == 0
+
+
+def held_out_binding(name: str, obj: str, colour: str) -> bool:
+    """(name, object, colour) triples reserved for probes: never stated in the training corpus."""
+    return held_out(name, obj, colour)
+
+
+def held_out_full_name(first: str, surname: str, place: str) -> bool:
+    """(first name, surname, place where the names are introduced) triples reserved for probes."""
+    return held_out(first, surname, place)
+
+
+def held_out_animal(noun: str, verb: str) -> bool:
+    """(animal, verb) pairs reserved for probes, in either number."""
+    idx = next(i for i, pair in enumerate(ANIMALS) if noun in pair)
+    return (idx + ANIMAL_VERBS.index(verb)) % 3 == 0
+
+
+class Builder:
+    """Accumulates sentences into one text and remembers character spans of marked words."""
+
+    def __init__(self) -> None:
+        self.text = ""
+
+    def add(self, sentence: str) -> None:
+        self.text = sentence if not self.text else self.text + " " + sentence
+
+    def span_of_last(self, word: str) -> dict:
+        """Span of the last whole-word occurrence of `word` in the text so far."""
+        hits = [m for m in re.finditer(r"(?<![A-Za-z])" + re.escape(word) + r"(?![A-Za-z])",
+                                       self.text)]
+        assert hits, (word, self.text)
+        return {"start": hits[-1].start(), "end": hits[-1].end()}
+
+
+def pick_names(rng: random.Random, k: int, used: set[str]) -> list[str]:
+    """k first names not yet used in this document, so that every name has one meaning."""
+    names = rng.sample([n for n in NAMES if n not in used], k)
+    used.update(names)
+    return names
+
+
+def filler(rng: random.Random, used: set[str] | None = None) -> str:
+    """A sentence with no bearing on any probe: no colours, surnames, animals or pronouns.
+    With `used` given it may mention a fresh name."""
+    kind = rng.randrange(2 if used is None else 4)
+    if kind == 0:
+        noun = rng.choice(sorted(WEATHER))
+        return f"The {noun} was {rng.choice(WEATHER[noun])}."
+    if kind == 1:
+        return f"We {rng.choice(['walked', 'played', 'sat', 'waited'])} by the {rng.choice(PLACES)}."
+    assert used is not None
+    name = pick_names(rng, 1, used)[0]
+    if kind == 2:
+        return f"{name} went to the {rng.choice(PLACES)}."
+    return f"{name} {rng.choice(NAME_VERBS)}."
+
+
+# Each block returns (sentences, probe) where the probe cuts the block just before its answer.
+# `held` chooses whether the queried binding must be a held-out combination (probes) or must not
+# contain any (training).
+
+def binding_block(rng: random.Random, held: bool | None, used: set[str]) -> tuple[list[str], dict]:
+    k = rng.choice([2, 3, 3, 4])
+    while True:
+        names = rng.sample([n for n in NAMES if n not in used], k)
+        colours = rng.sample(COLOURS, k)
+        # Half the blocks give everyone the same kind of object, so the name alone decides.
+        if rng.random() < 0.5:
+            objects = [rng.choice(OBJECTS)] * k
+        else:
+            objects = rng.sample(OBJECTS, k)
+        hits = [held_out_binding(n, o, c) for n, o, c in zip(names, objects, colours)]
+        if held is None and not any(hits):
+            break
+        if held and hits[0]:
+            break
+    used.update(names)
+    order = list(range(k))
+    rng.shuffle(order)
+    sentences = []
+    for i in order:
+        sentences.append(f"{names[i]} {rng.choice(HAVE_VERBS)} a {colours[i]} {objects[i]}.")
+        if rng.random() < 0.1:
+            sentences.append(filler(rng))
+    if rng.random() < 0.3:
+        sentences.append(filler(rng))
+    b = Builder()
+    for s in sentences:
+        b.add(s)
+    # Probes query entity 0 (the held-out one); training queries several, in any order.
+    probe = {
+        "kind": "binding",
+        "prompt": b.text + f" {names[0]}'s {objects[0]} is",
+        "answer": " " + colours[0],
+        "sources": [b.span_of_last(colours[0])],
+        "distractors": [" " + c for c in colours[1:]],
+    }
+    asked = list(range(k))
+    rng.shuffle(asked)
+    asked = asked[:rng.randint(1, k)]
+    tail = [f"{names[j]}'s {objects[j]} is {MARK}{colours[j]}." for j in asked]
+    return sentences + tail, probe
+
+
+def induction_block(rng: random.Random, held: bool | None, used: set[str]) -> tuple[list[str], dict]:
+    k = rng.choice([2, 2, 3])
+    while True:
+        firsts = rng.sample([n for n in NAMES if n not in used], k)
+        lasts = rng.sample(SURNAMES, k)
+        place = rng.choice(PLACES)
+        hits = [held_out_full_name(f, s, place) for f, s in zip(firsts, lasts)]
+        if held is None and not any(hits):
+            break
+        if held and any(hits):
+            break
+    used.update(firsts)
+    full = [f"{f} {s}" for f, s in zip(firsts, lasts)]
+    who = " and ".join([", ".join(full[:-1]), full[-1]]) if k > 2 else " and ".join(full)
+    sentences = [f"{who} {rng.choice(INDUCTION_OPENERS)} {place}."]
+    for _ in range(rng.choice([0, 1, 1, 2])):
+        sentences.append(filler(rng))
+    b = Builder()
+    for s in sentences:
+        b.add(s)
+    target = hits.index(True) if held else rng.randrange(k)
+    opener = rng.choice(["Then", "Later"])
+    # The source is the surname's first mention, in the opening sentence.
+    m = re.search(r"(?<![A-Za-z])" + lasts[target] + r"(?![A-Za-z])", sentences[0])
+    assert m
+    probe = {
+        "kind": "induction",
+        "prompt": b.text + f" {opener} {firsts[target]}",
+        "answer": " " + lasts[target],
+        "sources": [{"start": m.start(), "end": m.end()}],
+        "distractors": [" " + s for i, s in enumerate(lasts) if i != target],
+    }
+    tail = [f"{opener} {firsts[target]} {MARK}{lasts[target]} {rng.choice(NAME_VERBS)}."]
+    for _ in range(rng.choice([0, 1, 2])):
+        j = rng.randrange(k)
+        tail.append(f"{rng.choice(['Then', 'Later'])} {firsts[j]} {MARK}{lasts[j]} "
+                    f"{rng.choice(NAME_VERBS)}.")
+    return sentences + tail, probe
+
+
+def agreement_block(rng: random.Random, held: bool | None, used: set[str]) -> tuple[list[str], dict]:
+    while True:
+        pair = rng.choice(ANIMALS)
+        verb = rng.choice(ANIMAL_VERBS)
+        h = held_out_animal(pair[0], verb)
+        if (held is None and not h) or (held and h):
+            break
+    plural = rng.random() < 0.5
+    noun = pair[1] if plural else pair[0]
+    sentences = [f"The {noun} {verb} by the {rng.choice(PLACES)}."]
+    for _ in range(rng.choice([0, 1, 1, 2])):
+        sentences.append(filler(rng))
+    b = Builder()
+    for s in sentences:
+        b.add(s)
+    connector = rng.choice(AGREEMENT_CONNECTORS)
+    m = re.search(r"(?<![A-Za-z])" + noun + r"(?![A-Za-z])", b.text)
+    assert m
+    pronoun, other = ("they", "it") if plural else ("it", "they")
+    probe = {
+        "kind": "agreement",
+        "prompt": b.text + f" {connector},",
+        "answer": " " + pronoun,
+        "sources": [{"start": m.start(), "end": m.end()}],
+        # The other-number pronoun is the natural contrast even though the prompt lacks it.
+        "distractors": [" " + other],
+    }
+    be = "were" if plural else "was"
+    tail = [f"{connector}, {MARK}{pronoun} {be} {rng.choice(MOODS)}."]
+    return sentences + tail, probe
+
+
+def recap_block(rng: random.Random, used: set[str]) -> list[str]:
+    """Training only: a list of full names said twice. Every word of the repeat is predictable
+    by copying, which teaches the copying circuits far faster than the sparse probe answers."""
+    k = rng.choice([3, 4])
+    firsts = pick_names(rng, k, used)
+    lasts = rng.sample(SURNAMES, k)
+    names = ", ".join(f"{f} {s}" for f, s in zip(firsts[:-1], lasts[:-1]))
+    names += f" and {firsts[-1]} {lasts[-1]}"
+    group = rng.choice(["team", "class", "band", "crew"])
+    return [f"The {group} was {names}.", f"Again, the {group} was {names}."]
+
+
+BLOCKS = {"binding": binding_block, "induction": induction_block, "agreement": agreement_block}
+# How often each block opens a training document slot; agreement is learned quickly.
+BLOCK_WEIGHTS = {"binding": 0.4, "induction": 0.25, "agreement": 0.15, "recap": 0.2}
+
+
+def count_pieces(text: str) -> int:
+    """Tokens a word-level tokenizer gives: words, "'s" and punctuation marks each count one."""
+    return len(re.findall(r"[A-Za-z]+|'s|[^\sA-Za-z" + MARK + "]", text))
+
+
+def strip_marks(text: str) -> tuple[str, list[int]]:
+    """Removes answer marks; returns the text and the word-piece index of each marked answer."""
+    parts = text.split(MARK)
+    answers = []
+    for i in range(1, len(parts)):
+        answers.append(count_pieces("".join(parts[:i])))
+    return "".join(parts), answers
+
+
+def training_document(rng: random.Random, max_pieces: int) -> str:
+    """One document: a couple of blocks and filler, at most max_pieces word pieces."""
+    parts: list[str] = []
+    used: set[str] = set()
+    if rng.random() < 0.2:
+        parts.append(filler(rng, used))
+    kinds = list(BLOCK_WEIGHTS)
+    for _ in range(rng.choice([1, 2, 2])):
+        kind = rng.choices(kinds, weights=[BLOCK_WEIGHTS[k] for k in kinds])[0]
+        if kind == "recap":
+            sentences = recap_block(rng, used)
+        else:
+            sentences, _ = BLOCKS[kind](rng, None, used)
+        candidate = parts + sentences
+        if count_pieces(" ".join(candidate)) > max_pieces:
+            break
+        parts = candidate
+    while rng.random() < 0.2:
+        candidate = parts + [filler(rng, used)]
+        if count_pieces(" ".join(candidate)) > max_pieces:
+            break
+        parts = candidate
+    if not parts or count_pieces(" ".join(parts)) > max_pieces:
+        return training_document(rng, max_pieces)
+    return " ".join(parts)
+
+
+def training_corpus(n_docs: int, max_pieces: int, seed: int = TRAIN_SEED) -> list[str]:
+    return [text for text, _ in marked_training_corpus(n_docs, max_pieces, seed)]
+
+
+def recap_corpus(n_docs: int, max_pieces: int, seed: int = RECAP_SEED) -> list[tuple[str, list[int]]]:
+    """The warm-up corpus: documents of one or two recap blocks. Copying is most of their loss,
+    so the copying circuits form here within a few hundred steps; in the full mixture, where
+    answers are sparse, they take far longer."""
+    rng = random.Random(seed)
+    out = []
+    for _ in range(n_docs):
+        used: set[str] = set()
+        parts = recap_block(rng, used)
+        more = recap_block(rng, used) if rng.random() < 0.5 else [filler(rng, used)]
+        if count_pieces(" ".join(parts + more)) <= max_pieces:
+            parts += more
+        out.append((" ".join(parts), []))
+    return out
+
+
+def marked_training_corpus(n_docs: int, max_pieces: int,
+                           seed: int = TRAIN_SEED) -> list[tuple[str, list[int]]]:
+    """Documents with the word-piece indices of the words a probe would ask for (a binding's
+    colour, a repeated surname, an agreeing pronoun)."""
+    rng = random.Random(seed)
+    return [strip_marks(training_document(rng, max_pieces)) for _ in range(n_docs)]
+
+
+def probes(n_per_kind: int, max_pieces: int, seed: int = PROBE_SEED) -> list[dict]:
+    """Held-out probes: the queried combination never occurs in the training corpus."""
+    rng = random.Random(seed)
+    out: list[dict] = []
+    seen: set[str] = set()
+    for kind, block in BLOCKS.items():
+        got = 0
+        while got < n_per_kind:
+            _, probe = block(rng, True, set())
+            if probe["prompt"] in seen or count_pieces(probe["prompt"]) > max_pieces:
+                continue
+            seen.add(probe["prompt"])
+            probe["id"] = f"{kind}-{got:03d}"
+            out.append(probe)
+            got += 1
+    mark_examples(out)
+    return out
+
+
+def mark_examples(all_probes: list[dict]) -> None:
+    """Flag two typical probes of each kind (length nearest the kind's median) as the app's
+    example prompts."""
+    for p in all_probes:
+        p["example"] = False
+    for kind in BLOCKS:
+        mine = [p for p in all_probes if p["kind"] == kind]
+        median = sorted(len(p["prompt"]) for p in mine)[len(mine) // 2]
+        mine.sort(key=lambda p: (abs(len(p["prompt"]) - median), p["id"]))
+        for p in mine[:2]:
+            p["example"] = True
+
+
+def check_probe(p: dict) -> None:
+    """Spans must point at the answer word (binding, induction) or the subject (agreement)."""
+    assert p["prompt"].isascii(), "ASCII keeps Python and UTF-16 offsets identical"
+    for s in p["sources"]:
+        word = p["prompt"][s["start"]:s["end"]]
+        if p["kind"] in ("binding", "induction"):
+            assert word == p["answer"].strip(), (word, p)
+        else:
+            assert word.rstrip("s") in [a[0] for a in ANIMALS], (word, p)
+
+
+def write_probes(path: str, all_probes: list[dict]) -> None:
+    for p in all_probes:
+        check_probe(p)
+    doc = {
+        "description": "Held-out probes for the demo models. 'answer' is the next word with its "
+                       "leading space; 'sources' are UTF-16 [start, end) spans in 'prompt' of the "
+                       "word that carries the answer (agreement: the subject noun); 'distractors' "
+                       "are competing answers (for agreement, the other-number pronoun).",
+        "generator": "scripts/demo/corpus.py",
+        "seed": PROBE_SEED,
+        "probes": [{k: p[k] for k in ("id", "kind", "example", "prompt", "answer", "sources",
+                                       "distractors")} for p in all_probes],
+    }
+    with open(path, "w") as f:
+        json.dump(doc, f, indent=1)
+        f.write("\n")
+
+
+MAX_PIECES = 62  # 64 positions less BOS and EOS
+N_PROBES_PER_KIND = 120
+
+if __name__ == "__main__":
+    root = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..")
+    ps = probes(N_PROBES_PER_KIND, MAX_PIECES)
+    write_probes(os.path.join(root, "public", "models", "probes.json"), ps)
+    for d in training_corpus(8, MAX_PIECES):
+        print(d)
+    print(len(ps), "probes")
