@@ -170,6 +170,7 @@ export async function runBench(ctx: GpuContext, loader: ShaderLoader, cfg: Bench
     { name: 'neurons: share of its FLOP advantage over batched ablation', value: speedupBatched / flopRatioBatched, target: 0.8 },
     ...(software
       ? [
+          { name: 'kernel: TF.js / ours by CPU time, worst shape', value: Math.min(...kernels.map((k) => k.cpuRatio ?? NaN)), target: 1.0 },
           { name: 'pipeline efficiency, forward (CPU time)', value: efficiency.forward.cpu, target: 0.6 },
           { name: 'pipeline efficiency, token mode (CPU time)', value: efficiency.token.cpu, target: 0.6 },
           { name: 'pipeline efficiency, head map (CPU time)', value: efficiency.head.cpu, target: 0.6 },
@@ -219,9 +220,9 @@ function profileTable(title: string, k: KernelTime[] | undefined, check?: number
   );
 }
 
-function kernelTable(rows: KernelRow[]): string {
+function kernelTable(rows: KernelRow[], cpu: boolean): string {
   return table(
-    ['R x N x K', 'ours', 'tiles', 'TF.js b^T', 'TF.js best', 'TF.js best variant', 'ours speed-up'],
+    ['R x N x K', 'ours', 'tiles', 'TF.js b^T', 'TF.js best', 'TF.js best variant', 'ours speed-up', ...(cpu ? ['by CPU time'] : [])],
     rows.map((k) => [
       `${k.R} x ${k.N} x ${k.K}`,
       f(k.ours.gflops),
@@ -230,6 +231,7 @@ function kernelTable(rows: KernelRow[]): string {
       k.tf ? f(k.tf.gflops) : '-',
       k.tf ? k.tf.variant.replace('auto', `auto=${k.tf.auto}`) : '-',
       k.ratio ? f(k.ratio) : '-',
+      ...(cpu ? [k.cpuRatio ? f(k.cpuRatio) : '-'] : []),
     ]),
   );
 }
@@ -245,11 +247,11 @@ export function formatReport(r: BenchReport): string {
 
   out.push(`\n1. Kernel: Y[R, N] = X[R, K] W[N, K]^T, f32; GFLOP/s of the median of ${cfg.kernelReps} samples, alternating`);
   out.push('   TF.js b^T: tf.matMul(a, b, false, true) with b [N, K]; best: also b transposed once to [K, N] (its vec4 path), programs tried, fastest kept');
-  out.push(kernelTable(r.kernel.rows));
+  out.push(kernelTable(r.kernel.rows, r.adapter.isFallbackAdapter));
   out.push(`best rate: ${f(r.kernel.bestGflops)} GFLOP/s (${r.kernel.best.R} x ${r.kernel.best.N} x ${r.kernel.best.K}); the same kernel alongside part 2: ${f(p.reference.gflops)} GFLOP/s`);
   if (r.chromium && 'rows' in r.chromium) {
     out.push(`\n1b. The same in headless Chromium: ${r.chromium.adapter}${r.chromium.description ? ` | ${r.chromium.description}` : ''} | ${r.chromium.userAgent.replace(/^.*(HeadlessChrome\/[\d.]+).*$/, '$1')}`);
-    out.push(kernelTable(r.chromium.rows));
+    out.push(kernelTable(r.chromium.rows, false));
   } else if (r.chromium) {
     out.push(`\n1b. Chromium: not run (${r.chromium.skipped})`);
   }

@@ -79,7 +79,7 @@ const PRESETS: Record<Mode, Omit<BenchConfig, 'mode' | 'profile' | 'tf' | 'out'>
   },
   default: {
     kernelShapes: pairs([1024], [[576, 576], [1536, 576], [576, 1536], [896, 896]]),
-    kernelReps: 3,
+    kernelReps: 5,
     minSampleMs: 50,
     tfPrograms: [-1],
     tfLayouts: ['NK', 'KN'],

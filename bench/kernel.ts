@@ -16,10 +16,11 @@ export interface KernelShape {
 
 export interface KernelRow extends KernelShape {
   flops: number;
-  ours: { ms: number; gflops: number; tiles: TileShape; samples: number[]; repeats: number };
+  ours: { ms: number; cpuMs: number; gflops: number; tiles: TileShape; samples: number[]; repeats: number };
   /** The fastest TF.js variant (program, layout of b) tried on this shape (null without TF.js). */
   tf: {
     ms: number;
+    cpuMs: number;
     gflops: number;
     variant: string;
     /** The program TF.js chooses by itself here. */
@@ -33,6 +34,8 @@ export interface KernelRow extends KernelShape {
   } | null;
   /** TF.js time over ours (above 1: ours is faster). */
   ratio: number | null;
+  /** The same by process CPU time (NaN in a page); on a software adapter, the work itself. */
+  cpuRatio: number | null;
 }
 
 /** Our matmul on one shape, ready to time: `run(repeats)` returns once the GPU has finished. */
@@ -89,10 +92,11 @@ export async function benchKernels(
       N,
       K,
       flops,
-      ours: { ms: mine.ms, gflops: flops / mine.ms / 1e6, tiles, samples: mine.samples, repeats: mine.repeats },
+      ours: { ms: mine.ms, cpuMs: mine.cpuMs, gflops: flops / mine.ms / 1e6, tiles, samples: mine.samples, repeats: mine.repeats },
       tf: best
         ? {
             ms: best[1].ms,
+            cpuMs: best[1].cpuMs,
             gflops: flops / best[1].ms / 1e6,
             variant: best[0].slice(3),
             auto: tf!.autoProgram(R, N, K),
@@ -103,6 +107,7 @@ export async function benchKernels(
           }
         : null,
       ratio: best ? best[1].ms / mine.ms : null,
+      cpuRatio: best ? best[1].cpuMs / mine.cpuMs : null,
     };
     rows.push(row);
     opts.log(
