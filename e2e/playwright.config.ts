@@ -8,6 +8,8 @@ import { resolve } from 'node:path';
 const root = resolve(import.meta.dirname, '..');
 const port = Number(process.env.DEPASS_E2E_PORT ?? 4173);
 const dist = 'test-results/e2e-dist';
+/** The development server (what `npm start` runs), checked by dev-server.spec.ts. */
+export const devPort = Number(process.env.DEPASS_E2E_DEV_PORT ?? 5174);
 
 export default defineConfig({
   testDir: '.',
@@ -43,16 +45,28 @@ export default defineConfig({
       ],
     },
   },
-  webServer: {
-    // Built without the type-check step (tsc runs separately) into a folder of its own, so a
-    // concurrent `npm run build` cannot swap files under the server; never reuses a server it
-    // did not start, which could be serving an older build.
-    command: `npx vite build --logLevel warn --outDir ${dist} --emptyOutDir && npx vite preview --outDir ${dist} --port ${port} --strictPort --host 127.0.0.1`,
-    cwd: root,
-    url: `http://127.0.0.1:${port}/`,
-    reuseExistingServer: false,
-    timeout: 180_000,
-    stdout: 'ignore',
-    stderr: 'pipe',
-  },
+  webServer: [
+    {
+      // Built without the type-check step (tsc runs separately) into a folder of its own, so a
+      // concurrent `npm run build` cannot swap files under the server; never reuses a server it
+      // did not start, which could be serving an older build.
+      command: `npx vite build --logLevel warn --outDir ${dist} --emptyOutDir && npx vite preview --outDir ${dist} --port ${port} --strictPort --host 127.0.0.1`,
+      cwd: root,
+      url: `http://127.0.0.1:${port}/`,
+      reuseExistingServer: false,
+      timeout: 180_000,
+      stdout: 'ignore',
+      stderr: 'pipe',
+    },
+    {
+      // The development server, exactly as `npm start` serves the app (its own CSP variant).
+      command: `npx vite --port ${devPort} --strictPort --host 127.0.0.1`,
+      cwd: root,
+      url: `http://127.0.0.1:${devPort}/`,
+      reuseExistingServer: false,
+      timeout: 120_000,
+      stdout: 'ignore',
+      stderr: 'pipe',
+    },
+  ],
 });
