@@ -1,6 +1,6 @@
 // `npm run eval`: faithfulness of DePass on the bundled demo models' held-out probes. Prints
 // three tables per model (top source token, deletion curve, head masking) and writes
-// reports/eval.json. Options: --model demo-llama|demo-gpt2 (default both), --limit N probes.
+// reports/eval.json. Options: --model demo-llama|demo-gpt2 (default both), --limit N probes of each kind.
 
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
@@ -17,7 +17,15 @@ const { values } = parseArgs({
 const models = values.model ? [values.model] : ['demo-llama', 'demo-gpt2'];
 const all = (JSON.parse(readFileSync('public/models/probes.json', 'utf8')) as { probes: (Probe & { example?: boolean })[] }).probes;
 const heldOut = all.filter((p) => !p.example);
-const probes = values.limit ? heldOut.slice(0, Number(values.limit)) : heldOut;
+// --limit keeps the first N of each kind, so that a short run still covers every task.
+const limit = values.limit === undefined ? Infinity : Number(values.limit);
+if (!(limit > 0)) throw new Error(`--limit must be a positive number of probes per kind, not '${values.limit}'`);
+const seen = new Map<string, number>();
+const probes = heldOut.filter((p) => {
+  const n = seen.get(p.kind) ?? 0;
+  seen.set(p.kind, n + 1);
+  return n < limit;
+});
 
 function table(title: string, rows: Record<string, Record<string, number>>, fmt: (x: number) => string): string {
   const cols = Object.keys(Object.values(rows)[0]);

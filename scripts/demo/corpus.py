@@ -13,7 +13,6 @@ import zlib
 
 TRAIN_SEED = 20251
 PROBE_SEED = 7919
-RECAP_SEED = 31337
 
 # Word lists are kept small so that a tokenizer of under a thousand entries holds every word whole.
 NAMES = ["Tom", "Mia", "Sam", "Ann", "Ben", "Lily", "Max", "Zoe", "Dan", "Eva", "Leo", "Ivy",
@@ -106,6 +105,16 @@ def filler(rng: random.Random, used: set[str] | None = None) -> str:
     return f"{name} {rng.choice(NAME_VERBS)}."
 
 
+def attributes(rng: random.Random, pool: list[str], k: int, distinct: bool) -> list[str]:
+    """k attribute words. Training draws them independently, repeats allowed: were they always
+    distinct, a word already given to someone would be a worse guess for the next person, and
+    the model would learn to push down (or, for the last of them, pick by elimination) the
+    very words it must copy. Probes want distinct ones, so that the answer is unambiguous."""
+    if distinct:
+        return rng.sample(pool, k)
+    return [rng.choice(pool) for _ in range(k)]
+
+
 # Each block returns (sentences, probe) where the probe cuts the block just before its answer.
 # `held` chooses whether the queried binding must be a held-out combination (probes) or must not
 # contain any (training).
@@ -114,7 +123,7 @@ def binding_block(rng: random.Random, held: bool | None, used: set[str]) -> tupl
     k = rng.choice([2, 3, 3, 4])
     while True:
         names = rng.sample([n for n in NAMES if n not in used], k)
-        colours = rng.sample(COLOURS, k)
+        colours = attributes(rng, COLOURS, k, distinct=bool(held))
         # Half the blocks give everyone the same kind of object, so the name alone decides.
         if rng.random() < 0.5:
             objects = [rng.choice(OBJECTS)] * k
@@ -146,9 +155,10 @@ def binding_block(rng: random.Random, held: bool | None, used: set[str]) -> tupl
         "sources": [b.span_of_last(colours[0])],
         "distractors": [" " + c for c in colours[1:]],
     }
-    asked = list(range(k))
-    rng.shuffle(asked)
-    asked = asked[:rng.randint(1, k)]
+    # Queries are drawn with replacement: were each entity asked at most once, the last answers
+    # would follow by elimination, and the model would learn to name the colour not yet
+    # repeated instead of looking up the one bound to the name.
+    asked = [rng.randrange(k) for _ in range(rng.randint(k, k + 2))]
     tail = [f"{names[j]}'s {objects[j]} is {MARK}{colours[j]}." for j in asked]
     return sentences + tail, probe
 
@@ -157,7 +167,7 @@ def induction_block(rng: random.Random, held: bool | None, used: set[str]) -> tu
     k = rng.choice([2, 2, 3])
     while True:
         firsts = rng.sample([n for n in NAMES if n not in used], k)
-        lasts = rng.sample(SURNAMES, k)
+        lasts = attributes(rng, SURNAMES, k, distinct=bool(held))
         place = rng.choice(PLACES)
         hits = [held_out_full_name(f, s, place) for f, s in zip(firsts, lasts)]
         if held is None and not any(hits):
@@ -186,7 +196,7 @@ def induction_block(rng: random.Random, held: bool | None, used: set[str]) -> tu
         "distractors": [" " + s for i, s in enumerate(lasts) if i != target],
     }
     tail = [f"{opener} {firsts[target]} {MARK}{lasts[target]} {rng.choice(NAME_VERBS)}."]
-    for _ in range(rng.choice([0, 1, 2])):
+    for _ in range(rng.choice([1, 2, 3])):
         j = rng.randrange(k)
         tail.append(f"{rng.choice(['Then', 'Later'])} {firsts[j]} {MARK}{lasts[j]} "
                     f"{rng.choice(NAME_VERBS)}.")
@@ -225,21 +235,9 @@ def agreement_block(rng: random.Random, held: bool | None, used: set[str]) -> tu
     return sentences + tail, probe
 
 
-def recap_block(rng: random.Random, used: set[str]) -> list[str]:
-    """Training only: a list of full names said twice. Every word of the repeat is predictable
-    by copying, which teaches the copying circuits far faster than the sparse probe answers."""
-    k = rng.choice([3, 4])
-    firsts = pick_names(rng, k, used)
-    lasts = rng.sample(SURNAMES, k)
-    names = ", ".join(f"{f} {s}" for f, s in zip(firsts[:-1], lasts[:-1]))
-    names += f" and {firsts[-1]} {lasts[-1]}"
-    group = rng.choice(["team", "class", "band", "crew"])
-    return [f"The {group} was {names}.", f"Again, the {group} was {names}."]
-
-
 BLOCKS = {"binding": binding_block, "induction": induction_block, "agreement": agreement_block}
 # How often each block opens a training document slot; agreement is learned quickly.
-BLOCK_WEIGHTS = {"binding": 0.4, "induction": 0.25, "agreement": 0.15, "recap": 0.2}
+BLOCK_WEIGHTS = {"binding": 0.5, "induction": 0.35, "agreement": 0.15}
 
 
 def count_pieces(text: str) -> int:
@@ -257,18 +255,16 @@ def strip_marks(text: str) -> tuple[str, list[int]]:
 
 
 def training_document(rng: random.Random, max_pieces: int) -> str:
-    """One document: a couple of blocks and filler, at most max_pieces word pieces."""
+    """One document: blocks and a little filler, at most max_pieces word pieces."""
     parts: list[str] = []
     used: set[str] = set()
     if rng.random() < 0.2:
         parts.append(filler(rng, used))
     kinds = list(BLOCK_WEIGHTS)
-    for _ in range(rng.choice([1, 2, 2])):
+    # As many blocks as fit: the answers are what trains the circuits the probes test.
+    for _ in range(8):
         kind = rng.choices(kinds, weights=[BLOCK_WEIGHTS[k] for k in kinds])[0]
-        if kind == "recap":
-            sentences = recap_block(rng, used)
-        else:
-            sentences, _ = BLOCKS[kind](rng, None, used)
+        sentences, _ = BLOCKS[kind](rng, None, used)
         candidate = parts + sentences
         if count_pieces(" ".join(candidate)) > max_pieces:
             break
@@ -285,22 +281,6 @@ def training_document(rng: random.Random, max_pieces: int) -> str:
 
 def training_corpus(n_docs: int, max_pieces: int, seed: int = TRAIN_SEED) -> list[str]:
     return [text for text, _ in marked_training_corpus(n_docs, max_pieces, seed)]
-
-
-def recap_corpus(n_docs: int, max_pieces: int, seed: int = RECAP_SEED) -> list[tuple[str, list[int]]]:
-    """The warm-up corpus: documents of one or two recap blocks. Copying is most of their loss,
-    so the copying circuits form here within a few hundred steps; in the full mixture, where
-    answers are sparse, they take far longer."""
-    rng = random.Random(seed)
-    out = []
-    for _ in range(n_docs):
-        used: set[str] = set()
-        parts = recap_block(rng, used)
-        more = recap_block(rng, used) if rng.random() < 0.5 else [filler(rng, used)]
-        if count_pieces(" ".join(parts + more)) <= max_pieces:
-            parts += more
-        out.append((" ".join(parts), []))
-    return out
 
 
 def marked_training_corpus(n_docs: int, max_pieces: int,

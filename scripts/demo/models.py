@@ -231,7 +231,7 @@ def init_weights(model: nn.Module, L: int, std: float = 0.02, embed_std: float =
     zero; the projections that write into the residual stream are scaled by 1/sqrt(2L) as in
     GPT-2."""
     for name, p in model.named_parameters():
-        if name.endswith(("embed_tokens.weight", "wte.weight")):
+        if name.endswith(("embed_tokens.weight", "wte.weight", "wpe.weight")):
             nn.init.normal_(p, std=embed_std)
         elif name.endswith("norm.weight") or ".ln_" in "." + name:
             nn.init.ones_(p) if name.endswith("weight") else nn.init.zeros_(p)
@@ -245,3 +245,85 @@ def init_weights(model: nn.Module, L: int, std: float = 0.02, embed_std: float =
 
 def n_params(model: nn.Module) -> int:
     return sum(p.numel() for p in model.parameters())
+
+
+def init_offset_heads(model: nn.Module, generator: torch.Generator, offsets: dict[int, int],
+                      sharpness: float = 8.0) -> None:
+    """Starts some of layer 0's heads as fixed-offset heads: head h attends from each position t
+    to t - offsets[h], whatever the tokens. Only the starting point is set; every weight is
+    trained afterwards.
+
+    Why: the probes' answers need heads that move a token's neighbour into its position. Copying
+    the word that followed an earlier mention of the current word (induction) needs the previous
+    token (offset 1). Binding ("Tom has a red kite ... Tom's kite is" -> "red") needs the name
+    three pieces back at both ends ("Tom has a [red]", "Tom 's kite [is]"). On this corpus such
+    heads form only after a long plateau on which the model guesses among the candidates, far
+    beyond a few minutes of CPU; starting with them removes the plateau.
+
+    Llama: every embedding gets a shared direction u; head h's query and its key-value group's
+    key read only u, the key turned by `offset` steps of RoPE's fastest frequencies, so that
+    q_t . k_s peaks at s = t - offset. Heads given offsets must use distinct key-value groups.
+    GPT-2: the position embeddings get a sinusoidal code; head h's query reads the code of t,
+    its key the code of s + offset."""
+    with torch.no_grad():
+        if isinstance(model, LlamaLM):
+            s = model.s
+            E = model.model.embed_tokens.weight  # [V, D]
+            u = torch.randn(s.D, generator=generator)
+            u = u / u.norm() * E.norm(dim=1).mean()  # as long as a typical embedding
+            E += u
+            u_hat = u / u.norm()
+            c = math.sqrt(s.D / 2)  # u_hat . x at a normalised position: |u| / rms(u + e)
+            half = s.dh // 2
+            inv_freq = 1.0 / (s.rope_theta ** (torch.arange(0, s.dh, 2, dtype=torch.float64) / s.dh))
+            fast = [i for i in range(half) if inv_freq[i] > 0.15]
+            w = math.sqrt(sharpness * math.sqrt(s.dh) / (c * c * len(fast) * 0.2))
+            group_size = s.H // s.Hkv
+            groups = [h // group_size for h in offsets]
+            assert len(set(groups)) == len(groups), "offset heads must use distinct key-value groups"
+            attn = model.model.layers[0].self_attn
+            for h, offset in offsets.items():
+                g = h // group_size
+                a_q = torch.zeros(s.dh)
+                a_k = torch.zeros(s.dh)
+                for i in fast:
+                    # Pair i is (i, i + dh/2). q = (w, 0); k = R(offset theta_i) (w, 0), so that
+                    # q . R((s - t) theta_i) k = w^2 cos((s - t + offset) theta_i): largest at
+                    # s = t - offset.
+                    th = offset * float(inv_freq[i])
+                    a_q[i] = w
+                    a_k[i], a_k[i + half] = w * math.cos(th), w * math.sin(th)
+                attn.q_proj.weight[h * s.dh:(h + 1) * s.dh] = torch.outer(a_q, u_hat)
+                attn.k_proj.weight[g * s.dh:(g + 1) * s.dh] = torch.outer(a_k, u_hat)
+        elif isinstance(model, Gpt2LM):
+            s = model.s
+            m = 4
+            P = model.wpe.weight  # [max_T, D]
+            basis, _ = torch.linalg.qr(torch.randn(s.D, 2 * m, generator=generator))  # [D, 2m]
+            omega = torch.tensor([1.0, 0.6, 0.35, 0.2])  # [m]
+            pos = torch.arange(s.max_T, dtype=torch.float32)[:, None] * omega  # [max_T, m]
+            code = torch.cat([pos.cos(), pos.sin()], dim=1)  # [max_T, 2m]
+            amp = model.wte.weight.norm(dim=1).mean() / math.sqrt(m)
+            # Token embeddings start orthogonal to the code so that they do not blur it.
+            model.wte.weight -= (model.wte.weight @ basis) @ basis.T
+            P -= (P @ basis) @ basis.T
+            P += amp * code @ basis.T
+            # After ln_1 the code has about unit size per coordinate pair times sqrt(D/2)/|x|.
+            c = math.sqrt(s.D / 2) / math.sqrt(m)
+            w = math.sqrt(sharpness * math.sqrt(s.dh) / (c * c * m * 0.2))
+            W = model.h[0].attn.c_attn.weight  # [D, 3D]: q | k | v, Conv1D layout [in, out]
+            for h, offset in offsets.items():
+                Wq = torch.zeros(s.D, s.dh)  # [D, dh]
+                Wk = torch.zeros(s.D, s.dh)
+                for j in range(m):
+                    cj, sj = basis[:, j], basis[:, m + j]  # cos and sin directions
+                    o = float(omega[j]) * offset
+                    Wq[:, 2 * j] = w * cj
+                    Wq[:, 2 * j + 1] = w * sj
+                    # k_s holds the code of s + offset: cos(o(s+1)) = cos(os)cos(o) - sin(os)sin(o)
+                    Wk[:, 2 * j] = w * (cj * math.cos(o) - sj * math.sin(o))
+                    Wk[:, 2 * j + 1] = w * (sj * math.cos(o) + cj * math.sin(o))
+                W[:, h * s.dh:(h + 1) * s.dh] = Wq
+                W[:, s.D + h * s.dh:s.D + (h + 1) * s.dh] = Wk
+        else:
+            raise TypeError(type(model))

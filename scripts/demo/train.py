@@ -14,7 +14,7 @@ import math
 import os
 import sys
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.normpath(os.path.join(HERE, "..", ".."))
@@ -47,12 +47,13 @@ import safetensors_io  # noqa: E402
 import tokenizer as tok  # noqa: E402
 
 N_DOCS = 60000
+N_DRILL_DOCS = 20000
+DRILL_SEED = 5
 TOKENIZER_DOCS = 20000
 SEQ = corpus.MAX_PIECES + 2  # BOS + pieces + EOS
+ANSWER_WEIGHT = 10.0
 # One thread: on a shared two-core machine a second OpenMP thread mostly waits on busy cores.
-ANSWER_WEIGHT = 5.0
 THREADS = int(os.environ.get("DEMO_THREADS", "1"))
-MODEL_SEED = {"llama": 1234, "gpt2": 4321}
 
 
 def blas_name() -> str:
@@ -286,10 +287,53 @@ TOKENIZER_EDGE_CASES = [
 ]
 
 
+def copy_drills(n_docs: int, V: int, special: set[int], prefix: list[int], suffix: list[int],
+                seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """The warm-up phase: rows of 8 to 29 random token ids said twice, the repeat marked as
+    answers. The repeat is predictable only by copying from after an earlier occurrence of the
+    current token, so the induction circuit forms here within a few thousand steps; on the
+    task corpus, where copies are a few per document, it had not formed after 7,500. The
+    lengths vary so that no fixed positional offset can stand in for it."""
+    rng = np.random.RandomState(seed)
+    pool = np.array([i for i in range(V) if i not in special])
+    ids = np.full((n_docs, SEQ), -1, dtype=np.int64)
+    answers = np.zeros((n_docs, SEQ), dtype=bool)
+    for r in range(n_docs):
+        n = rng.randint(8, 30)
+        a = rng.choice(pool, n).tolist()
+        row = prefix + a + a + suffix
+        ids[r, :len(row)] = row
+        answers[r, len(prefix) + n:len(prefix) + 2 * n] = True
+    return ids, answers
+
+
+@dataclass
+class Recipe:
+    """Everything that decides a model apart from the corpus."""
+    seed: int
+    drill_steps: int  # on copy drills first
+    steps: int  # then on the task corpus
+    batch: int = 16
+    lr: float = 3e-3
+    answer_weight: float = ANSWER_WEIGHT
+    init_std: float = 0.088  # about 1/sqrt(D): layer outputs start comparable to the embeddings
+    embed_std: float = 0.5
+    # Layer 0's heads that start as fixed-offset heads (head: offset); see init_offset_heads.
+    offset_heads: dict = field(default_factory=lambda: {0: 1, 2: 3})
+
+
+RECIPES = {
+    # The Llama model's copying forms only with the larger batch (its drill loss stalled at 1.3
+    # nats with 16 rows); the GPT-2 model gets there with 16.
+    "llama": Recipe(seed=1234, drill_steps=3000, steps=9000, batch=32),
+    "gpt2": Recipe(seed=1234, drill_steps=3000, steps=5000, batch=16),
+}
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--model", choices=["llama", "gpt2", "both"], default="both")
-    ap.add_argument("--steps", type=int, default=None, help="override the training steps")
+    ap.add_argument("--steps", type=int, default=None, help="override the task-corpus steps")
     args = ap.parse_args()
     torch.set_num_threads(THREADS)
     torch.use_deterministic_algorithms(True)
@@ -304,7 +348,8 @@ def main() -> None:
     print(f"corpus: {len(docs)} documents, {len(probe_list)} probes, "
           f"{len(leaked)} documents starting with a probe prompt")
 
-    settings_common = {"corpus_docs": N_DOCS, "corpus_seed": corpus.TRAIN_SEED,
+    settings_common = {"corpus_docs": N_DOCS, "drill_docs": N_DRILL_DOCS,
+                       "corpus_seed": corpus.TRAIN_SEED, "drill_seed": DRILL_SEED,
                        "probe_seed": corpus.PROBE_SEED, "tokenizer_docs": TOKENIZER_DOCS,
                        "max_words": corpus.MAX_PIECES, "blas": blas_name(),
                        "torch": torch.__version__, "threads": torch.get_num_threads()}
@@ -317,16 +362,21 @@ def main() -> None:
 
     which = ["llama", "gpt2"] if args.model == "both" else [args.model]
     for name in which:
+        recipe = RECIPES[name]
+        if args.steps is not None:
+            recipe = Recipe(**{**recipe.__dict__, "steps": args.steps})
         t_start = time.time()
         if name == "llama":
             tk = tok.SpmTokenizer.train(docs[:TOKENIZER_DOCS])
             encode = tk.encode
-            encode_word = lambda w: tk.encode(w, add_bos=False)[1:] if w.startswith(" ") else tk.encode(w, add_bos=False)  # noqa: E731
-            cached = CachedEncoder(lambda w: tk.encode(w, add_bos=False)[1 if w.startswith(" ") else 0:])
+
+            def encode_word(w: str, tk=tk) -> list[int]:
+                # A lone word: drop the "▁" the normaliser prepends before its own "▁word".
+                return tk.encode(w, add_bos=False)[1 if w.startswith(" ") else 0:]
+            cached = CachedEncoder(encode_word)
             prefix, suffix, stop_ids = [tk.bos_id], [tk.eos_id], [tk.eos_id, tk.bos_id]
             shape = models.LlamaShape(V=len(tk.vocab), max_T=SEQ)
             model_cls = models.LlamaLM
-            steps, batch, lr = 1500, 32, 3e-3
         else:
             tk = tok.Gpt2Tokenizer.train(docs[:TOKENIZER_DOCS])
             encode = tk.encode
@@ -335,30 +385,38 @@ def main() -> None:
             prefix, suffix, stop_ids = [], [tk.eot_id], [tk.eot_id]
             shape = models.Gpt2Shape(V=len(tk.vocab), max_T=SEQ)
             model_cls = models.Gpt2LM
-            steps, batch, lr = 1500, 32, 3e-3
-        if args.steps is not None:
-            steps = args.steps
         # Encoding by cached words must equal encoding whole documents (no merge crosses words).
         for d in docs[:500] + [p["prompt"] for p in probe_list]:
             assert encode(d) == prefix + cached(d), d
         data, answers = encode_docs(marked, cached, prefix, suffix)
+        # Ids 0-2 (Llama's unk, bos, eos) and the document marks never appear in a drill.
+        special = {0, 1, 2} | set(prefix) | set(suffix)
+        drill_data, drill_answers = copy_drills(N_DRILL_DOCS, shape.V, special, prefix, suffix,
+                                                DRILL_SEED)
+        phases = [Phase("drill", drill_data, drill_answers, recipe.drill_steps),
+                  Phase("corpus", data, answers, recipe.steps)]
         print(f"{name}: vocab {len(tk.vocab)}, tokens/doc {float((data >= 0).sum(1).mean()):.1f}")
 
-        torch.manual_seed(MODEL_SEED[name])
+        torch.manual_seed(recipe.seed)
         model = model_cls(shape)
-        models.init_weights(model, shape.L)
+        models.init_weights(model, shape.L, std=recipe.init_std, embed_std=recipe.embed_std)
+        models.init_offset_heads(model, torch.Generator().manual_seed(recipe.seed),
+                                 recipe.offset_heads)
         print(f"{name}: {models.n_params(model)} parameters")
         history = []
+        total = recipe.drill_steps + recipe.steps
 
-        def on_log(step: int, loss: float, answer_loss: float) -> None:
-            acc = probe_accuracy(model, probe_list, encode, encode_word) if step % 250 == 0 or step == steps else None
-            history.append({"step": step, "loss": round(loss, 4), "answer_loss": round(answer_loss, 4),
+        def on_log(step: int, phase: str, loss: float, answer_loss: float) -> None:
+            acc = probe_accuracy(model, probe_list, encode, encode_word) \
+                if step % 500 == 0 or step == total else None
+            history.append({"step": step, "phase": phase, "loss": round(loss, 4),
+                            "answer_loss": round(answer_loss, 4),
                             **({"top1": {k: v["top1"] for k, v in acc.items()}} if acc else {})})
-            print(f"{name} step {step} loss {loss:.4f} answers {answer_loss:.4f} "
+            print(f"{name} {phase} step {step} loss {loss:.4f} answers {answer_loss:.4f} "
                   f"{time.time() - t_start:.0f}s",
                   {k: round(v["top1"], 3) for k, v in acc.items()} if acc else "", flush=True)
 
-        train(model, data, answers, ANSWER_WEIGHT, steps, batch, lr, MODEL_SEED[name], 50, on_log)
+        train(model, phases, recipe.answer_weight, recipe.batch, recipe.lr, recipe.seed, 50, on_log)
         train_seconds = time.time() - t_start
         acc = probe_accuracy(model, probe_list, encode, encode_word)
 
@@ -374,10 +432,10 @@ def main() -> None:
             "tokenizer_cases": [{"text": t, "ids": encode(t)}
                                 for t in TOKENIZER_EDGE_CASES + [p["prompt"] for p in probe_list]],
             "accuracy": acc,
-            "training": {**settings_common, "model_seed": MODEL_SEED[name], "data_seed": MODEL_SEED[name],
-                         "steps": steps, "batch": batch, "peak_lr": lr, "optimizer":
-                         "AdamW betas (0.9, 0.95), weight decay 0.1 on matrices, clip 1.0, "
-                         "5% warm-up then cosine to 10%", "seconds": round(train_seconds, 1),
+            "training": {**settings_common, **recipe.__dict__, "optimizer":
+                         "AdamW betas (0.9, 0.95), weight decay 0.1 on matrices but not "
+                         "embeddings, gradient clip 1.0; learning rate: 100 warm-up steps, flat "
+                         "to 70%, cosine to 10%", "seconds": round(train_seconds, 1),
                          "final_loss": history[-1]["loss"], "history": history},
         })
         write_json(os.path.join(out_dir, "reference.json"), ref, indent=None)
