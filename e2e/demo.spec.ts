@@ -1,7 +1,7 @@
 // The bundled demo models: "Load … demo" fetches the files from the app's own origin, fills in
 // an example prompt and runs; when a demo is not bundled the button says so and nothing breaks.
 
-import { existsSync, mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { ARTIFACTS, ROOT, expect, runAndWait, test } from './fixtures';
 
@@ -9,6 +9,9 @@ const DEMOS = [
   { key: 'demo-llama', button: 'Load Llama demo', family: 'llama' },
   { key: 'demo-gpt2', button: 'Load GPT-2 demo', family: 'gpt2' },
 ];
+
+const PROBES = resolve(ROOT, 'public/models/probes.json');
+const probes = existsSync(PROBES) ? (JSON.parse(readFileSync(PROBES, 'utf8')) as { probes: { prompt: string; answer: string }[] }).probes : [];
 
 for (const d of DEMOS) {
   test(`${d.button}: loads from the origin, pre-fills an example prompt, runs complete`, async ({ page, requests }) => {
@@ -26,6 +29,15 @@ for (const d of DEMOS) {
     await runAndWait(page, () => page.getByRole('button', { name: 'Run', exact: true }).click());
     await expect(page.getByTestId('completeness')).toHaveClass(/ok/);
     await expect(page.locator('#heads .cell').first()).toBeVisible();
+    // The pre-filled prompt is a held-out probe, and the trained model answers it: the top
+    // prediction at the last position is the probe's answer word.
+    const prompt = await page.locator('#prompt').inputValue();
+    const probe = probes.find((p) => p.prompt === prompt);
+    expect(probe, `the pre-filled prompt is in probes.json: ${prompt}`).toBeDefined();
+    const label = (await page.locator('#prediction svg[role="img"]').getAttribute('aria-label')) ?? '';
+    // "Top five next tokens at position N: <token> <logit>, ..."
+    const best = /: (.+?) -?[\d.]+(?:,|$)/.exec(label)?.[1] ?? '';
+    expect(best.trim().replace(/^[\u2581\u0120]/, ''), label).toBe(probe!.answer.trim());
     await page.mouse.move(0, 0);
     await page.screenshot({ path: join(ARTIFACTS, `${d.key}.png`) });
   });
