@@ -334,6 +334,8 @@ def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--model", choices=["llama", "gpt2", "both"], default="both")
     ap.add_argument("--steps", type=int, default=None, help="override the task-corpus steps")
+    ap.add_argument("--out", default=os.path.join(ROOT, "public", "models"),
+                    help="folder that receives demo-<model>/ (default public/models)")
     args = ap.parse_args()
     torch.set_num_threads(THREADS)
     torch.use_deterministic_algorithms(True)
@@ -420,7 +422,7 @@ def main() -> None:
         train_seconds = time.time() - t_start
         acc = probe_accuracy(model, probe_list, encode, encode_word)
 
-        out_dir = os.path.join(ROOT, "public", "models", f"demo-{name}")
+        out_dir = os.path.join(args.out, f"demo-{name}")
         os.makedirs(out_dir, exist_ok=True)
         export(name, model, shape, tk, out_dir)
         ref = reference(name, model_cls, shape, out_dir, model, encode, tk.decode, ref_prompts,
