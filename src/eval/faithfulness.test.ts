@@ -71,6 +71,11 @@ describe.each(['demo-llama', 'demo-gpt2'])('faithfulness evaluation on the bundl
         expect(Number.isFinite(v)).toBe(true);
         expect(v).toBeLessThanOrEqual(1); // a relative drop of a probability cannot exceed 100%
       }
+    // The per-probe records agree with the summary.
+    expect(report.perProbe.map((r) => r.id)).toEqual(sample.map((p) => p.id));
+    const hits = report.perProbe.filter((r) => r.top.depass.hit).length;
+    expect(report.topSourceHit.depass.all).toBeCloseTo(hits / 6, 12);
+    expect(report.accuracy.all).toBeCloseTo(report.perProbe.filter((r) => r.answered).length / 6, 12);
     // Head counts follow the fractions of L x H = 16 heads, at least one.
     expect(report.headCounts).toEqual({ '1%': 1, '5%': 1, '10%': 2 });
     // The trained model answers these probes, and DePass puts a ground-truth source first.

@@ -41,6 +41,8 @@ export interface EvalReport {
   /** Task accuracy after zeroing the top-p heads: [method][p], with the head count in headCounts. */
   headMasking: Record<HeadMethod, Record<string, number>>;
   headCounts: Record<string, number>;
+  /** Per probe: whether the model answered it, and each method's top-ranked token (first random seed). */
+  perProbe: { id: string; kind: string; answered: boolean; top: Record<TokenMethod, { text: string; hit: boolean }> }[];
 }
 
 interface Prepared {
@@ -179,6 +181,7 @@ export async function evaluate(
   const drops = Object.fromEntries(tokenMethods.map((m) => [m, fractions.map(() => 0)])) as Record<TokenMethod, number[]>;
   const masked = Object.fromEntries(headMethods.map((m) => [m, headFractions.map(() => 0)])) as Record<HeadMethod, number[]>;
   const skipped: EvalReport['skipped'] = [];
+  const perProbe: EvalReport['perProbe'] = [];
   let used = 0;
 
   for (const [n, probe] of probes.entries()) {
@@ -213,6 +216,14 @@ export async function evaluate(
       'last-attention': [rankBy(lastLayerAttention(rec, H), p.candidates)],
       random: Array.from({ length: seeds }, (_, s) => shuffled(p.candidates, seeded(1000 * s + n + 1))),
     };
+    perProbe.push({
+      id: probe.id,
+      kind,
+      answered: argmax === p.answerId,
+      top: Object.fromEntries(
+        tokenMethods.map((m) => [m, { text: p.tokens[rankings[m][0][0]].text, hit: p.truth.has(rankings[m][0][0]) }]),
+      ) as Record<TokenMethod, { text: string; hit: boolean }>,
+    });
     for (const m of tokenMethods) {
       const hitShare = rankings[m].filter((r) => p.truth.has(r[0])).length / rankings[m].length;
       hits[m].set(kind, (hits[m].get(kind) ?? 0) + hitShare);
@@ -274,6 +285,7 @@ export async function evaluate(
     deletion: Object.fromEntries(tokenMethods.map((m) => [m, byFraction(drops[m], fractions)])) as EvalReport['deletion'],
     headMasking: Object.fromEntries(headMethods.map((m) => [m, byFraction(masked[m], headFractions)])) as EvalReport['headMasking'],
     headCounts,
+    perProbe,
   };
 }
 
