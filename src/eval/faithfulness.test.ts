@@ -76,6 +76,9 @@ describe.each(['demo-llama', 'demo-gpt2'])('faithfulness evaluation on the bundl
     const hits = report.perProbe.filter((r) => r.top.depass.hit).length;
     expect(report.topSourceHit.depass.all).toBeCloseTo(hits / 6, 12);
     expect(report.accuracy.all).toBeCloseTo(report.perProbe.filter((r) => r.answered).length / 6, 12);
+    // Every probe has a distractor, so every one is also explained against its strongest rival.
+    expect(report.perProbe.every((r) => r.contrastHit !== null)).toBe(true);
+    expect(report.topSourceHitContrast.all).toBeCloseTo(report.perProbe.filter((r) => r.contrastHit).length / 6, 12);
     // Head counts follow the fractions of L x H = 16 heads, at least one.
     expect(report.headCounts).toEqual({ '1%': 1, '5%': 1, '10%': 2 });
     // The trained model answers these probes, and DePass puts a ground-truth source first.

@@ -17,6 +17,8 @@ export interface Probe {
   prompt: string;
   answer: string;
   sources: { start: number; end: number }[];
+  /** Competing answers (other colours, other surnames, the other-number pronoun). */
+  distractors?: string[];
 }
 
 export interface EvalOptions {
@@ -36,13 +38,15 @@ export interface EvalReport {
   accuracy: Record<string, number>;
   /** Share of probes whose top-ranked source token overlaps a ground-truth source, per method and kind. */
   topSourceHit: Record<TokenMethod, Record<string, number>>;
+  /** The same for DePass explaining logit(answer) - logit(strongest distractor), per kind. */
+  topSourceHitContrast: Record<string, number>;
   /** Mean relative drop of the target probability after deleting the top-p tokens: [method][p]. */
   deletion: Record<TokenMethod, Record<string, number>>;
   /** Task accuracy after zeroing the top-p heads: [method][p], with the head count in headCounts. */
   headMasking: Record<HeadMethod, Record<string, number>>;
   headCounts: Record<string, number>;
   /** Per probe: whether the model answered it, and each method's top-ranked token (first random seed). */
-  perProbe: { id: string; kind: string; answered: boolean; top: Record<TokenMethod, { text: string; hit: boolean }> }[];
+  perProbe: { id: string; kind: string; answered: boolean; contrastHit: boolean | null; top: Record<TokenMethod, { text: string; hit: boolean }> }[];
 }
 
 interface Prepared {
@@ -50,23 +54,35 @@ interface Prepared {
   tokens: TokenSpan[];
   ids: number[];
   answerId: number;
+  /** Single-token distractors' ids. */
+  distractorIds: number[];
   /** Positions that may be ranked and deleted: not special, not the last (query) position. */
   candidates: number[];
   truth: Set<number>;
 }
 
+/** The id of `word` as the one token that follows the prompt, or null when it is not one token. */
+function nextTokenId(tokenizer: Tokenizer, prompt: string, ids: number[], word: string): number | null {
+  const full = tokenizer.encode(prompt + word).map((t) => t.id);
+  if (full.length !== ids.length + 1 || ids.some((id, i) => full[i] !== id)) return null;
+  return full[ids.length];
+}
+
 function prepare(tokenizer: Tokenizer, probe: Probe): Prepared | string {
   const tokens = tokenizer.encode(probe.prompt);
-  const full = tokenizer.encode(probe.prompt + probe.answer).map((t) => t.id);
   const ids = tokens.map((t) => t.id);
-  if (full.length !== ids.length + 1 || ids.some((id, i) => full[i] !== id)) return 'the answer is not a single token after the prompt';
+  const answerId = nextTokenId(tokenizer, probe.prompt, ids, probe.answer);
+  if (answerId === null) return 'the answer is not a single token after the prompt';
+  const distractorIds = (probe.distractors ?? [])
+    .map((d) => nextTokenId(tokenizer, probe.prompt, ids, d))
+    .filter((id): id is number => id !== null && id !== answerId);
   const T = ids.length;
   const candidates = tokens.map((_, i) => i).filter((i) => i < T - 1 && !tokenizer.isSpecial(ids[i]) && tokens[i].end > tokens[i].start);
   const truth = new Set(
     candidates.filter((i) => probe.sources.some((s) => tokens[i].start < s.end && s.start < tokens[i].end)),
   );
   if (truth.size === 0) return 'no token covers the source span';
-  return { probe, tokens, ids, answerId: full[T], candidates, truth };
+  return { probe, tokens, ids, answerId, distractorIds, candidates, truth };
 }
 
 function seeded(seed: number): () => number {
@@ -177,6 +193,8 @@ export async function evaluate(
 
   const kinds = new Map<string, number>();
   const correct = new Map<string, number>();
+  const contrastHits = new Map<string, number>();
+  const contrastKinds = new Map<string, number>();
   const hits = Object.fromEntries(tokenMethods.map((m) => [m, new Map<string, number>()])) as Record<TokenMethod, Map<string, number>>;
   const drops = Object.fromEntries(tokenMethods.map((m) => [m, fractions.map(() => 0)])) as Record<TokenMethod, number[]>;
   const masked = Object.fromEntries(headMethods.map((m) => [m, headFractions.map(() => 0)])) as Record<HeadMethod, number[]>;
@@ -209,6 +227,16 @@ export async function evaluate(
     for (let v = 1; v < V; v++) if (baseRow[v] > baseRow[argmax]) argmax = v;
     if (argmax === p.answerId) correct.set(kind, (correct.get(kind) ?? 0) + 1);
 
+    // Why the answer rather than its strongest competitor: the contrast the probe is about.
+    let contrastHit: boolean | null = null;
+    if (p.distractorIds.length > 0) {
+      const rival = p.distractorIds.reduce((a, b) => (baseRow[b] > baseRow[a] ? b : a));
+      const c = await runDepass(backend, input, { modes: ['token'], positions: [T - 1], target: p.answerId, contrast: rival });
+      contrastHit = p.truth.has(rankBy(c.token!.scores[0], p.candidates)[0]);
+      contrastKinds.set(kind, (contrastKinds.get(kind) ?? 0) + 1);
+      if (contrastHit) contrastHits.set(kind, (contrastHits.get(kind) ?? 0) + 1);
+    }
+
     // Token rankings.
     const rankings: Record<TokenMethod, number[][]> = {
       depass: [rankBy(result.token!.scores[0], p.candidates)],
@@ -220,6 +248,7 @@ export async function evaluate(
       id: probe.id,
       kind,
       answered: argmax === p.answerId,
+      contrastHit,
       top: Object.fromEntries(
         tokenMethods.map((m) => [m, { text: p.tokens[rankings[m][0][0]].text, hit: p.truth.has(rankings[m][0][0]) }]),
       ) as Record<TokenMethod, { text: string; hit: boolean }>,
@@ -265,28 +294,34 @@ export async function evaluate(
     }
   }
 
-  const perKind = (m: Map<string, number>) => {
-    const out: Record<string, number> = {};
-    let total = 0;
-    for (const [kind, n] of kinds) {
-      out[kind] = (m.get(kind) ?? 0) / n;
-      total += m.get(kind) ?? 0;
-    }
-    out.all = used ? total / used : 0;
-    return out;
-  };
+  const perKind = (m: Map<string, number>) => perKindOf(m, kinds);
   const byFraction = (xs: number[], fs: number[]) => Object.fromEntries(fs.map((f, k) => [pct(f), used ? xs[k] / used : 0]));
   return {
     model: name,
     probes: used,
     skipped,
     accuracy: perKind(correct),
+    topSourceHitContrast: perKindOf(contrastHits, contrastKinds),
     topSourceHit: Object.fromEntries(tokenMethods.map((m) => [m, perKind(hits[m])])) as EvalReport['topSourceHit'],
     deletion: Object.fromEntries(tokenMethods.map((m) => [m, byFraction(drops[m], fractions)])) as EvalReport['deletion'],
     headMasking: Object.fromEntries(headMethods.map((m) => [m, byFraction(masked[m], headFractions)])) as EvalReport['headMasking'],
     headCounts,
     perProbe,
   };
+}
+
+/** Share per kind, and over all, of the counts in `m` against the totals in `kinds`. */
+function perKindOf(m: Map<string, number>, kinds: Map<string, number>): Record<string, number> {
+  const out: Record<string, number> = {};
+  let total = 0;
+  let n = 0;
+  for (const [kind, k] of kinds) {
+    out[kind] = (m.get(kind) ?? 0) / k;
+    total += m.get(kind) ?? 0;
+    n += k;
+  }
+  out.all = n ? total / n : 0;
+  return out;
 }
 
 function pct(f: number): string {
