@@ -2,7 +2,7 @@
 Llama and a tiny GPT-2 trained on CPU with fixed seeds, exported as Hugging Face folders with a
 float64 reference of their outputs. Not a general training script.
 
-    /usr/bin/python3 scripts/demo/train.py [--model llama|gpt2|both] [--steps N]
+    /usr/bin/python3 scripts/demo/train.py [--model llama|gpt2|both] [--steps N] [--out DIR]
 
 Debian's torch uses the reference BLAS, which is ~20x slower than OpenBLAS; run
 scripts/demo/fetch-openblas.sh once and this script re-executes itself with it.
