@@ -68,18 +68,27 @@ def held_out_animal(noun: str, verb: str) -> bool:
 class Builder:
     """Accumulates sentences into one text and remembers character spans of marked words."""
 
-    def __init__(self) -> None:
+    def __init__(self, sentences: list[str] = ()) -> None:
         self.text = ""
+        for s in sentences:
+            self.add(s)
 
     def add(self, sentence: str) -> None:
         self.text = sentence if not self.text else self.text + " " + sentence
 
+    def _spans(self, word: str) -> list[dict]:
+        hits = [{"start": m.start(), "end": m.end()} for m in
+                re.finditer(r"(?<![A-Za-z])" + re.escape(word) + r"(?![A-Za-z])", self.text)]
+        assert hits, (word, self.text)
+        return hits
+
+    def span_of_first(self, word: str) -> dict:
+        """Span of the first whole-word occurrence of `word` in the text so far."""
+        return self._spans(word)[0]
+
     def span_of_last(self, word: str) -> dict:
         """Span of the last whole-word occurrence of `word` in the text so far."""
-        hits = [m for m in re.finditer(r"(?<![A-Za-z])" + re.escape(word) + r"(?![A-Za-z])",
-                                       self.text)]
-        assert hits, (word, self.text)
-        return {"start": hits[-1].start(), "end": hits[-1].end()}
+        return self._spans(word)[-1]
 
 
 def pick_names(rng: random.Random, k: int, used: set[str]) -> list[str]:
@@ -144,9 +153,7 @@ def binding_block(rng: random.Random, held: bool | None, used: set[str]) -> tupl
             sentences.append(filler(rng))
     if rng.random() < 0.3:
         sentences.append(filler(rng))
-    b = Builder()
-    for s in sentences:
-        b.add(s)
+    b = Builder(sentences)
     # Probes query entity 0 (the held-out one); training queries several, in any order.
     probe = {
         "kind": "binding",
@@ -180,19 +187,15 @@ def induction_block(rng: random.Random, held: bool | None, used: set[str]) -> tu
     sentences = [f"{who} {rng.choice(INDUCTION_OPENERS)} {place}."]
     for _ in range(rng.choice([0, 1, 1, 2])):
         sentences.append(filler(rng))
-    b = Builder()
-    for s in sentences:
-        b.add(s)
+    b = Builder(sentences)
     target = hits.index(True) if held else rng.randrange(k)
     opener = rng.choice(["Then", "Later"])
     # The source is the surname's first mention, in the opening sentence.
-    m = re.search(r"(?<![A-Za-z])" + lasts[target] + r"(?![A-Za-z])", sentences[0])
-    assert m
     probe = {
         "kind": "induction",
         "prompt": b.text + f" {opener} {firsts[target]}",
         "answer": " " + lasts[target],
-        "sources": [{"start": m.start(), "end": m.end()}],
+        "sources": [b.span_of_first(lasts[target])],
         "distractors": [" " + s for i, s in enumerate(lasts) if i != target],
     }
     tail = [f"{opener} {firsts[target]} {MARK}{lasts[target]} {rng.choice(NAME_VERBS)}."]
@@ -215,18 +218,14 @@ def agreement_block(rng: random.Random, held: bool | None, used: set[str]) -> tu
     sentences = [f"The {noun} {verb} by the {rng.choice(PLACES)}."]
     for _ in range(rng.choice([0, 1, 1, 2])):
         sentences.append(filler(rng))
-    b = Builder()
-    for s in sentences:
-        b.add(s)
+    b = Builder(sentences)
     connector = rng.choice(AGREEMENT_CONNECTORS)
-    m = re.search(r"(?<![A-Za-z])" + noun + r"(?![A-Za-z])", b.text)
-    assert m
     pronoun, other = ("they", "it") if plural else ("it", "they")
     probe = {
         "kind": "agreement",
         "prompt": b.text + f" {connector},",
         "answer": " " + pronoun,
-        "sources": [{"start": m.start(), "end": m.end()}],
+        "sources": [b.span_of_first(noun)],
         # The other-number pronoun is the natural contrast even though the prompt lacks it.
         "distractors": [" " + other],
     }
