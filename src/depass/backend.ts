@@ -64,6 +64,17 @@ export interface AttributionBackend {
   unembeddingRow(id: number): Promise<Float32Array>;
   /** A[layer][head] of the last forward pass, [T, T] row-major (query, key). */
   attentionPattern(layer: number, head: number): Promise<Float32Array>;
+  /**
+   * The initial components a granularity starts its decomposed pass from, [M, T, D], read back
+   * (for checks of where each bias and beta goes; a run never needs them).
+   */
+  initialComponents(req: ModeRequest): Promise<InitialComponents>;
+}
+
+export interface InitialComponents {
+  M: number;
+  rest: number;
+  data: Float32Array; // [M, T, D]
 }
 
 /** Component names of module mode; the incoming residual is also the rest. */

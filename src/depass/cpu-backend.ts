@@ -2,9 +2,9 @@
 // It is the test oracle for the GPU engine and the fallback when no WebGPU adapter exists.
 // Each granularity builds its initial components here and then runs the same decomposed pass.
 
-import type { AttributeOptions, AttributionBackend, ForwardSummary, ModeRequest, ModeScores, TargetSpec } from './backend';
+import type { AttributeOptions, AttributionBackend, ForwardSummary, InitialComponents, ModeRequest, ModeScores, TargetSpec } from './backend';
 import { type Components, decomposedLayers, modelHasBiases, readout, type ReadoutTarget } from './decomposed';
-import { type Ablation, type ForwardRecord, forward, lensLogits, normStats } from './forward';
+import { type Ablation, applyNorm, type ForwardRecord, forward, lensLogits, normStats } from './forward';
 import { attentionMix, matmul, topK } from './ops';
 import type { ReferenceModel } from './reference-model';
 import type { TopEntry } from './result';
@@ -63,40 +63,38 @@ export class CpuBackend implements AttributionBackend {
     return Math.max(2, Math.floor((64 * 1024 * 1024) / (T * D)));
   }
 
+  async initialComponents(req: ModeRequest): Promise<InitialComponents> {
+    const C = this.components(req);
+    return { M: C.M, rest: C.rest, data: C.data.slice() };
+  }
+
+  private components(req: ModeRequest): Components {
+    const rec = this.lastRecord;
+    switch (req.kind) {
+      case 'token':
+        return tokenComponents(this.model, rec);
+      case 'head':
+        return headComponents(this.model, rec, req.layer);
+      case 'neuron':
+        return neuronComponents(this.model, rec, req.layer, req.from, req.to);
+      case 'module':
+        return moduleComponents(this.model, rec, req.layer);
+      case 'subspace':
+        return subspaceComponents(this.model, rec, req.layer, req.direction);
+    }
+  }
+
   async attribute(req: ModeRequest, targets: TargetSpec[], opts: AttributeOptions): Promise<ModeScores> {
     const rec = this.lastRecord;
     const cfg = this.model.description;
     const L = cfg.num_hidden_layers;
     const readTargets = targets.map((tg) => readoutTarget(this.model, tg));
     const decompose = { rule: opts.rule, tau: opts.tau, bosRule: false };
-    let C: Components;
-    let from: number;
-    let startAtMlp = false;
-
-    switch (req.kind) {
-      case 'token':
-        C = tokenComponents(this.model, rec);
-        decompose.bosRule = opts.bosAtZero;
-        from = 0;
-        break;
-      case 'head':
-        C = headComponents(this.model, rec, req.layer);
-        from = req.layer;
-        startAtMlp = true;
-        break;
-      case 'neuron':
-        C = neuronComponents(this.model, rec, req.layer, req.from, req.to);
-        from = req.layer + 1;
-        break;
-      case 'module':
-        C = moduleComponents(this.model, rec, req.layer);
-        from = req.layer + 1;
-        break;
-      case 'subspace':
-        C = subspaceComponents(this.model, rec, req.layer, req.direction);
-        from = req.layer;
-        break;
-    }
+    const C = this.components(req);
+    decompose.bosRule = req.kind === 'token' && opts.bosAtZero;
+    // Head mode starts at the MLP of its layer; neuron and module modes after their layer.
+    const from = req.kind === 'token' ? 0 : req.kind === 'neuron' || req.kind === 'module' ? req.layer + 1 : req.layer;
+    const startAtMlp = req.kind === 'head';
 
     const byLayer = req.kind === 'token' && req.byLayer ? new Float64Array(targets.length * L * C.M) : undefined;
     for (let l = from; l < L; l++) {
@@ -148,7 +146,12 @@ export function tokenComponents(model: ReferenceModel, rec: ForwardRecord): Comp
   return C;
 }
 
-/** Head mode at layer l: each head's write Wo_h (A_h v_h) without biases; rest = the remainder. */
+/**
+ * Head mode at layer l: head h's component is Wo_h (A_h v^_h), where v^ is the value of the
+ * normalised input without LayerNorm's beta and without b_v: what the head reads from the tokens.
+ * beta, b_v and b_o are constants the heads add whatever the input (rows of A sum to one), so they
+ * go to the rest: rest = h_l + Wo (Wv beta + b_v) + b_o, i.e. h_l + attn_out minus every head.
+ */
 export function headComponents(model: ReferenceModel, rec: ForwardRecord, l: number): Components {
   const cfg = model.description;
   const { T } = rec;
@@ -158,8 +161,8 @@ export function headComponents(model: ReferenceModel, rec: ForwardRecord, l: num
   const dh = cfg.head_dim;
   const lr = rec.layers[l];
   const w = model.layers[l];
-  const v = lr.v.slice(); // [T, Hkv*dh]
-  if (w.v_proj.bias) for (let t = 0; t < T; t++) for (let e = 0; e < Hkv * dh; e++) v[t * Hkv * dh + e] -= w.v_proj.bias[e];
+  const centred = applyNorm(lr.h_in, T, D, lr.attn_norm, { weight: w.input_layernorm.weight }); // [T, D] without beta
+  const v = matmul(centred, w.v_proj.weight, T, D, Hkv * dh); // [T, Hkv*dh] without b_v
   const y = attentionMix(lr.A, v, 1, T, H, Hkv, dh, new Int32Array(1)); // [T, H, dh]
   const C = emptyComponents(H + 1, T, D, H);
   const yh = new Float32Array(T * H * dh);

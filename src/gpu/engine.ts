@@ -3,7 +3,7 @@
 // components the granularity chooses (the GPU mirror of cpu-backend.ts's builders). One command
 // encoder per layer step; read-back only of results. Knows nothing of workers, React or Node.
 
-import type { AttributeOptions, AttributionBackend, ForwardSummary, ModeRequest, ModeScores, TargetSpec } from '../depass/backend';
+import type { AttributeOptions, AttributionBackend, ForwardSummary, InitialComponents, ModeRequest, ModeScores, TargetSpec } from '../depass/backend';
 import type { Ablation } from '../depass/forward';
 import { PROPORTIONAL_GUARD } from '../depass/ops';
 import type { TopEntry } from '../depass/result';
@@ -501,6 +501,25 @@ export class GpuBackend implements AttributionBackend {
     return this.exclusive(() => this.runAttribute(req, targets, opts));
   }
 
+  initialComponents(req: ModeRequest): Promise<InitialComponents> {
+    return this.exclusive(async () => {
+      this.alive();
+      const rec = this.record;
+      if (!rec) throw new Error('forward() must run before initialComponents()');
+      const { M, rest } = this.plan(req, rec.T, { rule: 'softmax', tau: 1, bosAtZero: false });
+      const plans = decomposedBuffers(this.description, rec.T, M, 1);
+      const list: GPUBuffer[] = [];
+      try {
+        const b = await this.allocate({ C: plans[0]!.bytes, bufA: plans[2]!.bytes, bufB: plans[3]!.bytes }, list, `${req.kind} components `);
+        await this.runStep(`${req.kind} components`, false, (step) => this.buildComponents(step, req, rec, b.C, b.bufA, b.bufB, list));
+        const data = await readF32(this.ctx.device, b.C, 0, M * rec.T * this.description.hidden_size);
+        return { M, rest, data };
+      } finally {
+        for (const buf of list) buf.destroy();
+      }
+    });
+  }
+
   private async runAttribute(req: ModeRequest, targets: TargetSpec[], opts: AttributeOptions): Promise<ModeScores> {
     this.alive();
     const rec = this.record;
@@ -714,11 +733,19 @@ export class GpuBackend implements AttributionBackend {
         return;
       }
       case 'head': {
-        // Head h's write Wo_h (A_h (v_h - b_v)) without biases; the rest is h_mid minus all heads.
+        // Head h's write Wo_h (A_h v^_h), v^ the value without LayerNorm's beta and without b_v:
+        // v^ = v - (Wv beta + b_v). Those constants, like b_o, stay in the rest (h_mid minus all heads).
         const lr = rec.layers[req.layer]!;
         const w = this.weights.layers[req.layer]!;
         step.copy(lr.v, 0, bufA, 0, T * Hkv * dh * F32);
-        if (w.v_proj.bias) await ops.scaleAdd(step, { x: w.v_proj.bias, y: bufA, R: T, C: Hkv * dh, ldx: 0, alpha: -1, beta: 1 });
+        const beta = w.input_layernorm.bias;
+        if (beta || w.v_proj.bias) {
+          const constant = createStorage(dev, 'value constant Wv beta + b_v', Hkv * dh * F32);
+          list.push(constant);
+          if (beta) await ops.linear(step, { X: beta, W: w.v_proj.weight, bias: w.v_proj.bias, Y: constant, R: 1, K: D });
+          else step.copy(w.v_proj.bias!, 0, constant, 0, Hkv * dh * F32);
+          await ops.scaleAdd(step, { x: constant, y: bufA, R: T, C: Hkv * dh, ldx: 0, alpha: -1, beta: 1 });
+        }
         const zero = uploadStorage(dev, 'start 0', new Uint32Array(1));
         list.push(zero);
         await ops.attentionMix(step, { A: lr.A, v: bufA, start: zero, y: bufB, M: 1, T, H, Hkv, dh });
