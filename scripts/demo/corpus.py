@@ -1,5 +1,6 @@
 """Synthetic English-like corpus for the demo models, with probes whose answer comes from a known
-earlier word (entity-attribute binding, induction on full names, pronoun agreement).
+earlier word: copied from it (entity-attribute binding, induction on full names) or computed from
+it (pronoun agreement near and far, a pet's sound looked up from the pet, the day after a day).
 Plain Python, no torch; it knows nothing of tokenizers: spans are UTF-16 character offsets.
 
 Run directly to rewrite public/models/probes.json: /usr/bin/python3 scripts/demo/corpus.py
@@ -37,6 +38,17 @@ MARK = "\x01"
 HAVE_VERBS = ["has", "had", "got"]
 INDUCTION_OPENERS = ["went to the", "met at the", "walked to the", "played at the"]
 AGREEMENT_CONNECTORS = ["After a while", "At night", "Soon", "In the end"]
+# A pet's sound is a fixed function of the pet: the lookup probes ask for the sound, so the word
+# that decides the answer (the pet) is never the answer itself.
+PET_SOUNDS = {"dog": "woof", "cat": "meow", "duck": "quack", "cow": "moo", "frog": "croak",
+              "bee": "buzz", "owl": "hoot", "pig": "oink", "horse": "neigh", "sheep": "baa"}
+PET_VERBS = ["has", "had", "got"]
+DAYS = ["Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"]
+EVENTS = ["party", "trip", "game", "show", "visit"]
+
+
+def day_after(day: str) -> str:
+    return DAYS[(DAYS.index(day) + 1) % len(DAYS)]
 
 
 # Held-out combinations are triples, so that no pair the model could memorise (a name's colour,
@@ -57,6 +69,16 @@ def held_out_binding(name: str, obj: str, colour: str) -> bool:
 def held_out_full_name(first: str, surname: str, place: str) -> bool:
     """(first name, surname, place where the names are introduced) triples reserved for probes."""
     return held_out(first, surname, place)
+
+
+def held_out_pet(name: str, pet: str, verb: str) -> bool:
+    """(owner, pet, verb of having) triples reserved for probes."""
+    return held_out(name, pet, verb, "pet")
+
+
+def held_out_day(name: str, event: str, day: str) -> bool:
+    """(name, event, day) triples reserved for probes."""
+    return held_out(name, event, day, "day")
 
 
 def held_out_animal(noun: str, verb: str) -> bool:
@@ -206,7 +228,10 @@ def induction_block(rng: random.Random, held: bool | None, used: set[str]) -> tu
     return sentences + tail, probe
 
 
-def agreement_block(rng: random.Random, held: bool | None, used: set[str]) -> tuple[list[str], dict]:
+def agreement_block(rng: random.Random, held: bool | None, used: set[str],
+                    far: bool | None = None) -> tuple[list[str], dict]:
+    """The pronoun after a connector agrees in number with the animal subject. Near: up to two
+    filler sentences between them. Far: three to five, names among them. Training draws both."""
     while True:
         pair = rng.choice(ANIMALS)
         verb = rng.choice(ANIMAL_VERBS)
@@ -216,13 +241,19 @@ def agreement_block(rng: random.Random, held: bool | None, used: set[str]) -> tu
     plural = rng.random() < 0.5
     noun = pair[1] if plural else pair[0]
     sentences = [f"The {noun} {verb} by the {rng.choice(PLACES)}."]
-    for _ in range(rng.choice([0, 1, 1, 2])):
-        sentences.append(filler(rng))
+    if far is None:
+        far = rng.random() < 0.4
+    if far:
+        for _ in range(rng.choice([3, 4, 4, 5])):
+            sentences.append(filler(rng, used))
+    else:
+        for _ in range(rng.choice([0, 1, 1, 2])):
+            sentences.append(filler(rng))
     b = Builder(sentences)
     connector = rng.choice(AGREEMENT_CONNECTORS)
     pronoun, other = ("they", "it") if plural else ("it", "they")
     probe = {
-        "kind": "agreement",
+        "kind": "long-agreement" if far else "agreement",
         "prompt": b.text + f" {connector},",
         "answer": " " + pronoun,
         "sources": [b.span_of_first(noun)],
@@ -234,9 +265,104 @@ def agreement_block(rng: random.Random, held: bool | None, used: set[str]) -> tu
     return sentences + tail, probe
 
 
-BLOCKS = {"binding": binding_block, "induction": induction_block, "agreement": agreement_block}
-# How often each block opens a training document slot; agreement is learned quickly.
-BLOCK_WEIGHTS = {"binding": 0.5, "induction": 0.35, "agreement": 0.15}
+def near_agreement_block(rng: random.Random, held: bool | None,
+                         used: set[str]) -> tuple[list[str], dict]:
+    return agreement_block(rng, held, used, far=False)
+
+
+def far_agreement_block(rng: random.Random, held: bool | None,
+                        used: set[str]) -> tuple[list[str], dict]:
+    return agreement_block(rng, held, used, far=True)
+
+
+def lookup_block(rng: random.Random, held: bool | None, used: set[str]) -> tuple[list[str], dict]:
+    """People and their pets, then what a person's pet says: the answer is the sound of the pet
+    bound to the name, a word that occurs nowhere before it."""
+    k = rng.choice([2, 3, 3, 4])
+    pets_pool = list(PET_SOUNDS)
+    while True:
+        names = rng.sample([n for n in NAMES if n not in used], k)
+        pets = attributes(rng, pets_pool, k, distinct=bool(held))
+        verbs = [rng.choice(PET_VERBS) for _ in range(k)]
+        hits = [held_out_pet(n, p, v) for n, p, v in zip(names, pets, verbs)]
+        if held is None and not any(hits):
+            break
+        if held and hits[0]:
+            break
+    used.update(names)
+    order = list(range(k))
+    rng.shuffle(order)
+    sentences = []
+    for i in order:
+        sentences.append(f"{names[i]} {verbs[i]} a pet {pets[i]}.")
+        if rng.random() < 0.1:
+            sentences.append(filler(rng))
+    if rng.random() < 0.3:
+        sentences.append(filler(rng))
+    b = Builder(sentences)
+    probe = {
+        "kind": "lookup",
+        "prompt": b.text + f" {names[0]}'s pet says",
+        "answer": " " + PET_SOUNDS[pets[0]],
+        "sources": [b.span_of_last(pets[0])],
+        "distractors": [" " + PET_SOUNDS[p] for p in pets[1:]],
+    }
+    asked = [rng.randrange(k) for _ in range(rng.randint(k, k + 2))]
+    tail = [f"{names[j]}'s pet says {MARK}{PET_SOUNDS[pets[j]]}." for j in asked]
+    return sentences + tail, probe
+
+
+def successor_block(rng: random.Random, held: bool | None, used: set[str]) -> tuple[list[str], dict]:
+    """People's events and their days, then the day after one of them: the answer is the
+    successor of the day bound to the name. Probes keep that successor out of the prompt, so
+    that no earlier word could simply be copied."""
+    k = rng.choice([2, 3, 3])
+    while True:
+        names = rng.sample([n for n in NAMES if n not in used], k)
+        days = attributes(rng, DAYS, k, distinct=bool(held))
+        # Half the blocks give everyone the same kind of event, so the name alone decides.
+        events = [rng.choice(EVENTS)] * k if rng.random() < 0.5 else rng.sample(EVENTS, k)
+        hits = [held_out_day(n, e, d) for n, e, d in zip(names, events, days)]
+        if held is None and not any(hits):
+            break
+        if held and hits[0] and day_after(days[0]) not in days:
+            break
+    used.update(names)
+    order = list(range(k))
+    rng.shuffle(order)
+    sentences = []
+    for i in order:
+        sentences.append(f"{names[i]}'s {events[i]} is on {days[i]}.")
+        if rng.random() < 0.1:
+            sentences.append(filler(rng))
+    if rng.random() < 0.3:
+        sentences.append(filler(rng))
+    b = Builder(sentences)
+    probe = {
+        "kind": "successor",
+        "prompt": b.text + f" The day after {names[0]}'s {events[0]} is",
+        "answer": " " + day_after(days[0]),
+        "sources": [b.span_of_last(days[0])],
+        "distractors": [" " + day_after(d) for d in days[1:]],
+    }
+    asked = [rng.randrange(k) for _ in range(rng.randint(k, k + 1))]
+    tail = [f"The day after {names[j]}'s {events[j]} is {MARK}{day_after(days[j])}." for j in asked]
+    return sentences + tail, probe
+
+
+# Probe kinds, in the order probes.json lists them. Lexical kinds copy their answer from the
+# source word; in the others the answer is computed from it and occurs nowhere in the prompt.
+BLOCKS = {"binding": binding_block, "induction": induction_block,
+          "agreement": near_agreement_block, "long-agreement": far_agreement_block,
+          "lookup": lookup_block, "successor": successor_block}
+LEXICAL_KINDS = {"binding", "induction"}
+# Training blocks and how often each opens a document slot (agreement draws near or far
+# itself); agreement is learned quickly.
+TRAINING_BLOCKS = {"binding": binding_block, "induction": induction_block,
+                   "agreement": agreement_block, "lookup": lookup_block,
+                   "successor": successor_block}
+BLOCK_WEIGHTS = {"binding": 0.3, "induction": 0.2, "agreement": 0.1, "lookup": 0.2,
+                 "successor": 0.2}
 
 
 def count_pieces(text: str) -> int:
@@ -263,7 +389,7 @@ def training_document(rng: random.Random, max_pieces: int) -> str:
     # As many blocks as fit: the answers are what trains the circuits the probes test.
     for _ in range(8):
         kind = rng.choices(kinds, weights=[BLOCK_WEIGHTS[k] for k in kinds])[0]
-        sentences, _ = BLOCKS[kind](rng, None, used)
+        sentences, _ = TRAINING_BLOCKS[kind](rng, None, used)
         candidate = parts + sentences
         if count_pieces(" ".join(candidate)) > max_pieces:
             break
@@ -285,14 +411,17 @@ def training_corpus(n_docs: int, max_pieces: int, seed: int = TRAIN_SEED) -> lis
 def marked_training_corpus(n_docs: int, max_pieces: int,
                            seed: int = TRAIN_SEED) -> list[tuple[str, list[int]]]:
     """Documents with the word-piece indices of the words a probe would ask for (a binding's
-    colour, a repeated surname, an agreeing pronoun)."""
+    colour, a repeated surname, an agreeing pronoun, a pet's sound, the day after)."""
     rng = random.Random(seed)
     return [strip_marks(training_document(rng, max_pieces)) for _ in range(n_docs)]
 
 
 def probes(n_per_kind: int, max_pieces: int, seed: int = PROBE_SEED) -> list[dict]:
-    """Held-out probes: the queried combination never occurs in the training corpus."""
+    """Held-out probes: the queried combination never occurs in the training corpus. Each comes
+    with a counterfactual (the source word replaced) for validation by intervention."""
     rng = random.Random(seed)
+    # A second stream for the counterfactuals, so that adding them left the probes unchanged.
+    cf_rng = random.Random(seed + 1)
     out: list[dict] = []
     seen: set[str] = set()
     for kind, block in BLOCKS.items():
@@ -303,10 +432,43 @@ def probes(n_per_kind: int, max_pieces: int, seed: int = PROBE_SEED) -> list[dic
                 continue
             seen.add(probe["prompt"])
             probe["id"] = f"{kind}-{got:03d}"
+            probe["lexical"] = kind in LEXICAL_KINDS
+            probe["counterfactual"] = counterfactual(probe, cf_rng)
             out.append(probe)
             got += 1
     mark_examples(out)
     return out
+
+
+def counterfactual(p: dict, rng: random.Random) -> dict:
+    """The probe with its source word replaced by another valid one that gives a different
+    answer: another colour, surname, pet or day absent from the prompt, or the other number of
+    the subject noun. A model that reads the answer from the source must change its answer."""
+    assert len(p["sources"]) == 1, p
+    span = p["sources"][0]
+    word = p["prompt"][span["start"]:span["end"]]
+    present = set(re.findall(r"[A-Za-z]+", p["prompt"]))
+    kind = p["kind"]
+    if kind == "binding":
+        new = rng.choice([c for c in COLOURS if c not in present])
+        answer = new
+    elif kind == "induction":
+        new = rng.choice([s for s in SURNAMES if s not in present])
+        answer = new
+    elif kind in ("agreement", "long-agreement"):
+        pair = next(a for a in ANIMALS if word in a)
+        new = pair[1] if word == pair[0] else pair[0]
+        answer = "it" if p["answer"] == " they" else "they"
+    elif kind == "lookup":
+        new = rng.choice([a for a in PET_SOUNDS if a not in present])
+        answer = PET_SOUNDS[new]
+    elif kind == "successor":
+        new = rng.choice([d for d in DAYS if d not in present and day_after(d) not in present])
+        answer = day_after(new)
+    else:
+        raise ValueError(f"no counterfactual for probe kind '{kind}'")
+    return {"prompt": p["prompt"][:span["start"]] + new + p["prompt"][span["end"]:],
+            "answer": " " + answer}
 
 
 def mark_examples(all_probes: list[dict]) -> None:
@@ -316,6 +478,8 @@ def mark_examples(all_probes: list[dict]) -> None:
         p["example"] = False
     for kind in BLOCKS:
         mine = [p for p in all_probes if p["kind"] == kind]
+        if not mine:
+            continue
         median = sorted(len(p["prompt"]) for p in mine)[len(mine) // 2]
         mine.sort(key=lambda p: (abs(len(p["prompt"]) - median), p["id"]))
         for p in mine[:2]:
@@ -323,28 +487,52 @@ def mark_examples(all_probes: list[dict]) -> None:
 
 
 def check_probe(p: dict) -> None:
-    """Spans must point at the answer word (binding, induction) or the subject (agreement)."""
+    """Spans must point at the answer word (lexical kinds) or at the word the answer is computed
+    from (the subject noun, the pet, the day); a non-lexical answer occurs nowhere in the prompt."""
     assert p["prompt"].isascii(), "ASCII keeps Python and UTF-16 offsets identical"
+    answer = p["answer"].strip()
+    assert p["lexical"] == (p["kind"] in LEXICAL_KINDS), p
+    if not p["lexical"]:
+        assert answer not in re.findall(r"[A-Za-z]+", p["prompt"]), p
     for s in p["sources"]:
         word = p["prompt"][s["start"]:s["end"]]
-        if p["kind"] in ("binding", "induction"):
-            assert word == p["answer"].strip(), (word, p)
-        else:
+        if p["kind"] in LEXICAL_KINDS:
+            assert word == answer, (word, p)
+        elif p["kind"] in ("agreement", "long-agreement"):
             assert word.rstrip("s") in [a[0] for a in ANIMALS], (word, p)
+            assert (answer == "they") == word.endswith("s"), (word, p)
+        elif p["kind"] == "lookup":
+            assert PET_SOUNDS[word] == answer, (word, p)
+        elif p["kind"] == "successor":
+            assert day_after(word) == answer, (word, p)
+        else:
+            raise ValueError(f"unknown probe kind '{p['kind']}'")
+    cf = p["counterfactual"]
+    assert cf["answer"] != p["answer"] and cf["prompt"] != p["prompt"], p
 
 
-def write_probes(path: str, all_probes: list[dict]) -> None:
+PROBE_FIELDS = ("id", "kind", "lexical", "example", "prompt", "answer", "sources", "distractors",
+                "counterfactual")
+
+
+def write_probes(path: str, all_probes: list[dict], validation: dict | None = None) -> None:
+    """probes.json: the probes, and with `validation` the counts per kind of probes generated,
+    dropped by the intervention check on each model, and kept."""
     for p in all_probes:
         check_probe(p)
     doc = {
         "description": "Held-out probes for the demo models. 'answer' is the next word with its "
                        "leading space; 'sources' are UTF-16 [start, end) spans in 'prompt' of the "
-                       "word that carries the answer (agreement: the subject noun); 'distractors' "
-                       "are competing answers (for agreement, the other-number pronoun).",
+                       "word that carries the answer (agreement: the subject noun; lookup: the "
+                       "pet; successor: the day); 'lexical' says whether the answer is that word "
+                       "itself; 'distractors' are competing answers (for agreement, the "
+                       "other-number pronoun); 'counterfactual' is the prompt with the source "
+                       "word replaced and the answer that follows from it.",
         "generator": "scripts/demo/corpus.py",
         "seed": PROBE_SEED,
-        "probes": [{k: p[k] for k in ("id", "kind", "example", "prompt", "answer", "sources",
-                                       "distractors")} for p in all_probes],
+        "kinds": {k: {"lexical": k in LEXICAL_KINDS} for k in BLOCKS},
+        **({"validation": validation} if validation is not None else {}),
+        "probes": [{k: p[k] for k in PROBE_FIELDS} for p in all_probes],
     }
     with open(path, "w") as f:
         json.dump(doc, f, indent=1)

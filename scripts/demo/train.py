@@ -2,7 +2,8 @@
 Llama and a tiny GPT-2 trained on CPU with fixed seeds, exported as Hugging Face folders with a
 float64 reference of their outputs. Not a general training script.
 
-    /usr/bin/python3 scripts/demo/train.py [--model llama|gpt2|both] [--steps N] [--out DIR]
+    /usr/bin/python3 scripts/demo/train.py [--model llama|gpt2|both] [--steps N] [--drill-steps N]
+                                           [--out DIR]
 
 Debian's torch uses the reference BLAS, which is ~20x slower than OpenBLAS; run
 scripts/demo/fetch-openblas.sh once and this script re-executes itself with it.
@@ -14,6 +15,7 @@ import math
 import os
 import sys
 import time
+import zlib
 from dataclasses import dataclass, field
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -127,6 +129,65 @@ def probe_accuracy(model, ps: list[dict], encode, encode_word) -> dict:
     model.train()
     return {k: {"n": v["n"], "top1": v["top1"] / v["n"], "contrast": v["contrast"] / v["n"]}
             for k, v in stats.items()}
+
+
+@torch.no_grad()
+def intervention(model, ps: list[dict], encode, encode_word) -> dict:
+    """Validation by intervention: each probe's source word replaced by another valid one (its
+    'counterfactual'). A probe passes when the model's argmax next token changes; also counted:
+    how often it changes to the counterfactual's own answer. Returns counts per kind and the ids
+    of the probes that fail."""
+    model.eval()
+    ids, last = probe_batch(ps, encode)
+    before = model(ids)[torch.arange(len(ps)), last].argmax(-1)  # [P]
+    cf = [{"prompt": p["counterfactual"]["prompt"]} for p in ps]
+    ids, last = probe_batch(cf, encode)
+    after = model(ids)[torch.arange(len(ps)), last].argmax(-1)  # [P]
+    model.train()
+    per_kind: dict[str, dict] = {}
+    failed = []
+    for p, b, a in zip(ps, before.tolist(), after.tolist()):
+        s = per_kind.setdefault(p["kind"], {"n": 0, "changed": 0, "to_counterfactual_answer": 0})
+        s["n"] += 1
+        s["changed"] += int(a != b)
+        s["to_counterfactual_answer"] += int(a == single_token(encode_word, p["counterfactual"]["answer"]))
+        if a == b:
+            failed.append(p["id"])
+    return {"per_kind": per_kind, "unchanged": failed}
+
+
+def finalize_probes(out: str, probe_list: list[dict]) -> None:
+    """Rewrites probes.json without the probes whose answer did not change under intervention on
+    either demo model found in `out`, recording per kind how many each model dropped."""
+    dropped: dict[str, set[str]] = {}
+    for name in ("demo-llama", "demo-gpt2"):
+        path = os.path.join(out, name, "reference.json")
+        if not os.path.exists(path):
+            print(f"note: no {path}; probes are not validated on {name}", file=sys.stderr)
+            continue
+        with open(path) as f:
+            ref = json.load(f)
+        if ref.get("probe_prompts_crc") != probe_prompts_crc(probe_list):
+            raise SystemExit(f"{path} was made with other probes; retrain {name} first")
+        dropped[name] = set(ref["intervention"]["unchanged"])
+    lost = set().union(*dropped.values()) if dropped else set()
+    kept = [dict(p) for p in probe_list if p["id"] not in lost]
+    corpus.mark_examples(kept)
+    validation = {}
+    for kind in corpus.BLOCKS:
+        mine = [p["id"] for p in probe_list if p["kind"] == kind]
+        validation[kind] = {
+            "generated": len(mine),
+            "dropped": {name: sum(i in d for i in mine) for name, d in dropped.items()},
+            "kept": sum(i not in lost for i in mine),
+        }
+    corpus.write_probes(os.path.join(out, "probes.json"), kept, validation)
+    print("probes kept after intervention:", json.dumps(validation))
+
+
+def probe_prompts_crc(ps: list[dict]) -> int:
+    """Fingerprint of a probe set (ids and prompts), to tie a model's validation to it."""
+    return zlib.crc32(json.dumps([[p["id"], p["prompt"]] for p in ps]).encode("utf-8"))
 
 
 def length_buckets(lengths: np.ndarray, batch: int, rng: np.random.RandomState) -> list[np.ndarray]:
@@ -325,8 +386,8 @@ class Recipe:
 RECIPES = {
     # The Llama model's copying forms only with the larger batch (its drill loss stalled at 1.3
     # nats with 16 rows); the GPT-2 model gets there with 16.
-    "llama": Recipe(seed=1234, drill_steps=3000, steps=15000, batch=32),
-    "gpt2": Recipe(seed=1234, drill_steps=3000, steps=5000, batch=16),
+    "llama": Recipe(seed=1234, drill_steps=3000, steps=20000, batch=32),
+    "gpt2": Recipe(seed=1234, drill_steps=3000, steps=10000, batch=16),
 }
 
 
@@ -334,8 +395,9 @@ def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--model", choices=["llama", "gpt2", "both"], default="both")
     ap.add_argument("--steps", type=int, default=None, help="override the task-corpus steps")
+    ap.add_argument("--drill-steps", type=int, default=None, help="override the copy-drill steps")
     ap.add_argument("--out", default=os.path.join(ROOT, "public", "models"),
-                    help="folder that receives demo-<model>/ (default public/models)")
+                    help="folder that receives demo-<model>/ and probes.json (default public/models)")
     args = ap.parse_args()
     torch.set_num_threads(THREADS)
     torch.use_deterministic_algorithms(True)
@@ -344,7 +406,9 @@ def main() -> None:
     marked = corpus.marked_training_corpus(N_DOCS, corpus.MAX_PIECES)
     docs = [text for text, _ in marked]
     probe_list = corpus.probes(corpus.N_PROBES_PER_KIND, corpus.MAX_PIECES)
-    corpus.write_probes(os.path.join(ROOT, "public", "models", "probes.json"), probe_list)
+    # Written whole now, rewritten without the probes that fail validation once models exist.
+    os.makedirs(args.out, exist_ok=True)
+    corpus.write_probes(os.path.join(args.out, "probes.json"), probe_list)
     prompts_text = {p["prompt"] for p in probe_list}
     leaked = [d for d in docs if any(d.startswith(t) for t in prompts_text)]
     print(f"corpus: {len(docs)} documents, {len(probe_list)} probes, "
@@ -367,6 +431,8 @@ def main() -> None:
         recipe = RECIPES[name]
         if args.steps is not None:
             recipe = Recipe(**{**recipe.__dict__, "steps": args.steps})
+        if args.drill_steps is not None:
+            recipe = Recipe(**{**recipe.__dict__, "drill_steps": args.drill_steps})
         t_start = time.time()
         if name == "llama":
             tk = tok.SpmTokenizer.train(docs[:TOKENIZER_DOCS])
@@ -421,6 +487,7 @@ def main() -> None:
         train(model, phases, recipe.answer_weight, recipe.batch, recipe.lr, recipe.seed, 50, on_log)
         train_seconds = time.time() - t_start
         acc = probe_accuracy(model, probe_list, encode, encode_word)
+        iv = intervention(model, probe_list, encode, encode_word)
 
         out_dir = os.path.join(args.out, f"demo-{name}")
         os.makedirs(out_dir, exist_ok=True)
@@ -434,6 +501,8 @@ def main() -> None:
             "tokenizer_cases": [{"text": t, "ids": encode(t)}
                                 for t in TOKENIZER_EDGE_CASES + [p["prompt"] for p in probe_list]],
             "accuracy": acc,
+            "intervention": iv,
+            "probe_prompts_crc": probe_prompts_crc(probe_list),
             "training": {**settings_common, **recipe.__dict__, "optimizer":
                          "AdamW betas (0.9, 0.95), weight decay 0.1 on matrices but not "
                          "embeddings, gradient clip 1.0; learning rate: 100 warm-up steps, flat "
@@ -442,6 +511,8 @@ def main() -> None:
         })
         write_json(os.path.join(out_dir, "reference.json"), ref, indent=None)
         print(f"{name}: accuracy", json.dumps(acc), f"{train_seconds:.0f}s")
+        print(f"{name}: intervention", json.dumps(iv["per_kind"]))
+    finalize_probes(args.out, probe_list)
     print(f"total {time.time() - t0:.0f}s")
 
 
