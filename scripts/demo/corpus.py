@@ -1,6 +1,6 @@
 """Synthetic English-like corpus for the demo models, with probes whose answer comes from a known
 earlier word: copied from it (entity-attribute binding, induction on full names) or computed from
-it (pronoun agreement near and far, a pet's sound looked up from the pet, the day after a day).
+it (pronoun agreement near and far, a pet's coat looked up from the pet, the day after a day).
 Plain Python, no torch; it knows nothing of tokenizers: spans are UTF-16 character offsets.
 
 Run directly to rewrite public/models/probes.json: /usr/bin/python3 scripts/demo/corpus.py
@@ -38,10 +38,13 @@ MARK = "\x01"
 HAVE_VERBS = ["has", "had", "got"]
 INDUCTION_OPENERS = ["went to the", "met at the", "walked to the", "played at the"]
 AGREEMENT_CONNECTORS = ["After a while", "At night", "Soon", "In the end"]
-# A pet's sound is a fixed function of the pet: the lookup probes ask for the sound, so the word
-# that decides the answer (the pet) is never the answer itself.
-PET_SOUNDS = {"dog": "woof", "cat": "meow", "duck": "quack", "cow": "moo", "frog": "croak",
-              "bee": "buzz", "owl": "hoot", "pig": "oink", "horse": "neigh", "sheep": "baa"}
+# What a pet's body is covered with is a fixed function of the pet, and several pets share each
+# answer: the lookup probes ask for it, so the word that decides the answer (the pet) is never
+# the answer itself, and another pet of the prompt that gives the same answer is a decoy that
+# no association between words and answers can tell from the source.
+PET_COATS = {"dog": "fur", "cat": "fur", "rabbit": "fur", "mouse": "fur",
+             "duck": "feathers", "owl": "feathers", "hen": "feathers", "parrot": "feathers",
+             "fish": "scales", "snake": "scales", "lizard": "scales"}
 PET_VERBS = ["has", "had", "got"]
 DAYS = ["Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"]
 EVENTS = ["party", "trip", "game", "show", "visit"]
@@ -276,13 +279,22 @@ def far_agreement_block(rng: random.Random, held: bool | None,
 
 
 def lookup_block(rng: random.Random, held: bool | None, used: set[str]) -> tuple[list[str], dict]:
-    """People and their pets, then what a person's pet says: the answer is the sound of the pet
-    bound to the name, a word that occurs nowhere before it."""
-    k = rng.choice([2, 3, 3, 4])
-    pets_pool = list(PET_SOUNDS)
+    """People and their pets, then what a person's pet has (fur, feathers, scales): the answer is
+    the coat of the pet bound to the name, a word that occurs nowhere before it. Probes give
+    another person a different pet with the same coat (a decoy) and a third one a pet with
+    another coat, so that the answer needs the binding and the source is not the only word the
+    answer goes with."""
+    k = rng.choice([3, 3, 4]) if held else rng.choice([2, 3, 3, 4])
+    pets_pool = list(PET_COATS)
     while True:
         names = rng.sample([n for n in NAMES if n not in used], k)
-        pets = attributes(rng, pets_pool, k, distinct=bool(held))
+        if held:
+            pets = rng.sample(pets_pool, k)
+            coats = [PET_COATS[p] for p in pets]
+            if coats[1:].count(coats[0]) != 1 or len(set(coats)) < 2:
+                continue
+        else:
+            pets = attributes(rng, pets_pool, k, distinct=False)
         verbs = [rng.choice(PET_VERBS) for _ in range(k)]
         hits = [held_out_pet(n, p, v) for n, p, v in zip(names, pets, verbs)]
         if held is None and not any(hits):
@@ -300,15 +312,16 @@ def lookup_block(rng: random.Random, held: bool | None, used: set[str]) -> tuple
     if rng.random() < 0.3:
         sentences.append(filler(rng))
     b = Builder(sentences)
+    coat = PET_COATS[pets[0]]
     probe = {
         "kind": "lookup",
-        "prompt": b.text + f" {names[0]}'s pet says",
-        "answer": " " + PET_SOUNDS[pets[0]],
+        "prompt": b.text + f" {names[0]}'s pet has",
+        "answer": " " + coat,
         "sources": [b.span_of_last(pets[0])],
-        "distractors": [" " + PET_SOUNDS[p] for p in pets[1:]],
+        "distractors": sorted({" " + PET_COATS[p] for p in pets[1:]} - {" " + coat}),
     }
     asked = [rng.randrange(k) for _ in range(rng.randint(k, k + 2))]
-    tail = [f"{names[j]}'s pet says {MARK}{PET_SOUNDS[pets[j]]}." for j in asked]
+    tail = [f"{names[j]}'s pet has {MARK}{PET_COATS[pets[j]]}." for j in asked]
     return sentences + tail, probe
 
 
@@ -411,7 +424,7 @@ def training_corpus(n_docs: int, max_pieces: int, seed: int = TRAIN_SEED) -> lis
 def marked_training_corpus(n_docs: int, max_pieces: int,
                            seed: int = TRAIN_SEED) -> list[tuple[str, list[int]]]:
     """Documents with the word-piece indices of the words a probe would ask for (a binding's
-    colour, a repeated surname, an agreeing pronoun, a pet's sound, the day after)."""
+    colour, a repeated surname, an agreeing pronoun, a pet's coat, the day after)."""
     rng = random.Random(seed)
     return [strip_marks(training_document(rng, max_pieces)) for _ in range(n_docs)]
 
@@ -460,8 +473,9 @@ def counterfactual(p: dict, rng: random.Random) -> dict:
         new = pair[1] if word == pair[0] else pair[0]
         answer = "it" if p["answer"] == " they" else "they"
     elif kind == "lookup":
-        new = rng.choice([a for a in PET_SOUNDS if a not in present])
-        answer = PET_SOUNDS[new]
+        coat = p["answer"].strip()
+        new = rng.choice([a for a in PET_COATS if a not in present and PET_COATS[a] != coat])
+        answer = PET_COATS[new]
     elif kind == "successor":
         new = rng.choice([d for d in DAYS if d not in present and day_after(d) not in present])
         answer = day_after(new)
@@ -502,7 +516,7 @@ def check_probe(p: dict) -> None:
             assert word.rstrip("s") in [a[0] for a in ANIMALS], (word, p)
             assert (answer == "they") == word.endswith("s"), (word, p)
         elif p["kind"] == "lookup":
-            assert PET_SOUNDS[word] == answer, (word, p)
+            assert PET_COATS[word] == answer, (word, p)
         elif p["kind"] == "successor":
             assert day_after(word) == answer, (word, p)
         else:

@@ -17,11 +17,13 @@ interface ProbeSpan {
 interface Probe {
   id: string;
   kind: string;
+  lexical: boolean;
   example: boolean;
   prompt: string;
   answer: string;
   sources: ProbeSpan[];
   distractors: string[];
+  counterfactual: { prompt: string; answer: string };
 }
 
 interface Reference {
@@ -83,30 +85,96 @@ describe.each([
   });
 });
 
+// Facts of the corpus's small world, restated here so that probes.json is checked against
+// something the generator did not write.
+const PLURAL_NOUNS = /^(dogs|cats|birds|ducks|frogs|horses|bees|goats)$/;
+const COATS: Record<string, string> = {
+  dog: 'fur',
+  cat: 'fur',
+  rabbit: 'fur',
+  mouse: 'fur',
+  duck: 'feathers',
+  owl: 'feathers',
+  hen: 'feathers',
+  parrot: 'feathers',
+  fish: 'scales',
+  snake: 'scales',
+  lizard: 'scales',
+};
+const DAYS = ['Monday', 'Tuesday', 'Wednesday', 'Thursday', 'Friday', 'Saturday', 'Sunday'];
+const KINDS = ['agreement', 'binding', 'induction', 'long-agreement', 'lookup', 'successor'];
+
+/** The answer that the word at a source span decides, for each kind. */
+function answerFrom(kind: string, word: string): string {
+  if (kind === 'binding' || kind === 'induction') return word;
+  if (kind === 'agreement' || kind === 'long-agreement') return PLURAL_NOUNS.test(word) ? 'they' : 'it';
+  if (kind === 'lookup') return COATS[word];
+  if (kind === 'successor') return DAYS[(DAYS.indexOf(word) + 1) % 7];
+  throw new Error(`unknown probe kind ${kind}`);
+}
+
+const words = (text: string) => text.match(/[A-Za-z]+/g) ?? [];
+
 describe('probes.json', () => {
-  it('points each source span at the word that carries the answer', () => {
-    const kinds = new Set(probes.map((p) => p.kind));
-    expect([...kinds].sort()).toEqual(['agreement', 'binding', 'induction']);
+  const file = readJson<{
+    kinds: Record<string, { lexical: boolean }>;
+    validation: Record<string, { generated: number; dropped: Record<string, number>; kept: number }>;
+  }>('probes.json');
+
+  it('points each source span at the word the answer comes from', () => {
+    expect([...new Set(probes.map((p) => p.kind))].sort()).toEqual(KINDS);
     for (const p of probes) {
       expect(p.sources.length, p.id).toBeGreaterThan(0);
-      for (const s of p.sources) {
-        const word = p.prompt.slice(s.start, s.end);
-        if (p.kind === 'agreement') {
-          // The subject's number decides the pronoun: plural nouns end in "s".
-          expect(word.endsWith('s'), p.id).toBe(p.answer === ' they');
-        } else {
-          expect(word, p.id).toBe(p.answer.trim());
-        }
-      }
+      for (const s of p.sources) expect(answerFrom(p.kind, p.prompt.slice(s.start, s.end)), p.id).toBe(p.answer.trim());
       expect(p.distractors, p.id).not.toContain(p.answer);
-      if (p.kind !== 'agreement') {
+      if (p.lexical) {
         for (const d of p.distractors) expect(p.prompt, p.id).toMatch(new RegExp(`\\b${d.trim()}\\b`));
       }
     }
   });
 
+  it('marks a kind lexical exactly when its answer is the source word, and keeps other answers out of the prompt', () => {
+    expect(Object.keys(file.kinds).sort()).toEqual(KINDS);
+    for (const p of probes) {
+      expect(p.lexical, p.id).toBe(file.kinds[p.kind].lexical);
+      const sourceWords = p.sources.map((s) => p.prompt.slice(s.start, s.end));
+      expect(sourceWords.every((w) => w === p.answer.trim()), p.id).toBe(p.lexical);
+      if (!p.lexical) expect(words(p.prompt), p.id).not.toContain(p.answer.trim());
+    }
+    // The non-lexical kinds the evaluation leads with.
+    expect(KINDS.filter((k) => !file.kinds[k].lexical).sort()).toEqual(['agreement', 'long-agreement', 'lookup', 'successor']);
+  });
+
+  it('gives each probe a counterfactual that changes only the source word, and the answer with it', () => {
+    for (const p of probes) {
+      const s = p.sources[0];
+      const cf = p.counterfactual;
+      expect(cf.prompt.slice(0, s.start), p.id).toBe(p.prompt.slice(0, s.start));
+      const tail = p.prompt.slice(s.end);
+      expect(cf.prompt.endsWith(tail), p.id).toBe(true);
+      const replaced = cf.prompt.slice(s.start, cf.prompt.length - tail.length);
+      expect(replaced, p.id).toMatch(/^[A-Za-z]+$/);
+      expect(replaced, p.id).not.toBe(p.prompt.slice(s.start, s.end));
+      expect(cf.answer.trim(), p.id).toBe(answerFrom(p.kind, replaced));
+      expect(cf.answer, p.id).not.toBe(p.answer);
+    }
+  });
+
+  it('records, per kind, the probes generated, dropped by intervention on each model, and kept', () => {
+    expect(Object.keys(file.validation).sort()).toEqual(KINDS);
+    for (const [kind, v] of Object.entries(file.validation)) {
+      expect(probes.filter((p) => p.kind === kind).length, kind).toBe(v.kept);
+      expect(Object.keys(v.dropped).sort(), kind).toEqual(['demo-gpt2', 'demo-llama']);
+      const worst = Math.max(...Object.values(v.dropped));
+      const total = Object.values(v.dropped).reduce((a, b) => a + b, 0);
+      // Kept = generated less the union of both models' drops.
+      expect(v.generated - v.kept, kind).toBeGreaterThanOrEqual(worst);
+      expect(v.generated - v.kept, kind).toBeLessThanOrEqual(total);
+    }
+  });
+
   it('marks a few example prompts of every kind', () => {
-    for (const kind of ['binding', 'induction', 'agreement']) {
+    for (const kind of KINDS) {
       expect(probes.filter((p) => p.example && p.kind === kind).length).toBeGreaterThanOrEqual(1);
     }
   });
