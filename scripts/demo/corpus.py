@@ -328,7 +328,9 @@ def lookup_block(rng: random.Random, held: bool | None, used: set[str]) -> tuple
 def successor_block(rng: random.Random, held: bool | None, used: set[str]) -> tuple[list[str], dict]:
     """People's events and their days, then the day after one of them: the answer is the
     successor of the day bound to the name. Probes keep that successor out of the prompt, so
-    that no earlier word could simply be copied."""
+    that no earlier word could simply be copied, and give another person the day after it (a
+    decoy): the answer neighbours both the source and the decoy, so that no association of
+    neighbouring days singles out the source."""
     k = rng.choice([2, 3, 3])
     while True:
         names = rng.sample([n for n in NAMES if n not in used], k)
@@ -338,7 +340,8 @@ def successor_block(rng: random.Random, held: bool | None, used: set[str]) -> tu
         hits = [held_out_day(n, e, d) for n, e, d in zip(names, events, days)]
         if held is None and not any(hits):
             break
-        if held and hits[0] and day_after(days[0]) not in days:
+        if held and hits[0] and day_after(days[0]) not in days \
+                and day_after(day_after(days[0])) in days[1:]:
             break
     used.update(names)
     order = list(range(k))
