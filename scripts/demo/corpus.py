@@ -1,6 +1,7 @@
 """Synthetic English-like corpus for the demo models, with probes whose answer comes from a known
 earlier word: copied from it (entity-attribute binding, induction on full names) or computed from
-it (pronoun agreement near and far, a pet's coat looked up from the pet, the day after a day).
+it (pronoun agreement near and far, a pet's coat looked up from the pet, the day after or
+before a day).
 Plain Python, no torch; it knows nothing of tokenizers: spans are UTF-16 character offsets.
 
 Run directly to rewrite public/models/probes.json: /usr/bin/python3 scripts/demo/corpus.py
@@ -50,8 +51,9 @@ DAYS = ["Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sun
 EVENTS = ["party", "trip", "game", "show", "visit"]
 
 
-def day_after(day: str) -> str:
-    return DAYS[(DAYS.index(day) + 1) % len(DAYS)]
+def shift_day(day: str, step: int) -> str:
+    """The day `step` days after `day` (before it for a negative step), round the week."""
+    return DAYS[(DAYS.index(day) + step) % len(DAYS)]
 
 
 # Held-out combinations are triples, so that no pair the model could memorise (a name's colour,
@@ -325,23 +327,25 @@ def lookup_block(rng: random.Random, held: bool | None, used: set[str]) -> tuple
     return sentences + tail, probe
 
 
-def successor_block(rng: random.Random, held: bool | None, used: set[str]) -> tuple[list[str], dict]:
-    """People's events and their days, then the day after one of them: the answer is the
-    successor of the day bound to the name. Probes keep that successor out of the prompt, so
-    that no earlier word could simply be copied, and give another person the day after it (a
-    decoy): the answer neighbours both the source and the decoy, so that no association of
-    neighbouring days singles out the source."""
+def weekday_block(rng: random.Random, held: bool | None, used: set[str]) -> tuple[list[str], dict]:
+    """People's events and their days, then the day after (or before) one of them: the answer is
+    the next (or previous) day from the day bound to the name, so the query's "after" or
+    "before" decides the operation. Probes keep the answer out of the prompt, so that no earlier
+    word could simply be copied, and give another person the day one further on (a decoy): the
+    answer neighbours both the source and the decoy, and since probes ask "after" and "before"
+    alike, no fixed association between neighbouring days singles out the source."""
     k = rng.choice([2, 3, 3])
     while True:
         names = rng.sample([n for n in NAMES if n not in used], k)
         days = attributes(rng, DAYS, k, distinct=bool(held))
         # Half the blocks give everyone the same kind of event, so the name alone decides.
         events = [rng.choice(EVENTS)] * k if rng.random() < 0.5 else rng.sample(EVENTS, k)
+        step = rng.choice([1, -1])
         hits = [held_out_day(n, e, d) for n, e, d in zip(names, events, days)]
         if held is None and not any(hits):
             break
-        if held and hits[0] and day_after(days[0]) not in days \
-                and day_after(day_after(days[0])) in days[1:]:
+        if held and hits[0] and shift_day(days[0], step) not in days \
+                and shift_day(days[0], 2 * step) in days[1:]:
             break
     used.update(names)
     order = list(range(k))
@@ -354,15 +358,19 @@ def successor_block(rng: random.Random, held: bool | None, used: set[str]) -> tu
     if rng.random() < 0.3:
         sentences.append(filler(rng))
     b = Builder(sentences)
+    word = {1: "after", -1: "before"}
     probe = {
-        "kind": "successor",
-        "prompt": b.text + f" The day after {names[0]}'s {events[0]} is",
-        "answer": " " + day_after(days[0]),
+        "kind": "weekday",
+        "prompt": b.text + f" The day {word[step]} {names[0]}'s {events[0]} is",
+        "answer": " " + shift_day(days[0], step),
         "sources": [b.span_of_last(days[0])],
-        "distractors": [" " + day_after(d) for d in days[1:]],
+        "distractors": [" " + shift_day(d, step) for d in days[1:]],
     }
-    asked = [rng.randrange(k) for _ in range(rng.randint(k, k + 1))]
-    tail = [f"The day after {names[j]}'s {events[j]} is {MARK}{day_after(days[j])}." for j in asked]
+    tail = []
+    for _ in range(rng.randint(k, k + 1)):
+        j = rng.randrange(k)
+        st = rng.choice([1, -1])
+        tail.append(f"The day {word[st]} {names[j]}'s {events[j]} is {MARK}{shift_day(days[j], st)}.")
     return sentences + tail, probe
 
 
@@ -370,15 +378,15 @@ def successor_block(rng: random.Random, held: bool | None, used: set[str]) -> tu
 # source word; in the others the answer is computed from it and occurs nowhere in the prompt.
 BLOCKS = {"binding": binding_block, "induction": induction_block,
           "agreement": near_agreement_block, "long-agreement": far_agreement_block,
-          "lookup": lookup_block, "successor": successor_block}
+          "lookup": lookup_block, "weekday": weekday_block}
 LEXICAL_KINDS = {"binding", "induction"}
 # Training blocks and how often each opens a document slot (agreement draws near or far
 # itself); agreement is learned quickly.
 TRAINING_BLOCKS = {"binding": binding_block, "induction": induction_block,
                    "agreement": agreement_block, "lookup": lookup_block,
-                   "successor": successor_block}
+                   "weekday": weekday_block}
 BLOCK_WEIGHTS = {"binding": 0.3, "induction": 0.2, "agreement": 0.1, "lookup": 0.2,
-                 "successor": 0.2}
+                 "weekday": 0.2}
 
 
 def count_pieces(text: str) -> int:
@@ -427,7 +435,7 @@ def training_corpus(n_docs: int, max_pieces: int, seed: int = TRAIN_SEED) -> lis
 def marked_training_corpus(n_docs: int, max_pieces: int,
                            seed: int = TRAIN_SEED) -> list[tuple[str, list[int]]]:
     """Documents with the word-piece indices of the words a probe would ask for (a binding's
-    colour, a repeated surname, an agreeing pronoun, a pet's coat, the day after)."""
+    colour, a repeated surname, an agreeing pronoun, a pet's coat, the day after or before)."""
     rng = random.Random(seed)
     return [strip_marks(training_document(rng, max_pieces)) for _ in range(n_docs)]
 
@@ -479,9 +487,10 @@ def counterfactual(p: dict, rng: random.Random) -> dict:
         coat = p["answer"].strip()
         new = rng.choice([a for a in PET_COATS if a not in present and PET_COATS[a] != coat])
         answer = PET_COATS[new]
-    elif kind == "successor":
-        new = rng.choice([d for d in DAYS if d not in present and day_after(d) not in present])
-        answer = day_after(new)
+    elif kind == "weekday":
+        step = 1 if " after " in p["prompt"] else -1
+        new = rng.choice([d for d in DAYS if d not in present and shift_day(d, step) not in present])
+        answer = shift_day(new, step)
     else:
         raise ValueError(f"no counterfactual for probe kind '{kind}'")
     return {"prompt": p["prompt"][:span["start"]] + new + p["prompt"][span["end"]:],
@@ -520,8 +529,9 @@ def check_probe(p: dict) -> None:
             assert (answer == "they") == word.endswith("s"), (word, p)
         elif p["kind"] == "lookup":
             assert PET_COATS[word] == answer, (word, p)
-        elif p["kind"] == "successor":
-            assert day_after(word) == answer, (word, p)
+        elif p["kind"] == "weekday":
+            step = 1 if " after " in p["prompt"] else -1
+            assert shift_day(word, step) == answer, (word, p)
         else:
             raise ValueError(f"unknown probe kind '{p['kind']}'")
     cf = p["counterfactual"]
@@ -541,7 +551,7 @@ def write_probes(path: str, all_probes: list[dict], validation: dict | None = No
         "description": "Held-out probes for the demo models. 'answer' is the next word with its "
                        "leading space; 'sources' are UTF-16 [start, end) spans in 'prompt' of the "
                        "word that carries the answer (agreement: the subject noun; lookup: the "
-                       "pet; successor: the day); 'lexical' says whether the answer is that word "
+                       "pet; weekday: the day); 'lexical' says whether the answer is that word "
                        "itself; 'distractors' are competing answers (for agreement, the "
                        "other-number pronoun); 'counterfactual' is the prompt with the source "
                        "word replaced and the answer that follows from it.",

@@ -102,14 +102,15 @@ const COATS: Record<string, string> = {
   lizard: 'scales',
 };
 const DAYS = ['Monday', 'Tuesday', 'Wednesday', 'Thursday', 'Friday', 'Saturday', 'Sunday'];
-const KINDS = ['agreement', 'binding', 'induction', 'long-agreement', 'lookup', 'successor'];
+const KINDS = ['agreement', 'binding', 'induction', 'long-agreement', 'lookup', 'weekday'];
 
-/** The answer that the word at a source span decides, for each kind. */
-function answerFrom(kind: string, word: string): string {
+/** The answer that the word at a source span decides, for each kind (weekday: with the prompt's
+ *  "after" or "before"). */
+function answerFrom(kind: string, word: string, prompt: string): string {
   if (kind === 'binding' || kind === 'induction') return word;
   if (kind === 'agreement' || kind === 'long-agreement') return PLURAL_NOUNS.test(word) ? 'they' : 'it';
   if (kind === 'lookup') return COATS[word];
-  if (kind === 'successor') return DAYS[(DAYS.indexOf(word) + 1) % 7];
+  if (kind === 'weekday') return DAYS[(DAYS.indexOf(word) + (/ after /.test(prompt) ? 1 : 6)) % 7];
   throw new Error(`unknown probe kind ${kind}`);
 }
 
@@ -125,7 +126,7 @@ describe('probes.json', () => {
     expect([...new Set(probes.map((p) => p.kind))].sort()).toEqual(KINDS);
     for (const p of probes) {
       expect(p.sources.length, p.id).toBeGreaterThan(0);
-      for (const s of p.sources) expect(answerFrom(p.kind, p.prompt.slice(s.start, s.end)), p.id).toBe(p.answer.trim());
+      for (const s of p.sources) expect(answerFrom(p.kind, p.prompt.slice(s.start, s.end), p.prompt), p.id).toBe(p.answer.trim());
       expect(p.distractors, p.id).not.toContain(p.answer);
       if (p.lexical) {
         for (const d of p.distractors) expect(p.prompt, p.id).toMatch(new RegExp(`\\b${d.trim()}\\b`));
@@ -142,7 +143,7 @@ describe('probes.json', () => {
       if (!p.lexical) expect(words(p.prompt), p.id).not.toContain(p.answer.trim());
     }
     // The non-lexical kinds the evaluation leads with.
-    expect(KINDS.filter((k) => !file.kinds[k].lexical).sort()).toEqual(['agreement', 'long-agreement', 'lookup', 'successor']);
+    expect(KINDS.filter((k) => !file.kinds[k].lexical).sort()).toEqual(['agreement', 'long-agreement', 'lookup', 'weekday']);
   });
 
   it('gives each probe a counterfactual that changes only the source word, and the answer with it', () => {
@@ -155,7 +156,7 @@ describe('probes.json', () => {
       const replaced = cf.prompt.slice(s.start, cf.prompt.length - tail.length);
       expect(replaced, p.id).toMatch(/^[A-Za-z]+$/);
       expect(replaced, p.id).not.toBe(p.prompt.slice(s.start, s.end));
-      expect(cf.answer.trim(), p.id).toBe(answerFrom(p.kind, replaced));
+      expect(cf.answer.trim(), p.id).toBe(answerFrom(p.kind, replaced, cf.prompt));
       expect(cf.answer, p.id).not.toBe(p.answer);
     }
   });
