@@ -7,7 +7,7 @@
 import type { TargetSpec } from '../src/depass/backend';
 import { runDepass, type RunInput } from '../src/depass/run';
 import { GpuBackend, type GpuContext, type KernelTime, type ShaderLoader } from '../src/gpu/index';
-import { NeuronAblation } from '../src/gpu/ablation';
+import { NeuronAblation } from './ablation';
 import type { RandomModel } from '../src/model/testing/random-model';
 import { ablationFlops, forwardFlops, neuronModeFlops } from './flops';
 import { matmulCheck, poolOf, profiled, promptIds } from './pipeline';

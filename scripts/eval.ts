@@ -6,7 +6,7 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { toReferenceModel } from '../src/depass/reference-model';
-import { type EvalReport, evaluate, type Probe } from '../src/eval/faithfulness';
+import { type EvalReport, evaluate, type Probe } from '../eval/faithfulness';
 import { loadCheckpoint } from '../src/model/checkpoint';
 import { loadTokenizer } from '../src/model/tokenizer';
 import { filesFromPath } from '../src/node/files';

@@ -3,7 +3,7 @@
 // per target. Implemented by the TypeScript reference (cpu-backend.ts) and the WebGPU engine
 // (src/gpu). The granularity only chooses the initial components; the rest is one code path.
 
-import type { Ablation } from './forward';
+import type { Ablation } from './record';
 import type { Rule, TopEntry } from './result';
 
 export interface TargetSpec {
@@ -69,6 +69,13 @@ export interface AttributionBackend {
    * (for checks of where each bias and beta goes; a run never needs them).
    */
   initialComponents(req: ModeRequest): Promise<InitialComponents>;
+  /** The k tokens each neuron's write promotes most: top-k of W_U Wdown[:, j], read from the weights. */
+  neuronPromotes(layer: number, neurons: number[], k: number): Promise<NeuronPromotes[]>;
+}
+
+export interface NeuronPromotes {
+  neuron: number;
+  top: TopEntry[];
 }
 
 export interface InitialComponents {

@@ -11,9 +11,11 @@ import { GpuBackend } from '../gpu/engine';
 import { nodeShaderLoader } from '../gpu/node';
 import { testGpu } from '../gpu/testing/gpu-env';
 import type { AttributionBackend, InitialComponents, ModeRequest } from './backend';
-import { CpuBackend, tokenComponents } from './cpu-backend';
-import { decomposedAttention, decomposedMlp } from './decomposed';
-import type { ForwardRecord } from './forward';
+import { tokenComponents } from './components';
+import { CpuBackend } from './cpu-backend';
+import { type CpuPass, decomposedAttention, decomposedMlp } from './decomposed';
+import { activeRows, planPass } from './plan';
+import type { ForwardRecord as GenericRecord } from './record';
 import { toReferenceModel, type LinearF32, type ReferenceModel } from './reference-model';
 
 const MODELS: RandomModelOptions[] = [
@@ -25,6 +27,7 @@ const MODELS: RandomModelOptions[] = [
 const IDS = [3, 17, 5, 40, 9, 22, 31];
 
 type F64 = Float64Array;
+type ForwardRecord = GenericRecord<Float32Array>;
 
 /** y [R, N] = x [R, K] W^T (+ b), W [N, K], in float64. */
 function lin(x: ArrayLike<number>, R: number, K: number, w: LinearF32, withBias = true): F64 {
@@ -194,8 +197,10 @@ describe('biases and betas go where the method puts them (reference engine)', ()
       const rec = cpu.lastRecord;
       const { hidden_size: D, intermediate_size: I } = model.description;
       const T = rec.T;
-      const C = tokenComponents(model, rec);
-      const rest = () => C.data.subarray(C.rest * T * D, (C.rest + 1) * T * D);
+      const plan = planPass(model.description, T, { kind: 'token' }, false);
+      const C: CpuPass = { plan, T, D, data: tokenComponents(model, rec), rows: activeRows(plan, T) };
+      const M = plan.M;
+      const rest = () => C.data.subarray(plan.rest * T * D, (plan.rest + 1) * T * D);
       expect(Array.from(rest()).every((x) => x === 0)).toBe(true);
 
       // Layer 0's attention: the empty rest normalises to beta, so it gains exactly the constant.
@@ -213,7 +218,7 @@ describe('biases and betas go where the method puts them (reference engine)', ()
       const restG = new Float64Array(T * I);
       const gamma = w.post_attention_layernorm.weight;
       const beta = w.post_attention_layernorm.bias;
-      for (let m = 0; m < C.M; m++) {
+      for (let m = 0; m < M; m++) {
         const row = C.data.subarray(m * T * D, (m + 1) * T * D);
         const x = new Float64Array(T * D);
         for (let t = 0; t < T; t++) {
@@ -222,14 +227,14 @@ describe('biases and betas go where the method puts them (reference engine)', ()
             for (let d = 0; d < D; d++) mu += row[t * D + d];
             mu /= D;
           }
-          for (let d = 0; d < D; d++) x[t * D + d] = gamma[d] * (row[t * D + d] - mu) * lr.mlp_norm.scale[t] + (m === C.rest && beta ? beta[d] : 0);
+          for (let d = 0; d < D; d++) x[t * D + d] = gamma[d] * (row[t * D + d] - mu) * lr.mlp_norm.scale[t] + (m === plan.rest && beta ? beta[d] : 0);
         }
-        const g = lin(x, T, D, pre, m === C.rest);
+        const g = lin(x, T, D, pre, m === plan.rest);
         for (let t = 0; t < T; t++) {
-          if (m !== C.rest && t < C.start[m]) continue; // structurally zero: takes no part
+          if (t < plan.start[m]) continue; // structurally zero: takes no part
           for (let j = 0; j < I; j++) shares[t * I + j] += g[t * I + j];
         }
-        if (m === C.rest) restG.set(g);
+        if (m === plan.rest) restG.set(g);
       }
       const expected = Float64Array.from(rest());
       for (let t = 0; t < T; t++) {
@@ -239,7 +244,7 @@ describe('biases and betas go where the method puts them (reference engine)', ()
         }
         if (w.down_proj.bias) for (let d = 0; d < D; d++) expected[t * D + d] += w.down_proj.bias[d];
       }
-      decomposedMlp(model, 0, rec.layers[0], C, { rule: 'proportional', tau: 0.1, bosRule: false });
+      decomposedMlp(model, 0, rec.layers[0], C, { rule: 'proportional', tau: 0.1 });
       expectClose(rest(), expected, 1e-4, 'rest after layer 0 MLP (proportional rule)');
     });
   }

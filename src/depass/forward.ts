@@ -1,62 +1,38 @@
-// The normal forward pass of a decoder-only transformer (Llama, Mistral, Qwen2, Qwen3, GPT-2) in
-// plain TypeScript, recording per layer what the decomposed pass keeps frozen: the norm scales,
-// the attention probabilities A and the MLP activations a. Family differences are branches on
-// the typed description (normKind, mlpKind, positionKind, hasQkNorm), never on names.
+// The normal forward pass of a decoder-only transformer in plain TypeScript (the reference engine),
+// recording per layer what the decomposed pass keeps frozen: the norm scales, the attention
+// probabilities A and the MLP activations a. It runs the kernels' TypeScript twins (ops.ts), so
+// the reference computes what the GPU computes. Family differences are branches on the typed
+// description (normKind, mlpKind, positionKind, hasQkNorm), never on names.
 
-import { activation, attentionMix, attentionProbs, headRmsNorm, layerNormStats, matmul, rmsScale, rope } from './ops';
-import type { NormF32, ReferenceModel } from './reference-model';
+import { dims } from '../model/description';
+import { activation, attentionMix, attentionProbs, gemm, headRmsNorm, layerNormStats, normApply, rmsScale, rope } from './ops';
+import type { Ablation, ForwardRecord, LayerRecord, NormRecord } from './record';
+import type { LinearF32, NormF32, ReferenceModel } from './reference-model';
 
-/** A frozen normalisation: x = gamma * (h - mean) * scale (+ beta); mean only for LayerNorm. */
-export interface NormRecord {
-  scale: Float32Array; // [T] 1/rms(h) or 1/std(h) of the real hidden state
-  mean?: Float32Array; // [T] LayerNorm only
-}
-
-/** What one layer's forward pass leaves behind for the decomposed pass. */
-export interface LayerRecord {
-  h_in: Float32Array; // [T, D] residual entering the layer
-  attn_norm: NormRecord;
-  v: Float32Array; // [T, Hkv*dh] values of the real state, biases included
-  A: Float32Array; // [H, T, T] attention probabilities (after RoPE, mask, softmax)
-  attn_out: Float32Array; // [T, D] attention's write to the residual, biases included
-  mlp_norm: NormRecord;
-  act: Float32Array; // [T, I] a = act(gate) * up, or act(fc)
-  mlp_out: Float32Array; // [T, D] the MLP's write, bias included
-}
-
-export interface ForwardRecord {
-  T: number;
-  ids: number[];
-  layers: LayerRecord[];
-  h_final: Float32Array; // [T, D] residual after the last layer
-  final_norm: NormRecord;
+export interface CpuForwardRecord extends ForwardRecord<Float32Array> {
   logits: Float32Array; // [T, V]
 }
 
-/** Heads or neurons whose write is zeroed (for ablation checks). */
-export interface Ablation {
-  heads?: { layer: number; head: number }[];
-  neurons?: { layer: number; neuron: number }[];
+/** x [R, K] through a linear layer: x W^T (+ b), [R, out]. */
+export function linear(x: Float32Array, w: LinearF32, R: number, K: number): Float32Array {
+  const N = w.weight.length / K;
+  const y = new Float32Array(R * N);
+  gemm(x, w.weight, y, { R, N, K, bias: w.bias });
+  return y;
 }
 
-export function normStats(h: Float32Array, T: number, D: number, kind: 'rms' | 'layer', eps: number): NormRecord {
+export function normStats(h: Float32Array, T: number, D: number, kind: 'rms' | 'layer', eps: number): NormRecord<Float32Array> {
   if (kind === 'rms') return { scale: rmsScale(h, T, D, eps) };
   const { mean, s } = layerNormStats(h, T, D, eps);
   return { scale: s, mean };
 }
 
-/** Apply a recorded normalisation to the real state h [T, D] (the normal, non-decomposed form). */
-export function applyNorm(h: Float32Array, T: number, D: number, rec: NormRecord, norm: NormF32): Float32Array {
-  const x = new Float32Array(T * D);
-  for (let t = 0; t < T; t++) {
-    const mu = rec.mean ? rec.mean[t] : 0;
-    for (let d = 0; d < D; d++) {
-      let v = norm.weight[d] * (h[t * D + d] - mu) * rec.scale[t];
-      if (norm.bias) v += norm.bias[d];
-      x[t * D + d] = v;
-    }
-  }
-  return x;
+/**
+ * A recorded normalisation applied to the real state h [T, D] (beta included when the norm has
+ * one). LayerNorm centres each row by its own mean, which is the recorded mean.
+ */
+export function applyNorm(h: Float32Array, T: number, D: number, rec: NormRecord<Float32Array>, norm: NormF32): Float32Array {
+  return normApply(h, T, D, T, rec.scale, norm.weight, { center: rec.mean !== undefined, beta: norm.bias });
 }
 
 /** Token (+ learned position) embeddings of the prompt: h0 [T, D]. */
@@ -70,82 +46,82 @@ export function embed(model: ReferenceModel, ids: number[]): Float32Array {
   return h;
 }
 
-export function forward(model: ReferenceModel, ids: number[], ablation: Ablation = {}): ForwardRecord {
+/** One decoder layer on the real state h_in [T, D], with its record. */
+export function forwardLayer(model: ReferenceModel, l: number, h_in: Float32Array, T: number, ablation: Ablation = {}): LayerRecord<Float32Array> {
+  const cfg = model.description;
+  const { D, H, Hkv, dh, I } = dims(cfg);
+  const w = model.layers[l];
+
+  // Attention.
+  const attn_norm = normStats(h_in, T, D, cfg.normKind, cfg.norm_eps);
+  const x = applyNorm(h_in, T, D, attn_norm, w.input_layernorm); // [T, D]
+  const q = linear(x, w.q_proj, T, D); // [T, H, dh]
+  const k = linear(x, w.k_proj, T, D); // [T, Hkv, dh]
+  const v = linear(x, w.v_proj, T, D); // [T, Hkv, dh]
+  if (cfg.hasQkNorm) {
+    headRmsNorm(q, T, H, dh, w.q_norm!.weight, cfg.norm_eps);
+    headRmsNorm(k, T, Hkv, dh, w.k_norm!.weight, cfg.norm_eps);
+  }
+  if (cfg.positionKind === 'rope') {
+    rope(q, T, H, dh, cfg.rope_theta);
+    rope(k, T, Hkv, dh, cfg.rope_theta);
+  }
+  const A = attentionProbs(q, k, T, H, Hkv, dh); // [H, T, T]
+  const y = attentionMix(A, v, 1, T, H, Hkv, dh, new Int32Array(1)); // [T, H, dh]
+  for (const a of ablation.heads ?? []) {
+    if (a.layer === l) for (let t = 0; t < T; t++) y.fill(0, (t * H + a.head) * dh, (t * H + a.head + 1) * dh);
+  }
+  const attn_out = linear(y, w.o_proj, T, H * dh); // [T, D]
+  const h_mid = add(h_in, attn_out);
+
+  // MLP.
+  const mlp_norm = normStats(h_mid, T, D, cfg.normKind, cfg.norm_eps);
+  const x2 = applyNorm(h_mid, T, D, mlp_norm, w.post_attention_layernorm);
+  const act = activation(cfg.hidden_act);
+  const a = new Float32Array(T * I); // [T, I]
+  if (cfg.mlpKind === 'gated') {
+    const gate = linear(x2, w.gate_proj!, T, D);
+    const up = linear(x2, w.up_proj, T, D);
+    for (let i = 0; i < T * I; i++) a[i] = act(gate[i]) * up[i];
+  } else {
+    const fc = linear(x2, w.up_proj, T, D);
+    for (let i = 0; i < T * I; i++) a[i] = act(fc[i]);
+  }
+  for (const n of ablation.neurons ?? []) {
+    if (n.layer === l) for (let t = 0; t < T; t++) a[t * I + n.neuron] = 0;
+  }
+  const mlp_out = linear(a, w.down_proj, T, I); // [T, D]
+  return { h_in, attn_norm, v, A, attn_out, h_mid, mlp_norm, act: a, mlp_out };
+}
+
+export function forward(model: ReferenceModel, ids: number[], ablation: Ablation = {}): CpuForwardRecord {
   const cfg = model.description;
   const T = ids.length;
-  const D = cfg.hidden_size;
-  const H = cfg.num_attention_heads;
-  const Hkv = cfg.num_key_value_heads;
-  const dh = cfg.head_dim;
-  const I = cfg.intermediate_size;
-  const V = cfg.vocab_size;
-  const act = activation(cfg.hidden_act);
-
+  const { D, L, V } = dims(cfg);
   let h = embed(model, ids); // [T, D]
-  const layers: LayerRecord[] = [];
-
-  for (let l = 0; l < cfg.num_hidden_layers; l++) {
-    const w = model.layers[l];
-    const h_in = h;
-
-    // Attention.
-    const attn_norm = normStats(h, T, D, cfg.normKind, cfg.norm_eps);
-    const x = applyNorm(h, T, D, attn_norm, w.input_layernorm); // [T, D]
-    const q = matmul(x, w.q_proj.weight, T, D, H * dh, { bias: w.q_proj.bias }); // [T, H, dh]
-    const k = matmul(x, w.k_proj.weight, T, D, Hkv * dh, { bias: w.k_proj.bias }); // [T, Hkv, dh]
-    const v = matmul(x, w.v_proj.weight, T, D, Hkv * dh, { bias: w.v_proj.bias }); // [T, Hkv, dh]
-    if (cfg.hasQkNorm) {
-      headRmsNorm(q, T, H, dh, w.q_norm!.weight, cfg.norm_eps);
-      headRmsNorm(k, T, Hkv, dh, w.k_norm!.weight, cfg.norm_eps);
-    }
-    if (cfg.positionKind === 'rope') {
-      rope(q, T, H, dh, cfg.rope_theta);
-      rope(k, T, Hkv, dh, cfg.rope_theta);
-    }
-    const A = attentionProbs(q, k, T, H, Hkv, dh); // [H, T, T]
-    const y = attentionMix(A, v, 1, T, H, Hkv, dh, new Int32Array(1)); // [T, H, dh]
-    for (const a of ablation.heads ?? []) {
-      if (a.layer !== l) continue;
-      for (let t = 0; t < T; t++) y.fill(0, (t * H + a.head) * dh, (t * H + a.head + 1) * dh);
-    }
-    const attn_out = matmul(y, w.o_proj.weight, T, H * dh, D, { bias: w.o_proj.bias }); // [T, D]
-    h = add(h, attn_out);
-
-    // MLP.
-    const mlp_norm = normStats(h, T, D, cfg.normKind, cfg.norm_eps);
-    const x2 = applyNorm(h, T, D, mlp_norm, w.post_attention_layernorm);
-    const a = new Float32Array(T * I); // [T, I]
-    if (cfg.mlpKind === 'gated') {
-      const gate = matmul(x2, w.gate_proj!.weight, T, D, I, { bias: w.gate_proj!.bias });
-      const up = matmul(x2, w.up_proj.weight, T, D, I, { bias: w.up_proj.bias });
-      for (let i = 0; i < T * I; i++) a[i] = act(gate[i]) * up[i];
-    } else {
-      const fc = matmul(x2, w.up_proj.weight, T, D, I, { bias: w.up_proj.bias });
-      for (let i = 0; i < T * I; i++) a[i] = act(fc[i]);
-    }
-    for (const n of ablation.neurons ?? []) {
-      if (n.layer !== l) continue;
-      for (let t = 0; t < T; t++) a[t * I + n.neuron] = 0;
-    }
-    const mlp_out = matmul(a, w.down_proj.weight, T, I, D, { bias: w.down_proj.bias }); // [T, D]
-    h = add(h, mlp_out);
-
-    layers.push({ h_in, attn_norm, v, A, attn_out, mlp_norm, act: a, mlp_out });
+  const layers: LayerRecord<Float32Array>[] = [];
+  for (let l = 0; l < L; l++) {
+    const rec = forwardLayer(model, l, h, T, ablation);
+    layers.push(rec);
+    h = add(rec.h_mid, rec.mlp_out);
   }
-
   const final_norm = normStats(h, T, D, cfg.normKind, cfg.norm_eps);
-  const xF = applyNorm(h, T, D, final_norm, model.norm);
-  const logits = matmul(xF, model.lm_head, T, D, V); // [T, V]
+  const logits = unembed(model, h, T, final_norm, V);
   return { T, ids, layers, h_final: h, final_norm, logits };
 }
 
-/** Logits of the residual after each layer read through the final norm (logit lens): [T, V]. */
+/** Logits of a residual h [T, D] read through the final norm (the logit lens when h is not final). */
 export function lensLogits(model: ReferenceModel, h: Float32Array, T: number): Float32Array {
   const cfg = model.description;
-  const D = cfg.hidden_size;
-  const rec = normStats(h, T, D, cfg.normKind, cfg.norm_eps);
-  const x = applyNorm(h, T, D, rec, model.norm);
-  return matmul(x, model.lm_head, T, D, cfg.vocab_size);
+  return unembed(model, h, T, normStats(h, T, cfg.hidden_size, cfg.normKind, cfg.norm_eps), cfg.vocab_size);
+}
+
+function unembed(model: ReferenceModel, h: Float32Array, T: number, norm: NormRecord<Float32Array>, V: number): Float32Array {
+  const D = model.description.hidden_size;
+  const xF = applyNorm(h, T, D, norm, model.norm);
+  const logits = new Float32Array(T * V);
+  gemm(xF, model.lm_head, logits, { R: T, N: V, K: D });
+  return logits;
 }
 
 function add(a: Float32Array, b: Float32Array): Float32Array {
@@ -153,4 +129,3 @@ function add(a: Float32Array, b: Float32Array): Float32Array {
   for (let i = 0; i < a.length; i++) c[i] = a[i] + b[i];
   return c;
 }
-

@@ -2,17 +2,20 @@
 // constants (GELU and SiLU at 1), not from the functions themselves.
 
 import { describe, expect, it } from 'vitest';
-import { attentionMix, attentionProbs, geluErf, geluTanh, layerNormStats, matmul, mlpShare, rmsScale, rope, silu, topK } from './ops';
+import { attentionMix, attentionProbs, gemm, geluErf, geluTanh, layerNormStats, mlpShare, rmsScale, rope, silu, topK } from './ops';
 
 const f = (a: number[]) => new Float32Array(a);
 
 describe('kernel twins', () => {
-  it('matmul computes X W^T with scale, bias and residual', () => {
+  it('gemm computes X W^T with scale, bias and accumulation', () => {
     const X = f([1, 2, 3, 4]); // [2, 2]
     const W = f([1, 0, 1, 1, 0, 2]); // [3, 2]
-    expect(Array.from(matmul(X, W, 2, 2, 3))).toEqual([1, 3, 4, 3, 7, 8]);
-    const Y = matmul(X, W, 2, 2, 3, { rowScale: f([2, -1]), bias: f([1, 1, 1]), residual: f([0, 0, 10, 0, 0, 0]) });
-    expect(Array.from(Y)).toEqual([3, 7, 19, -2, -6, -7]);
+    const Y = new Float32Array(6);
+    gemm(X, W, Y, { R: 2, N: 3, K: 2 });
+    expect(Array.from(Y)).toEqual([1, 3, 4, 3, 7, 8]);
+    const Z = f([0, 0, 10, 0, 0, 0]);
+    gemm(X, W, Z, { R: 2, N: 3, K: 2, rowScale: f([2, -1]), bias: f([1, 1, 1]), accumulate: true });
+    expect(Array.from(Z)).toEqual([3, 7, 19, -2, -6, -7]);
   });
 
   it('norm statistics', () => {
@@ -56,7 +59,7 @@ describe('kernel twins', () => {
     // M=3 (rest = 2), T=2, J=1. Component 1 starts at position 1.
     const g = f([0, 0.1, 0.1, 5, 0, 0]);
     const a = f([2, 3]);
-    const c = mlpShare(g, a, 3, 2, 1, new Int32Array([0, 1, 0]), 2, 'softmax', 0.1);
+    const c = mlpShare(g, a, 3, 2, 1, new Int32Array([0, 1, 0]), 'softmax', 0.1);
     // t=0: components 0 and 2 take part with g = 0 and 0: halves.
     expect(c[0]).toBeCloseTo(1, 6);
     expect(c[4]).toBeCloseTo(1, 6);
@@ -67,15 +70,14 @@ describe('kernel twins', () => {
     expect(c[3]).toBeCloseTo((3 * Math.exp(50)) / z, 6);
   });
 
-  it('shares proportionally, guards a vanishing sum, and hands orphans to the rest', () => {
-    const c = mlpShare(f([1, 3]), f([4]), 2, 1, 1, new Int32Array([0, 0]), 1, 'proportional', 0.1);
+  it('shares proportionally, guards a vanishing sum, and keeps BOS out after position 0', () => {
+    const c = mlpShare(f([1, 3]), f([4]), 2, 1, 1, new Int32Array([0, 0]), 'proportional', 0.1);
     expect(Array.from(c)).toEqual([1, 3]);
-    const even = mlpShare(f([1, -1]), f([4]), 2, 1, 1, new Int32Array([0, 0]), 1, 'proportional', 0.1);
+    const even = mlpShare(f([1, -1]), f([4]), 2, 1, 1, new Int32Array([0, 0]), 'proportional', 0.1);
     expect(Array.from(even)).toEqual([2, 2]);
-    const orphan = mlpShare(f([7, 7]), f([4]), 2, 1, 1, new Int32Array([0, 0]), 1, 'softmax', 0.1, (m) => m === 0);
-    expect(Array.from(orphan)).toEqual([0, 4]);
-    const nobody = mlpShare(f([7, 7]), f([4]), 2, 1, 1, new Int32Array([0, 0]), 1, 'softmax', 0.1, () => true);
-    expect(Array.from(nobody)).toEqual([0, 4]);
+    // M=2, T=2, J=1, g = 7 everywhere: at t=0 both share; at t=1 the BOS rule leaves component 1 alone.
+    const bos = mlpShare(f([7, 7, 7, 7]), f([4, 6]), 2, 2, 1, new Int32Array([0, 0]), 'softmax', 0.1, true);
+    expect(Array.from(bos)).toEqual([2, 0, 2, 6]);
   });
 
   it('topK orders by value then index', () => {

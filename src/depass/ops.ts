@@ -3,34 +3,6 @@
 // Plain loops over Float32Array, accumulating in f64 (JS numbers); no allocation in the hot
 // loops beyond the output. Layouts are row-major and stated on every function.
 
-/** Y[r, n] = sum_k (rowScale[r] * X[r, k]) * W[n, k] + bias[n] + residual[r, n].
- *  X [R, K], W [N, K], Y [R, N]. The twin of shaders/matmul.wgsl. */
-export function matmul(
-  X: Float32Array,
-  W: Float32Array,
-  R: number,
-  K: number,
-  N: number,
-  opts: { bias?: Float32Array; rowScale?: Float32Array; residual?: Float32Array; out?: Float32Array } = {},
-): Float32Array {
-  const Y = opts.out ?? new Float32Array(R * N);
-  const { bias, rowScale, residual } = opts;
-  for (let r = 0; r < R; r++) {
-    const xo = r * K;
-    const s = rowScale ? rowScale[r] : 1;
-    for (let n = 0; n < N; n++) {
-      const wo = n * K;
-      let acc = 0;
-      for (let k = 0; k < K; k++) acc += X[xo + k] * W[wo + k];
-      let y = acc * s;
-      if (bias) y += bias[n];
-      if (residual) y += residual[r * N + n];
-      Y[r * N + n] = y;
-    }
-  }
-  return Y;
-}
-
 /** Per-row inverse RMS: s[t] = 1 / sqrt(mean_d(h[t, d]^2) + eps). h [T, D], s [T].
  *  The twin of the statistics half of shaders/norm.wgsl. */
 export function rmsScale(h: Float32Array, T: number, D: number, eps: number): Float32Array {
@@ -248,8 +220,8 @@ export function activation(kind: Activation): (x: number) => number {
  *   softmax_m(g[m, t, j] / tau)        (rule 'softmax'), or
  *   g[m, t, j] / sum_m g[m, t, j]      (rule 'proportional'; even split when the sum is ~0).
  * g [M, T, J] (each component's gate/fc pre-activation), a [T, J]; returns c [M, T, J] with
- * c = alpha * a. Component m takes part at t when start[m] <= t and it is not excluded by
- * `exclude(m, t)` (the BOS rule); when nobody takes part, `rest` takes all.
+ * c = alpha * a. Component m takes part at t when start[m] <= t and, with the BOS rule, not
+ * (m == 0 and t > 0). The pass plan makes sure someone always does (plan.ts).
  * The twin of shaders/mlp_share.wgsl.
  */
 export function mlpShare(
@@ -259,20 +231,14 @@ export function mlpShare(
   T: number,
   J: number,
   start: Int32Array,
-  rest: number,
   rule: 'softmax' | 'proportional',
   tau: number,
-  exclude?: (m: number, t: number) => boolean,
+  bos = false,
 ): Float32Array {
   const c = new Float32Array(M * T * J);
   const takes = new Uint8Array(M);
   for (let t = 0; t < T; t++) {
-    let any = false;
-    for (let m = 0; m < M; m++) {
-      takes[m] = start[m] <= t && !(exclude && exclude(m, t)) ? 1 : 0;
-      if (takes[m]) any = true;
-    }
-    if (!any) takes[rest] = 1;
+    for (let m = 0; m < M; m++) takes[m] = start[m] <= t && !(bos && m === 0 && t > 0) ? 1 : 0;
     for (let j = 0; j < J; j++) {
       const aj = a[t * J + j];
       if (rule === 'softmax') {
@@ -438,8 +404,7 @@ export function scaleAdd(
 }
 
 /**
- * Per-component read-out of target directions through a frozen norm (what decomposed.ts readout
- * computes, in kernel layout): out[i * M + m] = scale[p_i] * dir_i . (gamma * (C[m, p_i] - c_m))
+ * Per-component read-out of target directions through a frozen norm: out[i * M + m] = scale[p_i] * dir_i . (gamma * (C[m, p_i] - c_m))
  * (+ dir_i . beta for m = rest), c_m the row mean when `center`. C [M, T, D], dirs [n, D].
  * The twin of shaders/readout.wgsl.
  */

@@ -8,7 +8,6 @@ export {
   estimateMemory,
   checkMemory,
   maxComponentsFor,
-  componentsOf,
   GpuMemoryError,
   type MemoryEstimate,
   type MemoryLimits,

@@ -280,10 +280,8 @@ describe.skipIf(!gpu)(`kernels vs twins (${gpu ? describeAdapter(gpu) : 'no GPU'
         const I = 90;
         const j0 = 13;
         const rest = T;
-        // Token mode without biases: the rest starts empty (T); position 0 has nobody with BOS on
-        // only when component 0 is excluded, which it is not at t = 0, so use start[0] = 1 to
-        // exercise the "nobody takes part -> rest" rule at t = 0.
-        const start = Int32Array.from({ length: M }, (_, m) => (m === rest ? T : m === 0 ? 1 : m));
+        // Token mode without biases: component m starts at m, the rest (empty) at T.
+        const start = Int32Array.from({ length: M }, (_, m) => (m === rest ? T : m));
         const g = randn(M * T * J, 81, 0.3);
         // A near-zero denominator for the proportional guard: two opposite values at (t = 2, j = 0).
         g[(1 * T + 2) * J] = 0.5;
@@ -292,12 +290,11 @@ describe.skipIf(!gpu)(`kernels vs twins (${gpu ? describeAdapter(gpu) : 'no GPU'
         const act = randn(T * I, 82);
         const aTile = new Float32Array(T * J);
         for (let t = 0; t < T; t++) for (let j = 0; j < J; j++) aTile[t * J + j] = act[t * I + j0 + j]!;
-        const exclude = bos ? (m: number, t: number) => m === 0 && t > 0 : undefined;
-        const want = twin.mlpShare(g, aTile, M, T, J, start, rest, rule, 0.1, exclude);
+        const want = twin.mlpShare(g, aTile, M, T, J, start, rule, 0.1, bos);
         const [bG, bA, bS] = [up('g', g), up('act', act), up('start', Uint32Array.from(start))];
         const bC = up('c', new Float32Array(M * T * J).fill(5));
         await step('mlp share', (s) =>
-          ops.mlpShare(s, { g: bG, a: bA, start: bS, c: bC, M, T, J, a0: j0, lda: I, rest, rule, tau: 0.1, guard: twin.PROPORTIONAL_GUARD, bos }),
+          ops.mlpShare(s, { g: bG, a: bA, start: bS, c: bC, M, T, J, a0: j0, lda: I, rule, tau: 0.1, guard: twin.PROPORTIONAL_GUARD, bos }),
         );
         const got = await read(bC, M * T * J);
         expectClose(got, want, 1e-5);

@@ -264,7 +264,6 @@ export function mlpShare(
     J: number;
     a0: number;
     lda: number;
-    rest: number;
     rule: 'softmax' | 'proportional';
     tau: number;
     guard: number;
@@ -281,7 +280,6 @@ export function mlpShare(
       J: a.J,
       a0: a.a0,
       lda: a.lda,
-      rest: a.rest,
       tau: a.tau,
       guard: a.guard,
       flags: (a.rule === 'proportional' ? 1 : 0) | (a.bos ? 2 : 0),

@@ -226,3 +226,18 @@ export function grid(n: number, max = 65535): [number, number] {
   const y = Math.ceil(n / max);
   return [Math.ceil(n / y), y];
 }
+
+/**
+ * Records one step with `record` and submits it (dropping it if recording throws). With `wait`,
+ * resolves once the GPU has finished it; otherwise steps queue back to back.
+ */
+export async function recordStep(pool: StepPool, label: string, record: (step: Step) => Promise<void>, wait = false): Promise<void> {
+  const step = new Step(pool, label);
+  try {
+    await record(step);
+  } catch (e) {
+    await step.abandon();
+    throw e;
+  }
+  await step.submit(wait);
+}

@@ -93,6 +93,29 @@ export interface ModelWeights {
   lm_head: Tensor; // [V, D]; the same object as embed_tokens when tied
 }
 
+/** The model's sizes in the project's notation (see the top of this file). */
+export interface Dims {
+  D: number;
+  H: number;
+  Hkv: number;
+  dh: number;
+  I: number;
+  L: number;
+  V: number;
+}
+
+export function dims(cfg: ModelDescription): Dims {
+  return {
+    D: cfg.hidden_size,
+    H: cfg.num_attention_heads,
+    Hkv: cfg.num_key_value_heads,
+    dh: cfg.head_dim,
+    I: cfg.intermediate_size,
+    L: cfg.num_hidden_layers,
+    V: cfg.vocab_size,
+  };
+}
+
 export function bytesPerElement(dtype: DType): number {
   return dtype === 'F32' ? 4 : 2;
 }

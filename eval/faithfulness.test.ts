@@ -5,11 +5,11 @@
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import type { ForwardRecord } from '../depass/forward';
-import { toReferenceModel } from '../depass/reference-model';
-import { loadCheckpoint } from '../model/checkpoint';
-import { loadTokenizer } from '../model/tokenizer';
-import { filesFromPath } from '../node/files';
+import type { CpuForwardRecord as ForwardRecord } from '../src/depass/forward';
+import { toReferenceModel } from '../src/depass/reference-model';
+import { loadCheckpoint } from '../src/model/checkpoint';
+import { loadTokenizer } from '../src/model/tokenizer';
+import { filesFromPath } from '../src/node/files';
 import { attentionRollout, evaluate, lastLayerAttention, type Probe } from './faithfulness';
 
 /** A record with only what the attention baselines read: per layer A [H, T, T]. */

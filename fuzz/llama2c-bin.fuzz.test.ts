@@ -4,7 +4,7 @@
 // when present.
 
 import { describe, expect, it } from 'vitest';
-import type { Checkpoint } from '../model/checkpoint.ts';
+import type { Checkpoint } from '../src/model/checkpoint.ts';
 import { checkCheckpoint } from './checks.ts';
 import { mutateLlama2cBin } from './formats.ts';
 import { countedFiles, failureLines, formatReport, fuzzCount, fuzzSeed, readsWithin, runFuzz, type FuzzSuite } from './harness.ts';

@@ -2,7 +2,7 @@
 // tokenizer as the app does right away (encode, decode, token texts), so a file the loader
 // accepts but that breaks on first use counts against the loader.
 
-import { loadTokenizer } from '../model/tokenizer.ts';
+import { loadTokenizer } from '../src/model/tokenizer.ts';
 import { useTokenizer, type TokenizerUse } from './checks.ts';
 import type { CountedFiles } from './harness.ts';
 

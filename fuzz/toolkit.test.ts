@@ -4,8 +4,8 @@
 // a load whose result is inconsistent.
 
 import { describe, expect, it } from 'vitest';
-import { ModelFormatError } from '../model/errors.ts';
-import { encodeSafetensors } from '../model/testing/safetensors-writer.ts';
+import { ModelFormatError } from '../src/model/errors.ts';
+import { encodeSafetensors } from '../src/model/testing/safetensors-writer.ts';
 import { mutateBytes, writeInt } from './bytes.ts';
 import { mutateSafetensors, splitSafetensors, tokenizerBinFields } from './formats.ts';
 import { countedFiles, readsWithin, refusalProblem, runFuzz, type FuzzCase, type FuzzSuite } from './harness.ts';

@@ -3,7 +3,7 @@
 // loadCheckpoint (description, then every tensor against it). Seeds as in the safetensors suite.
 
 import { describe, expect, it } from 'vitest';
-import type { Checkpoint } from '../model/checkpoint.ts';
+import type { Checkpoint } from '../src/model/checkpoint.ts';
 import { checkCheckpoint } from './checks.ts';
 import { mutateConfig } from './formats.ts';
 import { countedFiles, failureLines, formatReport, fuzzCount, fuzzSeed, readsWithin, runFuzz, type FuzzSuite } from './harness.ts';

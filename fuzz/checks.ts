@@ -4,11 +4,11 @@
 // index is in range and which re-encode to a link that decodes. Each check throws on the first
 // violation; expected values come from the description or the format, never from the loader.
 
-import type { Checkpoint } from '../model/checkpoint.ts';
-import { bytesPerElement, type ModelDescription, type Tensor } from '../model/description.ts';
-import { SAFETENSORS_DTYPE_SIZE, type SafetensorsCheckpoint } from '../model/safetensors.ts';
-import type { TokenSpan, Tokenizer } from '../model/tokenizer-types.ts';
-import { decodeRun, encodeRun, type SharedRun } from '../share/permalink.ts';
+import type { Checkpoint } from '../src/model/checkpoint.ts';
+import { bytesPerElement, type ModelDescription, type Tensor } from '../src/model/description.ts';
+import { SAFETENSORS_DTYPE_SIZE, type SafetensorsCheckpoint } from '../src/model/safetensors.ts';
+import type { TokenSpan, Tokenizer } from '../src/model/tokenizer-types.ts';
+import { decodeRun, encodeRun, type SharedRun } from '../src/share/permalink.ts';
 
 function fail(message: string): never {
   throw new Error(message);

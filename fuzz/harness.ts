@@ -5,8 +5,8 @@
 // Environment: DEPASS_FUZZ_N (cases per suite), DEPASS_FUZZ_SEED (another run), DEPASS_FUZZ_TRACE
 // (print each case before it runs, to name one that never returns).
 
-import type { ModelFile } from '../model/files.ts';
-import { countingBlob, type ReadCounter } from '../model/testing/counting-blob.ts';
+import type { ModelFile } from '../src/model/files.ts';
+import { countingBlob, type ReadCounter } from '../src/model/testing/counting-blob.ts';
 import { Rng } from './rng.ts';
 import type { SeedFile } from './seeds.ts';
 

@@ -5,11 +5,11 @@
 
 import { existsSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import type { ModelFile } from '../model/files.ts';
-import { llama2cToHuggingFace, parseLlama2cTokenizer } from '../model/llama2c-tokenizer.ts';
-import { randomModel, type RandomModelOptions } from '../model/testing/random-model.ts';
-import { toHfFiles, toLlama2cBin, type HfFilesOptions } from '../model/testing/serialize.ts';
-import { BYTE_LEVEL_CHARS } from '../model/token-spans.ts';
+import type { ModelFile } from '../src/model/files.ts';
+import { llama2cToHuggingFace, parseLlama2cTokenizer } from '../src/model/llama2c-tokenizer.ts';
+import { randomModel, type RandomModelOptions } from '../src/model/testing/random-model.ts';
+import { toHfFiles, toLlama2cBin, type HfFilesOptions } from '../src/model/testing/serialize.ts';
+import { BYTE_LEVEL_CHARS } from '../src/model/token-spans.ts';
 
 /** A file as bytes: what a seed is made of. */
 export interface SeedFile {

@@ -3,7 +3,7 @@
 // and pipeline, tokenizer_config.json's token fields, and the field layout of llama2.c .bin and
 // tokenizer.bin files. They only build inputs; the suites run the parsers.
 
-import { rawSafetensors } from '../model/testing/safetensors-writer.ts';
+import { rawSafetensors } from '../src/model/testing/safetensors-writer.ts';
 import { BOUNDARY_INTS, INVALID_UTF8, mutateBytes, nearbyInts, type IntField, type Mutated } from './bytes.ts';
 import { cloneJson, deepNesting, hugeString, interestingNumber, interestingValue, jsonText, mutateJson, nudge, ODD_STRINGS, RawJson, retype, serialiseJson } from './json.ts';
 import type { Rng } from './rng.ts';

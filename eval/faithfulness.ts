@@ -4,12 +4,12 @@
 // (3) head masking (zero the top heads by each ranking, measure task accuracy). Baselines:
 // attention rollout, last-layer attention, head-output norm, random. Runs on the reference engine.
 
-import { CpuBackend } from '../depass/cpu-backend';
-import type { ForwardRecord } from '../depass/forward';
-import { matmul } from '../depass/ops';
-import type { ReferenceModel } from '../depass/reference-model';
-import { runDepass } from '../depass/run';
-import type { Tokenizer, TokenSpan } from '../model/tokenizer-types';
+import { CpuBackend } from '../src/depass/cpu-backend';
+import { gemm } from '../src/depass/ops';
+import type { CpuForwardRecord as ForwardRecord } from '../src/depass/forward';
+import type { ReferenceModel } from '../src/depass/reference-model';
+import { runDepass } from '../src/depass/run';
+import type { Tokenizer, TokenSpan } from '../src/model/tokenizer-types';
 
 export interface Probe {
   id: string;
@@ -152,7 +152,8 @@ export function headOutputNorms(model: ReferenceModel, rec: ForwardRecord): Floa
         const a = layer.A[(h * T + T - 1) * T + k];
         for (let e = 0; e < dh; e++) y[h * dh + e] += a * layer.v[k * Hkv * dh + g * dh + e];
       }
-      const o = matmul(y, Wo, 1, H * dh, D);
+      const o = new Float32Array(D);
+      gemm(y, Wo, o, { R: 1, N: D, K: H * dh });
       out[l * H + h] = Math.hypot(...o);
     }
   });

@@ -3,7 +3,7 @@
 // tail) and the head's fields (counts and shapes that the tail must then live up to).
 
 import { deflateSync, inflateSync } from 'fflate';
-import { fromBase64Url, LINK_PREFIX, toBase64Url } from '../share/permalink.ts';
+import { fromBase64Url, LINK_PREFIX, toBase64Url } from '../src/share/permalink.ts';
 import { mutateBytes, nearbyInts, type Mutated } from './bytes.ts';
 import { interestingValue, jsonText, mutateJson, RawJson } from './json.ts';
 import type { Rng } from './rng.ts';

@@ -1,9 +1,9 @@
 // Pieces the model-file suites share: judging a refusal as a ModelFormatError that names one of
 // the case's files, running loadCheckpoint on a case, and the memory bound for model inputs.
 
-import { loadCheckpoint, type Checkpoint } from '../model/checkpoint.ts';
-import { ModelFormatError } from '../model/errors.ts';
-import type { ModelFile } from '../model/files.ts';
+import { loadCheckpoint, type Checkpoint } from '../src/model/checkpoint.ts';
+import { ModelFormatError } from '../src/model/errors.ts';
+import type { ModelFile } from '../src/model/files.ts';
 import { refusalProblem } from './harness.ts';
 import type { Rng } from './rng.ts';
 import type { Seed, SeedFile } from './seeds.ts';

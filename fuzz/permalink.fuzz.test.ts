@@ -3,9 +3,9 @@
 // decodeRun. A decoded run must be consistent and re-encode to a link that decodes.
 
 import { describe, expect, it } from 'vitest';
-import { decodeRun, encodeRun, LinkError, MAX_INFLATED_BYTES, type SharedRun } from '../share/permalink.ts';
-import { hostileLinks, sampleRun } from '../share/testing/hostile-links.ts';
-import { V1_LINK } from '../share/testing/v1-link.ts';
+import { decodeRun, encodeRun, LinkError, MAX_INFLATED_BYTES, type SharedRun } from '../src/share/permalink.ts';
+import { hostileLinks, sampleRun } from '../src/share/testing/hostile-links.ts';
+import { V1_LINK } from '../src/share/testing/v1-link.ts';
 import { checkRun } from './checks.ts';
 import { failureLines, formatReport, fuzzCount, fuzzSeed, refusalProblem, runFuzz, type FuzzSuite } from './harness.ts';
 import { mutateLink } from './links.ts';

@@ -4,9 +4,9 @@
 // models of every family, plus stories260K (../shared) and the demo models when present.
 
 import { describe, expect, it } from 'vitest';
-import type { Checkpoint } from '../model/checkpoint.ts';
-import type { Tensor } from '../model/description.ts';
-import { isWeightDType, openSafetensorsFile, readSafetensorsTensor, type SafetensorsCheckpoint } from '../model/safetensors.ts';
+import type { Checkpoint } from '../src/model/checkpoint.ts';
+import type { Tensor } from '../src/model/description.ts';
+import { isWeightDType, openSafetensorsFile, readSafetensorsTensor, type SafetensorsCheckpoint } from '../src/model/safetensors.ts';
 import { checkCheckpoint, checkSafetensors } from './checks.ts';
 import { mutateSafetensors } from './formats.ts';
 import { countedFiles, failureLines, formatReport, fuzzCount, fuzzSeed, readsWithin, runFuzz, type FuzzSuite } from './harness.ts';

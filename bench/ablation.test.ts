@@ -3,13 +3,13 @@
 // copies share a pass or not, on every family (GQA, biases, q/k norm, LayerNorm and learned positions).
 
 import { describe, expect, it } from 'vitest';
-import type { TargetSpec } from '../depass/backend';
-import { forward } from '../depass/forward';
-import { toReferenceModel } from '../depass/reference-model';
-import { randomModel, type RandomModelOptions } from '../model/testing/random-model';
+import type { TargetSpec } from '../src/depass/backend';
+import { forward } from '../src/depass/forward';
+import { toReferenceModel } from '../src/depass/reference-model';
+import { randomModel, type RandomModelOptions } from '../src/model/testing/random-model';
+import { nodeShaderLoader } from '../src/gpu/node';
+import { describeAdapter, testGpu } from '../src/gpu/testing/gpu-env';
 import { NeuronAblation } from './ablation';
-import { nodeShaderLoader } from './node';
-import { describeAdapter, testGpu } from './testing/gpu-env';
 
 const gpu = await testGpu();
 const loader = nodeShaderLoader();

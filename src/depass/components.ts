@@ -1,0 +1,123 @@
+// The initial components of each granularity in the reference engine, [M, T, D], built from the
+// forward record: what differs between token, head, neuron, module and subspace mode. The pass
+// itself (decomposed.ts) is the same for all of them. The GPU builds the same components in
+// src/gpu/components.ts; src/depass/bias-placement.test.ts checks both against the formulas.
+
+import { dims } from '../model/description';
+import type { ModeRequest } from './backend';
+import { applyNorm, linear } from './forward';
+import { attentionMix, gemm } from './ops';
+import { type ForwardRecord, residualAfter } from './record';
+import type { ReferenceModel } from './reference-model';
+
+type Record32 = ForwardRecord<Float32Array>;
+
+export function buildComponents(model: ReferenceModel, rec: Record32, req: ModeRequest): Float32Array {
+  switch (req.kind) {
+    case 'token':
+      return tokenComponents(model, rec);
+    case 'head':
+      return headComponents(model, rec, req.layer);
+    case 'neuron':
+      return neuronComponents(model, rec, req.layer, req.from, req.to);
+    case 'module':
+      return moduleComponents(model, rec, req.layer);
+    case 'subspace':
+      return subspaceComponents(model, rec, req.layer, req.direction);
+  }
+}
+
+/** Token mode: component m holds token m's embedding (and learned position) at position m; the rest starts empty. */
+export function tokenComponents(model: ReferenceModel, rec: Record32): Float32Array {
+  const { T } = rec;
+  const D = model.description.hidden_size;
+  const data = new Float32Array((T + 1) * T * D);
+  const h0 = rec.layers[0].h_in; // [T, D] the embeddings themselves
+  for (let m = 0; m < T; m++) data.set(h0.subarray(m * D, (m + 1) * D), (m * T + m) * D);
+  return data;
+}
+
+/**
+ * Head mode at layer l: head h's component is Wo_h (A_h v^_h), where v^ is the value of the
+ * normalised input without LayerNorm's beta and without b_v: what the head reads from the tokens.
+ * beta, b_v and b_o are constants the heads add whatever the input (rows of A sum to one), so they
+ * go to the rest: rest = h_l + Wo (Wv beta + b_v) + b_o, i.e. h_l + attn_out minus every head.
+ */
+export function headComponents(model: ReferenceModel, rec: Record32, l: number): Float32Array {
+  const { D, H, Hkv, dh } = dims(model.description);
+  const { T } = rec;
+  const lr = rec.layers[l];
+  const w = model.layers[l];
+  const centred = applyNorm(lr.h_in, T, D, lr.attn_norm, { weight: w.input_layernorm.weight }); // [T, D] without beta
+  const v = linear(centred, { weight: w.v_proj.weight }, T, D); // [T, Hkv*dh] without b_v
+  const y = attentionMix(lr.A, v, 1, T, H, Hkv, dh, new Int32Array(1)); // [T, H, dh]
+  const data = new Float32Array((H + 1) * T * D);
+  const rest = data.subarray(H * T * D);
+  rest.set(lr.h_mid);
+  // Head h alone: the dh columns of its output through its dh columns of Wo (batch of H products).
+  gemm(y, w.o_proj.weight, data, { batch: H, R: T, N: D, K: dh, ldx: H * dh, xb: dh, ldw: H * dh, wb: dh, yb: T * D });
+  for (let h = 0; h < H; h++) {
+    const out = data.subarray(h * T * D, (h + 1) * T * D);
+    for (let i = 0; i < T * D; i++) rest[i] -= out[i];
+  }
+  return data;
+}
+
+/** Neuron mode at layer l: neuron j's write a[t][j] * Wdown[:, j] for j in from..to-1; the rest is the state after the MLP minus them. */
+export function neuronComponents(model: ReferenceModel, rec: Record32, l: number, from: number, to: number): Float32Array {
+  const { D, I } = dims(model.description);
+  const { T } = rec;
+  const G = to - from;
+  const lr = rec.layers[l];
+  const Wd = model.layers[l].down_proj.weight; // [D, I]
+  const data = new Float32Array((G + 1) * T * D);
+  const rest = data.subarray(G * T * D);
+  // The rest is the state after the MLP (not before it) minus the tracked writes.
+  rest.set(residualAfter(rec, l));
+  for (let g = 0; g < G; g++) {
+    const j = from + g;
+    for (let t = 0; t < T; t++) {
+      const a = lr.act[t * I + j];
+      const o = (g * T + t) * D;
+      for (let d = 0; d < D; d++) {
+        const val = a * Wd[d * I + j];
+        data[o + d] = val;
+        rest[t * D + d] -= val;
+      }
+    }
+  }
+  return data;
+}
+
+/** Module mode at layer l: incoming residual (the rest), the attention's and the MLP's whole outputs (their biases included). */
+export function moduleComponents(model: ReferenceModel, rec: Record32, l: number): Float32Array {
+  const D = model.description.hidden_size;
+  const { T } = rec;
+  const lr = rec.layers[l];
+  const data = new Float32Array(3 * T * D);
+  data.set(lr.h_in, 0);
+  data.set(lr.attn_out, T * D);
+  data.set(lr.mlp_out, 2 * T * D);
+  return data;
+}
+
+/** Subspace mode at layer l: the residual entering l split into (h.u/|u|^2) u and h minus that (the rest). */
+export function subspaceComponents(model: ReferenceModel, rec: Record32, l: number, u: Float32Array): Float32Array {
+  const D = model.description.hidden_size;
+  const { T } = rec;
+  const h = l < rec.layers.length ? rec.layers[l].h_in : rec.h_final;
+  const data = new Float32Array(2 * T * D);
+  let uu = 0;
+  for (let d = 0; d < D; d++) uu += u[d] * u[d];
+  for (let t = 0; t < T; t++) {
+    let hu = 0;
+    for (let d = 0; d < D; d++) hu += h[t * D + d] * u[d];
+    const c = uu > 0 ? hu / uu : 0;
+    for (let d = 0; d < D; d++) {
+      const p = c * u[d];
+      data[t * D + d] = p;
+      data[(T + t) * D + d] = h[t * D + d] - p;
+    }
+  }
+  return data;
+}

@@ -1,0 +1,95 @@
+// The initial components of each granularity on the GPU, [M, T, D], built from the forward
+// record: the GPU twin of src/depass/components.ts (same formulas; bias-placement.test.ts checks
+// both against the weights).
+
+import type { ModeRequest } from '../depass/backend';
+import { residualAfter } from '../depass/record';
+import { dims } from '../model/description';
+import { createStorage, uploadStorage } from './buffers';
+import type { EngineParts, GpuForwardRecord } from './forward';
+import * as ops from './ops';
+import type { Step } from './step';
+import { f32Matrix } from './weights';
+
+const F32 = 4;
+
+/** Scratch the builders may use: bufA [T, Hkv*dh] at least, bufB [T, H*dh] at least. */
+export interface BuilderScratch {
+  bufA: GPUBuffer;
+  bufB: GPUBuffer;
+  /** Small buffers made here are pushed to it, for the caller to free. */
+  list: GPUBuffer[];
+}
+
+export async function buildComponents(step: Step, parts: EngineParts, rec: GpuForwardRecord, req: ModeRequest, C: GPUBuffer, s: BuilderScratch): Promise<void> {
+  const { device, cfg, weights } = parts;
+  const { D, H, Hkv, dh, I } = dims(cfg);
+  const { T } = rec;
+  const block = T * D; // elements of one component
+  step.clear(C);
+  switch (req.kind) {
+    case 'token': {
+      // Component m holds token m's embedding (and learned position) at position m; the rest starts empty.
+      const h0 = rec.layers[0]!.h_in;
+      for (let m = 0; m < T; m++) step.copy(h0, m * D * F32, C, (m * T + m) * D * F32, D * F32);
+      return;
+    }
+    case 'head': {
+      // Head h's write Wo_h (A_h v^_h), v^ the value without LayerNorm's beta and without b_v:
+      // v^ = v - (Wv beta + b_v). Those constants, like b_o, stay in the rest (h_mid minus all heads).
+      const lr = rec.layers[req.layer]!;
+      const w = weights.layers[req.layer]!;
+      step.copy(lr.v, 0, s.bufA, 0, T * Hkv * dh * F32);
+      const beta = w.input_layernorm.bias;
+      if (beta || w.v_proj.bias) {
+        const constant = createStorage(device, 'value constant Wv beta + b_v', Hkv * dh * F32);
+        s.list.push(constant);
+        if (beta) await ops.linear(step, { X: beta, W: w.v_proj.weight, bias: w.v_proj.bias, Y: constant, R: 1, K: D });
+        else step.copy(w.v_proj.bias!, 0, constant, 0, Hkv * dh * F32);
+        await ops.scaleAdd(step, { x: constant, y: s.bufA, R: T, C: Hkv * dh, ldx: 0, alpha: -1, beta: 1 });
+      }
+      const zero = uploadStorage(device, 'start 0', new Uint32Array(1));
+      s.list.push(zero);
+      await ops.attentionMix(step, { A: lr.A, v: s.bufA, start: zero, y: s.bufB, M: 1, T, H, Hkv, dh });
+      const Wo = w.o_proj.weight;
+      await ops.linear(step, { X: s.bufB, W: Wo, batch: H, ldx: H * dh, xb: dh, K: dh, k0: 0, wb: dh, Y: C, yb: block, ldy: D, R: T });
+      step.copy(lr.h_mid, 0, C, H * block * F32, block * F32);
+      await ops.linear(step, { X: s.bufB, W: Wo, K: H * dh, Y: C, y0: H * block, ldy: D, R: T, alpha: -1, accumulate: true });
+      return;
+    }
+    case 'neuron': {
+      // Neuron j's write a[t][j] * Wdown[:, j]; the rest is the state after the MLP minus them.
+      const lr = rec.layers[req.layer]!;
+      const Wd = weights.layers[req.layer]!.down_proj.weight;
+      const G = req.to - req.from;
+      await ops.linear(step, { X: lr.act, x0: req.from, ldx: I, xb: 1, K: 1, W: Wd, k0: req.from, wb: 1, batch: G, Y: C, yb: block, ldy: D, R: T });
+      step.copy(residualAfter(rec, req.layer), 0, C, G * block * F32, block * F32);
+      await ops.linear(step, { X: lr.act, x0: req.from, ldx: I, K: G, W: Wd, k0: req.from, Y: C, y0: G * block, ldy: D, R: T, alpha: -1, accumulate: true });
+      return;
+    }
+    case 'module': {
+      // The incoming residual (the rest), the attention's and the MLP's whole outputs.
+      const lr = rec.layers[req.layer]!;
+      step.copy(lr.h_in, 0, C, 0, block * F32);
+      step.copy(lr.attn_out, 0, C, block * F32, block * F32);
+      step.copy(lr.mlp_out, 0, C, 2 * block * F32, block * F32);
+      return;
+    }
+    case 'subspace': {
+      // Projection (h.u / u.u) u and the orthogonal rest of the residual entering the layer.
+      const h = req.layer < rec.layers.length ? rec.layers[req.layer]!.h_in : rec.h_final;
+      const u = req.direction;
+      let uu = 0;
+      for (let d = 0; d < D; d++) uu += u[d]! * u[d]!;
+      const uBuf = uploadStorage(device, 'subspace direction', Float32Array.from(u));
+      const uScaled = uploadStorage(device, 'subspace direction / |u|^2', Float32Array.from(u, (x) => (uu > 0 ? x / uu : 0)));
+      s.list.push(uBuf, uScaled);
+      await ops.linear(step, { X: h, W: f32Matrix('u / |u|^2', uScaled, 1, D), K: D, Y: s.bufA, R: T }); // coefficients [T]
+      const uCol = f32Matrix('u', uBuf, D, 1);
+      await ops.linear(step, { X: s.bufA, K: 1, W: uCol, Y: C, R: T });
+      step.copy(h, 0, C, block * F32, block * F32);
+      await ops.linear(step, { X: s.bufA, K: 1, W: uCol, Y: C, y0: block, R: T, alpha: -1, accumulate: true });
+      return;
+    }
+  }
+}
