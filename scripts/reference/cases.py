@@ -213,7 +213,7 @@ CASES: list[dict] = [
     {
         "name": "phi3-tied-longrope",
         "dtypes": ["F32", "BF16"],
-        "features": ["tied (Phi-4-mini style)", "GQA 2/1", "partial_rotary_factor=0.75 (12 of 16 dims)", "rope_scaling longrope, prompt within original_max_position_embeddings=32 (short_factor, cos/sin scaled by sqrt(1+ln4/ln32))", "fused qkv_proj and gate_up_proj"],
+        "features": ["tied (Phi-4-mini style)", "GQA 2/1", "partial_rotary_factor=0.75 (12 of 16 dims)", "rope_scaling longrope with original_max_position_embeddings=16: the 7-token prompt uses short_factor, the 20-token prompt long_factor (for every position); cos/sin scaled by sqrt(1+ln4/ln16)", "fused qkv_proj and gate_up_proj"],
         "config": {
             "architectures": ["Phi3ForCausalLM"],
             "model_type": "phi3",
@@ -232,8 +232,8 @@ CASES: list[dict] = [
                 "short_factor": [1.0, 1.05, 1.2, 1.5, 2.5, 4.0],
                 "long_factor": [1.0, 1.5, 3.0, 6.0, 12.0, 24.0],
             },
-            "max_position_embeddings": 128,
-            "original_max_position_embeddings": 32,
+            "max_position_embeddings": 64,
+            "original_max_position_embeddings": 16,
             "sliding_window": None,
             "tie_word_embeddings": True,
             "bos_token_id": 1,

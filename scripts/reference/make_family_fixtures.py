@@ -150,7 +150,9 @@ SLIPS = {
     "gemma3_text": [("one rope base for all layers", lambda c: c.update(rope_local_base_freq=c["rope_theta"])),
                     ("no sliding window", lambda c: c.update(sliding_window=10**6))],
     "olmo2": [],
-    "phi3": [("no sliding window / no rope scaling", lambda c: c.update(sliding_window=None, rope_scaling=None))],
+    "phi3": [("no sliding window", lambda c: c.update(sliding_window=None)),
+             ("no rope scaling", lambda c: c.update(rope_scaling=None)),
+             ("short_factor past the original context", lambda c: c["rope_scaling"] and c["rope_scaling"].update(long_factor=c["rope_scaling"]["short_factor"]))],
     "llama": [("rope_scaling ignored", lambda c: c.update(rope_scaling=None))],
 }
 
@@ -160,6 +162,8 @@ def slips(cfg_old: dict, W, ids, embed_scale, logits, dtype) -> dict[str, float]
     for label, mutate in SLIPS[cfg_old["model_type"]]:
         c = copy.deepcopy(cfg_old)
         mutate(c)
+        if c == cfg_old:
+            continue  # the slip does not apply to this variant
         got = npf.forward(c, W, ids, embed_scale)["logits"]
         out[label] = float(np.abs(got - logits).max() / np.abs(logits).max())
     if embed_scale is not None and dtype != "F32":
