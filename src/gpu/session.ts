@@ -1,5 +1,6 @@
-// One WebGPU device session for an app or a command: the device, its adapter, and how to build a
-// backend for a loaded checkpoint. The worker and the CLI both open the engine through here.
+// One WebGPU device session for an app or a command: the device, what the app shows of its
+// adapter, and how to build a backend for a loaded checkpoint. The worker and the CLI both open
+// the engine through here.
 
 import type { Checkpoint } from '../model/checkpoint';
 import { weightStats } from '../model/weight-stats';
@@ -8,8 +9,18 @@ import { GpuBackend } from './engine';
 import type { ShaderLoader } from './kernels';
 import { estimateMemory } from './memory';
 
+/** The adapter as the app describes it (plain data: it crosses to the page). */
+export interface AdapterInfo {
+  description: string;
+  vendor: string;
+  architecture: string;
+  isFallbackAdapter: boolean;
+  hasF16: boolean;
+}
+
 export interface GpuSession {
   ctx: GpuContext;
+  adapter: AdapterInfo;
   createBackend(checkpoint: Checkpoint): Promise<GpuBackend>;
   /** Weights plus the working buffers of a T-token token-mode run. */
   estimateBytes(checkpoint: Checkpoint, T: number): number;
@@ -17,6 +28,9 @@ export interface GpuSession {
   lost: Promise<string>;
   destroy(): void;
 }
+
+/** Opens a fresh session, or says why none can be opened. */
+export type GpuProvider = () => Promise<GpuSession | { unavailable: string }>;
 
 export async function openGpuSession(gpu: GPU, loadShader: ShaderLoader): Promise<GpuSession | { unavailable: string }> {
   let ctx: GpuContext;
@@ -26,8 +40,16 @@ export async function openGpuSession(gpu: GPU, loadShader: ShaderLoader): Promis
     if (err instanceof NoAdapterError) return { unavailable: err.message };
     return { unavailable: `the WebGPU device could not be created (${(err as Error).message})` };
   }
+  const a = ctx.adapter;
   return {
     ctx,
+    adapter: {
+      description: a.description || [a.vendor, a.architecture, a.device].filter(Boolean).join(' '),
+      vendor: a.vendor,
+      architecture: a.architecture,
+      isFallbackAdapter: a.isFallbackAdapter,
+      hasF16: ctx.hasF16,
+    },
     createBackend: (c) => GpuBackend.create(ctx, c.description, c.weights, loadShader),
     estimateBytes: (c, T) =>
       weightStats(c.weights).bytes +

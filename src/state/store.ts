@@ -171,9 +171,8 @@ const modelSlice =
       try {
         const info = await engine().load(files);
         const V = info.description.vocab_size;
-        const table = new Array<string>(V).fill('');
-        // An empty query matches every token, so one request fetches the whole table.
-        for (const m of await engine().vocab('', V)) if (m.id >= 0 && m.id < V) table[m.id] = m.text;
+        const texts = await engine().vocab();
+        const table = Array.from({ length: V }, (_, id) => texts[id] ?? '');
         recovery.files = files;
         const shared = get().shared;
         if (shared) {

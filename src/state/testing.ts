@@ -172,8 +172,8 @@ export class ScriptedEngine implements Engine {
   async promotes(_layer: number, neurons: number[], k = 5) {
     return neurons.map((neuron) => ({ neuron, top: Array.from({ length: k }, (_, r) => ({ id: r, logit: 1 - r / 10 })) }));
   }
-  async vocab(_query: string, limit = 20) {
-    return Array.from({ length: Math.min(limit, 32) }, (_, id) => ({ id, text: `t${id}` }));
+  async vocab() {
+    return Array.from({ length: 32 }, (_, id) => `t${id}`);
   }
 }
 

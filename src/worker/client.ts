@@ -189,8 +189,9 @@ export class EngineClient {
     return (await this.request((id) => ({ type: 'promotes', id, layer, neurons, k }), 'promotes').promise).tokens;
   }
 
-  async vocab(query: string, limit = 20): Promise<{ id: number; text: string }[]> {
-    return (await this.request((id) => ({ type: 'vocab', id, query, limit }), 'vocab').promise).matches;
+  /** The loaded vocabulary's display texts, by id. */
+  async vocab(): Promise<string[]> {
+    return (await this.request((id) => ({ type: 'vocab', id }), 'vocab').promise).texts;
   }
 
   /** Test hook: destroys the GPU device inside the worker. */

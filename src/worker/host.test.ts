@@ -70,8 +70,9 @@ describe.skipIf(!present)('engine host on the CPU', () => {
     const pro = await send({ type: 'promotes', id: 6, layer: 0, neurons: [0, 5], k: 3 });
     expect(pro.type === 'promotes' && pro.tokens.map((t) => t.top.length)).toEqual([3, 3]);
 
-    const voc = await send({ type: 'vocab', id: 7, query: 'red', limit: 5 });
-    expect(voc.type === 'vocab' && voc.matches.some((m) => m.text.trim() === 'red')).toBe(true);
+    const voc = await send({ type: 'vocab', id: 7 });
+    expect(voc.type === 'vocab' && voc.texts.length).toBe(loaded.info.description.vocab_size);
+    expect(voc.type === 'vocab' && voc.texts.some((t) => t.trim() === 'red')).toBe(true);
   });
 
   it('cancels a run and stays usable', async () => {
