@@ -3,9 +3,9 @@
 // hand from the vocabulary, a hand-written GPT-2-style byte-level tokenizer, normaliser fallback,
 // the config's BOS rules, and every malformed-input case.
 
-import { existsSync, readFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
+import { readFileSync } from 'node:fs';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { SHARED, skipWithoutFiles } from '../testing/requirements';
 import { ModelFormatError } from './errors';
 import type { ModelFile } from './files';
 import { loadTokenizer, tokenizerFromJson } from './tokenizer';
@@ -48,9 +48,7 @@ async function expectLoadError(files: ModelFile[], code: string, named: string):
 // ---------------------------------------------------------------------------------------------
 // stories260K (../shared)
 
-const SHARED = fileURLToPath(new URL('../../../shared/', import.meta.url));
 const MODEL = SHARED + 'models/stories260K/';
-const hasShared = existsSync(MODEL + 'tokenizer.json') && existsSync(MODEL + 'llama2c/tok512.bin');
 
 interface Golden {
   encodings: Record<string, number[]>;
@@ -79,7 +77,7 @@ function testStrings(words: string[], count: number): string[] {
   return out;
 }
 
-describe.skipIf(!hasShared)('stories260K tokenizers (../shared)', () => {
+describe.skipIf(skipWithoutFiles(MODEL + 'tokenizer.json', MODEL + 'llama2c/tok512.bin', SHARED + 'golden/stories260K.json'))('stories260K tokenizers (../shared)', () => {
   let fromJson: Tokenizer;
   let fromBin: Tokenizer;
   let golden: Golden;
@@ -201,7 +199,6 @@ describe.skipIf(!hasShared)('stories260K tokenizers (../shared)', () => {
     expect(t.eosIds).toEqual([2]);
   });
 });
-if (!hasShared) console.warn(`skipping stories260K tokenizer tests: ${MODEL} is absent`);
 
 // ---------------------------------------------------------------------------------------------
 // A GPT-2-style byte-level tokenizer written by hand
