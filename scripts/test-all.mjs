@@ -4,7 +4,7 @@
 // failure: the run exits non-zero and says which tests did not run.
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
-import { relative } from 'node:path';
+import { dirname, relative } from 'node:path';
 
 const inCI = process.env.CI === 'true' || process.env.CI === '1';
 mkdirSync('test-results', { recursive: true });
@@ -12,6 +12,8 @@ const total = { passed: 0, failed: 0, skipped: 0 };
 const suites = [];
 /** Why the run fails besides failed tests: a runner that crashed, skips under CI. */
 const problems = [];
+/** Requirements that CI=true turned into failing tests. */
+const missing = [];
 
 function run(label, cmd, args, env = {}) {
   console.log(`\n=== ${label} ===`);
@@ -36,8 +38,12 @@ function countVitest(label, file, status) {
   if (j.numFailedTestSuites > 0 && j.numFailedTests === 0) failed += j.numFailedTestSuites;
   const skippedWhere = [];
   for (const f of j.testResults) {
+    const file = relative(process.cwd(), f.name);
     const n = f.assertionResults.filter((a) => a.status === 'pending' || a.status === 'skipped' || a.status === 'todo').length;
-    if (n > 0) skippedWhere.push(`${relative(process.cwd(), f.name)}: ${n} skipped`);
+    if (n > 0) skippedWhere.push(`${file}: ${n} skipped`);
+    // Under CI=true, src/testing/requirements.ts turns each missing requirement into a failing
+    // "needs …" test: name it here too.
+    for (const a of f.assertionResults) if (a.status === 'failed' && a.title.startsWith('needs ')) missing.push(`${file}: ${a.title}`);
   }
   record(label, { passed: j.numPassedTests, failed, skipped: j.numPendingTests + j.numTodoTests }, skippedWhere);
   if (status !== 0 && failed === 0) problems.push(`${label}: Vitest exited with ${status} and no failed test`);
@@ -64,21 +70,23 @@ function countPlaywright(label, file, status) {
   if (status !== 0 && failed === 0) problems.push(`${label}: Playwright exited with ${status} and no failed test`);
 }
 
-const only = process.argv[2]; // optional: "unit", "swiftshader" or "e2e"
+// Optional: which suite ("unit", "swiftshader" or "e2e"); for "unit", file filters may follow.
+const [only, ...filters] = process.argv.slice(2);
 
 if (!only || only === 'unit') {
   const out = 'test-results/vitest.json';
   rmSync(out, { force: true });
   const status = run('unit and GPU tests (vitest)', 'npx', [
-    'vitest', 'run', '--reporter=default', '--reporter=json', `--outputFile.json=${out}`,
+    'vitest', 'run', ...filters, '--reporter=default', '--reporter=json', `--outputFile.json=${out}`,
   ]);
   countVitest('unit and GPU tests', out, status);
 }
 
 // The kernels again on SwiftShader (no shader-f16, subgroup size 4): the second software driver
 // covers the paths the first one does not take. Without its driver the pass is a skip, counted
-// as its tests (one when their number is unknown) and a failure under CI=true.
-const swiftshader = '/usr/lib/chromium/vk_swiftshader_icd.json';
+// as its tests (one when their number is unknown) and a failure under CI=true. Debian's chromium
+// package ships the driver; DEPASS_SWIFTSHADER_ICD names another ICD file.
+const swiftshader = process.env.DEPASS_SWIFTSHADER_ICD ?? '/usr/lib/chromium/vk_swiftshader_icd.json';
 const kernelFiles = ['src/gpu/kernels.test.ts', 'src/gpu/matmul.test.ts'];
 if (!only || only === 'swiftshader') {
   const label = 'GPU kernels on SwiftShader';
@@ -87,10 +95,10 @@ if (!only || only === 'swiftshader') {
     rmSync(out, { force: true });
     const status = run(`${label} (vitest)`, 'npx', [
       'vitest', 'run', ...kernelFiles, '--reporter=default', '--reporter=json', `--outputFile.json=${out}`,
-    ], { VK_ICD_FILENAMES: swiftshader, LD_LIBRARY_PATH: '/usr/lib/chromium' });
+    ], { VK_ICD_FILENAMES: swiftshader, LD_LIBRARY_PATH: dirname(swiftshader) });
     countVitest(label, out, status);
   } else {
-    console.log(`\n=== ${label} ===\n*** SKIPPED: ${swiftshader} is absent (Debian's chromium package has it) ***`);
+    console.log(`\n=== ${label} ===\n*** SKIPPED: the SwiftShader driver ${swiftshader} is absent (under CI=true this fails) ***`);
     let n = 1;
     const unit = 'test-results/vitest.json';
     if (!only && existsSync(unit)) {
@@ -115,7 +123,8 @@ for (const s of suites) {
   console.log(`${s.label}: ${s.passed} passed, ${s.failed} failed, ${s.skipped} skipped`);
   for (const w of s.skippedWhere) console.log(`  skipped: ${w}`);
 }
-if (inCI && total.skipped > 0) problems.push(`CI=true: ${total.skipped} tests were skipped, and under CI a skip is a failure (see "skipped:" above for what was missing)`);
+for (const m of missing) console.log(`missing: ${m}`);
+if (inCI && total.skipped > 0) problems.push(`CI=true and ${total.skipped} skipped: under CI a skip is a failure (what was missing is named above and in the runners' output)`);
 for (const p of problems) console.log(`FAILED: ${p}`);
 console.log(`\n${total.passed} passed, ${total.failed} failed, ${total.skipped} skipped`);
 process.exit(total.failed > 0 || problems.length > 0 ? 1 : 0);
