@@ -351,6 +351,16 @@ describe('loadTokenizer errors', () => {
     await expectLoadError([file('m/tokenizer.json', JSON.stringify(badModel))], 'unsupported', 'm/tokenizer.json');
   });
 
+  it('refuses a model type it does not know instead of guessing one from the vocabulary', async () => {
+    // The vocabulary and merges are a working BPE: only the type is unknown.
+    const mystery = { ...byteLevelJson(), model: { ...(byteLevelJson().model as object), type: 'Mystery' } };
+    const e = await expectLoadError([file('m/tokenizer.json', JSON.stringify(mystery))], 'unsupported', 'm/tokenizer.json');
+    expect(e.message).toBe("m/tokenizer.json: model type 'Mystery' is not one this tool can run (BPE, Unigram, WordPiece)");
+    const untyped = { ...byteLevelJson(), model: { ...(byteLevelJson().model as object), type: undefined } };
+    const u = await expectLoadError([file('m/tokenizer.json', JSON.stringify(untyped))], 'bad-json', 'm/tokenizer.json');
+    expect(u.message).toBe('m/tokenizer.json: "model" has no "type" string (expected one of BPE, Unigram, WordPiece)');
+  });
+
   it('names a template whose special token is not in the vocabulary', async () => {
     const bad = {
       ...byteLevelJson(),
