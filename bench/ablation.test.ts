@@ -8,7 +8,7 @@ import { forward } from '../src/depass/forward';
 import { toReferenceModel } from '../src/depass/reference-model';
 import { randomModel, type RandomModelOptions } from '../src/model/testing/random-model';
 import { nodeShaderLoader } from '../src/gpu/node';
-import { describeAdapter, testGpu } from '../src/gpu/testing/gpu-env';
+import { describeAdapter, skipWithoutGpu, testGpu } from '../src/gpu/testing/gpu-env';
 import { NeuronAblation } from './ablation';
 
 const gpu = await testGpu();
@@ -27,7 +27,7 @@ function referenceLogits(opts: RandomModelOptions, ids: number[], layer: number,
   });
 }
 
-describe.skipIf(!gpu)(`NeuronAblation vs reference forward passes (${gpu ? describeAdapter(gpu) : 'no GPU'})`, () => {
+describe.skipIf(skipWithoutGpu(gpu))(`NeuronAblation vs reference forward passes (${gpu ? describeAdapter(gpu) : 'no GPU'})`, () => {
   const cases: { name: string; opts: RandomModelOptions; layer: number }[] = [
     { name: 'llama, GQA, first layer', opts: { family: 'llama', hidden_size: 32, num_attention_heads: 4, num_key_value_heads: 2, intermediate_size: 24, num_hidden_layers: 3, seed: 3 }, layer: 0 },
     { name: 'qwen2 biases, middle layer, bf16', opts: { family: 'qwen2', hidden_size: 24, num_attention_heads: 3, num_key_value_heads: 1, head_dim: 8, intermediate_size: 20, num_hidden_layers: 3, dtype: 'BF16', seed: 4 }, layer: 1 },

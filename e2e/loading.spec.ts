@@ -6,7 +6,7 @@ import type { Page } from '@playwright/test';
 import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { ARTIFACTS, NO_STORIES, STORIES, expect, haveStories, loadFiles, loadStories, runPrompt, test } from './fixtures';
+import { ARTIFACTS, NO_STORIES, STORIES, expect, groupNeeds, haveStories, loadFiles, loadStories, runPrompt, test } from './fixtures';
 
 /** The top next token at the shown position, from the prediction panel's accessible names. */
 async function topPrediction(page: Page): Promise<{ token: string; logit: number }> {
@@ -17,7 +17,7 @@ async function topPrediction(page: Page): Promise<{ token: string; logit: number
 }
 
 test.describe('loading', () => {
-  test.skip(!haveStories, NO_STORIES);
+  groupNeeds(haveStories, NO_STORIES);
 
   let broken: string;
   test.beforeAll(() => {

@@ -7,7 +7,7 @@
 import type { Page } from '@playwright/test';
 import { readFileSync } from 'node:fs';
 import type { DepassResult } from '../src/depass/result';
-import { NO_STORIES, expect, haveStories, loadStories, runPrompt, test } from './fixtures';
+import { NO_STORIES, expect, groupNeeds, haveStories, loadStories, runPrompt, test } from './fixtures';
 
 const PROMPT = 'Lily saw a big red ball in the park';
 
@@ -19,7 +19,7 @@ async function exportJson(page: Page, button: string): Promise<DepassResult> {
 const maxAbs = (xs: number[]) => xs.reduce((m, v) => Math.max(m, Math.abs(v)), 0);
 
 test.describe('remembered models', () => {
-  test.skip(!haveStories, NO_STORIES);
+  groupNeeds(haveStories, NO_STORIES);
 
   test('a remembered model survives a reload, loads without dropping it, and re-runs a link in one click', async ({ page }) => {
     test.setTimeout(420_000);

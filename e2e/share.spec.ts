@@ -10,7 +10,7 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { DepassResult } from '../src/depass/result';
 import { encodeRun, type SharedRun } from '../src/share/permalink';
-import { ARTIFACTS, NO_STORIES, expect, haveStories, loadStories, runAndWait, runPrompt, test } from './fixtures';
+import { ARTIFACTS, NO_STORIES, expect, groupNeeds, haveStories, loadStories, needs, runAndWait, runPrompt, test } from './fixtures';
 
 /** Exactly 64 stories260K tokens (BOS and 63 pieces). */
 const PROMPT64 = 'Once upon a time, there was a little girl named Lily. She loved to play outside in the park with her big red ball. One day, she saw a dog and a cat and they all played together in the s';
@@ -97,7 +97,7 @@ function handLink(prompt: string, fingerprint: string, name = 'elsewhere'): stri
 }
 
 test.describe('permalinks on stories260K', () => {
-  test.skip(!haveStories, NO_STORIES);
+  groupNeeds(haveStories, NO_STORIES);
 
   test('share a run; open it without the model; load the model and re-run it live', async ({ page, browser, baseURL }) => {
     // Four 64-token runs with per-layer detail on a software GPU (two here, two in the other browser).
@@ -226,7 +226,7 @@ test.describe('links that cannot be used as they are', () => {
   });
 
   test('a link from another model is shown, not re-run with the loaded weights', async ({ page }) => {
-    test.skip(!haveStories, NO_STORIES);
+    needs(haveStories, NO_STORIES);
     await page.goto('/');
     await loadStories(page);
     await page.evaluate((h) => (location.hash = h), handLink('Once upon a time', 'sha256:0badc0de99', 'other-model').slice(1));

@@ -5,7 +5,7 @@
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Page } from '@playwright/test';
-import { ARTIFACTS, NO_STORIES, STORIES, expect, haveStories, runPrompt, test } from './fixtures';
+import { ARTIFACTS, NO_STORIES, STORIES, expect, groupNeeds, haveStories, runPrompt, test } from './fixtures';
 
 const VIEWS = ['heatmap', 'prediction', 'heads', 'flow', 'layers', 'lens', 'neurons', 'modules', 'ablation'];
 const PROMPT = 'Lily had a red ball. She gave the ball to';
@@ -20,7 +20,7 @@ async function prepare(page: Page): Promise<void> {
 }
 
 test.describe('views', () => {
-  test.skip(!haveStories, NO_STORIES);
+  groupNeeds(haveStories, NO_STORIES);
 
   test('screenshots and exports of every view', async ({ page }) => {
     mkdirSync(ARTIFACTS, { recursive: true });

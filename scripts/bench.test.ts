@@ -5,12 +5,12 @@
 import { describe, expect, it } from 'vitest';
 import { runBench } from '../bench/bench';
 import { parseArgs } from '../bench/config';
-import { testGpu } from '../src/gpu/testing/gpu-env';
+import { skipWithoutGpu, testGpu } from '../src/gpu/testing/gpu-env';
 import { nodeShaderLoader } from '../src/gpu/node';
 
 const gpu = await testGpu();
 
-describe.skipIf(!gpu)('npm run bench -- --quick', () => {
+describe.skipIf(skipWithoutGpu(gpu))('npm run bench -- --quick', () => {
   it('runs every part and reports finite figures', async () => {
     const cfg = parseArgs(['--quick', '--no-chromium']);
     if (cfg === 'help') throw new Error('unexpected help');

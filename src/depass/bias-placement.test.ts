@@ -9,7 +9,7 @@ import { describe, expect, it } from 'vitest';
 import { randomModel, type RandomModelOptions } from '../model/testing/random-model';
 import { GpuBackend } from '../gpu/engine';
 import { nodeShaderLoader } from '../gpu/node';
-import { testGpu } from '../gpu/testing/gpu-env';
+import { skipWithoutGpu, testGpu } from '../gpu/testing/gpu-env';
 import type { AttributionBackend, InitialComponents, ModeRequest } from './backend';
 import { tokenComponents } from './components';
 import { CpuBackend } from './cpu-backend';
@@ -252,7 +252,7 @@ describe('biases and betas go where the method puts them (reference engine)', ()
 
 const gpu = await testGpu();
 
-describe.skipIf(!gpu)('biases and betas go where the method puts them (WebGPU engine)', () => {
+describe.skipIf(skipWithoutGpu(gpu))('biases and betas go where the method puts them (WebGPU engine)', () => {
   for (const opts of MODELS) {
     it(`${opts.family} (seed ${opts.seed}): head, neuron and module components`, async () => {
       const m = randomModel(opts);

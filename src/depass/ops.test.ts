@@ -1,10 +1,28 @@
 // Hand-derived cases for the kernel twins: values worked out on paper or from published
-// constants (GELU and SiLU at 1), not from the functions themselves.
+// constants (GELU and SiLU at 1), not from the functions themselves; erf against a float64 erf
+// computed here by its own series.
 
 import { describe, expect, it } from 'vitest';
-import { attentionMix, attentionProbs, gemm, geluErf, geluTanh, layerNormStats, mlpShare, rmsScale, rope, silu, topK } from './ops';
+import { attentionMix, attentionProbs, erf, gemm, geluErf, geluTanh, layerNormStats, mlpShare, rmsScale, rope, silu, topK } from './ops';
 
 const f = (a: number[]) => new Float32Array(a);
+
+/**
+ * erf in float64 from erf(x) = 2/sqrt(pi) e^(-x^2) sum_n 2^n x^(2n+1) / (1 * 3 * ... * (2n+1))
+ * (Abramowitz and Stegun 7.1.6): every term is positive, so nothing cancels, and the sum runs
+ * until a term no longer changes it.
+ */
+function erf64(x: number): number {
+  const ax = Math.abs(x);
+  if (ax > 6) return Math.sign(x); // 1 - erf(6) < 3e-17
+  let term = ax;
+  let sum = ax;
+  for (let n = 1; term > 1e-17 * sum; n++) {
+    term *= (2 * ax * ax) / (2 * n + 1);
+    sum += term;
+  }
+  return Math.sign(x) * (2 / Math.sqrt(Math.PI)) * Math.exp(-ax * ax) * sum;
+}
 
 describe('kernel twins', () => {
   it('gemm computes X W^T with scale, bias and accumulation', () => {
@@ -50,9 +68,37 @@ describe('kernel twins', () => {
 
   it('activations match published values at 1', () => {
     expect(silu(1)).toBeCloseTo(0.7310585786, 8);
-    expect(geluErf(1)).toBeCloseTo(0.8413447461, 8);
+    expect(Math.abs(geluErf(1) - 0.8413447461)).toBeLessThan(0.75e-7 + 1e-10); // erf's bound
     expect(geluTanh(1)).toBeCloseTo(0.8411919906, 8);
-    expect(geluErf(-3)).toBeCloseTo(-0.0040496955, 8);
+    expect(Math.abs(geluErf(-3) - -0.0040496955)).toBeLessThan(3 * 0.75e-7 + 1e-10);
+  });
+
+  it('the float64 erf of these tests agrees with published values', () => {
+    // erf at 0.5, 1, 2, 3 to 16 digits (tables of the error function).
+    const published: [number, number][] = [[0.5, 0.5204998778130465], [1, 0.8427007929497149], [2, 0.9953222650189527], [3, 0.9999779095030014]];
+    for (const [x, v] of published) {
+      expect(Math.abs(erf64(x) - v), `erf64(${x})`).toBeLessThan(1e-15);
+      expect(erf64(-x)).toBe(-erf64(x));
+    }
+    expect(erf64(0)).toBe(0);
+  });
+
+  it('erf, the formula shared with activation.wgsl, is within 1.5e-7 of float64 erf; GELU within 0.75e-7 |x|', () => {
+    let worst = { e: 0, x: 0 };
+    let worstGelu = { r: 0, x: 0 }; // error / (0.75e-7 |x|)
+    for (let k = -80_000; k <= 80_000; k++) {
+      const x = k / 10_000; // [-8, 8] in steps of 1e-4
+      const e = Math.abs(erf(x) - erf64(x));
+      if (!(e <= worst.e)) worst = { e, x };
+      const exact = 0.5 * x * (1 + erf64(x / Math.SQRT2));
+      const r = x === 0 ? 0 : Math.abs(geluErf(x) - exact) / (0.75e-7 * Math.abs(x));
+      if (!(r <= worstGelu.r)) worstGelu = { r, x };
+    }
+    expect(worst.e, `largest erf error, at x = ${worst.x}`).toBeLessThan(1.5e-7);
+    expect(worstGelu.r, `largest GELU error over its bound, at x = ${worstGelu.x}`).toBeLessThanOrEqual(1);
+    // The bound is the formula's own, not a loose one: its error comes close to it.
+    expect(worst.e).toBeGreaterThan(1e-7);
+    expect(erf(0)).toBe(0);
   });
 
   it('shares an activation by softmax(g / tau) among participants', () => {

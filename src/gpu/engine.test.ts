@@ -12,7 +12,7 @@ import { randomModel, type RandomModelOptions } from '../model/testing/random-mo
 import { GpuBackend } from './engine';
 import { estimateMemory, GpuMemoryError } from './memory';
 import { nodeShaderLoader } from './node';
-import { describeAdapter, testGpu } from './testing/gpu-env';
+import { describeAdapter, skipWithoutGpu, testGpu } from './testing/gpu-env';
 
 const gpu = await testGpu();
 const loader = nodeShaderLoader();
@@ -115,7 +115,7 @@ const cases: Case[] = [
   { name: 'one token', model: { family: 'llama', dtype: 'F16', seed: 9 }, ids: [1] },
 ];
 
-describe.skipIf(!gpu)(`GPU engine vs reference engine (${gpu ? describeAdapter(gpu) : 'no GPU'})`, () => {
+describe.skipIf(skipWithoutGpu(gpu))(`GPU engine vs reference engine (${gpu ? describeAdapter(gpu) : 'no GPU'})`, () => {
   for (const c of cases) {
     it(c.name, async () => {
       const { input, model } = inputFor(c.model, c.ids, c.bosAtZero ?? false);

@@ -12,7 +12,7 @@ import { KERNELS, type KernelName } from './kernels';
 import * as ops from './ops';
 import { Step } from './step';
 import { maxAbs, maxAbsDiff, randn, weightsIn } from './testing/compare';
-import { describeAdapter, testGpu } from './testing/gpu-env';
+import { describeAdapter, skipWithoutGpu, testGpu } from './testing/gpu-env';
 
 const gpu = await testGpu();
 
@@ -32,7 +32,7 @@ function expectClose(got: ArrayLike<number>, want: ArrayLike<number>, rel = 1e-5
   expect(maxAbsDiff(got, want)).toBeLessThanOrEqual(tol);
 }
 
-describe.skipIf(!gpu)(`kernels vs twins (${gpu ? describeAdapter(gpu) : 'no GPU'})`, () => {
+describe.skipIf(skipWithoutGpu(gpu))(`kernels vs twins (${gpu ? describeAdapter(gpu) : 'no GPU'})`, () => {
   it('registry bindings match the WGSL declarations, in order inputs, outputs, params', () => {
     for (const name of Object.keys(KERNELS) as KernelName[]) {
       const defs = makeShaderDataDefinitions(gpu!.kernels.source(name));

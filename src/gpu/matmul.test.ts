@@ -8,7 +8,7 @@ import { readF32, uploadStorage } from './buffers';
 import { matmul } from './ops';
 import { Step } from './step';
 import { maxAbs, maxAbsDiff, randn, weightsIn } from './testing/compare';
-import { describeAdapter, testGpu } from './testing/gpu-env';
+import { describeAdapter, skipWithoutGpu, testGpu } from './testing/gpu-env';
 
 const gpu = await testGpu();
 
@@ -48,7 +48,7 @@ async function runCase(c: Case): Promise<{ diff: number; scale: number }> {
   return { diff: maxAbsDiff(got, want), scale: maxAbs(want) };
 }
 
-describe.skipIf(!gpu)(`matmul.wgsl vs ops.gemm (${gpu ? describeAdapter(gpu) : 'no GPU'})`, () => {
+describe.skipIf(skipWithoutGpu(gpu))(`matmul.wgsl vs ops.gemm (${gpu ? describeAdapter(gpu) : 'no GPU'})`, () => {
   const cases: Case[] = [];
   for (const dtype of ['F32', 'F16', 'BF16'] as DType[]) {
     cases.push(

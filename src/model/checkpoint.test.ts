@@ -2,10 +2,10 @@
 // Hugging Face and llama2.c writers, a GPT-2 layout built by hand, and the stories260K model
 // in ../shared read both as a Hugging Face folder and as the original llama2.c export.
 
-import { existsSync, openAsBlob, readdirSync, statSync } from 'node:fs';
+import { openAsBlob, readdirSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
+import { SHARED, skipWithoutFiles } from '../testing/requirements.ts';
 import { loadCheckpoint, transposeColumns } from './checkpoint.ts';
 import type { DType, Family, LayerWeights, ModelWeights, Tensor } from './description.ts';
 import { ModelFormatError } from './errors.ts';
@@ -201,7 +201,7 @@ describe('finding the checkpoint among the files', () => {
   });
 });
 
-const STORIES = fileURLToPath(new URL('../../../shared/models/stories260K', import.meta.url));
+const STORIES = SHARED + 'models/stories260K';
 
 async function filesUnder(root: string, dir = root): Promise<ModelFile[]> {
   const out: ModelFile[] = [];
@@ -213,7 +213,7 @@ async function filesUnder(root: string, dir = root): Promise<ModelFile[]> {
   return out;
 }
 
-describe.skipIf(!existsSync(STORIES))('stories260K (../shared): Hugging Face folder vs llama2.c export', () => {
+describe.skipIf(skipWithoutFiles(STORIES))('stories260K (../shared): Hugging Face folder vs llama2.c export', () => {
   it('gives identical weights and descriptions', async () => {
     const all = await filesUnder(STORIES);
     const hf = await loadCheckpoint(all); // config.json wins over the llama2c/ subfolder
@@ -233,4 +233,3 @@ describe.skipIf(!existsSync(STORIES))('stories260K (../shared): Hugging Face fol
     expect(hf.fingerprint).not.toBe(l2c.fingerprint);
   });
 });
-if (!existsSync(STORIES)) console.warn(`skipping stories260K comparison: ${STORIES} is absent`);

@@ -2,9 +2,9 @@
 // matches values computed for stories260K by a separate Python implementation of the same
 // recipe (hashlib.sha256 over the length-prefixed parts listed in fingerprint.ts).
 
-import { existsSync, openAsBlob } from 'node:fs';
-import { fileURLToPath } from 'node:url';
+import { openAsBlob } from 'node:fs';
 import { describe, expect, it } from 'vitest';
+import { SHARED, skipWithoutFiles } from '../testing/requirements.ts';
 import { ModelFormatError } from './errors.ts';
 import type { ModelFile } from './files.ts';
 import { fingerprint, sampleWindows } from './fingerprint.ts';
@@ -98,13 +98,12 @@ describe('fingerprint', () => {
   });
 });
 
-const STORIES = fileURLToPath(new URL('../../../shared/models/stories260K', import.meta.url));
+const STORIES = SHARED + 'models/stories260K';
 
-describe.skipIf(!existsSync(STORIES))('stories260K fingerprints (../shared)', () => {
+describe.skipIf(skipWithoutFiles(STORIES))('stories260K fingerprints (../shared)', () => {
   it('match the Python implementation', async () => {
     const open = async (rel: string): Promise<ModelFile> => ({ path: `stories260K/${rel}`, blob: (await openAsBlob(`${STORIES}/${rel}`)) as Blob });
     expect(await fingerprint([await open('config.json'), await open('model.safetensors')])).toBe('sha256:18c661b26bfc15e4bd7bac23feea9655');
     expect(await fingerprint([await open('llama2c/stories260K.bin'), await open('llama2c/tok512.bin')])).toBe('sha256:515cfd0b3856bba9236fe453f3c3fcc2');
   });
 });
-if (!existsSync(STORIES)) console.warn(`skipping stories260K fingerprints: ${STORIES} is absent`);

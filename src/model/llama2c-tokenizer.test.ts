@@ -2,9 +2,9 @@
 // written here whose merges and encodings are derived by hand, every malformed-file case, and
 // the real tok512.bin against the independently converted tokenizer.json in ../shared.
 
-import { existsSync, readFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
+import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
+import { SHARED as SHARED_ROOT, skipWithoutFiles } from '../testing/requirements';
 import { ModelFormatError } from './errors';
 import { llama2cToHuggingFace, parseLlama2cTokenizer } from './llama2c-tokenizer';
 import { tokenizerFromJson } from './tokenizer';
@@ -160,10 +160,9 @@ describe('llama2cToHuggingFace', () => {
   });
 });
 
-const SHARED = fileURLToPath(new URL('../../../shared/models/stories260K/', import.meta.url));
-const hasShared = existsSync(SHARED + 'llama2c/tok512.bin') && existsSync(SHARED + 'tokenizer.json');
+const SHARED = SHARED_ROOT + 'models/stories260K/';
 
-describe.skipIf(!hasShared)('stories260K tok512.bin (../shared)', () => {
+describe.skipIf(skipWithoutFiles(SHARED + 'llama2c/tok512.bin', SHARED + 'tokenizer.json'))('stories260K tok512.bin (../shared)', () => {
   it('converts to exactly the tokenizer.json shipped beside it', () => {
     const bin = new Uint8Array(readFileSync(SHARED + 'llama2c/tok512.bin'));
     const { tokenizerJson } = llama2cToHuggingFace(parseLlama2cTokenizer(bin, 'tok512.bin'), 'tok512.bin');
@@ -175,4 +174,3 @@ describe.skipIf(!hasShared)('stories260K tok512.bin (../shared)', () => {
     expect(tokenizerJson).toEqual(shipped);
   });
 });
-if (!hasShared) console.warn(`skipping stories260K tok512.bin tests: ${SHARED} is absent`);

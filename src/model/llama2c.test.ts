@@ -2,9 +2,9 @@
 // row permutation are checked against DESIGN.md section 6, not against the writer), a round trip
 // through the test writer, the stories260K export in ../shared, and header refusals.
 
-import { existsSync, openAsBlob } from 'node:fs';
-import { fileURLToPath } from 'node:url';
+import { openAsBlob } from 'node:fs';
 import { describe, expect, it } from 'vitest';
+import { SHARED, skipWithoutFiles } from '../testing/requirements.ts';
 import { ModelFormatError } from './errors.ts';
 import type { ModelFile } from './files.ts';
 import { readLlama2c, readLlama2cHeader } from './llama2c.ts';
@@ -123,13 +123,12 @@ describe('readLlama2c', () => {
   });
 });
 
-const STORIES_BIN = fileURLToPath(new URL('../../../shared/models/stories260K/llama2c/stories260K.bin', import.meta.url));
+const STORIES_BIN = SHARED + 'models/stories260K/llama2c/stories260K.bin';
 
-describe.skipIf(!existsSync(STORIES_BIN))('stories260K.bin (../shared)', () => {
+describe.skipIf(skipWithoutFiles(STORIES_BIN))('stories260K.bin (../shared)', () => {
   it('has the header DESIGN.md gives and 28 + 4 x 264,128 bytes', async () => {
     const f: ModelFile = { path: 'stories260K.bin', blob: (await openAsBlob(STORIES_BIN)) as Blob };
     expect(f.blob.size).toBe(28 + 4 * 264128);
     expect(await readLlama2cHeader(f)).toEqual({ dim: 64, hidden_dim: 172, n_layers: 5, n_heads: 8, n_kv_heads: 4, vocab_size: 512, seq_len: 512, shared_classifier: true });
   });
 });
-if (!existsSync(STORIES_BIN)) console.warn(`skipping stories260K.bin test: ${STORIES_BIN} is absent`);

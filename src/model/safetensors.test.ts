@@ -2,10 +2,9 @@
 // in ../shared (whose header layout was listed with Python's json module when these tests were
 // written). The large malformed-file corpus lives in checkpoint.malformed.test.ts.
 
-import { existsSync } from 'node:fs';
 import { openAsBlob } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
+import { SHARED, skipWithoutFiles } from '../testing/requirements.ts';
 import { ModelFormatError } from './errors.ts';
 import type { ModelFile } from './files.ts';
 import { openSafetensorsIndex, readSafetensorsHeader, readSafetensorsTensor } from './safetensors.ts';
@@ -112,9 +111,9 @@ describe('openSafetensorsIndex', () => {
   });
 });
 
-const STORIES = fileURLToPath(new URL('../../../shared/models/stories260K/model.safetensors', import.meta.url));
+const STORIES = SHARED + 'models/stories260K/model.safetensors';
 
-describe.skipIf(!existsSync(STORIES))('stories260K model.safetensors (../shared)', () => {
+describe.skipIf(skipWithoutFiles(STORIES))('stories260K model.safetensors (../shared)', () => {
   it('has the layout Python lists', async () => {
     const f: ModelFile = { path: 'model.safetensors', blob: (await openAsBlob(STORIES)) as Blob };
     const h = await readSafetensorsHeader(f);
@@ -125,4 +124,3 @@ describe.skipIf(!existsSync(STORIES))('stories260K model.safetensors (../shared)
     expect(k).toMatchObject({ dtype: 'F32', shape: [32, 64], begin: 8 + 4880 + 147712, end: 8 + 4880 + 155904 });
   });
 });
-if (!existsSync(STORIES)) console.warn(`skipping stories260K safetensors test: ${STORIES} is absent`);

@@ -3,9 +3,9 @@
 // hand from the vocabulary, a hand-written GPT-2-style byte-level tokenizer, normaliser fallback,
 // the config's BOS rules, and every malformed-input case.
 
-import { existsSync, readFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
+import { readFileSync } from 'node:fs';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { SHARED, skipWithoutFiles } from '../testing/requirements';
 import { ModelFormatError } from './errors';
 import type { ModelFile } from './files';
 import { loadTokenizer, tokenizerFromJson } from './tokenizer';
@@ -48,9 +48,7 @@ async function expectLoadError(files: ModelFile[], code: string, named: string):
 // ---------------------------------------------------------------------------------------------
 // stories260K (../shared)
 
-const SHARED = fileURLToPath(new URL('../../../shared/', import.meta.url));
 const MODEL = SHARED + 'models/stories260K/';
-const hasShared = existsSync(MODEL + 'tokenizer.json') && existsSync(MODEL + 'llama2c/tok512.bin');
 
 interface Golden {
   encodings: Record<string, number[]>;
@@ -79,7 +77,7 @@ function testStrings(words: string[], count: number): string[] {
   return out;
 }
 
-describe.skipIf(!hasShared)('stories260K tokenizers (../shared)', () => {
+describe.skipIf(skipWithoutFiles(MODEL + 'tokenizer.json', MODEL + 'llama2c/tok512.bin', SHARED + 'golden/stories260K.json'))('stories260K tokenizers (../shared)', () => {
   let fromJson: Tokenizer;
   let fromBin: Tokenizer;
   let golden: Golden;
@@ -201,7 +199,6 @@ describe.skipIf(!hasShared)('stories260K tokenizers (../shared)', () => {
     expect(t.eosIds).toEqual([2]);
   });
 });
-if (!hasShared) console.warn(`skipping stories260K tokenizer tests: ${MODEL} is absent`);
 
 // ---------------------------------------------------------------------------------------------
 // A GPT-2-style byte-level tokenizer written by hand
@@ -352,6 +349,16 @@ describe('loadTokenizer errors', () => {
     await expectLoadError([file('m/tokenizer.json', JSON.stringify(bogus))], 'unsupported', 'm/tokenizer.json');
     const badModel = { ...byteLevelJson(), model: { type: 'NoSuchModel' } };
     await expectLoadError([file('m/tokenizer.json', JSON.stringify(badModel))], 'unsupported', 'm/tokenizer.json');
+  });
+
+  it('refuses a model type it does not know instead of guessing one from the vocabulary', async () => {
+    // The vocabulary and merges are a working BPE: only the type is unknown.
+    const mystery = { ...byteLevelJson(), model: { ...(byteLevelJson().model as object), type: 'Mystery' } };
+    const e = await expectLoadError([file('m/tokenizer.json', JSON.stringify(mystery))], 'unsupported', 'm/tokenizer.json');
+    expect(e.message).toBe("m/tokenizer.json: model type 'Mystery' is not one this tool can run (BPE, Unigram, WordPiece)");
+    const untyped = { ...byteLevelJson(), model: { ...(byteLevelJson().model as object), type: undefined } };
+    const u = await expectLoadError([file('m/tokenizer.json', JSON.stringify(untyped))], 'bad-json', 'm/tokenizer.json');
+    expect(u.message).toBe('m/tokenizer.json: "model" has no "type" string (expected one of BPE, Unigram, WordPiece)');
   });
 
   it('names a template whose special token is not in the vocabulary', async () => {

@@ -132,6 +132,23 @@ function checkTokens(model: Json, addedTokens: AddedTokenJson[], file: string): 
   }
 }
 
+/** The tokenizer models @huggingface/tokenizers implements. */
+const MODEL_TYPES = ['BPE', 'Unigram', 'WordPiece'];
+
+/**
+ * The library runs any other or missing model type as a model it guesses from the vocabulary's
+ * shape, which splits text differently from the real one: refused instead.
+ */
+function checkModelType(model: Json, file: string): void {
+  const type = model.type;
+  if (typeof type !== 'string') {
+    throw new ModelFormatError('bad-json', file, `"model" has no "type" string (expected one of ${MODEL_TYPES.join(', ')})`);
+  }
+  if (!MODEL_TYPES.includes(type)) {
+    throw new ModelFormatError('unsupported', file, `model type '${type.slice(0, 40)}' is not one this tool can run (${MODEL_TYPES.join(', ')})`);
+  }
+}
+
 /** The config as @huggingface/tokenizers expects it: token fields as plain strings. */
 function libraryConfig(config: Json): Json {
   const out: Json = { ...config };
@@ -315,6 +332,7 @@ export function tokenizerFromJson(
   if (!isObject(tokenizerJson) || !isObject(tokenizerJson.model)) {
     throw new ModelFormatError('bad-json', file, 'is not a tokenizer.json object (no "model")');
   }
+  checkModelType(tokenizerJson.model, file);
   const config = isObject(tokenizerConfig) ? tokenizerConfig : {};
   const addedTokens = addedTokensOf(tokenizerJson, config, file);
   checkTokens(tokenizerJson.model, addedTokens, file);

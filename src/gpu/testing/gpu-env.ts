@@ -1,6 +1,7 @@
-// Test set-up for GPU tests: one Node WebGPU device per test file, or null with a loud warning
-// saying why (tests then skip). Which Vulkan driver runs is the environment's choice.
+// Test set-up for GPU tests: one Node WebGPU device per test file, or null and the reason (tests
+// then skip loudly, or fail under CI=true). Which Vulkan driver runs is the environment's choice.
 
+import { skipWithout } from '../../testing/requirements';
 import { createDevice, adapterName, type GpuContext } from '../device';
 import { kernelCache, type KernelCache } from '../kernels';
 import { createNodeGpu, nodeShaderLoader } from '../node';
@@ -13,6 +14,7 @@ export interface TestGpu {
 }
 
 let env: Promise<TestGpu | null> | null = null;
+let whyNone = '';
 const loader = nodeShaderLoader();
 
 export function testGpu(): Promise<TestGpu | null> {
@@ -23,7 +25,7 @@ export function testGpu(): Promise<TestGpu | null> {
         const kernels = kernelCache(ctx.device, loader);
         return { ctx, kernels, pool: new StepPool(ctx.device, kernels) };
       } catch (e) {
-        console.warn(`\n*** WebGPU TESTS SKIPPED: no WebGPU adapter could be created (${(e as Error).message}) ***\n`);
+        whyNone = (e as Error).message;
         return null;
       }
     })();
@@ -33,4 +35,9 @@ export function testGpu(): Promise<TestGpu | null> {
 
 export function describeAdapter(g: TestGpu): string {
   return `${adapterName(g.ctx.adapter)}, shader-f16 ${g.ctx.hasF16 ? 'yes' : 'no'}`;
+}
+
+/** skipWithout for a GPU suite: true (skip) when testGpu() found no adapter, saying why. */
+export function skipWithoutGpu(g: TestGpu | null): boolean {
+  return skipWithout(g !== null, `a WebGPU adapter (${whyNone})`);
 }
