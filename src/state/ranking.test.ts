@@ -1,7 +1,7 @@
 // Rankings for "ablate the top k", on the hand-made result (values worked out by hand).
 
 import { describe, expect, it } from 'vitest';
-import { focusOf } from './focus';
+import { focusOf } from './selectors';
 import { ablateSources, planAblation } from './ranking';
 import { handResult } from './testing';
 

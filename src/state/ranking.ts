@@ -2,7 +2,7 @@
 // focus credits most, and the ablation spec that removes them. Pure; the store calls the engine.
 
 import type { AblationSpec } from '../worker/protocol';
-import type { Focus } from './focus';
+import type { Focus } from './selectors';
 
 export type AblateSource = 'head' | 'neuron' | 'token';
 

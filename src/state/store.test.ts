@@ -5,7 +5,7 @@
 
 import { describe, expect, it } from 'vitest';
 import { EngineError } from '../worker/client';
-import { focusOf } from './focus';
+import { focusOf } from './selectors';
 import { createAppStore } from './store';
 import { ScriptedEngine, file, handResult } from './testing';
 

@@ -5,8 +5,8 @@
 
 import { useEffect, useMemo, useRef, useState } from 'react';
 import { useApp } from '../state';
-import { numLayers } from '../share/slice';
-import { headKey } from '../state/store';
+import { numLayers } from '../state/selectors';
+import { headKey } from '../state/selectors';
 import { diverging, maxAbs } from './colors';
 import { DivergingLegend, Empty, Panel, Tip, useFocus, useWidth, type TipState } from './common';
 import { layoutFlow, type FlowNode } from './flow';

@@ -5,7 +5,8 @@
 import { scaleBand } from 'd3';
 import { useMemo, useRef, useState, type KeyboardEvent, type MouseEvent } from 'react';
 import { useApp } from '../state';
-import { headKey, type HeadRef } from '../state/store';
+import { headKey } from '../state/selectors';
+import type { HeadRef } from '../state/types';
 import { diverging, maxAbs, sequential } from './colors';
 import { DivergingLegend, Empty, Panel, Tip, useFocus, useWidth, type TipState } from './common';
 import { compact, num, percent, signed, tokenLabel } from './format';

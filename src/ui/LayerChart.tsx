@@ -6,7 +6,7 @@
 import { line, scaleLinear, scalePoint, schemeTableau10 } from 'd3';
 import { useMemo, useRef, useState } from 'react';
 import { useApp } from '../state';
-import { numLayers } from '../share/slice';
+import { numLayers } from '../state/selectors';
 import { Empty, Panel, Tip, useFocus, useWidth, type TipState } from './common';
 import { num, percent, signed, tokenLabel } from './format';
 import { MONO, fit } from './layout';

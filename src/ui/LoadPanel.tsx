@@ -5,7 +5,7 @@
 import { useEffect, useState, type DragEvent } from 'react';
 import { baseName, type ModelFile } from '../model/files';
 import { useApp } from '../state';
-import type { FileRow } from '../state/store';
+import type { FileRow } from '../state/types';
 import { DEMOS, demoAvailable, fetchDemo, fetchProbes, type Probe } from './demo';
 import { RememberToggle } from './RememberedModels';
 import { describeFiles, filesFromDrop, filesFromList } from './files';

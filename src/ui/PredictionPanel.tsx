@@ -6,7 +6,7 @@
 import { scaleLinear } from 'd3';
 import { useMemo, useRef, useState } from 'react';
 import { useApp } from '../state';
-import { tokenCompleteness } from '../state/focus';
+import { tokenCompleteness } from '../state/selectors';
 import { Empty, Panel, useFocus, useWidth } from './common';
 import { num, signed, tokenLabel } from './format';
 import { searchVocab, type VocabMatch } from './vocab';

@@ -5,10 +5,10 @@
 
 import { useEffect, useRef, useState } from 'react';
 import { useApp } from '../state';
-import type { AppState } from '../state/store';
+import type { AppState } from '../state/types';
 import { isRunFragment, openFragment } from '../share/decode';
 import { encodeRun } from '../share/permalink';
-import { numLayers, sharedModelState } from '../share/slice';
+import { numLayers, sharedModelState } from '../state/selectors';
 import { shortFingerprint, snapshotRun, withoutLayerDetail } from '../share/snapshot';
 import type { DepassResult } from '../depass/result';
 import { useDebounced } from './common';

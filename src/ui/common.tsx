@@ -3,7 +3,7 @@
 
 import { useEffect, useLayoutEffect, useMemo, useRef, useState, type ReactNode, type RefObject } from 'react';
 import { useApp } from '../state';
-import { focusOf, type Focus } from '../state/focus';
+import { focusOf, type Focus } from '../state/selectors';
 import type { Diverging } from './colors';
 import { downloadPng, downloadSvg, exportStem } from './export';
 import { num } from './format';

@@ -3,7 +3,7 @@
 // link paths; this file decides which nodes and edges exist and where they sit. Pure.
 
 import { linkHorizontal } from 'd3';
-import type { Focus } from '../state/focus';
+import type { Focus } from '../state/selectors';
 
 export interface FlowNode {
   id: string;

@@ -2,7 +2,7 @@
 // their scores and shares, in order of |score|.
 
 import { describe, expect, it } from 'vitest';
-import { focusOf } from '../state/focus';
+import { focusOf } from '../state/selectors';
 import { handResult } from '../state/testing';
 import { summarize } from './summary';
 

@@ -3,72 +3,17 @@
 // remembered on this computer. Decoding links happens elsewhere (decode.ts); this takes
 // decoded runs. Actions beside state, as in the other slices.
 
-import type { StateCreator } from 'zustand';
-import type { ModelFile } from '../model/files';
-import type { AppState } from '../state/store';
-import type { SharedRun } from './permalink';
-import { ModelShelf, StorageError, type RememberedModel, type Usage } from './remembered';
-import { layerCount, vocabTable } from './snapshot';
-
-export interface SharedView {
-  run: SharedRun;
-  /** Characters of the link it came from. */
-  chars: number;
-  /** The loaded model's vocabulary, set aside while the link's texts are shown. */
-  modelVocab: string[] | null;
-}
-
-export interface Shelf {
-  /** null until first asked. */
-  available: boolean | null;
-  models: RememberedModel[];
-  usage: Usage | null;
-  persisted: boolean | null;
-  /** What is being done: saving (with progress), removing, loading. */
-  busy: string | null;
-  error: string | null;
-}
-
-export interface ShareSlice {
-  /** A run opened from a link: while set, the views show it read-only. */
-  shared: SharedView | null;
-  /** Why the last link could not be opened. */
-  linkError: string | null;
-  /** A link is being decoded. */
-  linkOpening: boolean;
-  shelf: Shelf;
-  openShared(run: SharedRun, chars: number): void;
-  setLinkState(state: { opening?: boolean; error?: string | null }): void;
-  /** Back to the user's own session (the loaded model, no result). */
-  closeShared(): void;
-  /** Loads the matching model if it is remembered, then runs the link's prompt and settings live. */
-  rerunShared(): Promise<void>;
-  refreshShelf(): Promise<void>;
-  rememberLoaded(): Promise<void>;
-  forgetModel(fingerprint: string): Promise<void>;
-  loadRemembered(fingerprint: string): Promise<boolean>;
-}
-
-/** True while a shared run is on screen: nothing may ask the engine about it. */
-export const readOnly = (s: Pick<AppState, 'shared'>): boolean => s.shared !== null;
-
-/** Layers the views draw: the shared run's model, else the loaded model. */
-export const numLayers = (s: AppState): number => (s.shared ? layerCount(s.shared.run) : (s.model?.description.num_hidden_layers ?? 0));
-
-/** How the loaded and remembered models relate to a shared run. */
-export function sharedModelState(s: AppState): 'loaded' | 'remembered' | 'other' | 'none' {
-  if (!s.shared) return 'none';
-  const fp = s.shared.run.result.model.fingerprint;
-  if (s.model?.fingerprint === fp) return 'loaded';
-  if (s.shelf.models.some((m) => m.fingerprint === fp)) return 'remembered';
-  return s.model ? 'other' : 'none';
-}
+import type { ModelFile } from '../../model/files';
+import { ModelShelf, StorageError } from '../../share/remembered';
+import { vocabTable } from '../../share/snapshot';
+import type { ShareSlice, Shelf, Slice } from '../types';
+import { clearedResult, clearedSelection } from './common';
 
 const message = (e: unknown) => (e instanceof StorageError ? e.message : e instanceof Error ? e.message : String(e));
 const sizeText = (n: number) => (n >= 1 << 20 ? `${(n / (1 << 20)).toFixed(1)} MB` : `${Math.max(1, Math.round(n / 1024))} KB`);
 
-export const shareSlice =
-  (recovery: { files: ModelFile[] | null }, shelfOf: () => ModelShelf): StateCreator<AppState, [], [], ShareSlice> =>
+export const shareSlice: Slice<ShareSlice> =
+  (ctx) =>
   (set, get, api) => {
     /** Resolves when no run is in progress. */
     const idle = () =>
@@ -130,20 +75,7 @@ export const shareSlice =
       closeShared() {
         const s = get();
         if (!s.shared) return;
-        set({
-          shared: null,
-          vocab: s.shared.modelVocab ?? [],
-          result: null,
-          resultState: null,
-          override: null,
-          ablation: null,
-          runError: null,
-          selected: null,
-          pinnedHead: null,
-          pinnedNeuron: null,
-          patterns: {},
-          promotes: {},
-        });
+        set({ shared: null, vocab: s.shared.modelVocab ?? [], ...clearedResult(), ...clearedSelection(ctx) });
       },
 
       async rerunShared() {
@@ -198,7 +130,7 @@ export const shareSlice =
       },
 
       async refreshShelf() {
-        const shelf = shelfOf();
+        const shelf = ctx.shelf();
         if (!shelf.available) return updateShelf({ available: false });
         try {
           const [models, usage, persisted] = await Promise.all([shelf.list(), shelf.usage(), shelf.persisted()]);
@@ -210,9 +142,9 @@ export const shareSlice =
 
       async rememberLoaded() {
         const { model, shelf } = get();
-        const files = recovery.files;
+        const files = ctx.recovery.files;
         if (!model || !files || shelf.busy) return;
-        const store = shelfOf();
+        const store = ctx.shelf();
         updateShelf({ busy: `Saving ${model.name}…`, error: null });
         try {
           // Asked when the user opts in: without it the browser may clear the copy under pressure.
@@ -228,7 +160,7 @@ export const shareSlice =
       },
 
       async forgetModel(fingerprint) {
-        const shelf = shelfOf();
+        const shelf = ctx.shelf();
         updateShelf({ busy: 'Removing…', error: null });
         try {
           await shelf.forget(fingerprint);
@@ -240,7 +172,7 @@ export const shareSlice =
       },
 
       async loadRemembered(fingerprint) {
-        const shelf = shelfOf();
+        const shelf = ctx.shelf();
         updateShelf({ busy: 'Opening the remembered model…', error: null });
         let files: ModelFile[];
         let name: string;

@@ -5,13 +5,13 @@
 
 import { describe, expect, it } from 'vitest';
 import type { DepassResult } from '../depass/result';
-import { createAppStore } from '../state/store';
-import { file, handResult, ScriptedEngine } from '../state/testing';
-import { decodeRun, encodeRun, type SharedRun } from './permalink';
-import { ModelShelf } from './remembered';
-import { numLayers, sharedModelState } from './slice';
-import { snapshotRun } from './snapshot';
-import { MemoryStorage } from './testing/memory-opfs';
+import { decodeRun, encodeRun, type SharedRun } from '../share/permalink';
+import { ModelShelf } from '../share/remembered';
+import { snapshotRun } from '../share/snapshot';
+import { MemoryStorage } from '../share/testing/memory-opfs';
+import { numLayers, sharedModelState } from './selectors';
+import { createAppStore } from './store';
+import { file, handResult, ScriptedEngine } from './testing';
 
 const flush = async () => {
   for (let i = 0; i < 5; i++) await new Promise((r) => setTimeout(r, 0));

@@ -1,7 +1,7 @@
 // Which result and target index the views show for a position.
 
 import { describe, expect, it } from 'vitest';
-import { focusOf, shownPosition, tokenCompleteness } from './focus';
+import { focusOf, shownPosition, tokenCompleteness } from './selectors';
 import { handResult } from './testing';
 
 describe('focus', () => {

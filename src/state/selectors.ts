@@ -1,8 +1,10 @@
-// What the views explain: the result and target index behind the selected position. A target
-// re-run (another token or a contrast) covers one position; elsewhere the main run applies.
-// Pure functions over results, so views and tests share them; no engine, no DOM.
+// Selectors: what the views read from the store, computed from it. Above all the focus, the
+// result and target index behind the selected position (a target re-run covers one position;
+// elsewhere the main run applies). Pure functions, so views and tests share them; no engine, no DOM.
 
 import type { DepassResult, ResultTarget, TopEntry } from '../depass/result';
+import { layerCount } from '../share/snapshot';
+import type { AppState, HeadRef } from './types';
 
 export interface Override {
   position: number;
@@ -65,3 +67,22 @@ export function tokenCompleteness(f: Focus): { sum: number; logit: number; error
 export function predictionsAt(result: DepassResult, position: number): TopEntry[] {
   return result.predictions[position]?.top ?? [];
 }
+
+/** True while a shared run is on screen: nothing may ask the engine about it. */
+export const readOnly = (s: Pick<AppState, 'shared'>): boolean => s.shared !== null;
+
+/** Layers the views draw: the shared run's model, else the loaded model. */
+export const numLayers = (s: AppState): number => (s.shared ? layerCount(s.shared.run) : (s.model?.description.num_hidden_layers ?? 0));
+
+/** How the loaded and remembered models relate to a shared run. */
+export function sharedModelState(s: AppState): 'loaded' | 'remembered' | 'other' | 'none' {
+  if (!s.shared) return 'none';
+  const fp = s.shared.run.result.model.fingerprint;
+  if (s.model?.fingerprint === fp) return 'loaded';
+  if (s.shelf.models.some((m) => m.fingerprint === fp)) return 'remembered';
+  return s.model ? 'other' : 'none';
+}
+
+
+/** The key of a head in pattern caches. */
+export const headKey = (h: HeadRef) => `${h.layer}:${h.head}`;

@@ -1,0 +1,195 @@
+// The shape of the app's store: one interface per slice, composed into AppState. Slices live in
+// slices/, one per file; they import these types, never each other's code, so there is no cycle.
+
+import type { StateCreator } from 'zustand';
+import type { DepassResult, Mode, Rule, TopEntry } from '../depass/result';
+import type { ModelFile } from '../model/files';
+import type { TokenSpan } from '../model/tokenizer-types';
+import type { SharedRun } from '../share/permalink';
+import type { ModelShelf, RememberedModel, Usage } from '../share/remembered';
+import type { Progress } from '../worker/client';
+import type { ModelInfo } from '../worker/protocol';
+import type { Engine } from './engine';
+import type { AblateSource, RankedComponent } from './ranking';
+import type { Override } from './selectors';
+
+export interface FileRow {
+  path: string;
+  size: number;
+}
+
+export interface Failure {
+  kind: string;
+  message: string;
+  file?: string;
+}
+
+// ---- model slice -----------------------------------------------------------------------------
+
+export interface ModelSlice {
+  model: ModelInfo | null;
+  /** Files of the loaded model. */
+  modelFiles: FileRow[];
+  /** Id -> display text for the loaded vocabulary (for predictions, search and lists). */
+  vocab: string[];
+  /** The most recent load: in progress, or failed (the previous model stays loaded). */
+  load: { label: string; files: FileRow[]; status: 'loading' | 'failed'; error?: Failure } | null;
+  /** A notice about the engine (restart, recovery). */
+  notice: string | null;
+  loadModel(files: ModelFile[], label: string): Promise<boolean>;
+  dismissLoad(): void;
+}
+
+// ---- prompt / run slice ----------------------------------------------------------------------
+
+export interface RunSettingsUI {
+  modes: Mode[];
+  rule: Rule;
+  /** Layer for neuron and module modes; null means the last layer. */
+  layer: number | null;
+  /** Per-layer token read-out and logit lens. */
+  layerDetail: boolean;
+}
+
+export interface Running {
+  kind: 'run' | 'target';
+  progress: Progress | null;
+  modesDone: Mode[];
+  startedAt: number;
+}
+
+export interface AblationOutcome {
+  source: AblateSource;
+  k: number;
+  position: number;
+  targetId: number;
+  removed: RankedComponent[];
+  predicted: number;
+  status: 'running' | 'done' | 'failed';
+  baseline?: number;
+  ablated?: number;
+  /** Top tokens at the position after ablation. */
+  top?: TopEntry[];
+  error?: string;
+}
+
+export interface RunSlice {
+  prompt: string;
+  tokens: TokenSpan[];
+  /** The text `tokens` belong to (tokenizing lags typing). */
+  tokensFor: string;
+  tokenizeError: string | null;
+  settings: RunSettingsUI;
+  running: Running | null;
+  result: DepassResult | null;
+  resultState: 'complete' | 'partial' | 'cancelled' | null;
+  override: Override | null;
+  runError: Failure | null;
+  ablation: AblationOutcome | null;
+  /** Runs (and target re-runs) finished so far; lets observers wait for the next one. */
+  completedRuns: number;
+  setPrompt(text: string): void;
+  tokenize(text: string): Promise<void>;
+  setSettings(patch: Partial<RunSettingsUI>): void;
+  toggleMode(mode: Mode): void;
+  run(): void;
+  cancel(): void;
+  /** Explain another token (or a contrast) at the shown position; null, null resets. */
+  setTarget(target: number | null, contrast: number | null): void;
+  ablate(source: AblateSource, k: number): Promise<void>;
+}
+
+// ---- selection slice -------------------------------------------------------------------------
+
+export interface HeadRef {
+  layer: number;
+  head: number;
+}
+
+/** An attention pattern of the last forward pass, [T, T] (query, key). */
+export type Pattern = { status: 'loading' } | { status: 'done'; T: number; A: Float32Array } | { status: 'failed'; error: string };
+
+export interface SelectionSlice {
+  /** Selected position; null shows the last one. */
+  selected: number | null;
+  pinnedHead: HeadRef | null;
+  /** Attention patterns fetched so far for the current prompt, keyed "layer:head". */
+  patterns: Record<string, Pattern>;
+  pinnedNeuron: number | null;
+  /** Tokens each neuron's write promotes, keyed "layer:neuron". */
+  promotes: Record<string, TopEntry[]>;
+  select(position: number | null): void;
+  move(delta: number): void;
+  pinHead(h: HeadRef | null): void;
+  fetchPatterns(heads: HeadRef[]): void;
+  pinNeuron(j: number | null): void;
+  fetchPromotes(layer: number, neurons: number[]): Promise<void>;
+  /** Esc: drop pins first, then the selection. */
+  escape(): void;
+}
+
+// ---- view settings slice ---------------------------------------------------------------------
+
+export interface ViewSlice {
+  /** Flow graph: hide edges below this fraction of the strongest. */
+  flowThreshold: number;
+  ablateK: number;
+  ablateSource: AblateSource;
+  setView(patch: Partial<Pick<ViewSlice, 'flowThreshold' | 'ablateK' | 'ablateSource'>>): void;
+}
+
+// ---- share slice ---------------------------------------------------------------------------
+
+export interface SharedView {
+  run: SharedRun;
+  /** Characters of the link it came from. */
+  chars: number;
+  /** The loaded model's vocabulary, set aside while the link's texts are shown. */
+  modelVocab: string[] | null;
+}
+
+export interface Shelf {
+  /** null until first asked. */
+  available: boolean | null;
+  models: RememberedModel[];
+  usage: Usage | null;
+  persisted: boolean | null;
+  /** What is being done: saving (with progress), removing, loading. */
+  busy: string | null;
+  error: string | null;
+}
+
+export interface ShareSlice {
+  /** A run opened from a link: while set, the views show it read-only. */
+  shared: SharedView | null;
+  /** Why the last link could not be opened. */
+  linkError: string | null;
+  /** A link is being decoded. */
+  linkOpening: boolean;
+  shelf: Shelf;
+  openShared(run: SharedRun, chars: number): void;
+  setLinkState(state: { opening?: boolean; error?: string | null }): void;
+  /** Back to the user's own session (the loaded model, no result). */
+  closeShared(): void;
+  /** Loads the matching model if it is remembered, then runs the link's prompt and settings live. */
+  rerunShared(): Promise<void>;
+  refreshShelf(): Promise<void>;
+  rememberLoaded(): Promise<void>;
+  forgetModel(fingerprint: string): Promise<void>;
+  loadRemembered(fingerprint: string): Promise<boolean>;
+}
+
+export type AppState = ModelSlice & RunSlice & SelectionSlice & ViewSlice & ShareSlice;
+
+/** A slice's creator, with the store's shared context. */
+export type Slice<T> = (ctx: StoreContext) => StateCreator<AppState, [], [], T>;
+
+/** What every slice of one store shares (never module-level, so stores stay independent). */
+export interface StoreContext {
+  engine: () => Engine;
+  shelf: () => ModelShelf;
+  /** The files of the loaded model, to load again after the engine restarts or to remember. */
+  recovery: { files: ModelFile[] | null };
+  /** Bumped whenever the pattern cache is emptied, so late answers for the old prompt are dropped. */
+  patternEpoch: number;
+}
