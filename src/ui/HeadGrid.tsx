@@ -10,9 +10,8 @@ import type { HeadRef } from '../state/types';
 import { diverging, maxAbs, sequential } from './colors';
 import { DivergingLegend, Empty, Panel, Tip, useFocus, useWidth, type TipState } from './common';
 import { compact, num, percent, signed, tokenLabel } from './format';
+import { GRID_LABEL_W as LABEL_W, GRID_TOP as TOP, headGridLayout } from './head-grid-layout';
 import { MONO, fit } from './layout';
-
-const LABEL_W = 50;
 
 /** One scale object per maximum, so the pattern image is not redrawn on every render. */
 const seqCache = new Map<number, ReturnType<typeof sequential>>();
@@ -25,8 +24,6 @@ function seqFor(max: number): ReturnType<typeof sequential> {
   }
   return s;
 }
-
-const TOP = 30;
 
 /**
  * A T×T attention pattern as one image (drawn at its displayed cell size) rather
@@ -104,24 +101,14 @@ export function HeadGrid() {
   const pat = show ? patterns[headKey(show)] : undefined;
   const patOk = pat?.status === 'done' && pat.T === T ? pat : null;
 
-  // Grid takes at most half the width when a pattern is shown.
-  const gridMax = show ? Math.min(width * 0.45, 420) : Math.min(width, 560);
-  const cell = Math.max(12, Math.min(40, Math.floor((gridMax - LABEL_W) / Math.max(1, H))));
-  const gx = scaleBand<number>().domain(Array.from({ length: H }, (_, h) => h)).range([LABEL_W, LABEL_W + cell * H]);
-  const gy = scaleBand<number>().domain(rows.map((_, n) => n)).range([TOP, TOP + cell * rows.length]);
-  const gridW = LABEL_W + cell * H;
-  const gridH = TOP + cell * rows.length;
+  const g = headGridLayout(width, H, rows.length, T, show !== null);
+  const { cell, gridW, gridH } = g;
+  const gx = scaleBand<number>().domain(Array.from({ length: H }, (_, h) => h)).range([LABEL_W, gridW]);
+  const gy = scaleBand<number>().domain(rows.map((_, n) => n)).range([TOP, gridH]);
   const logit = f.target.logit;
 
   // Attention pattern to the right of the grid, with the head's per-position contribution strip.
-  const ax0 = gridW + 70;
-  const labelW = 74;
-  const strip = 16;
-  const availA = Math.max(60, width - ax0 - labelW - strip - 12);
-  const ac = Math.max(3, Math.min(22, Math.floor(availA / Math.max(1, T)), Math.floor(320 / Math.max(1, T))));
-  const aLeft = ax0 + labelW;
-  const aTop = TOP + 40;
-  const showLabels = ac >= 9;
+  const { x0: ax0, labelW, strip, cell: ac, left: aLeft, top: aTop, labels: showLabels } = g.pattern;
   const headStrip =
     show && base?.head && base.targets.length === T
       ? base.targets.map((_, i) => base.head!.scores[i][base.head!.layers.indexOf(show.layer)]?.[show.head] ?? 0)
@@ -130,7 +117,7 @@ export function HeadGrid() {
   const A = patOk?.A;
   const aMax = A ? maxAbs(A) : 1;
   const seq = seqFor(aMax);
-  const height = Math.max(gridH + 36, show ? aTop + T * ac + 40 : 0);
+  const height = g.height;
 
   const onKey = (e: KeyboardEvent) => {
     const moves: Record<string, [number, number]> = { ArrowLeft: [0, -1], ArrowRight: [0, 1], ArrowUp: [-1, 0], ArrowDown: [1, 0] };
