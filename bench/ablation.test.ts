@@ -29,10 +29,36 @@ function referenceLogits(opts: RandomModelOptions, ids: number[], layer: number,
 
 describe.skipIf(skipWithoutGpu(gpu))(`NeuronAblation vs reference forward passes (${gpu ? describeAdapter(gpu) : 'no GPU'})`, () => {
   const cases: { name: string; opts: RandomModelOptions; layer: number }[] = [
-    { name: 'llama, GQA, first layer', opts: { family: 'llama', hidden_size: 32, num_attention_heads: 4, num_key_value_heads: 2, intermediate_size: 24, num_hidden_layers: 3, seed: 3 }, layer: 0 },
-    { name: 'qwen2 biases, middle layer, bf16', opts: { family: 'qwen2', hidden_size: 24, num_attention_heads: 3, num_key_value_heads: 1, head_dim: 8, intermediate_size: 20, num_hidden_layers: 3, dtype: 'BF16', seed: 4 }, layer: 1 },
-    { name: 'qwen3 q/k norm, last layer', opts: { family: 'qwen3', hidden_size: 32, num_attention_heads: 4, intermediate_size: 16, num_hidden_layers: 2, seed: 5 }, layer: 1 },
-    { name: 'gpt2 LayerNorm, learned positions', opts: { family: 'gpt2', hidden_size: 32, num_attention_heads: 4, intermediate_size: 20, num_hidden_layers: 2, seed: 6 }, layer: 0 },
+    {
+      name: 'llama, GQA, first layer',
+      opts: { family: 'llama', hidden_size: 32, num_attention_heads: 4, num_key_value_heads: 2, intermediate_size: 24, num_hidden_layers: 3, seed: 3 },
+      layer: 0,
+    },
+    {
+      name: 'qwen2 biases, middle layer, bf16',
+      opts: {
+        family: 'qwen2',
+        hidden_size: 24,
+        num_attention_heads: 3,
+        num_key_value_heads: 1,
+        head_dim: 8,
+        intermediate_size: 20,
+        num_hidden_layers: 3,
+        dtype: 'BF16',
+        seed: 4,
+      },
+      layer: 1,
+    },
+    {
+      name: 'qwen3 q/k norm, last layer',
+      opts: { family: 'qwen3', hidden_size: 32, num_attention_heads: 4, intermediate_size: 16, num_hidden_layers: 2, seed: 5 },
+      layer: 1,
+    },
+    {
+      name: 'gpt2 LayerNorm, learned positions',
+      opts: { family: 'gpt2', hidden_size: 32, num_attention_heads: 4, intermediate_size: 20, num_hidden_layers: 2, seed: 6 },
+      layer: 0,
+    },
   ];
   for (const c of cases) {
     it(c.name, async () => {

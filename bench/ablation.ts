@@ -12,7 +12,17 @@ import { bytesToFloat32 } from '../src/model/dtype';
 import { createStorage, readF32, uploadStorage } from '../src/gpu/buffers';
 import type { GpuContext } from '../src/gpu/device';
 import { engineParts } from '../src/gpu/engine';
-import { asLayerRecord, embed, type EngineParts, type ForwardScratch, forwardLayer, type GpuLayerRecord, type LayerConstants, layerConstants, residualStats } from '../src/gpu/forward';
+import {
+  asLayerRecord,
+  embed,
+  type EngineParts,
+  type ForwardScratch,
+  forwardLayer,
+  type GpuLayerRecord,
+  type LayerConstants,
+  layerConstants,
+  residualStats,
+} from '../src/gpu/forward';
 import type { ShaderLoader } from '../src/gpu/kernels';
 import { allocate, forwardScratchLayout, layerRecordLayout } from '../src/gpu/memory';
 import * as ops from '../src/gpu/ops';
@@ -57,7 +67,13 @@ export class NeuronAblation {
     readonly memoryBudget: number,
   ) {}
 
-  static async create(ctx: GpuContext, description: ModelDescription, weights: ModelWeights, loadShader: ShaderLoader, opts: { memoryBudget?: number } = {}): Promise<NeuronAblation> {
+  static async create(
+    ctx: GpuContext,
+    description: ModelDescription,
+    weights: ModelWeights,
+    loadShader: ShaderLoader,
+    opts: { memoryBudget?: number } = {},
+  ): Promise<NeuronAblation> {
     return new NeuronAblation(await engineParts(ctx, description, weights, loadShader), weights, opts.memoryBudget ?? 1024 * 1024 * 1024);
   }
 
@@ -118,9 +134,21 @@ export class NeuronAblation {
       targets: targets.slice(),
       hAfter: keep(createStorage(device, 'ablation start state', T * D * F32)),
       act: keep(createStorage(device, 'ablation clean activations', T * I * F32)),
-      dirs: keep(uploadStorage(device, 'ablation target directions', targetDirections((id) => this.lmHeadRow(id), D, targets))),
+      dirs: keep(
+        uploadStorage(
+          device,
+          'ablation target directions',
+          targetDirections((id) => this.lmHeadRow(id), D, targets),
+        ),
+      ),
       k: layerConstants(device, cfg, T, buffers),
-      positions: keep(uploadStorage(device, 'ablation positions', Uint32Array.from({ length: T }, (_, t) => t))),
+      positions: keep(
+        uploadStorage(
+          device,
+          'ablation positions',
+          Uint32Array.from({ length: T }, (_, t) => t),
+        ),
+      ),
       clean: new Float64Array(0),
       buffers,
     };
@@ -147,7 +175,8 @@ export class NeuronAblation {
     if (!p) throw new Error('ablation: prepare() first');
     const { device, cfg, pool, weights } = this.parts;
     const { D, I } = dims(cfg);
-    if (!(Number.isInteger(from) && Number.isInteger(to) && 0 <= from && from < to && to <= I)) throw new RangeError(`neurons ${from}-${to - 1} are out of range`);
+    if (!(Number.isInteger(from) && Number.isInteger(to) && 0 <= from && from < to && to <= I))
+      throw new RangeError(`neurons ${from}-${to - 1} are out of range`);
     const B = Math.max(1, Math.min(copies, to - from, this.maxCopies(p.T)));
     const T = p.T;
     const n = p.targets.length;
@@ -157,7 +186,11 @@ export class NeuronAblation {
     const idsFor = (b: number) => {
       let buf = gatherIds.get(b);
       if (!buf) {
-        buf = uploadStorage(device, `ablation rows of ${b} copies`, Uint32Array.from({ length: T * b }, (_, r) => Math.floor(r / b)));
+        buf = uploadStorage(
+          device,
+          `ablation rows of ${b} copies`,
+          Uint32Array.from({ length: T * b }, (_, r) => Math.floor(r / b)),
+        );
         gatherIds.set(b, buf);
       }
       return buf;
@@ -171,7 +204,23 @@ export class NeuronAblation {
         await recordStep(pool, `ablate neurons ${j0}-${j0 + b - 1}`, async (step) => {
           await ops.gather(step, { table: startTable, ids: idsFor(b), out: sc.r.h_in, T: T * b });
           // Copy c loses neuron j0 + c's write a[t][j] * Wdown[:, j] at every position t.
-          await ops.linear(step, { X: p.act, x0: j0, ldx: I, xb: 1, K: 1, W: down, k0: j0, wb: 1, batch: b, Y: sc.r.h_in, yb: D, ldy: b * D, R: T, alpha: -1, accumulate: true });
+          await ops.linear(step, {
+            X: p.act,
+            x0: j0,
+            ldx: I,
+            xb: 1,
+            K: 1,
+            W: down,
+            k0: j0,
+            wb: 1,
+            batch: b,
+            Y: sc.r.h_in,
+            yb: D,
+            ldy: b * D,
+            R: T,
+            alpha: -1,
+            accumulate: true,
+          });
         });
         const logits = await this.pass(p.layer + 1, b);
         for (let i = 0; i < b * n; i++) result[(j0 - from) * n + i] = logits[i]!;

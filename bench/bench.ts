@@ -5,7 +5,10 @@
 import os from 'node:os';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { adapterName, kernelCache, StepPool, type GpuContext, type KernelTime, type ShaderLoader } from '../src/gpu/index';
+import { adapterName, type GpuContext } from '../src/gpu/device';
+import { kernelCache, type ShaderLoader } from '../src/gpu/kernels';
+import type { KernelTime } from '../src/gpu/profiler';
+import { StepPool } from '../src/gpu/step';
 import { createNodeGpu } from '../src/gpu/node';
 import { randomModel, type RandomModelOptions } from '../src/model/testing/random-model';
 import { MODELS, type BenchConfig } from './config';
@@ -28,7 +31,16 @@ export interface BenchReport {
   mode: BenchConfig['mode'];
   config: BenchConfig;
   machine: { os: string; cpus: string; memoryGiB: number; node: string; dawn: string; tfjs: string };
-  adapter: { name: string; vendor: string; architecture: string; device: string; description: string; isFallbackAdapter: boolean; driver: string; shaderF16: boolean };
+  adapter: {
+    name: string;
+    vendor: string;
+    architecture: string;
+    device: string;
+    description: string;
+    isFallbackAdapter: boolean;
+    driver: string;
+    shaderF16: boolean;
+  };
   kernel: { rows: KernelRow[]; bestGflops: number; best: { R: number; N: number; K: number } };
   /** Part 1 again in headless Chromium, or why it did not run. */
   chromium: (Omit<PageKernelResult, 'log'> & { seconds: number }) | { skipped: string } | null;
@@ -64,7 +76,12 @@ function packageVersion(name: string): string {
   }
 }
 
-export async function runBench(ctx: GpuContext, loader: ShaderLoader, cfg: BenchConfig, log: (s: string) => void = () => {}): Promise<{ report: BenchReport; text: string }> {
+export async function runBench(
+  ctx: GpuContext,
+  loader: ShaderLoader,
+  cfg: BenchConfig,
+  log: (s: string) => void = () => {},
+): Promise<{ report: BenchReport; text: string }> {
   const started = performance.now();
   const pool = new StepPool(ctx.device, kernelCache(ctx.device, loader));
   if (ctx.adapter.isFallbackAdapter) pool.largeTileOutputs = 4 * 128 * 128; // as GpuBackend does
@@ -90,7 +107,13 @@ export async function runBench(ctx: GpuContext, loader: ShaderLoader, cfg: Bench
       log(`  TF.js WebGPU unavailable: ${(e as Error).message}`);
     }
   }
-  const kernels = await benchKernels(pool, tf, cfg.kernelShapes, { reps: cfg.kernelReps, minSampleMs: cfg.minSampleMs, tfPrograms: cfg.tfPrograms, tfLayouts: cfg.tfLayouts, log });
+  const kernels = await benchKernels(pool, tf, cfg.kernelShapes, {
+    reps: cfg.kernelReps,
+    minSampleMs: cfg.minSampleMs,
+    tfPrograms: cfg.tfPrograms,
+    tfLayouts: cfg.tfLayouts,
+    log,
+  });
   let bestRow = kernels[0]!;
   let bestGflops = 0;
   for (const k of kernels) {
@@ -107,7 +130,13 @@ export async function runBench(ctx: GpuContext, loader: ShaderLoader, cfg: Bench
     log('kernel in headless Chromium');
     try {
       const t0 = performance.now();
-      const r = await chromiumKernels(cfg.chromiumShapes, cfg.chromiumFallbackShapes, { reps: cfg.kernelReps, minSampleMs: cfg.minSampleMs, tfPrograms: cfg.tfPrograms, tfLayouts: cfg.tfLayouts, log });
+      const r = await chromiumKernels(cfg.chromiumShapes, cfg.chromiumFallbackShapes, {
+        reps: cfg.kernelReps,
+        minSampleMs: cfg.minSampleMs,
+        tfPrograms: cfg.tfPrograms,
+        tfLayouts: cfg.tfLayouts,
+        log,
+      });
       chromium = { adapter: r.adapter, description: r.description, userAgent: r.userAgent, rows: r.rows, seconds: (performance.now() - t0) / 1000 };
     } catch (e) {
       chromium = { skipped: (e as Error).message.split('\n')[0]! };
@@ -117,7 +146,14 @@ export async function runBench(ctx: GpuContext, loader: ShaderLoader, cfg: Bench
 
   // 2 and 4. Pipeline, with part 1's best shape re-timed alongside.
   const spec = MODELS[cfg.model]!;
-  const modelOpts: RandomModelOptions = { ...spec, num_hidden_layers: cfg.layers, max_position_embeddings: 4096, dtype: 'F32', seed: 1, name: `random ${cfg.model}` };
+  const modelOpts: RandomModelOptions = {
+    ...spec,
+    num_hidden_layers: cfg.layers,
+    max_position_embeddings: 4096,
+    dtype: 'F32',
+    seed: 1,
+    name: `random ${cfg.model}`,
+  };
   log(`model: random ${cfg.model} shape, ${cfg.layers} of ${spec.num_hidden_layers} layers, f32 (building weights)`);
   const model = randomModel(modelOpts);
   log(`pipeline: T = ${cfg.pipelineT}`);
@@ -156,7 +192,10 @@ export async function runBench(ctx: GpuContext, loader: ShaderLoader, cfg: Bench
     shareOfFlopAdvantage: neurons.batched.cpuMs / neurons.depass.cpuMs / flopRatioBatched,
   };
   const software = ctx.adapter.isFallbackAdapter;
-  const tokenSaving = { time: pipe.token.ms / (pipe.token.components * pipe.forward.ms), flops: pipe.token.flops / (pipe.token.components * pipe.forward.flops) };
+  const tokenSaving = {
+    time: pipe.token.ms / (pipe.token.components * pipe.forward.ms),
+    flops: pipe.token.flops / (pipe.token.components * pipe.forward.flops),
+  };
   const ratios = kernels.filter((k) => k.ratio !== null).map((k) => k.ratio!);
   const targets: Target[] = [
     { name: 'kernel: TF.js time / ours, worst shape', value: ratios.length ? Math.min(...ratios) : NaN, target: 1.0 },
@@ -248,9 +287,13 @@ export function formatReport(r: BenchReport): string {
   out.push(`\n1. Kernel: Y[R, N] = X[R, K] W[N, K]^T, f32; GFLOP/s of the median of ${cfg.kernelReps} samples, alternating`);
   out.push('   TF.js b^T: tf.matMul(a, b, false, true) with b [N, K]; best: also b transposed once to [K, N] (its vec4 path), programs tried, fastest kept');
   out.push(kernelTable(r.kernel.rows, r.adapter.isFallbackAdapter));
-  out.push(`best rate: ${f(r.kernel.bestGflops)} GFLOP/s (${r.kernel.best.R} x ${r.kernel.best.N} x ${r.kernel.best.K}); the same kernel alongside part 2: ${f(p.reference.gflops)} GFLOP/s`);
+  out.push(
+    `best rate: ${f(r.kernel.bestGflops)} GFLOP/s (${r.kernel.best.R} x ${r.kernel.best.N} x ${r.kernel.best.K}); the same kernel alongside part 2: ${f(p.reference.gflops)} GFLOP/s`,
+  );
   if (r.chromium && 'rows' in r.chromium) {
-    out.push(`\n1b. The same in headless Chromium: ${r.chromium.adapter}${r.chromium.description ? ` | ${r.chromium.description}` : ''} | ${r.chromium.userAgent.replace(/^.*(HeadlessChrome\/[\d.]+).*$/, '$1')}`);
+    out.push(
+      `\n1b. The same in headless Chromium: ${r.chromium.adapter}${r.chromium.description ? ` | ${r.chromium.description}` : ''} | ${r.chromium.userAgent.replace(/^.*(HeadlessChrome\/[\d.]+).*$/, '$1')}`,
+    );
     out.push(kernelTable(r.chromium.rows, false));
   } else if (r.chromium) {
     out.push(`\n1b. Chromium: not run (${r.chromium.skipped})`);
@@ -326,11 +369,18 @@ export function formatReport(r: BenchReport): string {
       `Spearman(DePass score, ablation effect) = ${f(n.rankCorrelation, 3)}`,
   );
 
-  out.push(`\n4. Token-mode saving: token-mode time / (M x forward time) = ${f(p.token.ms, 1)} / (${p.token.components} x ${f(p.forward.ms, 1)}) = ${f(r.tokenSaving.time, 3)}`);
+  out.push(
+    `\n4. Token-mode saving: token-mode time / (M x forward time) = ${f(p.token.ms, 1)} / (${p.token.components} x ${f(p.forward.ms, 1)}) = ${f(r.tokenSaving.time, 3)}`,
+  );
   out.push(`   in FLOPs: ${f(r.tokenSaving.flops, 3)} (the triangle skip, and no unembedding per component)`);
 
   out.push('\nTargets');
-  out.push(table(['figure', 'value', 'target', 'met'], r.targets.map((t) => [t.name, f(t.value), `>= ${t.target}`, t.met ? 'yes' : 'NO'])));
+  out.push(
+    table(
+      ['figure', 'value', 'target', 'met'],
+      r.targets.map((t) => [t.name, f(t.value), `>= ${t.target}`, t.met ? 'yes' : 'NO']),
+    ),
+  );
   if (cfg.profile) {
     out.push(profileTable('forward', p.forward.profile, p.forward.matmulCheck));
     out.push(profileTable('token mode', p.token.profile, p.token.matmulCheck));

@@ -2,7 +2,9 @@
 // same adapter, f32, shapes of the decomposed pass (rows = components x tokens, inner dims of small
 // models). Both warmed up, timed to a GPU fence, alternating sample by sample; median reported.
 
-import { createStorage, matmul, Step, type StepPool, uploadStorage } from '../src/gpu/index';
+import { createStorage, uploadStorage } from '../src/gpu/buffers';
+import { matmul } from '../src/gpu/ops';
+import { Step, type StepPool } from '../src/gpu/step';
 import { tileShape, type TileShape } from '../src/gpu/ops';
 import { randn } from '../src/gpu/testing/compare';
 import { timeInterleaved, type Timing } from './stats';
@@ -61,7 +63,9 @@ export function oursOn(pool: StepPool, { R, N, K }: KernelShape): { run: (repeat
 
 /** Milliseconds of the fastest TF.js timing whose name passes `keep` (null when none does). */
 function fastestMs(t: Record<string, Timing>, keep: (name: string) => boolean): number | null {
-  const ms = Object.entries(t).filter(([n]) => n !== 'ours' && keep(n)).map(([, tm]) => tm.ms);
+  const ms = Object.entries(t)
+    .filter(([n]) => n !== 'ours' && keep(n))
+    .map(([, tm]) => tm.ms);
   return ms.length ? Math.min(...ms) : null;
 }
 
@@ -102,7 +106,11 @@ export async function benchKernels(
             auto: tf!.autoProgram(R, N, K),
             samples: best[1].samples,
             repeats: best[1].repeats,
-            tried: Object.fromEntries(Object.entries(t).filter(([n]) => n !== 'ours').map(([n, tm]) => [n.slice(3), tm.ms])),
+            tried: Object.fromEntries(
+              Object.entries(t)
+                .filter(([n]) => n !== 'ours')
+                .map(([n, tm]) => [n.slice(3), tm.ms]),
+            ),
             transposedGflops: gflopsOf(fastestMs(t, (n) => n.endsWith('b NK'))),
           }
         : null,

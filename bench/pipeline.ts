@@ -5,7 +5,11 @@
 // efficiency can also be taken against a kernel rate measured under the same machine load.
 
 import type { AttributeOptions, TargetSpec } from '../src/depass/backend';
-import { GpuBackend, GpuProfiler, type GpuContext, type KernelTime, type ShaderLoader, type StepPool } from '../src/gpu/index';
+import type { GpuContext } from '../src/gpu/device';
+import { GpuBackend } from '../src/gpu/engine';
+import type { ShaderLoader } from '../src/gpu/kernels';
+import { GpuProfiler, type KernelTime } from '../src/gpu/profiler';
+import type { StepPool } from '../src/gpu/step';
 import type { RandomModel } from '../src/model/testing/random-model';
 import { forwardFlops, headMapFlops, tokenModeFlops } from './flops';
 import { timeInterleaved } from './stats';
@@ -106,7 +110,14 @@ export async function benchPipeline(
     );
     const entry = async (name: keyof typeof passes): Promise<PipelineEntry> => {
       const tm = t[name]!;
-      const e: PipelineEntry = { ms: tm.ms, samples: tm.samples, cpuMs: tm.cpuMs, flops: flops[name], gflops: flops[name] / tm.ms / 1e6, matmulFlops: matmulFlops[name] };
+      const e: PipelineEntry = {
+        ms: tm.ms,
+        samples: tm.samples,
+        cpuMs: tm.cpuMs,
+        flops: flops[name],
+        gflops: flops[name] / tm.ms / 1e6,
+        matmulFlops: matmulFlops[name],
+      };
       if (opts.profile) {
         e.profile = await profiled(poolOf(backend), passes[name]);
         e.matmulCheck = matmulCheck(e.profile, e.matmulFlops);

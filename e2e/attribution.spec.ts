@@ -45,7 +45,9 @@ function expectSameAsCli(app: DepassResult, cli: DepassResult): void {
   expect(app.head?.layers).toEqual(cli.head?.layers);
   const headTol = 1e-3 * maxAbsOf(cli.head!.scores.flat(2));
   app.head!.scores.forEach((layers, i) =>
-    layers.forEach((row, n) => row.forEach((v, h) => expect(Math.abs(v - cli.head!.scores[i][n][h]), `head score ${i},${n},${h}`).toBeLessThanOrEqual(headTol))),
+    layers.forEach((row, n) =>
+      row.forEach((v, h) => expect(Math.abs(v - cli.head!.scores[i][n][h]), `head score ${i},${n},${h}`).toBeLessThanOrEqual(headTol)),
+    ),
   );
 }
 

@@ -33,7 +33,10 @@ export function needs(ok: boolean, why: string): void {
 /** In a test.describe, before its hooks: the same for every test of the group. */
 export function groupNeeds(ok: boolean, why: string): void {
   if (ok) return;
-  if (inCI) test.beforeAll(() => { throw missing(why); });
+  if (inCI)
+    test.beforeAll(() => {
+      throw missing(why);
+    });
   else test.skip(true, why);
 }
 

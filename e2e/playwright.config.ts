@@ -24,7 +24,10 @@ export default defineConfig({
   // scripts/test-all.mjs reads the JSON report from PLAYWRIGHT_JSON_OUTPUT_NAME, meant relative to
   // the working directory (Playwright would resolve it against this folder); without it, the
   // report goes to test-results/playwright.json rather than stdout.
-  reporter: [['list'], ['json', { outputFile: resolve(process.cwd(), process.env.PLAYWRIGHT_JSON_OUTPUT_NAME ?? resolve(root, 'test-results/playwright.json')) }]],
+  reporter: [
+    ['list'],
+    ['json', { outputFile: resolve(process.cwd(), process.env.PLAYWRIGHT_JSON_OUTPUT_NAME ?? resolve(root, 'test-results/playwright.json')) }],
+  ],
   use: {
     baseURL: `http://127.0.0.1:${port}`,
     viewport: { width: 1440, height: 900 },

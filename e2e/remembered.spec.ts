@@ -48,7 +48,12 @@ test.describe('remembered models', () => {
       return { manifest, weights: weights.size };
     }, fingerprint!);
     expect(onDisk.manifest).toMatchObject({ format: 'depass-remembered/1', fingerprint });
-    expect(onDisk.manifest.files.map((f: { path: string }) => f.path).sort()).toEqual(['config.json', 'model.safetensors', 'tokenizer.json', 'tokenizer_config.json']);
+    expect(onDisk.manifest.files.map((f: { path: string }) => f.path).sort()).toEqual([
+      'config.json',
+      'model.safetensors',
+      'tokenizer.json',
+      'tokenizer_config.json',
+    ]);
     expect(onDisk.weights).toBe(onDisk.manifest.files.find((f: { path: string }) => f.path === 'model.safetensors').size);
 
     await runPrompt(page, PROMPT, ['tokens', 'heads']);
@@ -87,12 +92,14 @@ test.describe('remembered models', () => {
     await page.getByRole('button', { name: /^Remove .* from this computer$/ }).click();
     await expect(list).toHaveCount(0);
     await expect(remember).not.toBeChecked();
-    expect(await page.evaluate(async () => {
-      const root = await (await navigator.storage.getDirectory()).getDirectoryHandle('depass-models');
-      const names: string[] = [];
-      for await (const name of (root as unknown as { keys(): AsyncIterable<string> }).keys()) names.push(name);
-      return names;
-    })).toEqual([]);
+    expect(
+      await page.evaluate(async () => {
+        const root = await (await navigator.storage.getDirectory()).getDirectoryHandle('depass-models');
+        const names: string[] = [];
+        for await (const name of (root as unknown as { keys(): AsyncIterable<string> }).keys()) names.push(name);
+        return names;
+      }),
+    ).toEqual([]);
     await expect(page.getByLabel('Loaded model')).toBeVisible();
   });
 
@@ -105,7 +112,9 @@ test.describe('remembered models', () => {
     await loadStories(page);
     // The box unticks itself again when the save fails, so it is clicked rather than checked.
     await page.getByRole('checkbox', { name: 'Remember this model on this computer' }).click();
-    await expect(page.getByRole('alert')).toContainText(/Could not remember .*: not enough storage space: the model needs 1(\.0)? MB and this browser allows this site 3\.0 KB more\. The model stays loaded\./);
+    await expect(page.getByRole('alert')).toContainText(
+      /Could not remember .*: not enough storage space: the model needs 1(\.0)? MB and this browser allows this site 3\.0 KB more\. The model stays loaded\./,
+    );
     await expect(page.getByRole('checkbox', { name: 'Remember this model on this computer' })).not.toBeChecked();
     await expect(page.getByRole('list', { name: 'Remembered models' })).toHaveCount(0);
     await runPrompt(page, 'One day', ['tokens']);

@@ -13,7 +13,8 @@ import { encodeRun, type SharedRun } from '../src/share/permalink';
 import { ARTIFACTS, NO_STORIES, expect, groupNeeds, haveStories, loadStories, needs, runAndWait, runPrompt, test } from './fixtures';
 
 /** Exactly 64 stories260K tokens (BOS and 63 pieces). */
-const PROMPT64 = 'Once upon a time, there was a little girl named Lily. She loved to play outside in the park with her big red ball. One day, she saw a dog and a cat and they all played together in the s';
+const PROMPT64 =
+  'Once upon a time, there was a little girl named Lily. She loved to play outside in the park with her big red ball. One day, she saw a dog and a cat and they all played together in the s';
 
 async function exportJson(page: Page, button: string): Promise<DepassResult> {
   const [download] = await Promise.all([page.waitForEvent('download'), page.getByRole('button', { name: button, exact: true }).click()]);
@@ -31,8 +32,14 @@ interface Tolerance {
 /** Scores of `got` against `want`: rows within `tol`, the same tokens, targets and top ids. */
 function expectScores(got: DepassResult, want: DepassResult, tol: Tolerance, what: string): void {
   expect(got.tokens, `${what}: tokens`).toEqual(want.tokens);
-  expect(got.targets.map((t) => [t.position, t.id, t.contrast_id]), `${what}: targets`).toEqual(want.targets.map((t) => [t.position, t.id, t.contrast_id]));
-  expect(got.predictions.map((p) => p.top.map((e) => e.id)), `${what}: predictions`).toEqual(want.predictions.map((p) => p.top.map((e) => e.id)));
+  expect(
+    got.targets.map((t) => [t.position, t.id, t.contrast_id]),
+    `${what}: targets`,
+  ).toEqual(want.targets.map((t) => [t.position, t.id, t.contrast_id]));
+  expect(
+    got.predictions.map((p) => p.top.map((e) => e.id)),
+    `${what}: predictions`,
+  ).toEqual(want.predictions.map((p) => p.top.map((e) => e.id)));
   want.targets.forEach((t, i) => {
     expect(Math.abs(got.targets[i].logit - t.logit), `${what}: logit ${i}`).toBeLessThanOrEqual(tol.logit);
     const row = want.token!.scores[i];
@@ -83,7 +90,14 @@ function handLink(prompt: string, fingerprint: string, name = 'elsewhere'): stri
     ],
     predictions: [0, 1, 2].map((t) => ({ top: [{ id: 10 + t, logit: 4 }] })),
     targets: [0, 1, 2].map((t) => ({ position: t, id: 10 + t, contrast_id: null, logit: 4 })),
-    token: { scores: [[4, 0, 0], [1, 3, 0], [1, 2, 1]], rest: [0, 0, 0] },
+    token: {
+      scores: [
+        [4, 0, 0],
+        [1, 3, 0],
+        [1, 2, 1],
+      ],
+      rest: [0, 0, 0],
+    },
     completeness: { max_abs_error: 0 },
   };
   const run: SharedRun = {
@@ -131,7 +145,21 @@ test.describe('permalinks on stories260K', () => {
     await page.getByRole('dialog', { name: 'Link to this run' }).getByRole('checkbox', { name: 'include per-layer detail' }).uncheck();
     const compact = await page.getByTestId('share-url').inputValue();
     mkdirSync(ARTIFACTS, { recursive: true });
-    writeFileSync(join(ARTIFACTS, 'link-sizes.json'), JSON.stringify({ model: 'stories260K', tokens: 64, modes: ['token', 'head'], withDetail: url.length, withoutDetail: compact.length, note: 'full URL length in characters, including a chosen target at one position' }, null, 1));
+    writeFileSync(
+      join(ARTIFACTS, 'link-sizes.json'),
+      JSON.stringify(
+        {
+          model: 'stories260K',
+          tokens: 64,
+          modes: ['token', 'head'],
+          withDetail: url.length,
+          withoutDetail: compact.length,
+          note: 'full URL length in characters, including a chosen target at one position',
+        },
+        null,
+        1,
+      ),
+    );
     console.log(`share link, stories260K, 64 tokens, token+head, with a chosen target: ${url.length} characters (${compact.length} without per-layer detail)`);
     await page.keyboard.press('Escape');
     await expect(page.getByRole('dialog', { name: 'Link to this run' })).toHaveCount(0);

@@ -38,7 +38,13 @@ describe('attention baselines', () => {
   it('rollout of one layer is 0.5 mean A + 0.5 I; of two layers the product, rows summing to one', () => {
     const one = attentionRollout(recordOf(3, [[head0, head1]]), 2);
     expect(Array.from(one).map((x) => +x.toFixed(12))).toEqual([0.2, 0.075, 0.725]);
-    const two = attentionRollout(recordOf(3, [[head0, head1], [head0, head1]]), 2);
+    const two = attentionRollout(
+      recordOf(3, [
+        [head0, head1],
+        [head0, head1],
+      ]),
+      2,
+    );
     // Row 2 of R = Abar @ Abar, with Abar rows: [1,0,0], [0.375,0.625,0], [0.2,0.075,0.725].
     const expected = [0.2 * 1 + 0.075 * 0.375 + 0.725 * 0.2, 0.075 * 0.625 + 0.725 * 0.075, 0.725 * 0.725];
     Array.from(two).forEach((x, j) => expect(x).toBeCloseTo(expected[j], 12));
@@ -48,9 +54,11 @@ describe('attention baselines', () => {
 
 describe.each(['demo-llama', 'demo-gpt2'])('faithfulness evaluation on the bundled %s', (name) => {
   const dir = resolve(process.cwd(), 'public/models', name);
-  const all = (JSON.parse(readFileSync(resolve(process.cwd(), 'public/models/probes.json'), 'utf8')) as {
-    probes: (Probe & { example?: boolean })[];
-  }).probes.filter((p) => !p.example);
+  const all = (
+    JSON.parse(readFileSync(resolve(process.cwd(), 'public/models/probes.json'), 'utf8')) as {
+      probes: (Probe & { example?: boolean })[];
+    }
+  ).probes.filter((p) => !p.example);
   // Two held-out probes of each kind keep this test to seconds.
   const sample = ['binding', 'induction', 'agreement'].flatMap((k) => all.filter((p) => p.kind === k).slice(0, 2));
 

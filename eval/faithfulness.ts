@@ -78,9 +78,7 @@ function prepare(tokenizer: Tokenizer, probe: Probe): Prepared | string {
     .filter((id): id is number => id !== null && id !== answerId);
   const T = ids.length;
   const candidates = tokens.map((_, i) => i).filter((i) => i < T - 1 && !tokenizer.isSpecial(ids[i]) && tokens[i].end > tokens[i].start);
-  const truth = new Set(
-    candidates.filter((i) => probe.sources.some((s) => tokens[i].start < s.end && s.start < tokens[i].end)),
-  );
+  const truth = new Set(candidates.filter((i) => probe.sources.some((s) => tokens[i].start < s.end && s.start < tokens[i].end)));
   if (truth.size === 0) return 'no token covers the source span';
   return { probe, tokens, ids, answerId, distractorIds, candidates, truth };
 }
@@ -250,9 +248,10 @@ export async function evaluate(
       kind,
       answered: argmax === p.answerId,
       contrastHit,
-      top: Object.fromEntries(
-        tokenMethods.map((m) => [m, { text: p.tokens[rankings[m][0][0]].text, hit: p.truth.has(rankings[m][0][0]) }]),
-      ) as Record<TokenMethod, { text: string; hit: boolean }>,
+      top: Object.fromEntries(tokenMethods.map((m) => [m, { text: p.tokens[rankings[m][0][0]].text, hit: p.truth.has(rankings[m][0][0]) }])) as Record<
+        TokenMethod,
+        { text: string; hit: boolean }
+      >,
     });
     for (const m of tokenMethods) {
       const hitShare = rankings[m].filter((r) => p.truth.has(r[0])).length / rankings[m].length;

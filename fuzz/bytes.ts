@@ -3,7 +3,7 @@
 // duplicated regions, splices of two inputs, boundary values in integer fields and invalid
 // UTF-8. Every operation is a pure function of the Rng; none knows a file format.
 
-import type { Rng } from './rng.ts';
+import type { Rng } from './rng';
 
 /** A mutated input and the operations that made it, for reproducing a failing case. */
 export interface Mutated<T> {
@@ -13,8 +13,30 @@ export interface Mutated<T> {
 
 /** Integers parsers are most likely to mishandle: zero, signs, and the edges of 8/16/32/53/64 bits. */
 export const BOUNDARY_INTS: readonly number[] = [
-  0, 1, -1, 2, 3, 7, 8, 127, 128, 255, 256, 1023, 1024, 65535, 65536,
-  2 ** 31 - 1, 2 ** 31, -(2 ** 31), 2 ** 32 - 1, 2 ** 32, 2 ** 53 - 1, 2 ** 53, -(2 ** 53), 2 ** 63,
+  0,
+  1,
+  -1,
+  2,
+  3,
+  7,
+  8,
+  127,
+  128,
+  255,
+  256,
+  1023,
+  1024,
+  65535,
+  65536,
+  2 ** 31 - 1,
+  2 ** 31,
+  -(2 ** 31),
+  2 ** 32 - 1,
+  2 ** 32,
+  2 ** 53 - 1,
+  2 ** 53,
+  -(2 ** 53),
+  2 ** 63,
 ];
 
 /** Byte sequences that are not UTF-8 (or are UTF-8 a strict decoder should still be wary of). */
@@ -166,9 +188,7 @@ export function overwriteInt(rng: Rng, b: Uint8Array, fields?: readonly IntField
   const out = b.slice();
   const usable = (fields ?? []).filter((f) => f.offset + f.width <= out.length);
   const field: IntField =
-    usable.length > 0 && rng.chance(0.8)
-      ? rng.pick(usable)
-      : { offset: rng.position(Math.max(0, out.length - 4)) & ~3, width: 4, name: 'word' };
+    usable.length > 0 && rng.chance(0.8) ? rng.pick(usable) : { offset: rng.position(Math.max(0, out.length - 4)) & ~3, width: 4, name: 'word' };
   if (field.offset + field.width > out.length) return { value: out, ops: ['overwrite int (too short)'] };
   const view = new DataView(out.buffer, out.byteOffset, out.byteLength);
   if (field.kind === 'f32' && rng.chance(0.6)) {

@@ -4,11 +4,11 @@
 // index is in range and which re-encode to a link that decodes. Each check throws on the first
 // violation; expected values come from the description or the format, never from the loader.
 
-import type { Checkpoint } from '../src/model/checkpoint.ts';
-import { bytesPerElement, type ModelDescription, type Tensor } from '../src/model/description.ts';
-import { SAFETENSORS_DTYPE_SIZE, type SafetensorsCheckpoint } from '../src/model/safetensors.ts';
-import type { TokenSpan, Tokenizer } from '../src/model/tokenizer-types.ts';
-import { decodeRun, encodeRun, type SharedRun } from '../src/share/permalink.ts';
+import type { Checkpoint } from '../src/model/checkpoint';
+import { bytesPerElement, type ModelDescription, type Tensor } from '../src/model/description';
+import { SAFETENSORS_DTYPE_SIZE, type SafetensorsCheckpoint } from '../src/model/safetensors';
+import type { TokenSpan, Tokenizer } from '../src/model/tokenizer-types';
+import { decodeRun, encodeRun, type SharedRun } from '../src/share/permalink';
 
 function fail(message: string): never {
   throw new Error(message);
@@ -27,7 +27,16 @@ export function checkTensor(t: Tensor | undefined, shape: readonly number[], wha
 }
 
 function checkDescription(d: ModelDescription): void {
-  for (const key of ['vocab_size', 'hidden_size', 'num_hidden_layers', 'num_attention_heads', 'num_key_value_heads', 'head_dim', 'intermediate_size', 'max_position_embeddings'] as const) {
+  for (const key of [
+    'vocab_size',
+    'hidden_size',
+    'num_hidden_layers',
+    'num_attention_heads',
+    'num_key_value_heads',
+    'head_dim',
+    'intermediate_size',
+    'max_position_embeddings',
+  ] as const) {
     if (!isPositive(d[key])) fail(`description ${key} = ${d[key]}`);
   }
   if (d.num_attention_heads % d.num_key_value_heads !== 0) fail(`H = ${d.num_attention_heads} is not a multiple of Hkv = ${d.num_key_value_heads}`);
@@ -49,7 +58,8 @@ export function checkCheckpoint(ck: Checkpoint): void {
   const kvDim = d.num_key_value_heads * dh; // Hkv*dh
   checkTensor(w.embed_tokens, [V, D], 'embed_tokens');
   checkTensor(w.lm_head, [V, D], 'lm_head');
-  if (d.tie_word_embeddings !== (w.lm_head === w.embed_tokens)) fail(`tie_word_embeddings ${d.tie_word_embeddings} but lm_head ${w.lm_head === w.embed_tokens ? 'is' : 'is not'} embed_tokens`);
+  if (d.tie_word_embeddings !== (w.lm_head === w.embed_tokens))
+    fail(`tie_word_embeddings ${d.tie_word_embeddings} but lm_head ${w.lm_head === w.embed_tokens ? 'is' : 'is not'} embed_tokens`);
   if (d.positionKind === 'learned') checkTensor(w.embed_positions, [d.max_position_embeddings, D], 'embed_positions');
   else if (w.embed_positions) fail('embed_positions with RoPE');
   if (w.layers.length !== d.num_hidden_layers) fail(`${w.layers.length} layers, description says ${d.num_hidden_layers}`);
@@ -92,7 +102,8 @@ export function checkCheckpoint(ck: Checkpoint): void {
 export function checkSafetensors(ckpt: SafetensorsCheckpoint, tensors: readonly Tensor[]): void {
   const byFile = new Map<string, { begin: number; end: number; name: string }[]>();
   for (const h of ckpt.headers) {
-    if (h.dataStart !== h.headerBytes.byteLength || h.dataStart > h.file.blob.size) fail(`${h.file.path}: data starts at ${h.dataStart}, header is ${h.headerBytes.byteLength} bytes`);
+    if (h.dataStart !== h.headerBytes.byteLength || h.dataStart > h.file.blob.size)
+      fail(`${h.file.path}: data starts at ${h.dataStart}, header is ${h.headerBytes.byteLength} bytes`);
   }
   for (const e of ckpt.entries.values()) {
     const size = SAFETENSORS_DTYPE_SIZE[e.dtype];
@@ -159,7 +170,9 @@ function checkResult(r: SharedRun['result'], what: string): void {
   const T = r.tokens.length;
   if (T < 1) fail(`${what}: no tokens`);
   if (r.predictions.length !== T) fail(`${what}: ${r.predictions.length} predictions for ${T} tokens`);
-  for (const t of r.tokens) if (!(t.start >= 0 && t.end >= t.start && t.end <= r.prompt.length)) fail(`${what}: token span [${t.start}, ${t.end}) in a ${r.prompt.length}-character prompt`);
+  for (const t of r.tokens)
+    if (!(t.start >= 0 && t.end >= t.start && t.end <= r.prompt.length))
+      fail(`${what}: token span [${t.start}, ${t.end}) in a ${r.prompt.length}-character prompt`);
   for (const tg of r.targets) if (!(isCount(tg.position) && tg.position < T)) fail(`${what}: target position ${tg.position}`);
   const finite = (rows: number[][], kind: string, width?: number) => {
     for (const row of rows) {

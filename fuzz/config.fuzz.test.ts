@@ -3,16 +3,18 @@
 // loadCheckpoint (description, then every tensor against it). Seeds as in the safetensors suite.
 
 import { describe, expect, it } from 'vitest';
-import type { Checkpoint } from '../src/model/checkpoint.ts';
-import { checkCheckpoint } from './checks.ts';
-import { mutateConfig } from './formats.ts';
-import { countedFiles, failureLines, formatReport, fuzzCount, fuzzSeed, readsWithin, runFuzz, type FuzzSuite } from './harness.ts';
-import { serialiseJson } from './json.ts';
-import { modelMemoryBound, modelRefusalKind, modelRefusalProblem, pickSeed, replaceFile, tryLoadCheckpoint } from './model-cases.ts';
-import { missingSeedNote, singleFileSeeds } from './seeds.ts';
+import type { Checkpoint } from '../src/model/checkpoint';
+import { checkCheckpoint } from './checks';
+import { mutateConfig } from './formats';
+import { countedFiles, failureLines, formatReport, fuzzCount, fuzzSeed, readsWithin, runFuzz, type FuzzSuite } from './harness';
+import { serialiseJson } from './json';
+import { modelMemoryBound, modelRefusalKind, modelRefusalProblem, pickSeed, replaceFile, tryLoadCheckpoint } from './model-cases';
+import { missingSeedNote, singleFileSeeds } from './seeds';
 
 const seeds = await singleFileSeeds();
-const configs = new Map(seeds.map((s) => [s, JSON.parse(new TextDecoder().decode(s.files.find((f) => f.path.endsWith('config.json'))!.bytes)) as Record<string, unknown>]));
+const configs = new Map(
+  seeds.map((s) => [s, JSON.parse(new TextDecoder().decode(s.files.find((f) => f.path.endsWith('config.json'))!.bytes)) as Record<string, unknown>]),
+);
 const N = fuzzCount();
 
 const suite: FuzzSuite<Checkpoint> = {

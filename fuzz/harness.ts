@@ -5,10 +5,10 @@
 // Environment: DEPASS_FUZZ_N (cases per suite), DEPASS_FUZZ_SEED (another run), DEPASS_FUZZ_TRACE
 // (print each case before it runs, to name one that never returns).
 
-import type { ModelFile } from '../src/model/files.ts';
-import { countingBlob, type ReadCounter } from '../src/model/testing/counting-blob.ts';
-import { Rng } from './rng.ts';
-import type { SeedFile } from './seeds.ts';
+import type { ModelFile } from '../src/model/files';
+import { countingBlob, type ReadCounter } from '../src/model/testing/counting-blob';
+import { Rng } from './rng';
+import type { SeedFile } from './seeds';
 
 export interface FuzzCase<R> {
   /** The seed and mutations that made this input. */
@@ -82,7 +82,17 @@ type Outcome<R> = { kind: 'loaded'; result: R } | { kind: 'error'; error: unknow
 
 export async function runFuzz<R>(suite: FuzzSuite<R>): Promise<FuzzReport> {
   const report: FuzzReport = {
-    suite: suite.name, cases: 0, loaded: 0, refused: 0, slowestMs: 0, slowestLabel: '', maxGrowth: 0, maxGrowthInput: 0, kinds: new Map(), failures: [], retimed: [],
+    suite: suite.name,
+    cases: 0,
+    loaded: 0,
+    refused: 0,
+    slowestMs: 0,
+    slowestLabel: '',
+    maxGrowth: 0,
+    maxGrowthInput: 0,
+    kinds: new Map(),
+    failures: [],
+    retimed: [],
   };
   const limit = suite.timeLimitMs ?? 1000;
   const hangMs = suite.hangMs ?? 10_000;
@@ -99,7 +109,13 @@ export async function runFuzz<R>(suite: FuzzSuite<R>): Promise<FuzzReport> {
     const hang = new Promise<typeof HANG>((ok) => (timer = setTimeout(() => ok(HANG), hangMs)));
     let outcome: Outcome<R>;
     try {
-      const settled = await Promise.race([c.load().then((result) => ({ kind: 'loaded' as const, result }), (error: unknown) => ({ kind: 'error' as const, error })), hang]);
+      const settled = await Promise.race([
+        c.load().then(
+          (result) => ({ kind: 'loaded' as const, result }),
+          (error: unknown) => ({ kind: 'error' as const, error }),
+        ),
+        hang,
+      ]);
       outcome = settled === HANG ? { kind: 'hang' } : settled;
     } catch (error) {
       // load() threw before returning a promise.
@@ -161,7 +177,10 @@ const mb = (n: number) => `${(n / 1024 / 1024).toFixed(2)} MB`;
 
 /** The suite's summary lines: cases, loaded OK, refused (by kind), slowest, memory, failures. */
 export function formatReport(r: FuzzReport): string {
-  const kinds = [...r.kinds.entries()].sort((a, b) => b[1] - a[1]).map(([k, n]) => `${k} ${n}`).join(', ');
+  const kinds = [...r.kinds.entries()]
+    .sort((a, b) => b[1] - a[1])
+    .map(([k, n]) => `${k} ${n}`)
+    .join(', ');
   const lines = [
     `fuzz ${r.suite}: ${r.cases} cases, ${r.loaded} loaded OK, ${r.refused} refused, ${r.failures.length} failures; slowest ${r.slowestMs.toFixed(1)} ms`,
     `  slowest case: ${r.slowestLabel.slice(0, 200)}`,
@@ -169,7 +188,9 @@ export function formatReport(r: FuzzReport): string {
     `  refusals: ${kinds || 'none'}`,
   ];
   if (r.retimed.length > 0) {
-    lines.push(`  over the limit once, within it run again: ${r.retimed.map((t) => `#${t.index} ${t.firstMs.toFixed(0)} then ${t.againMs.toFixed(0)} ms`).join(', ')}`);
+    lines.push(
+      `  over the limit once, within it run again: ${r.retimed.map((t) => `#${t.index} ${t.firstMs.toFixed(0)} then ${t.againMs.toFixed(0)} ms`).join(', ')}`,
+    );
   }
   for (const f of r.failures.slice(0, 20)) lines.push(`  FAIL #${f.index} [${f.label.slice(0, 300)}]: ${f.problem.slice(0, 500)}`);
   return lines.join('\n');
@@ -234,6 +255,7 @@ export function refusalProblem(e: unknown, type: abstract new (...args: never[])
   const m = e.message;
   if (LINE_BREAK.test(m)) return `message has a line break: ${JSON.stringify(m.slice(0, 300))}`;
   if (m.length > MAX_MESSAGE_CHARS) return `message is ${m.length} characters: ${JSON.stringify(m.slice(0, 200))}...`;
-  if (!prefixes.some((p) => m.startsWith(p))) return `message does not start with ${prefixes.map((p) => JSON.stringify(p)).join(' or ')}: ${JSON.stringify(m.slice(0, 300))}`;
+  if (!prefixes.some((p) => m.startsWith(p)))
+    return `message does not start with ${prefixes.map((p) => JSON.stringify(p)).join(' or ')}: ${JSON.stringify(m.slice(0, 300))}`;
   return null;
 }

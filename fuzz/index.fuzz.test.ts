@@ -4,16 +4,16 @@
 // ("transformer." prefix) folders in two or three shards.
 
 import { describe, expect, it } from 'vitest';
-import type { Checkpoint } from '../src/model/checkpoint.ts';
-import type { Tensor } from '../src/model/description.ts';
-import { isWeightDType, openSafetensorsIndex, readSafetensorsTensor, type SafetensorsCheckpoint } from '../src/model/safetensors.ts';
-import { checkCheckpoint, checkSafetensors } from './checks.ts';
-import { mutateIndex, mutateSafetensors } from './formats.ts';
-import { countedFiles, failureLines, formatReport, fuzzCount, fuzzSeed, readsWithin, runFuzz, type FuzzSuite } from './harness.ts';
-import { serialiseJson } from './json.ts';
-import { modelMemoryBound, modelRefusalKind, modelRefusalProblem, replaceFile, tryLoadCheckpoint } from './model-cases.ts';
-import type { Rng } from './rng.ts';
-import { shardedSeeds, type Seed, type SeedFile } from './seeds.ts';
+import type { Checkpoint } from '../src/model/checkpoint';
+import type { Tensor } from '../src/model/description';
+import { isWeightDType, openSafetensorsIndex, readSafetensorsTensor, type SafetensorsCheckpoint } from '../src/model/safetensors';
+import { checkCheckpoint, checkSafetensors } from './checks';
+import { mutateIndex, mutateSafetensors } from './formats';
+import { countedFiles, failureLines, formatReport, fuzzCount, fuzzSeed, readsWithin, runFuzz, type FuzzSuite } from './harness';
+import { serialiseJson } from './json';
+import { modelMemoryBound, modelRefusalKind, modelRefusalProblem, replaceFile, tryLoadCheckpoint } from './model-cases';
+import type { Rng } from './rng';
+import { shardedSeeds, type Seed, type SeedFile } from './seeds';
 
 const seeds = await shardedSeeds();
 const N = fuzzCount();
@@ -31,27 +31,46 @@ function mutateFolder(rng: Rng, seed: Seed): { files: SeedFile[]; ops: string[] 
   const shards = seed.files.filter((f) => f.path.endsWith('.safetensors'));
   const dir = index.path.slice(0, index.path.length - INDEX.length);
   return rng.weighted<() => { files: SeedFile[]; ops: string[] }>([
-    [6, () => {
-      const json = JSON.parse(new TextDecoder().decode(index.bytes)) as Record<string, unknown>;
-      const m = mutateIndex(rng, json, shards.map((s) => s.path.slice(dir.length)));
-      const text = serialiseJson(rng, m.value, 0.2);
-      return { files: replaceFile(seed.files, index.path, text.value), ops: [...m.ops, ...text.ops] };
-    }],
-    [2, () => {
-      const shard = rng.pick(shards);
-      return rng.weighted<() => { files: SeedFile[]; ops: string[] }>([
-        [2, () => ({ files: replaceFile(seed.files, shard.path, null), ops: [`${shard.path} removed`] })],
-        [1, () => ({ files: seed.files.map((f) => (f === shard ? { ...f, path: `other/${f.path}` } : f)), ops: [`${shard.path} moved to another folder`] })],
-        [1, () => ({ files: seed.files.map((f) => (f === shard ? { ...f, bytes: rng.pick(shards).bytes } : f)), ops: [`${shard.path} holds another shard's bytes`] })],
-        [1, () => ({ files: [...seed.files, { path: `${dir}model.safetensors`, bytes: shard.bytes }], ops: ['a stray model.safetensors beside the index'] })],
-        [1, () => ({ files: [...seed.files, { ...index, path: `${dir}sub/${INDEX}` }], ops: ['a second index in a subfolder'] })],
-      ])();
-    }],
-    [3, () => {
-      const shard = rng.pick(shards);
-      const m = mutateSafetensors(rng, shard.bytes, rng.pick(shards).bytes);
-      return { files: replaceFile(seed.files, shard.path, m.value), ops: m.ops.map((o) => `${shard.path}: ${o}`) };
-    }],
+    [
+      6,
+      () => {
+        const json = JSON.parse(new TextDecoder().decode(index.bytes)) as Record<string, unknown>;
+        const m = mutateIndex(
+          rng,
+          json,
+          shards.map((s) => s.path.slice(dir.length)),
+        );
+        const text = serialiseJson(rng, m.value, 0.2);
+        return { files: replaceFile(seed.files, index.path, text.value), ops: [...m.ops, ...text.ops] };
+      },
+    ],
+    [
+      2,
+      () => {
+        const shard = rng.pick(shards);
+        return rng.weighted<() => { files: SeedFile[]; ops: string[] }>([
+          [2, () => ({ files: replaceFile(seed.files, shard.path, null), ops: [`${shard.path} removed`] })],
+          [1, () => ({ files: seed.files.map((f) => (f === shard ? { ...f, path: `other/${f.path}` } : f)), ops: [`${shard.path} moved to another folder`] })],
+          [
+            1,
+            () => ({
+              files: seed.files.map((f) => (f === shard ? { ...f, bytes: rng.pick(shards).bytes } : f)),
+              ops: [`${shard.path} holds another shard's bytes`],
+            }),
+          ],
+          [1, () => ({ files: [...seed.files, { path: `${dir}model.safetensors`, bytes: shard.bytes }], ops: ['a stray model.safetensors beside the index'] })],
+          [1, () => ({ files: [...seed.files, { ...index, path: `${dir}sub/${INDEX}` }], ops: ['a second index in a subfolder'] })],
+        ])();
+      },
+    ],
+    [
+      3,
+      () => {
+        const shard = rng.pick(shards);
+        const m = mutateSafetensors(rng, shard.bytes, rng.pick(shards).bytes);
+        return { files: replaceFile(seed.files, shard.path, m.value), ops: m.ops.map((o) => `${shard.path}: ${o}`) };
+      },
+    ],
   ])();
 }
 

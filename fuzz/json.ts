@@ -3,8 +3,8 @@
 // (NaN, Infinity, 1e999, 100000-deep nesting) go into the text through RawJson, since a
 // JavaScript value cannot hold them. No parser is called here.
 
-import { mutateBytes, type Mutated } from './bytes.ts';
-import type { Rng } from './rng.ts';
+import { mutateBytes, type Mutated } from './bytes';
+import type { Rng } from './rng';
 
 /** Text spliced verbatim into the serialised JSON where this value stands. */
 export class RawJson {
@@ -52,8 +52,11 @@ export function allPaths(root: unknown, limit = 200_000): JsonPath[] {
   const out: JsonPath[] = [];
   const walk = (v: unknown, path: JsonPath) => {
     if (out.length >= limit) return;
-    if (Array.isArray(v)) v.forEach((x, i) => (out.push([...path, i]), walk(x, [...path, i])));
-    else if (isObject(v)) for (const [k, x] of Object.entries(v)) (out.push([...path, k]), walk(x, [...path, k]));
+    const children: [string | number, unknown][] = Array.isArray(v) ? v.map((x, i) => [i, x]) : isObject(v) ? Object.entries(v) : [];
+    for (const [k, x] of children) {
+      out.push([...path, k]);
+      walk(x, [...path, k]);
+    }
   };
   walk(root, []);
   return out;
@@ -90,8 +93,33 @@ export function deleteAt(root: unknown, path: JsonPath): void {
 
 /** Strings that stress decoders, regexes, displays and lookups. */
 export const ODD_STRINGS: readonly string[] = [
-  '', ' ', '\u0000', '\ud800', '\udfff', '\u2028', '\u202e', '\ufeff', '\u2581', '\u0120', 'e\u0301', '\ud83d\ude00',
-  '<|endoftext|>', '<s>', '</s>', '<unk>', '<0xFF>', '<0x>', '..', '../../etc/passwd', '__proto__', 'constructor', '%s%n', '\\', '"', '\n', '\r\n',
+  '',
+  ' ',
+  '\u0000',
+  '\ud800',
+  '\udfff',
+  '\u2028',
+  '\u202e',
+  '\ufeff',
+  '\u2581',
+  '\u0120',
+  'e\u0301',
+  '\ud83d\ude00',
+  '<|endoftext|>',
+  '<s>',
+  '</s>',
+  '<unk>',
+  '<0xFF>',
+  '<0x>',
+  '..',
+  '../../etc/passwd',
+  '__proto__',
+  'constructor',
+  '%s%n',
+  '\\',
+  '"',
+  '\n',
+  '\r\n',
 ];
 
 /** A huge string: long enough to show quadratic work or a giant error message, short enough to stay fast. */
@@ -107,7 +135,22 @@ export function deepNesting(rng: Rng): RawJson {
 }
 
 /** Number tokens JSON cannot hold or that parse to surprising values. */
-export const RAW_NUMBERS: readonly string[] = ['NaN', 'Infinity', '-Infinity', '1e999', '-1e999', '1e-999', '-0', '0.1e1', '1E2', '123456789012345678901234567890', '0x10', '.5', '+1', '01'];
+export const RAW_NUMBERS: readonly string[] = [
+  'NaN',
+  'Infinity',
+  '-Infinity',
+  '1e999',
+  '-1e999',
+  '1e-999',
+  '-0',
+  '0.1e1',
+  '1E2',
+  '123456789012345678901234567890',
+  '0x10',
+  '.5',
+  '+1',
+  '01',
+];
 
 export function interestingNumber(rng: Rng): unknown {
   return rng.weighted<() => unknown>([
@@ -149,8 +192,18 @@ export function retype(rng: Rng, v: unknown): unknown {
 
 function renamedKey(rng: Rng, key: string): string {
   return rng.pick([
-    '', `${key} `, ` ${key}`, key.toUpperCase(), `${key}\u0000`, key.slice(0, -1), `${key}_`, '__proto__', 'constructor', 'toString',
-    `${key}\u200b`, hugeString(rng).slice(0, 100_000),
+    '',
+    `${key} `,
+    ` ${key}`,
+    key.toUpperCase(),
+    `${key}\u0000`,
+    key.slice(0, -1),
+    `${key}_`,
+    '__proto__',
+    'constructor',
+    'toString',
+    `${key}\u200b`,
+    hugeString(rng).slice(0, 100_000),
   ]);
 }
 
@@ -177,7 +230,13 @@ function mutateOnce(rng: Rng, root: unknown, opts: JsonMutationOptions): Mutated
   const parent = parentOf(root, path);
   const key = path[path.length - 1]!;
   const op = rng.weighted<string>([
-    [3, 'delete'], [6, 'replace'], [2, 'retype'], [2, 'rename'], [2, 'add'], [2, 'array'], [Number(opts.other !== undefined), 'graft'],
+    [3, 'delete'],
+    [6, 'replace'],
+    [2, 'retype'],
+    [2, 'rename'],
+    [2, 'add'],
+    [2, 'array'],
+    [Number(opts.other !== undefined), 'graft'],
   ]);
   switch (op) {
     case 'delete':
@@ -205,18 +264,34 @@ function mutateOnce(rng: Rng, root: unknown, opts: JsonMutationOptions): Mutated
       // A copy: the new value may wrap `current`, and must not end up inside itself.
       const v = interestingValue(rng, cloneJson(current));
       if (Array.isArray(container)) container.splice(rng.int(container.length + 1), 0, v);
-      else if (isObject(container)) Object.defineProperty(container, rng.pick(['x', '', 'type', 'id', 'content', '__proto__', 'vocab']), { value: v, enumerable: true, writable: true, configurable: true });
+      else if (isObject(container))
+        Object.defineProperty(container, rng.pick(['x', '', 'type', 'id', 'content', '__proto__', 'vocab']), {
+          value: v,
+          enumerable: true,
+          writable: true,
+          configurable: true,
+        });
       return { value: root, ops: [`add under ${where}`] };
     }
     case 'array': {
       const arr = Array.isArray(current) ? current : Array.isArray(parent) ? parent : null;
       if (!arr || arr.length === 0) return { value: root, ops: [`array op at ${where} (none)`] };
       const kind = rng.pick(['shuffle', 'reverse', 'truncate', 'duplicate', 'grow']);
-      if (kind === 'shuffle') for (let i = arr.length - 1; i > 0; i--) { const j = rng.int(i + 1); [arr[i], arr[j]] = [arr[j], arr[i]]; }
+      if (kind === 'shuffle')
+        for (let i = arr.length - 1; i > 0; i--) {
+          const j = rng.int(i + 1);
+          [arr[i], arr[j]] = [arr[j], arr[i]];
+        }
       else if (kind === 'reverse') arr.reverse();
       else if (kind === 'truncate') arr.length = rng.int(arr.length);
-      else if (kind === 'duplicate') { const i = rng.int(arr.length); arr.splice(i, 0, cloneJson(arr[i])); }
-      else { const copies = rng.pick([2, 10, 100]); const base = arr.slice(0, 64); for (let k = 0; k < copies; k++) arr.push(...cloneJson(base)); }
+      else if (kind === 'duplicate') {
+        const i = rng.int(arr.length);
+        arr.splice(i, 0, cloneJson(arr[i]));
+      } else {
+        const copies = rng.pick([2, 10, 100]);
+        const base = arr.slice(0, 64);
+        for (let k = 0; k < copies; k++) arr.push(...cloneJson(base));
+      }
       return { value: root, ops: [`${kind} array at ${where}`] };
     }
     default: {
@@ -252,15 +327,21 @@ export function serialiseJson(rng: Rng, value: unknown, corruptChance = 0.3): Mu
   if (!rng.chance(corruptChance)) return { value: utf8, ops: [] };
   return rng.weighted<() => Mutated<Uint8Array<ArrayBuffer>>>([
     [3, () => mutateBytes(rng, utf8, { maxOps: 2 })],
-    [1, () => {
-      const at = rng.position(text.length);
-      return { value: new TextEncoder().encode(text.slice(0, at)), ops: [`text cut at ${at}`] };
-    }],
-    [2, () => {
-      const at = rng.position(text.length);
-      const ins = rng.pick(['{', '}', '[', ']', ',', ':', '"', '\\', '//c\n', '/*', ',}', "'", 'NaN', '\u0000']);
-      return { value: new TextEncoder().encode(text.slice(0, at) + ins + text.slice(at)), ops: [`text insert ${JSON.stringify(ins)} at ${at}`] };
-    }],
+    [
+      1,
+      () => {
+        const at = rng.position(text.length);
+        return { value: new TextEncoder().encode(text.slice(0, at)), ops: [`text cut at ${at}`] };
+      },
+    ],
+    [
+      2,
+      () => {
+        const at = rng.position(text.length);
+        const ins = rng.pick(['{', '}', '[', ']', ',', ':', '"', '\\', '//c\n', '/*', ',}', "'", 'NaN', '\u0000']);
+        return { value: new TextEncoder().encode(text.slice(0, at) + ins + text.slice(at)), ops: [`text insert ${JSON.stringify(ins)} at ${at}`] };
+      },
+    ],
     [1, () => ({ value: new TextEncoder().encode('\ufeff' + text), ops: ['text BOM'] })],
     [1, () => ({ value: new TextEncoder().encode(text + rng.pick(['x', '\n{}', ' \u0000', '}', ','])), ops: ['text trailing garbage'] })],
     [1, () => ({ value: new TextEncoder().encode(text.replace(/,(\s*[}\]])/, ',,$1')), ops: ['text double comma'] })],

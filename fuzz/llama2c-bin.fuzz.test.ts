@@ -4,12 +4,12 @@
 // when present.
 
 import { describe, expect, it } from 'vitest';
-import type { Checkpoint } from '../src/model/checkpoint.ts';
-import { checkCheckpoint } from './checks.ts';
-import { mutateLlama2cBin } from './formats.ts';
-import { countedFiles, failureLines, formatReport, fuzzCount, fuzzSeed, readsWithin, runFuzz, type FuzzSuite } from './harness.ts';
-import { modelMemoryBound, modelRefusalKind, modelRefusalProblem, pickSeed, tryLoadCheckpoint } from './model-cases.ts';
-import { llama2cSeeds, missingSeedNote } from './seeds.ts';
+import type { Checkpoint } from '../src/model/checkpoint';
+import { checkCheckpoint } from './checks';
+import { mutateLlama2cBin } from './formats';
+import { countedFiles, failureLines, formatReport, fuzzCount, fuzzSeed, readsWithin, runFuzz, type FuzzSuite } from './harness';
+import { modelMemoryBound, modelRefusalKind, modelRefusalProblem, pickSeed, tryLoadCheckpoint } from './model-cases';
+import { llama2cSeeds, missingSeedNote } from './seeds';
 
 const seeds = llama2cSeeds();
 const N = fuzzCount();

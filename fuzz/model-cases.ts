@@ -1,16 +1,20 @@
 // Pieces the model-file suites share: judging a refusal as a ModelFormatError that names one of
 // the case's files, running loadCheckpoint on a case, and the memory bound for model inputs.
 
-import { loadCheckpoint, type Checkpoint } from '../src/model/checkpoint.ts';
-import { ModelFormatError } from '../src/model/errors.ts';
-import type { ModelFile } from '../src/model/files.ts';
-import { refusalProblem } from './harness.ts';
-import type { Rng } from './rng.ts';
-import type { Seed, SeedFile } from './seeds.ts';
+import { loadCheckpoint, type Checkpoint } from '../src/model/checkpoint';
+import { ModelFormatError } from '../src/model/errors';
+import type { ModelFile } from '../src/model/files';
+import { refusalProblem } from './harness';
+import type { Rng } from './rng';
+import type { Seed, SeedFile } from './seeds';
 
 /** Null when `e` is a one-line ModelFormatError whose message starts with one of `paths` (and its `file` is that path). */
 export function modelRefusalProblem(e: unknown, paths: readonly string[]): string | null {
-  const problem = refusalProblem(e, ModelFormatError, paths.flatMap((p) => [`${p}: `, `${p} (`]));
+  const problem = refusalProblem(
+    e,
+    ModelFormatError,
+    paths.flatMap((p) => [`${p}: `, `${p} (`]),
+  );
   if (problem) return problem;
   const err = e as ModelFormatError;
   if (!paths.includes(err.file)) return `error names '${err.file}', which is not among the case's files`;

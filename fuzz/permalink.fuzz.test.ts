@@ -3,17 +3,21 @@
 // decodeRun. A decoded run must be consistent and re-encode to a link that decodes.
 
 import { describe, expect, it } from 'vitest';
-import { decodeRun, encodeRun, LinkError, MAX_INFLATED_BYTES, type SharedRun } from '../src/share/permalink.ts';
-import { hostileLinks, sampleRun } from '../src/share/testing/hostile-links.ts';
-import { V1_LINK } from '../src/share/testing/v1-link.ts';
-import { checkRun } from './checks.ts';
-import { failureLines, formatReport, fuzzCount, fuzzSeed, refusalProblem, runFuzz, type FuzzSuite } from './harness.ts';
-import { mutateLink } from './links.ts';
+import { decodeRun, encodeRun, LinkError, MAX_INFLATED_BYTES, type SharedRun } from '../src/share/permalink';
+import { hostileLinks, sampleRun } from '../src/share/testing/hostile-links';
+import { V1_LINK } from '../src/share/testing/v1-link';
+import { checkRun } from './checks';
+import { failureLines, formatReport, fuzzCount, fuzzSeed, refusalProblem, runFuzz, type FuzzSuite } from './harness';
+import { mutateLink } from './links';
 
 const N = fuzzCount();
 const SEED = fuzzSeed(18);
 // A current link with a target re-run, a small one with neurons, and a version-1 link.
-const valid = [encodeRun(await sampleRun(16, ['token', 'head', 'module'], true, { override: true })), encodeRun(await sampleRun(6, ['token', 'neuron'])), V1_LINK];
+const valid = [
+  encodeRun(await sampleRun(16, ['token', 'head', 'module'], true, { override: true })),
+  encodeRun(await sampleRun(6, ['token', 'neuron'])),
+  V1_LINK,
+];
 // A quarter of the cases come from the corpus the permalink tests use.
 const corpus = await hostileLinks(Math.ceil(N / 4), SEED);
 
@@ -42,7 +46,13 @@ const suite: FuzzSuite<SharedRun> = {
     };
   },
   judgeError: (e, c) => refusalProblem(e, LinkError, c.names),
-  refusalKind: (e) => (e instanceof Error ? e.message.replace(/^this link (is )?/, '').replace(/\(.*$/, '').slice(0, 40) : 'other'),
+  refusalKind: (e) =>
+    e instanceof Error
+      ? e.message
+          .replace(/^this link (is )?/, '')
+          .replace(/\(.*$/, '')
+          .slice(0, 40)
+      : 'other',
   // Decoding may inflate up to the cap whatever the link's length; on the way the inflater's
   // output buffer grows by doubling, leaving about four times the cap of garbage (measured: a
   // 64 MB bomb stops after 21 to 35 MB of ArrayBuffers). A bomb inflated in full would pass 128 MB.

@@ -1,7 +1,7 @@
 // The seeded random source every mutator draws from, so a failing fuzz case is reproduced from
 // its suite seed and case number alone. Not cryptographic; not for anything outside tests.
 
-import { seededRandom } from '../src/model/testing/random-model.ts';
+import { seededRandom } from '../src/model/testing/random-model';
 
 export class Rng {
   private readonly next: () => number;

@@ -4,14 +4,14 @@
 // models of every family, plus stories260K (../shared) and the demo models when present.
 
 import { describe, expect, it } from 'vitest';
-import type { Checkpoint } from '../src/model/checkpoint.ts';
-import type { Tensor } from '../src/model/description.ts';
-import { isWeightDType, openSafetensorsFile, readSafetensorsTensor, type SafetensorsCheckpoint } from '../src/model/safetensors.ts';
-import { checkCheckpoint, checkSafetensors } from './checks.ts';
-import { mutateSafetensors } from './formats.ts';
-import { countedFiles, failureLines, formatReport, fuzzCount, fuzzSeed, readsWithin, runFuzz, type FuzzSuite } from './harness.ts';
-import { modelMemoryBound, modelRefusalKind, modelRefusalProblem, pickSeed, replaceFile, tryLoadCheckpoint } from './model-cases.ts';
-import { missingSeedNote, singleFileSeeds } from './seeds.ts';
+import type { Checkpoint } from '../src/model/checkpoint';
+import type { Tensor } from '../src/model/description';
+import { isWeightDType, openSafetensorsFile, readSafetensorsTensor, type SafetensorsCheckpoint } from '../src/model/safetensors';
+import { checkCheckpoint, checkSafetensors } from './checks';
+import { mutateSafetensors } from './formats';
+import { countedFiles, failureLines, formatReport, fuzzCount, fuzzSeed, readsWithin, runFuzz, type FuzzSuite } from './harness';
+import { modelMemoryBound, modelRefusalKind, modelRefusalProblem, pickSeed, replaceFile, tryLoadCheckpoint } from './model-cases';
+import { missingSeedNote, singleFileSeeds } from './seeds';
 
 const seeds = await singleFileSeeds();
 const N = fuzzCount();

@@ -5,11 +5,11 @@
 
 import { existsSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import type { ModelFile } from '../src/model/files.ts';
-import { llama2cToHuggingFace, parseLlama2cTokenizer } from '../src/model/llama2c-tokenizer.ts';
-import { randomModel, type RandomModelOptions } from '../src/model/testing/random-model.ts';
-import { toHfFiles, toLlama2cBin, type HfFilesOptions } from '../src/model/testing/serialize.ts';
-import { BYTE_LEVEL_CHARS } from '../src/model/token-spans.ts';
+import type { ModelFile } from '../src/model/files';
+import { llama2cToHuggingFace, parseLlama2cTokenizer } from '../src/model/llama2c-tokenizer';
+import { randomModel, type RandomModelOptions } from '../src/model/testing/random-model';
+import { toHfFiles, toLlama2cBin, type HfFilesOptions } from '../src/model/testing/serialize';
+import { BYTE_LEVEL_CHARS } from '../src/model/token-spans';
 
 /** A file as bytes: what a seed is made of. */
 export interface SeedFile {
@@ -54,7 +54,16 @@ const TINY: Record<string, RandomModelOptions> = {
   gpt2: { family: 'gpt2', vocab_size: 30, hidden_size: 8, num_hidden_layers: 1, num_attention_heads: 2, max_position_embeddings: 8, dtype: 'F16', seed: 4 },
   qwen2: { family: 'qwen2', vocab_size: 24, hidden_size: 8, num_hidden_layers: 2, num_attention_heads: 2, num_key_value_heads: 1, dtype: 'BF16', seed: 5 },
   qwen3: { family: 'qwen3', vocab_size: 30, hidden_size: 16, num_hidden_layers: 2, num_attention_heads: 2, head_dim: 10, dtype: 'BF16', seed: 6 },
-  mistral: { family: 'mistral', vocab_size: 20, hidden_size: 8, num_hidden_layers: 1, num_attention_heads: 2, tie_word_embeddings: true, sliding_window: 16, seed: 7 },
+  mistral: {
+    family: 'mistral',
+    vocab_size: 20,
+    hidden_size: 8,
+    num_hidden_layers: 1,
+    num_attention_heads: 2,
+    tie_word_embeddings: true,
+    sliding_window: 16,
+    seed: 7,
+  },
 };
 
 async function tinyHf(key: string, opts: HfFilesOptions): Promise<Seed> {
@@ -90,8 +99,28 @@ export async function shardedSeeds(): Promise<Seed[]> {
 
 /** llama2.c legacy .bin files (tied and untied, with and without GQA). */
 export function llama2cSeeds(): Seed[] {
-  const tied = randomModel({ family: 'llama', vocab_size: 20, hidden_size: 8, num_hidden_layers: 2, num_attention_heads: 2, num_key_value_heads: 1, intermediate_size: 12, max_position_embeddings: 6, tie_word_embeddings: true, seed: 6 });
-  const untied = randomModel({ family: 'llama', vocab_size: 16, hidden_size: 8, num_hidden_layers: 1, num_attention_heads: 2, intermediate_size: 8, max_position_embeddings: 4, seed: 8 });
+  const tied = randomModel({
+    family: 'llama',
+    vocab_size: 20,
+    hidden_size: 8,
+    num_hidden_layers: 2,
+    num_attention_heads: 2,
+    num_key_value_heads: 1,
+    intermediate_size: 12,
+    max_position_embeddings: 6,
+    tie_word_embeddings: true,
+    seed: 6,
+  });
+  const untied = randomModel({
+    family: 'llama',
+    vocab_size: 16,
+    hidden_size: 8,
+    num_hidden_layers: 1,
+    num_attention_heads: 2,
+    intermediate_size: 8,
+    max_position_embeddings: 4,
+    seed: 8,
+  });
   const seeds: Seed[] = [
     { name: 'tiny llama2.c tied', files: [{ path: 'l2c/model.bin', bytes: toLlama2cBin(tied.description, tied.weights) }] },
     { name: 'tiny llama2.c untied', files: [{ path: 'l2c/untied.bin', bytes: toLlama2cBin(untied.description, untied.weights) }] },
@@ -106,8 +135,50 @@ export function llama2cSeeds(): Seed[] {
  * whose score is minus their merge rank (llama2.c's layout), written here byte by byte.
  */
 export function syntheticTokenizerBin(): Uint8Array<ArrayBuffer> {
-  const normal = [' ', 'a', 'b', 'c', 'd', 'e', 'h', 'i', 'l', 'n', 'o', 'r', 's', 't', 'w', ',', '1', '2', '3', '!', ' t', 'he', ' the', 'in', 'ing', ' w', 'or', ' wor', 'ld', ' world', 'll', 'He', 'Hell', 'Hello', 'H', 'é', '😀'];
-  const pieces: [string, number][] = [['<unk>', 0], ['\n<s>\n', 0], ['\n</s>\n', 0]];
+  const normal = [
+    ' ',
+    'a',
+    'b',
+    'c',
+    'd',
+    'e',
+    'h',
+    'i',
+    'l',
+    'n',
+    'o',
+    'r',
+    's',
+    't',
+    'w',
+    ',',
+    '1',
+    '2',
+    '3',
+    '!',
+    ' t',
+    'he',
+    ' the',
+    'in',
+    'ing',
+    ' w',
+    'or',
+    ' wor',
+    'ld',
+    ' world',
+    'll',
+    'He',
+    'Hell',
+    'Hello',
+    'H',
+    'é',
+    '😀',
+  ];
+  const pieces: [string, number][] = [
+    ['<unk>', 0],
+    ['\n<s>\n', 0],
+    ['\n</s>\n', 0],
+  ];
   for (let b = 0; b < 256; b++) pieces.push([`<0x${b.toString(16).toUpperCase().padStart(2, '0')}>`, 0]);
   normal.forEach((p, rank) => pieces.push([p, -rank]));
   const enc = new TextEncoder();
@@ -139,7 +210,20 @@ export function syntheticByteLevelTokenizer(): Record<string, unknown> {
   const vocab: Record<string, number> = {};
   BYTE_LEVEL_CHARS.forEach((c, i) => (vocab[c] = i));
   const G = BYTE_LEVEL_CHARS[0x20]!; // 'Ġ', the byte-level space
-  const merges = [[G, 't'], ['h', 'e'], [`${G}t`, 'he'], ['l', 'l'], ['H', 'e'], ['He', 'll'], ['Hell', 'o'], [G, 'w'], ['o', 'r'], [`${G}w`, 'or'], ['l', 'd'], [`${G}wor`, 'ld']];
+  const merges = [
+    [G, 't'],
+    ['h', 'e'],
+    [`${G}t`, 'he'],
+    ['l', 'l'],
+    ['H', 'e'],
+    ['He', 'll'],
+    ['Hell', 'o'],
+    [G, 'w'],
+    ['o', 'r'],
+    [`${G}w`, 'or'],
+    ['l', 'd'],
+    [`${G}wor`, 'ld'],
+  ];
   for (const [a, b] of merges) vocab[a! + b!] = Object.keys(vocab).length;
   vocab['<|endoftext|>'] = Object.keys(vocab).length;
   const byteLevel = { type: 'ByteLevel', add_prefix_space: false, trim_offsets: true, use_regex: true };
@@ -152,7 +236,18 @@ export function syntheticByteLevelTokenizer(): Record<string, unknown> {
     pre_tokenizer: byteLevel,
     post_processor: { ...byteLevel, trim_offsets: false },
     decoder: byteLevel,
-    model: { type: 'BPE', dropout: null, unk_token: null, continuing_subword_prefix: '', end_of_word_suffix: '', fuse_unk: false, byte_fallback: false, ignore_merges: false, vocab, merges: merges.map(([a, b]) => `${a} ${b}`) },
+    model: {
+      type: 'BPE',
+      dropout: null,
+      unk_token: null,
+      continuing_subword_prefix: '',
+      end_of_word_suffix: '',
+      fuse_unk: false,
+      byte_fallback: false,
+      ignore_merges: false,
+      vocab,
+      merges: merges.map(([a, b]) => `${a} ${b}`),
+    },
   };
 }
 
@@ -162,10 +257,16 @@ const json = (path: string, value: unknown): SeedFile => ({ path, bytes: new Tex
 export function tokenizerJsonSeeds(): Seed[] {
   const converted = llama2cToHuggingFace(parseLlama2cTokenizer(syntheticTokenizerBin(), 'synthetic'), 'synthetic');
   const seeds: Seed[] = [
-    { name: 'synthetic SentencePiece', files: [json('sp/tokenizer.json', converted.tokenizerJson), json('sp/tokenizer_config.json', converted.tokenizerConfig)] },
+    {
+      name: 'synthetic SentencePiece',
+      files: [json('sp/tokenizer.json', converted.tokenizerJson), json('sp/tokenizer_config.json', converted.tokenizerConfig)],
+    },
     {
       name: 'synthetic byte-level',
-      files: [json('bl/tokenizer.json', syntheticByteLevelTokenizer()), json('bl/tokenizer_config.json', { bos_token: '<|endoftext|>', eos_token: '<|endoftext|>', add_bos_token: false })],
+      files: [
+        json('bl/tokenizer.json', syntheticByteLevelTokenizer()),
+        json('bl/tokenizer_config.json', { bos_token: '<|endoftext|>', eos_token: '<|endoftext|>', add_bos_token: false }),
+      ],
     },
   ];
   const names = ['tokenizer.json', 'tokenizer_config.json'];

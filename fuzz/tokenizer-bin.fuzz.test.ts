@@ -5,12 +5,12 @@
 // and stories260K's tok512.bin (../shared) when present.
 
 import { describe, expect, it } from 'vitest';
-import { checkTokenizer, type TokenizerUse } from './checks.ts';
-import { mutateTokenizerBin } from './formats.ts';
-import { countedFiles, failureLines, formatReport, fuzzCount, fuzzSeed, readsWithin, runFuzz, type FuzzSuite } from './harness.ts';
-import { modelRefusalKind, modelRefusalProblem, pickSeed } from './model-cases.ts';
-import { missingSeedNote, tokenizerBinSeeds } from './seeds.ts';
-import { loadAndUseTokenizer, tokenizerMemoryBound } from './tokenizer-cases.ts';
+import { checkTokenizer, type TokenizerUse } from './checks';
+import { mutateTokenizerBin } from './formats';
+import { countedFiles, failureLines, formatReport, fuzzCount, fuzzSeed, readsWithin, runFuzz, type FuzzSuite } from './harness';
+import { modelRefusalKind, modelRefusalProblem, pickSeed } from './model-cases';
+import { missingSeedNote, tokenizerBinSeeds } from './seeds';
+import { loadAndUseTokenizer, tokenizerMemoryBound } from './tokenizer-cases';
 
 const seeds = tokenizerBinSeeds();
 const N = fuzzCount();

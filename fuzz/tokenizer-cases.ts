@@ -2,9 +2,9 @@
 // tokenizer as the app does right away (encode, decode, token texts), so a file the loader
 // accepts but that breaks on first use counts against the loader.
 
-import { loadTokenizer } from '../src/model/tokenizer.ts';
-import { useTokenizer, type TokenizerUse } from './checks.ts';
-import type { CountedFiles } from './harness.ts';
+import { loadTokenizer } from '../src/model/tokenizer';
+import { useTokenizer, type TokenizerUse } from './checks';
+import type { CountedFiles } from './harness';
 
 export async function loadAndUseTokenizer(folder: CountedFiles): Promise<TokenizerUse> {
   return useTokenizer(await loadTokenizer(folder.files));

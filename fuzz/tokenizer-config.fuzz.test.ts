@@ -4,13 +4,13 @@
 // Seeds as in the tokenizer.json suite.
 
 import { describe, expect, it } from 'vitest';
-import { checkTokenizer, type TokenizerUse } from './checks.ts';
-import { mutateTokenizerConfig } from './formats.ts';
-import { countedFiles, failureLines, formatReport, fuzzCount, fuzzSeed, readsWithin, runFuzz, type FuzzSuite } from './harness.ts';
-import { serialiseJson } from './json.ts';
-import { modelRefusalKind, modelRefusalProblem, pickSeed, replaceFile } from './model-cases.ts';
-import { missingSeedNote, tokenizerJsonSeeds } from './seeds.ts';
-import { loadAndUseTokenizer, tokenizerMemoryBound } from './tokenizer-cases.ts';
+import { checkTokenizer, type TokenizerUse } from './checks';
+import { mutateTokenizerConfig } from './formats';
+import { countedFiles, failureLines, formatReport, fuzzCount, fuzzSeed, readsWithin, runFuzz, type FuzzSuite } from './harness';
+import { serialiseJson } from './json';
+import { modelRefusalKind, modelRefusalProblem, pickSeed, replaceFile } from './model-cases';
+import { missingSeedNote, tokenizerJsonSeeds } from './seeds';
+import { loadAndUseTokenizer, tokenizerMemoryBound } from './tokenizer-cases';
 
 const seeds = tokenizerJsonSeeds();
 const decode = (bytes: Uint8Array) => JSON.parse(new TextDecoder().decode(bytes)) as Record<string, unknown>;

@@ -5,16 +5,18 @@
 // stories260K and demo-model tokenizers when present.
 
 import { describe, expect, it } from 'vitest';
-import { checkTokenizer, type TokenizerUse } from './checks.ts';
-import { mutateTokenizerJson } from './formats.ts';
-import { countedFiles, failureLines, formatReport, fuzzCount, fuzzSeed, readsWithin, runFuzz, type FuzzSuite } from './harness.ts';
-import { serialiseJson } from './json.ts';
-import { modelRefusalKind, modelRefusalProblem, pickSeed, replaceFile } from './model-cases.ts';
-import { missingSeedNote, tokenizerJsonSeeds } from './seeds.ts';
-import { loadAndUseTokenizer, tokenizerMemoryBound } from './tokenizer-cases.ts';
+import { checkTokenizer, type TokenizerUse } from './checks';
+import { mutateTokenizerJson } from './formats';
+import { countedFiles, failureLines, formatReport, fuzzCount, fuzzSeed, readsWithin, runFuzz, type FuzzSuite } from './harness';
+import { serialiseJson } from './json';
+import { modelRefusalKind, modelRefusalProblem, pickSeed, replaceFile } from './model-cases';
+import { missingSeedNote, tokenizerJsonSeeds } from './seeds';
+import { loadAndUseTokenizer, tokenizerMemoryBound } from './tokenizer-cases';
 
 const seeds = tokenizerJsonSeeds();
-const parsed = new Map(seeds.map((s) => [s, JSON.parse(new TextDecoder().decode(s.files.find((f) => f.path.endsWith('tokenizer.json'))!.bytes)) as Record<string, unknown>]));
+const parsed = new Map(
+  seeds.map((s) => [s, JSON.parse(new TextDecoder().decode(s.files.find((f) => f.path.endsWith('tokenizer.json'))!.bytes)) as Record<string, unknown>]),
+);
 const N = fuzzCount();
 
 const suite: FuzzSuite<TokenizerUse> = {

@@ -4,15 +4,15 @@
 // a load whose result is inconsistent.
 
 import { describe, expect, it } from 'vitest';
-import { ModelFormatError } from '../src/model/errors.ts';
-import { encodeSafetensors } from '../src/model/testing/safetensors-writer.ts';
-import { mutateBytes, writeInt } from './bytes.ts';
-import { mutateSafetensors, splitSafetensors, tokenizerBinFields } from './formats.ts';
-import { countedFiles, readsWithin, refusalProblem, runFuzz, type FuzzCase, type FuzzSuite } from './harness.ts';
-import { cloneJson, deepNesting, jsonText, mutateJson, RawJson } from './json.ts';
-import { modelRefusalProblem } from './model-cases.ts';
-import { Rng } from './rng.ts';
-import { syntheticTokenizerBin } from './seeds.ts';
+import { ModelFormatError } from '../src/model/errors';
+import { encodeSafetensors } from '../src/model/testing/safetensors-writer';
+import { mutateBytes, writeInt } from './bytes';
+import { mutateSafetensors, splitSafetensors, tokenizerBinFields } from './formats';
+import { countedFiles, readsWithin, refusalProblem, runFuzz, type FuzzCase, type FuzzSuite } from './harness';
+import { cloneJson, deepNesting, jsonText, mutateJson, RawJson } from './json';
+import { modelRefusalProblem } from './model-cases';
+import { Rng } from './rng';
+import { syntheticTokenizerBin } from './seeds';
 
 const hex = (b: Uint8Array) => [...b].map((x) => x.toString(16).padStart(2, '0')).join(' ');
 
@@ -135,7 +135,14 @@ describe('the harness', () => {
         { ...base, label: 'hangs', load: () => new Promise<number>(() => {}) },
         { ...base, label: 'slow', load: () => new Promise<number>((ok) => setTimeout(() => ok(1), 120)) },
         { ...base, label: 'allocates', load: async () => new Uint8Array(64 * 1024 * 1024).length },
-        { ...base, label: 'inconsistent', load: async () => 2, check: (r) => { if (r !== 1) throw new Error(`got ${r}`); } },
+        {
+          ...base,
+          label: 'inconsistent',
+          load: async () => 2,
+          check: (r) => {
+            if (r !== 1) throw new Error(`got ${r}`);
+          },
+        },
         {
           ...base,
           label: 'over-reads',

@@ -53,7 +53,9 @@ for (const name of models) {
   const hitRows = { ...report.topSourceHit, 'depass, answer vs rival': report.topSourceHitContrast };
   console.log('\n' + table('top-1 source token is a ground-truth source (rival: the strongest distractor)', hitRows, pctf));
   console.log('\n' + table('deletion: mean relative drop of p(answer) after removing the top p% tokens (higher = more faithful)', report.deletion, pctf));
-  const counts = Object.entries(report.headCounts).map(([f, n]) => `${f}=${n}`).join(', ');
+  const counts = Object.entries(report.headCounts)
+    .map(([f, n]) => `${f}=${n}`)
+    .join(', ');
   console.log('\n' + table(`head masking: accuracy after zeroing the top heads (${counts} heads; lower = more faithful)`, report.headMasking, pctf));
 }
 mkdirSync(resolve(values.out, '..'), { recursive: true });

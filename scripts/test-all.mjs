@@ -76,9 +76,7 @@ const [only, ...filters] = process.argv.slice(2);
 if (!only || only === 'unit') {
   const out = 'test-results/vitest.json';
   rmSync(out, { force: true });
-  const status = run('unit and GPU tests (vitest)', 'npx', [
-    'vitest', 'run', ...filters, '--reporter=default', '--reporter=json', `--outputFile.json=${out}`,
-  ]);
+  const status = run('unit and GPU tests (vitest)', 'npx', ['vitest', 'run', ...filters, '--reporter=default', '--reporter=json', `--outputFile.json=${out}`]);
   countVitest('unit and GPU tests', out, status);
 }
 
@@ -93,9 +91,10 @@ if (!only || only === 'swiftshader') {
   if (existsSync(swiftshader)) {
     const out = 'test-results/vitest-swiftshader.json';
     rmSync(out, { force: true });
-    const status = run(`${label} (vitest)`, 'npx', [
-      'vitest', 'run', ...kernelFiles, '--reporter=default', '--reporter=json', `--outputFile.json=${out}`,
-    ], { VK_ICD_FILENAMES: swiftshader, LD_LIBRARY_PATH: dirname(swiftshader) });
+    const status = run(`${label} (vitest)`, 'npx', ['vitest', 'run', ...kernelFiles, '--reporter=default', '--reporter=json', `--outputFile.json=${out}`], {
+      VK_ICD_FILENAMES: swiftshader,
+      LD_LIBRARY_PATH: dirname(swiftshader),
+    });
     countVitest(label, out, status);
   } else {
     console.log(`\n=== ${label} ===\n*** SKIPPED: the SwiftShader driver ${swiftshader} is absent (under CI=true this fails) ***`);
@@ -103,7 +102,10 @@ if (!only || only === 'swiftshader') {
     const unit = 'test-results/vitest.json';
     if (!only && existsSync(unit)) {
       const files = JSON.parse(readFileSync(unit, 'utf8')).testResults.filter((f) => kernelFiles.includes(relative(process.cwd(), f.name)));
-      n = Math.max(1, files.reduce((s, f) => s + f.assertionResults.length, 0));
+      n = Math.max(
+        1,
+        files.reduce((s, f) => s + f.assertionResults.length, 0),
+      );
     }
     record(label, { passed: 0, failed: 0, skipped: n }, [`the whole pass: ${swiftshader} is absent`]);
   }
@@ -124,7 +126,8 @@ for (const s of suites) {
   for (const w of s.skippedWhere) console.log(`  skipped: ${w}`);
 }
 for (const m of missing) console.log(`missing: ${m}`);
-if (inCI && total.skipped > 0) problems.push(`CI=true and ${total.skipped} skipped: under CI a skip is a failure (what was missing is named above and in the runners' output)`);
+if (inCI && total.skipped > 0)
+  problems.push(`CI=true and ${total.skipped} skipped: under CI a skip is a failure (what was missing is named above and in the runners' output)`);
 for (const p of problems) console.log(`FAILED: ${p}`);
 console.log(`\n${total.passed} passed, ${total.failed} failed, ${total.skipped} skipped`);
 process.exit(total.failed > 0 || problems.length > 0 ? 1 : 0);

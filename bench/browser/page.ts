@@ -2,7 +2,9 @@
 // backend on the page's adapter. bench/browser/chromium.ts builds this page with Vite, opens it in
 // Chromium and calls window.benchKernels; nothing here runs in Node.
 
-import { adapterName, createDevice, kernelCache, shaderLoaderFromModules, StepPool } from '../../src/gpu/index';
+import { adapterName, createDevice } from '../../src/gpu/device';
+import { kernelCache, shaderLoaderFromModules } from '../../src/gpu/kernels';
+import { StepPool } from '../../src/gpu/step';
 import { benchKernels, type KernelRow, type KernelShape } from '../kernel';
 import { loadTfMatmul, type TfLayout } from '../tfjs';
 

@@ -266,11 +266,13 @@ describe.skipIf(skipWithoutGpu(gpu))('biases and betas go where the method puts 
         const tokens = await engine.initialComponents({ kind: 'token' });
         const D = m.description.hidden_size;
         const T = IDS.length;
-        expect(Array.from(component(tokens, tokens.rest, T, D)).every((x) => x === 0), 'token mode rest starts empty').toBe(true);
+        expect(
+          Array.from(component(tokens, tokens.rest, T, D)).every((x) => x === 0),
+          'token mode rest starts empty',
+        ).toBe(true);
       } finally {
         engine.destroy();
       }
     });
   }
 });
-

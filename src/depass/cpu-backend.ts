@@ -95,7 +95,8 @@ export class CpuBackend implements AttributionBackend {
     const cfg = this.model.description;
     const { D, L } = dims(cfg);
     const plan = planPass(cfg, rec.T, req, opts.bosAtZero);
-    for (const tg of targets) if (!(Number.isInteger(tg.position) && tg.position >= 0 && tg.position < rec.T)) throw new PlanError(`target position ${tg.position} is out of range`);
+    for (const tg of targets)
+      if (!(Number.isInteger(tg.position) && tg.position >= 0 && tg.position < rec.T)) throw new PlanError(`target position ${tg.position} is out of range`);
     const dirs = targetDirections((id) => this.lmHeadRow(id), D, targets);
     const positions = targets.map((tg) => tg.position);
     const pass: CpuPass = { plan, T: rec.T, D, data: buildComponents(this.model, rec, req), rows: activeRows(plan, rec.T) };

@@ -97,13 +97,7 @@ export function decomposedLayer(model: ReferenceModel, l: number, rec: LayerReco
  * Each component's score for each target through a frozen final norm, [targets, M] in f64:
  * score[i][m] = dir_i . (gamma * (C_m[p_i] - centre) * scale[p_i]) (+ dir_i . beta on the rest).
  */
-export function readout(
-  model: ReferenceModel,
-  pass: CpuPass,
-  norm: NormRecord<Float32Array>,
-  dirs: Float32Array,
-  positions: ArrayLike<number>,
-): Float64Array {
+export function readout(model: ReferenceModel, pass: CpuPass, norm: NormRecord<Float32Array>, dirs: Float32Array, positions: ArrayLike<number>): Float64Array {
   const { plan, T, D } = pass;
   return readoutScores(pass.data, plan.M, T, D, plan.rest, dirs, positions, norm.scale, model.norm.weight, {
     center: model.description.normKind === 'layer',

@@ -54,9 +54,7 @@ describe('kernel twins', () => {
   it('attention is causal and uniform when scores are equal', () => {
     const T = 3;
     const A = attentionProbs(new Float32Array(T * 2 * 4), new Float32Array(T * 1 * 4), T, 2, 1, 4);
-    for (let h = 0; h < 2; h++)
-      for (let i = 0; i < T; i++)
-        for (let j = 0; j < T; j++) expect(A[(h * T + i) * T + j]).toBeCloseTo(j <= i ? 1 / (i + 1) : 0, 6);
+    for (let h = 0; h < 2; h++) for (let i = 0; i < T; i++) for (let j = 0; j < T; j++) expect(A[(h * T + i) * T + j]).toBeCloseTo(j <= i ? 1 / (i + 1) : 0, 6);
     // Mixing with uniform A averages the values seen so far; a component starting at 1 skips row 0.
     const v = f([2, 4, 6, 1, 1, 1]); // [M=2, T=3, Hkv=1, dh=1]
     const y = attentionMix(A, v, 2, T, 2, 1, 1, new Int32Array([0, 1]));
@@ -75,7 +73,12 @@ describe('kernel twins', () => {
 
   it('the float64 erf of these tests agrees with published values', () => {
     // erf at 0.5, 1, 2, 3 to 16 digits (tables of the error function).
-    const published: [number, number][] = [[0.5, 0.5204998778130465], [1, 0.8427007929497149], [2, 0.9953222650189527], [3, 0.9999779095030014]];
+    const published: [number, number][] = [
+      [0.5, 0.5204998778130465],
+      [1, 0.8427007929497149],
+      [2, 0.9953222650189527],
+      [3, 0.9999779095030014],
+    ];
     for (const [x, v] of published) {
       expect(Math.abs(erf64(x) - v), `erf64(${x})`).toBeLessThan(1e-15);
       expect(erf64(-x)).toBe(-erf64(x));

@@ -133,16 +133,7 @@ export function attentionProbs(q: Float32Array, k: Float32Array, T: number, H: n
  * v [M, T, Hkv, dh], y [M, T, H, dh]. Rows q < start[m] are structurally zero and skipped
  * (their inputs are zero too, so k ranges over start[m]..q). The twin of shaders/attention_mix.wgsl.
  */
-export function attentionMix(
-  A: Float32Array,
-  v: Float32Array,
-  M: number,
-  T: number,
-  H: number,
-  Hkv: number,
-  dh: number,
-  start: Int32Array,
-): Float32Array {
+export function attentionMix(A: Float32Array, v: Float32Array, M: number, T: number, H: number, Hkv: number, dh: number, start: Int32Array): Float32Array {
   const y = new Float32Array(M * T * H * dh);
   const group = H / Hkv;
   for (let m = 0; m < M; m++) {

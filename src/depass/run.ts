@@ -65,11 +65,7 @@ export async function runDepass(
   const fwd = await backend.forward(ids, { lens: options.layerDetail });
 
   const positions =
-    options.positions === undefined || options.positions === 'all'
-      ? ids.map((_, t) => t)
-      : options.positions === 'last'
-        ? [T - 1]
-        : options.positions;
+    options.positions === undefined || options.positions === 'all' ? ids.map((_, t) => t) : options.positions === 'last' ? [T - 1] : options.positions;
   const targets: TargetSpec[] = positions.map((position) => ({
     position,
     id: options.target ?? fwd.top[position][0].id,
@@ -116,9 +112,7 @@ export async function runDepass(
       };
       if (s.byLayer) {
         const by = s.byLayer;
-        result.token.by_layer = targets.map((_, i) =>
-          Array.from({ length: L }, (_, l) => Array.from(by.subarray((i * L + l) * s.M, (i * L + l) * s.M + T))),
-        );
+        result.token.by_layer = targets.map((_, i) => Array.from({ length: L }, (_, l) => Array.from(by.subarray((i * L + l) * s.M, (i * L + l) * s.M + T))));
         result.token.rest_by_layer = targets.map((_, i) => Array.from({ length: L }, (_, l) => by[(i * L + l) * s.M + s.rest]));
       }
     } else if (mode === 'head') {
@@ -193,7 +187,10 @@ function validate(input: RunInput, o: RunOptions, layer: number): void {
       if (!Number.isInteger(p) || p < 0 || p >= T) throw new RunInputError(`position ${p} is out of range: the prompt has ${T} tokens (0-${T - 1})`);
     }
   }
-  for (const [name, id] of [['target', o.target], ['contrast', o.contrast]] as const) {
+  for (const [name, id] of [
+    ['target', o.target],
+    ['contrast', o.contrast],
+  ] as const) {
     if (id !== undefined && (!Number.isInteger(id) || id < 0 || id >= V)) {
       throw new RunInputError(`${name} token id ${id} is out of range: the vocabulary has ${V} tokens`);
     }

@@ -82,7 +82,11 @@ export async function buildComponents(step: Step, parts: EngineParts, rec: GpuFo
       let uu = 0;
       for (let d = 0; d < D; d++) uu += u[d]! * u[d]!;
       const uBuf = uploadStorage(device, 'subspace direction', Float32Array.from(u));
-      const uScaled = uploadStorage(device, 'subspace direction / |u|^2', Float32Array.from(u, (x) => (uu > 0 ? x / uu : 0)));
+      const uScaled = uploadStorage(
+        device,
+        'subspace direction / |u|^2',
+        Float32Array.from(u, (x) => (uu > 0 ? x / uu : 0)),
+      );
       s.list.push(uBuf, uScaled);
       await ops.linear(step, { X: h, W: f32Matrix('u / |u|^2', uScaled, 1, D), K: D, Y: s.bufA, R: T }); // coefficients [T]
       const uCol = f32Matrix('u', uBuf, D, 1);

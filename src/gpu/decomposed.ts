@@ -62,7 +62,8 @@ export async function runDecomposed(
   const { D, L } = dims(cfg);
   const { T } = rec;
   const n = targets.length;
-  for (const tg of targets) if (!(Number.isInteger(tg.position) && tg.position >= 0 && tg.position < T)) throw new PlanError(`target position ${tg.position} is out of range`);
+  for (const tg of targets)
+    if (!(Number.isInteger(tg.position) && tg.position >= 0 && tg.position < T)) throw new PlanError(`target position ${tg.position} is out of range`);
   const byLayer = req.kind === 'token' && !!req.byLayer;
   const rows = activeRows(plan, T);
   const list: GPUBuffer[] = [];
@@ -71,7 +72,11 @@ export async function runDecomposed(
     writeStorage(device, b.rows, 0, rows);
     const start = uploadStorage(device, 'component starts', Uint32Array.from(plan.start));
     const dirs = uploadStorage(device, 'target directions', targetDirections(lmHeadRow, D, targets));
-    const pos = uploadStorage(device, 'target positions', Uint32Array.from(targets, (tg) => tg.position));
+    const pos = uploadStorage(
+      device,
+      'target positions',
+      Uint32Array.from(targets, (tg) => tg.position),
+    );
     list.push(start, dirs, pos);
     const state: PassState = { plan, T, J, b, start, R: rows.length };
 
@@ -131,14 +136,39 @@ async function decomposedLayer(step: Step, parts: EngineParts, l: number, lr: Gp
   for (let j0 = 0; j0 < I; j0 += J) {
     const Jt = Math.min(J, I - j0);
     await ops.linear(step, { X: b.X, W: pre.weight, n0: j0, N: Jt, bias: pre.bias, biasBlock: rest, T, rows, Y: b.bufA, R, K: D });
-    await ops.mlpShare(step, { g: b.bufA, a: lr.act, start: s.start, c: b.bufB, M, T, J: Jt, a0: j0, lda: I, rule: opts.rule, tau: opts.tau, guard: PROPORTIONAL_GUARD, bos: plan.bosRule });
+    await ops.mlpShare(step, {
+      g: b.bufA,
+      a: lr.act,
+      start: s.start,
+      c: b.bufB,
+      M,
+      T,
+      J: Jt,
+      a0: j0,
+      lda: I,
+      rule: opts.rule,
+      tau: opts.tau,
+      guard: PROPORTIONAL_GUARD,
+      bos: plan.bosRule,
+    });
     const bias = j0 === 0 ? w.down_proj.bias : undefined; // once, to the rest
     await ops.linear(step, { X: b.bufB, W: w.down_proj.weight, k0: j0, K: Jt, bias, biasBlock: rest, T, rows, Y: b.C, R, accumulate: true });
   }
 }
 
 /** Scores of every component for n targets through the frozen final norm at `scale`, into out[o0 + i * ldo + m]. */
-function readout(step: Step, parts: EngineParts, s: PassState, scale: GPUBuffer, dirs: GPUBuffer, pos: GPUBuffer, n: number, out: GPUBuffer, o0: number, ldo: number): Promise<void> {
+function readout(
+  step: Step,
+  parts: EngineParts,
+  s: PassState,
+  scale: GPUBuffer,
+  dirs: GPUBuffer,
+  pos: GPUBuffer,
+  n: number,
+  out: GPUBuffer,
+  o0: number,
+  ldo: number,
+): Promise<void> {
   const fnorm = parts.weights.norm;
   const { M, rest } = s.plan;
   return ops.readout(step, {

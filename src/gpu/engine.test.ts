@@ -104,14 +104,23 @@ const cases: Case[] = [
     options: { rule: 'proportional' },
   },
   { name: 'mistral f16, untied', model: { family: 'mistral', dtype: 'F16', seed: 5, num_hidden_layers: 3 }, ids: [7, 8, 9, 10, 11, 12, 13] },
-  { name: 'qwen2 bf16 with q/k/v biases, contrast target', model: { family: 'qwen2', dtype: 'BF16', seed: 6 }, ids: [3, 14, 15, 9, 2], options: { contrast: 5 } },
+  {
+    name: 'qwen2 bf16 with q/k/v biases, contrast target',
+    model: { family: 'qwen2', dtype: 'BF16', seed: 6 },
+    ids: [3, 14, 15, 9, 2],
+    options: { contrast: 5 },
+  },
   {
     name: 'qwen3 f16, q/k norm, head_dim != D/H, fixed target at the last position',
     model: { family: 'qwen3', dtype: 'F16', seed: 7, hidden_size: 24, num_attention_heads: 4, num_key_value_heads: 2, head_dim: 10, intermediate_size: 37 },
     ids: [4, 5, 6, 7, 8, 20],
     options: { target: 11, positions: 'last' },
   },
-  { name: 'gpt2 f32, LayerNorm, learned positions, tied', model: { family: 'gpt2', seed: 8, hidden_size: 24, num_attention_heads: 3 }, ids: [10, 20, 30, 40, 50] },
+  {
+    name: 'gpt2 f32, LayerNorm, learned positions, tied',
+    model: { family: 'gpt2', seed: 8, hidden_size: 24, num_attention_heads: 3 },
+    ids: [10, 20, 30, 40, 50],
+  },
   { name: 'one token', model: { family: 'llama', dtype: 'F16', seed: 9 }, ids: [1] },
 ];
 
@@ -140,7 +149,13 @@ describe.skipIf(skipWithoutGpu(gpu))(`GPU engine vs reference engine (${gpu ? de
   it('ablating a head and a neuron changes the forward pass exactly as in the reference', async () => {
     const { model } = inputFor({ family: 'qwen2', seed: 12 }, [], false);
     const ids = [5, 6, 7, 8];
-    const ablation = { heads: [{ layer: 0, head: 1 }], neurons: [{ layer: 1, neuron: 3 }, { layer: 1, neuron: 40 }] };
+    const ablation = {
+      heads: [{ layer: 0, head: 1 }],
+      neurons: [
+        { layer: 1, neuron: 3 },
+        { layer: 1, neuron: 40 },
+      ],
+    };
     const cpu = new CpuBackend(toReferenceModel(model.description, model.weights));
     const backend = await GpuBackend.create(gpu!.ctx, model.description, model.weights, loader);
     try {
@@ -220,7 +235,11 @@ describe.skipIf(skipWithoutGpu(gpu))(`GPU engine vs reference engine (${gpu ? de
       const I = model.description.intermediate_size;
       expect(backend.maxComponents(3)).toBeGreaterThanOrEqual(2);
       await expect(
-        backend.attribute({ kind: 'neuron', layer: 0, from: 0, to: I }, [{ position: 0, id: 1, contrast_id: null }], { rule: 'softmax', tau: 0.1, bosAtZero: false }),
+        backend.attribute({ kind: 'neuron', layer: 0, from: 0, to: I }, [{ position: 0, id: 1, contrast_id: null }], {
+          rule: 'softmax',
+          tau: 0.1,
+          bosAtZero: false,
+        }),
       ).resolves.toBeDefined();
       // A budget that holds the forward pass of 3 tokens but not C and its normalised copy for all neurons.
       const fwd = estimateMemory(model.description, 3, null).forward;
@@ -229,13 +248,21 @@ describe.skipIf(skipWithoutGpu(gpu))(`GPU engine vs reference engine (${gpu ? de
       try {
         await big.forward([1, 2, 3]);
         await expect(
-          big.attribute({ kind: 'neuron', layer: 0, from: 0, to: I }, [{ position: 0, id: 1, contrast_id: null }], { rule: 'softmax', tau: 0.1, bosAtZero: false }),
+          big.attribute({ kind: 'neuron', layer: 0, from: 0, to: I }, [{ position: 0, id: 1, contrast_id: null }], {
+            rule: 'softmax',
+            tau: 0.1,
+            bosAtZero: false,
+          }),
         ).rejects.toThrow(/smaller neuron group/);
         // maxComponents stays within that budget: a group of maxComponents - 1 neurons runs.
         const G = big.maxComponents(3) - 1;
         expect(G).toBeLessThan(I);
         await expect(
-          big.attribute({ kind: 'neuron', layer: 0, from: 0, to: G }, [{ position: 0, id: 1, contrast_id: null }], { rule: 'softmax', tau: 0.1, bosAtZero: false }),
+          big.attribute({ kind: 'neuron', layer: 0, from: 0, to: G }, [{ position: 0, id: 1, contrast_id: null }], {
+            rule: 'softmax',
+            tau: 0.1,
+            bosAtZero: false,
+          }),
         ).resolves.toMatchObject({ M: G + 1 });
       } finally {
         big.destroy();

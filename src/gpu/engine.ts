@@ -3,7 +3,16 @@
 // preflight, and the forward record kept between calls. The work itself is in forward.ts and
 // decomposed.ts. Knows nothing of workers, React or Node.
 
-import type { AttributeOptions, AttributionBackend, ForwardSummary, InitialComponents, ModeRequest, ModeScores, NeuronPromotes, TargetSpec } from '../depass/backend';
+import type {
+  AttributeOptions,
+  AttributionBackend,
+  ForwardSummary,
+  InitialComponents,
+  ModeRequest,
+  ModeScores,
+  NeuronPromotes,
+  TargetSpec,
+} from '../depass/backend';
 import { PlanError, planPass } from '../depass/plan';
 import type { Ablation } from '../depass/record';
 import { bytesPerElement, dims, type ModelDescription, type ModelWeights, type Tensor } from '../model/description';
@@ -50,19 +59,24 @@ function contextOf(d: GpuContext | GPUDevice): GpuContext {
 
 /** Uploads a model's weights to the device and makes the step pool of its kernels. */
 export async function engineParts(ctx: GpuContext, cfg: ModelDescription, weights: ModelWeights, loadShader: ShaderLoader): Promise<EngineParts> {
-  if (cfg.num_attention_heads % cfg.num_key_value_heads !== 0) throw new Error(`H = ${cfg.num_attention_heads} is not a multiple of Hkv = ${cfg.num_key_value_heads}`);
+  if (cfg.num_attention_heads % cfg.num_key_value_heads !== 0)
+    throw new Error(`H = ${cfg.num_attention_heads} is not a multiple of Hkv = ${cfg.num_key_value_heads}`);
   if (cfg.head_dim > MAX_HEAD_DIM) throw new Error(`head_dim ${cfg.head_dim} is larger than the engine supports (${MAX_HEAD_DIM})`);
   if (cfg.positionKind === 'rope' && cfg.head_dim % 2 !== 0) throw new Error(`RoPE needs an even head_dim, got ${cfg.head_dim}`);
   const maxBinding = Math.min(ctx.limits.maxStorageBufferBindingSize, ctx.limits.maxBufferSize);
   const device = ctx.device;
   device.pushErrorScope('out-of-memory');
-  let w: GpuWeights;
+  let w: GpuWeights | null = null;
+  let failed: unknown = null;
   try {
     w = uploadWeights(device, cfg, weights, maxBinding);
-  } finally {
-    const oom = await device.popErrorScope();
-    if (oom) throw new GpuMemoryError(`the model's weights do not fit in GPU memory: ${oom.message}`);
+  } catch (e) {
+    failed = e;
   }
+  // The scope is popped whatever happened, and out of memory is the message that matters.
+  const oom = await device.popErrorScope();
+  if (oom) throw new GpuMemoryError(`the model's weights do not fit in GPU memory: ${oom.message}`);
+  if (failed || !w) throw failed;
   const pool = new StepPool(device, kernelCache(device, loadShader));
   if (ctx.adapter.isFallbackAdapter) pool.largeTileOutputs = 4 * 128 * 128;
   return { device, cfg, weights: w, pool, maxBinding };
@@ -84,7 +98,13 @@ export class GpuBackend implements AttributionBackend {
   ) {}
 
   /** Uploads the weights (once) and prepares the kernels of this device. */
-  static async create(device: GpuContext | GPUDevice, description: ModelDescription, weights: ModelWeights, loadShader: ShaderLoader, options: GpuBackendOptions = {}): Promise<GpuBackend> {
+  static async create(
+    device: GpuContext | GPUDevice,
+    description: ModelDescription,
+    weights: ModelWeights,
+    loadShader: ShaderLoader,
+    options: GpuBackendOptions = {},
+  ): Promise<GpuBackend> {
     const ctx = contextOf(device);
     return new GpuBackend(ctx, await engineParts(ctx, description, weights, loadShader), weights.lm_head, options);
   }
@@ -99,7 +119,11 @@ export class GpuBackend implements AttributionBackend {
   }
 
   private get limits() {
-    return { maxStorageBufferBindingSize: this.parts.maxBinding, maxBufferSize: this.ctx.limits.maxBufferSize, budget: this.options.memoryBudget ?? DEFAULT_BUDGET };
+    return {
+      maxStorageBufferBindingSize: this.parts.maxBinding,
+      maxBufferSize: this.ctx.limits.maxBufferSize,
+      budget: this.options.memoryBudget ?? DEFAULT_BUDGET,
+    };
   }
 
   maxComponents(T: number): number {
@@ -112,7 +136,8 @@ export class GpuBackend implements AttributionBackend {
       const cfg = this.parts.cfg;
       const T = ids.length;
       if (T === 0) throw new Error('forward: no tokens');
-      for (const id of ids) if (!Number.isInteger(id) || id < 0 || id >= cfg.vocab_size) throw new RangeError(`token id ${id} is out of range (vocabulary ${cfg.vocab_size})`);
+      for (const id of ids)
+        if (!Number.isInteger(id) || id < 0 || id >= cfg.vocab_size) throw new RangeError(`token id ${id} is out of range (vocabulary ${cfg.vocab_size})`);
       const positions = this.parts.weights.embed_positions?.rows ?? 0;
       if (cfg.positionKind === 'learned' && T > positions) throw new RangeError(`${T} tokens exceed the ${positions} learned positions`);
       checkMemory(estimateMemory(cfg, T, null, { maxStorageBufferBindingSize: this.parts.maxBinding, lens: opts.lens }), this.limits, null);

@@ -63,7 +63,14 @@ export function asLayerRecord(b: Record<keyof ReturnType<typeof layerRecordLayou
 }
 
 /** h_out = h (+ delta) and its norm statistics, over R rows. */
-export function residualStats(step: Step, cfg: ModelDescription, h: GPUBuffer, norm: NormRecord<GPUBuffer>, R: number, add?: { delta: GPUBuffer; out: GPUBuffer }): Promise<void> {
+export function residualStats(
+  step: Step,
+  cfg: ModelDescription,
+  h: GPUBuffer,
+  norm: NormRecord<GPUBuffer>,
+  R: number,
+  add?: { delta: GPUBuffer; out: GPUBuffer },
+): Promise<void> {
   return ops.normStats(step, {
     h,
     delta: add?.delta,
@@ -150,7 +157,11 @@ export function layerConstants(device: GPUDevice, cfg: ModelDescription, T: numb
 }
 
 /** The whole forward pass over `ids`, keeping every layer's record on the GPU. */
-export async function runForward(parts: EngineParts, ids: number[], opts: { lens?: boolean; ablation?: Ablation }): Promise<{ record: GpuForwardRecord; summary: ForwardSummary }> {
+export async function runForward(
+  parts: EngineParts,
+  ids: number[],
+  opts: { lens?: boolean; ablation?: Ablation },
+): Promise<{ record: GpuForwardRecord; summary: ForwardSummary }> {
   const { device, cfg, weights, pool, maxBinding } = parts;
   const { D, L, V } = dims(cfg);
   const T = ids.length;
@@ -162,7 +173,11 @@ export async function runForward(parts: EngineParts, ids: number[], opts: { lens
     const layers: GpuLayerRecord[] = [];
     for (let l = 0; l < L; l++) layers.push(asLayerRecord(await allocate(device, layerRecordLayout(cfg, T), list, `layer ${l} `), layerNorm));
     const idsBuf = uploadStorage(device, 'token ids', Uint32Array.from(ids));
-    const posBuf = uploadStorage(device, 'positions', Uint32Array.from({ length: T }, (_, t) => t));
+    const posBuf = uploadStorage(
+      device,
+      'positions',
+      Uint32Array.from({ length: T }, (_, t) => t),
+    );
     list.push(idsBuf, posBuf);
     const k = layerConstants(device, cfg, T, list);
     const final_norm = { scale: f.final_scale, mean: layerNorm ? f.final_mean : undefined };
@@ -246,7 +261,18 @@ async function unembed(
 }
 
 /** Logits x W^T in vocabulary chunks of Vc rows, with each chunk's top-k into slots o0.. of [T, slots]. */
-async function topLogits(step: Step, W: GpuMatrix, x: GPUBuffer, logits: GPUBuffer, ids: GPUBuffer, vals: GPUBuffer, o0: number, T: number, Vc: number, slots: number): Promise<void> {
+async function topLogits(
+  step: Step,
+  W: GpuMatrix,
+  x: GPUBuffer,
+  logits: GPUBuffer,
+  ids: GPUBuffer,
+  vals: GPUBuffer,
+  o0: number,
+  T: number,
+  Vc: number,
+  slots: number,
+): Promise<void> {
   for (let v0 = 0, c = 0; v0 < W.rows; v0 += Vc, c++) {
     const N = Math.min(Vc, W.rows - v0);
     await ops.linear(step, { X: x, W, n0: v0, N, Y: logits, R: T, K: W.cols });

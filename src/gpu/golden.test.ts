@@ -35,7 +35,10 @@ describe.skipIf(noShared || noGpu)(`stories260K on the GPU (${gpu ? describeAdap
       for (const [name, g] of Object.entries(golden.last_position_top5)) {
         const fwd = await backend.forward(g.ids);
         const top = fwd.top[g.ids.length - 1]!;
-        expect(top.map((e) => e.id), name).toEqual(g.top_ids);
+        expect(
+          top.map((e) => e.id),
+          name,
+        ).toEqual(g.top_ids);
         top.forEach((e, k) => expect(Math.abs(e.logit - g.top_logits[k]!), `${name} #${k}`).toBeLessThan(1e-3));
       }
 

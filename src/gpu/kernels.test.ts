@@ -60,7 +60,10 @@ describe.skipIf(skipWithoutGpu(gpu))(`kernels vs twins (${gpu ? describeAdapter(
 
   it('a WGSL compile error names the shader and the line', async () => {
     const { KernelCache } = await import('./kernels');
-    const broken = new KernelCache(gpu!.ctx.device, () => 'struct Params { n: u32, }\n@group(0) @binding(0) var<uniform> params: Params;\n@compute @workgroup_size(1) fn main() { let x: f32 = nope; }\n');
+    const broken = new KernelCache(
+      gpu!.ctx.device,
+      () => 'struct Params { n: u32, }\n@group(0) @binding(0) var<uniform> params: Params;\n@compute @workgroup_size(1) fn main() { let x: f32 = nope; }\n',
+    );
     await expect(broken.get('scale_add')).rejects.toThrow(/shaders\/scale_add\.wgsl:3:\d+/);
   });
 
@@ -79,11 +82,20 @@ describe.skipIf(skipWithoutGpu(gpu))(`kernels vs twins (${gpu ? describeAdapter(
       ];
       const want = new Float32Array(T * D);
       for (const c of chunks) twin.gatherRows(w.f32.subarray(c.row0 * D, (c.row0 + c.rows) * D), ids, D, want, c);
-      twin.gatherRows(P, Uint32Array.from({ length: T }, (_, t) => t), D, want, { accumulate: true });
+      twin.gatherRows(
+        P,
+        Uint32Array.from({ length: T }, (_, t) => t),
+        D,
+        want,
+        { accumulate: true },
+      );
       const rowBytes = D * (dtype === 'F32' ? 4 : 2);
       const tables = chunks.map((c) => up(`table ${c.row0}`, w.bytes.subarray(c.row0 * rowBytes, (c.row0 + c.rows) * rowBytes)));
       const bIds = up('ids', ids);
-      const bPos = up('positions', Uint32Array.from({ length: T }, (_, t) => t));
+      const bPos = up(
+        'positions',
+        Uint32Array.from({ length: T }, (_, t) => t),
+      );
       const bP = up('P', P);
       const out = up('out', new Float32Array(T * D));
       await step('embedding', async (s) => {
@@ -322,9 +334,7 @@ describe.skipIf(skipWithoutGpu(gpu))(`kernels vs twins (${gpu ? describeAdapter(
       const want = twin.readoutScores(C, M, T, D, 1, dirs, positions, scale, gamma, { center, beta });
       const out = up('out', new Float32Array(3 * M + 2));
       const b = { C: up('C', C), dirs: up('dirs', dirs), pos: up('pos', positions), scale: up('scale', scale), gamma: up('gamma', gamma) };
-      await step('readout', (s) =>
-        ops.readout(s, { ...b, beta: beta && up('beta', beta), out, M, T, D, n: 3, rest: 1, center, o0: 2, ldo: M }),
-      );
+      await step('readout', (s) => ops.readout(s, { ...b, beta: beta && up('beta', beta), out, M, T, D, n: 3, rest: 1, center, o0: 2, ldo: M }));
       expectClose((await read(out, 3 * M + 2)).subarray(2), want, 1e-5);
     });
   }

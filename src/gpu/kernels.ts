@@ -20,19 +20,121 @@ const U = 'uniform' as const;
 
 /** Every kernel, keyed by its shader file name (shaders/<name>.wgsl). */
 export const KERNELS = {
-  matmul: { bindings: [['X', R], ['W', R], ['bias', R], ['scale', R], ['rows', R], ['Y', W], ['params', U]] },
-  embedding: { bindings: [['table', R], ['ids', R], ['out', W], ['params', U]] },
-  norm_stats: { bindings: [['h', R], ['delta', R], ['hOut', W], ['scale', W], ['mean', W], ['params', U]] },
-  norm_apply: { bindings: [['x', R], ['scale', R], ['gamma', R], ['beta', R], ['rows', R], ['y', W], ['params', U]] },
-  head_norm: { bindings: [['gamma', R], ['x', W], ['params', U]] },
-  rope: { bindings: [['table', R], ['x', W], ['params', U]] },
-  attention_probs: { bindings: [['q', R], ['k', R], ['A', W], ['params', U]] },
-  attention_mix: { bindings: [['A', R], ['v', R], ['start', R], ['y', W], ['params', U]] },
-  activation: { bindings: [['gate', R], ['up', R], ['a', W], ['params', U]] },
-  scale_add: { bindings: [['x', R], ['y', W], ['params', U]] },
-  mlp_share: { bindings: [['g', R], ['a', R], ['start', R], ['c', W], ['params', U]] },
-  readout: { bindings: [['C', R], ['dirs', R], ['pos', R], ['scale', R], ['gamma', R], ['beta', R], ['out', W], ['params', U]] },
-  topk: { bindings: [['logits', R], ['ids', W], ['vals', W], ['params', U]] },
+  matmul: {
+    bindings: [
+      ['X', R],
+      ['W', R],
+      ['bias', R],
+      ['scale', R],
+      ['rows', R],
+      ['Y', W],
+      ['params', U],
+    ],
+  },
+  embedding: {
+    bindings: [
+      ['table', R],
+      ['ids', R],
+      ['out', W],
+      ['params', U],
+    ],
+  },
+  norm_stats: {
+    bindings: [
+      ['h', R],
+      ['delta', R],
+      ['hOut', W],
+      ['scale', W],
+      ['mean', W],
+      ['params', U],
+    ],
+  },
+  norm_apply: {
+    bindings: [
+      ['x', R],
+      ['scale', R],
+      ['gamma', R],
+      ['beta', R],
+      ['rows', R],
+      ['y', W],
+      ['params', U],
+    ],
+  },
+  head_norm: {
+    bindings: [
+      ['gamma', R],
+      ['x', W],
+      ['params', U],
+    ],
+  },
+  rope: {
+    bindings: [
+      ['table', R],
+      ['x', W],
+      ['params', U],
+    ],
+  },
+  attention_probs: {
+    bindings: [
+      ['q', R],
+      ['k', R],
+      ['A', W],
+      ['params', U],
+    ],
+  },
+  attention_mix: {
+    bindings: [
+      ['A', R],
+      ['v', R],
+      ['start', R],
+      ['y', W],
+      ['params', U],
+    ],
+  },
+  activation: {
+    bindings: [
+      ['gate', R],
+      ['up', R],
+      ['a', W],
+      ['params', U],
+    ],
+  },
+  scale_add: {
+    bindings: [
+      ['x', R],
+      ['y', W],
+      ['params', U],
+    ],
+  },
+  mlp_share: {
+    bindings: [
+      ['g', R],
+      ['a', R],
+      ['start', R],
+      ['c', W],
+      ['params', U],
+    ],
+  },
+  readout: {
+    bindings: [
+      ['C', R],
+      ['dirs', R],
+      ['pos', R],
+      ['scale', R],
+      ['gamma', R],
+      ['beta', R],
+      ['out', W],
+      ['params', U],
+    ],
+  },
+  topk: {
+    bindings: [
+      ['logits', R],
+      ['ids', W],
+      ['vals', W],
+      ['params', U],
+    ],
+  },
 } as const satisfies Record<string, KernelSpec>;
 
 export type KernelName = keyof typeof KERNELS;
@@ -181,7 +283,7 @@ export class KernelCache {
 function formatMessages(name: string, source: string, messages: readonly GPUCompilationMessage[]): string {
   const lines = source.split('\n');
   const parts = messages.map((m) => {
-    const text = m.lineNum > 0 ? lines[m.lineNum - 1] ?? '' : '';
+    const text = m.lineNum > 0 ? (lines[m.lineNum - 1] ?? '') : '';
     return `shaders/${name}.wgsl:${m.lineNum}:${m.linePos}: ${m.message}\n  ${m.lineNum} | ${text}`;
   });
   return `shaders/${name}.wgsl failed to compile:\n${parts.join('\n')}`;

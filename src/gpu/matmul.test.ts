@@ -57,7 +57,22 @@ describe.skipIf(skipWithoutGpu(gpu))(`matmul.wgsl vs ops.gemm (${gpu ? describeA
       { name: `${dtype} vec4 path, several tiles`, dtype, R: 130, N: 65, K: 36, withBias: true, withScale: true },
       { name: `${dtype} several large tiles`, dtype, R: 260, N: 131, K: 20 },
       { name: `${dtype} several thin tiles`, dtype, R: 37, N: 530, K: 44, withBias: true },
-      { name: `${dtype} odd offsets, strides, alpha, accumulate`, dtype, R: 5, N: 9, K: 7, x0: 3, ldx: 11, w0: 1, ldw: 9, y0: 2, ldy: 13, alpha: -0.5, accumulate: true, sizes: [3 + 5 * 11, 1 + 9 * 9, 2 + 5 * 13] },
+      {
+        name: `${dtype} odd offsets, strides, alpha, accumulate`,
+        dtype,
+        R: 5,
+        N: 9,
+        K: 7,
+        x0: 3,
+        ldx: 11,
+        w0: 1,
+        ldw: 9,
+        y0: 2,
+        ldy: 13,
+        alpha: -0.5,
+        accumulate: true,
+        sizes: [3 + 5 * 11, 1 + 9 * 9, 2 + 5 * 13],
+      },
     );
   }
   cases.push(

@@ -7,7 +7,15 @@ import { componentCount } from '../depass/plan';
 import { checkMemory, estimateMemory, GpuMemoryError, maxComponentsFor, neuronTile } from './memory';
 
 // D 64, H 8, Hkv 4, dh 8, I 172, L 5, V 512: stories260K's shape.
-const cfg = randomDescription({ family: 'llama', hidden_size: 64, num_attention_heads: 8, num_key_value_heads: 4, intermediate_size: 172, num_hidden_layers: 5, vocab_size: 512 });
+const cfg = randomDescription({
+  family: 'llama',
+  hidden_size: 64,
+  num_attention_heads: 8,
+  num_key_value_heads: 4,
+  intermediate_size: 172,
+  num_hidden_layers: 5,
+  vocab_size: 512,
+});
 const MiB = 1024 * 1024;
 
 describe('GPU memory planning', () => {

@@ -108,8 +108,6 @@ export function matmul(step: Step, a: MatmulArgs): Promise<void> {
   );
 }
 
-
-
 const WG = 64;
 
 /** out[t] (+)= table[ids[t] - row0] for ids within [row0, row0 + rows); twin ops.gatherRows. */
@@ -195,10 +193,7 @@ export function rope(step: Step, a: { table: GPUBuffer; x: GPUBuffer; T: number;
 }
 
 /** A [H, T, T] from q [T, H, dh] and k [T, Hkv, dh]; twin ops.attentionProbs. */
-export function attentionProbs(
-  step: Step,
-  a: { q: GPUBuffer; k: GPUBuffer; A: GPUBuffer; T: number; H: number; Hkv: number; dh: number },
-): Promise<void> {
+export function attentionProbs(step: Step, a: { q: GPUBuffer; k: GPUBuffer; A: GPUBuffer; T: number; H: number; Hkv: number; dh: number }): Promise<void> {
   return step.run('attention_probs', {}, [a.q, a.k, a.A], { T: a.T, H: a.H, Hkv: a.Hkv, dh: a.dh, scale: 1 / Math.sqrt(a.dh) }, [a.T, a.H]);
 }
 
@@ -213,27 +208,14 @@ export function attentionMix(
   if (a.dh > MAX_HEAD_DIM) throw new Error(`attention_mix: head_dim ${a.dh} exceeds ${MAX_HEAD_DIM}`);
   const cg = Math.ceil(a.dh / 4); // column groups of four
   const S = Math.min(32, Math.floor(WG / cg)); // query slots; 4 S queries per workgroup (<= 128, attention_mix's tile)
-  return step.run('attention_mix', {}, [a.A, a.v, a.start, a.y], { M: a.M, T: a.T, H: a.H, Hkv: a.Hkv, dh: a.dh, cg, S }, [
-    Math.ceil(a.T / (4 * S)),
-    a.H,
-    a.M,
-  ]);
+  return step.run('attention_mix', {}, [a.A, a.v, a.start, a.y], { M: a.M, T: a.T, H: a.H, Hkv: a.Hkv, dh: a.dh, cg, S }, [Math.ceil(a.T / (4 * S)), a.H, a.M]);
 }
 
 export const ACTIVATION_CODE = { silu: 0, gelu_tanh: 1, gelu: 2 } as const;
 
 /** a = act(gate) * up (gated) or act(gate) over n elements; twin ops.activation. */
-export function activation(
-  step: Step,
-  a: { gate: GPUBuffer; up?: GPUBuffer; a: GPUBuffer; n: number; act: keyof typeof ACTIVATION_CODE },
-): Promise<void> {
-  return step.run(
-    'activation',
-    {},
-    [a.gate, a.up ?? null, a.a],
-    { n: a.n, act: ACTIVATION_CODE[a.act], gated: a.up ? 1 : 0 },
-    grid(Math.ceil(a.n / WG)),
-  );
+export function activation(step: Step, a: { gate: GPUBuffer; up?: GPUBuffer; a: GPUBuffer; n: number; act: keyof typeof ACTIVATION_CODE }): Promise<void> {
+  return step.run('activation', {}, [a.gate, a.up ?? null, a.a], { n: a.n, act: ACTIVATION_CODE[a.act], gated: a.up ? 1 : 0 }, grid(Math.ceil(a.n / WG)));
 }
 
 /** y = alpha x + beta y over a strided [R, C] block; twin ops.scaleAdd. */
@@ -368,6 +350,16 @@ export async function linear(step: Step, a: LinearArgs): Promise<void> {
 /** Embedding rows ids[t] of a (possibly chunked) table into out [T, D], one dispatch per chunk. */
 export async function gather(step: Step, a: { table: GpuMatrix; ids: GPUBuffer; out: GPUBuffer; T: number; accumulate?: boolean }): Promise<void> {
   for (const c of a.table.chunks) {
-    await embedding(step, { table: c.buffer, dtype: a.table.dtype, ids: a.ids, out: a.out, T: a.T, D: a.table.cols, row0: c.row0, rows: c.rows, accumulate: a.accumulate });
+    await embedding(step, {
+      table: c.buffer,
+      dtype: a.table.dtype,
+      ids: a.ids,
+      out: a.out,
+      T: a.T,
+      D: a.table.cols,
+      row0: c.row0,
+      rows: c.rows,
+      accumulate: a.accumulate,
+    });
   }
 }

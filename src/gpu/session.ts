@@ -53,9 +53,14 @@ export async function openGpuSession(gpu: GPU, loadShader: ShaderLoader): Promis
     createBackend: (c) => GpuBackend.create(ctx, c.description, c.weights, loadShader),
     estimateBytes: (c, T) =>
       weightStats(c.weights).bytes +
-      estimateMemory(c.description, Math.min(T, c.description.max_position_embeddings), { kind: 'token' }, {
-        maxStorageBufferBindingSize: ctx.limits.maxStorageBufferBindingSize,
-      }).activations,
+      estimateMemory(
+        c.description,
+        Math.min(T, c.description.max_position_embeddings),
+        { kind: 'token' },
+        {
+          maxStorageBufferBindingSize: ctx.limits.maxStorageBufferBindingSize,
+        },
+      ).activations,
     lost: ctx.device.lost.then((info) => info.message || `device lost (${info.reason})`),
     destroy: () => ctx.device.destroy(),
   };

@@ -142,7 +142,11 @@ export class Step {
   private timedPass(kernel: string, flops: number): GPUComputePassEncoder | null {
     if (!this.pool.profiler) return null;
     if (!this.timing) {
-      this.timing = { set: this.device.createQuerySet({ label: `${this.label} timestamps`, type: 'timestamp', count: 2 * Step.MAX_TIMED }), kernels: [], flops: [] };
+      this.timing = {
+        set: this.device.createQuerySet({ label: `${this.label} timestamps`, type: 'timestamp', count: 2 * Step.MAX_TIMED }),
+        kernels: [],
+        flops: [],
+      };
     }
     const i = this.timing.kernels.length;
     if (i >= Step.MAX_TIMED) return null;
@@ -197,7 +201,11 @@ export class Step {
     const timing = this.timing;
     if (timing && timing.kernels.length) {
       const n = 2 * timing.kernels.length;
-      const resolved = this.device.createBuffer({ label: `${this.label} timestamps`, size: n * 8, usage: GPUBufferUsage.QUERY_RESOLVE | GPUBufferUsage.COPY_SRC });
+      const resolved = this.device.createBuffer({
+        label: `${this.label} timestamps`,
+        size: n * 8,
+        usage: GPUBufferUsage.QUERY_RESOLVE | GPUBufferUsage.COPY_SRC,
+      });
       times = this.device.createBuffer({ label: `${this.label} timestamps read-back`, size: n * 8, usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST });
       this.encoder.resolveQuerySet(timing.set, 0, n, resolved, 0);
       this.encoder.copyBufferToBuffer(resolved, 0, times, 0, n * 8);

@@ -5,7 +5,7 @@
 import type { DType, Linear, ModelDescription, ModelWeights, Norm, Tensor } from '../model/description';
 import { bytesPerElement } from '../model/description';
 import { tensorToFloat32 } from '../model/dtype';
-import { alignUp, BUFFER_ALIGN, uploadStorage } from './buffers';
+import { BUFFER_ALIGN, uploadStorage } from './buffers';
 
 /** A row-major [rows, cols] matrix, split by rows into buffers that each fit one binding. */
 export interface GpuMatrix {
@@ -79,48 +79,6 @@ function uploadVector(device: GPUDevice, t: Tensor, out: GPUBuffer[]): GPUBuffer
   return b;
 }
 
-/** Bytes the weights take on the GPU (matrices in file dtype, vectors as f32, 16-byte padding). */
-export function weightBytes(w: ModelWeights): number {
-  let total = 0;
-  const seen = new Set<Tensor>();
-  const mat = (t: Tensor) => {
-    if (seen.has(t)) return;
-    seen.add(t);
-    total += alignUp(t.bytes.byteLength, BUFFER_ALIGN);
-  };
-  const vec = (t?: Tensor) => {
-    if (t) total += alignUp(t.shape.reduce((a, b) => a * b, 1) * 4, BUFFER_ALIGN);
-  };
-  const lin = (l?: Linear) => {
-    if (!l) return;
-    mat(l.weight);
-    vec(l.bias);
-  };
-  const norm = (n?: Norm) => {
-    if (!n) return;
-    vec(n.weight);
-    vec(n.bias);
-  };
-  mat(w.embed_tokens);
-  if (w.embed_positions) mat(w.embed_positions);
-  for (const l of w.layers) {
-    norm(l.input_layernorm);
-    lin(l.q_proj);
-    lin(l.k_proj);
-    lin(l.v_proj);
-    lin(l.o_proj);
-    norm(l.q_norm);
-    norm(l.k_norm);
-    norm(l.post_attention_layernorm);
-    lin(l.gate_proj);
-    lin(l.up_proj);
-    lin(l.down_proj);
-  }
-  norm(w.norm);
-  mat(w.lm_head);
-  return total;
-}
-
 export function uploadWeights(device: GPUDevice, cfg: ModelDescription, w: ModelWeights, maxBindingBytes: number): GpuWeights {
   const buffers: GPUBuffer[] = [];
   const mat = (t: Tensor) => uploadMatrix(device, t, maxBindingBytes, buffers);
@@ -128,21 +86,19 @@ export function uploadWeights(device: GPUDevice, cfg: ModelDescription, w: Model
   const norm = (n: Norm): GpuNorm => ({ weight: uploadVector(device, n.weight, buffers), bias: n.bias && uploadVector(device, n.bias, buffers) });
   if (w.layers.length !== cfg.num_hidden_layers) throw new Error(`weights have ${w.layers.length} layers, the description ${cfg.num_hidden_layers}`);
   const embed_tokens = mat(w.embed_tokens);
-  const layers = w.layers.map(
-    (l): GpuLayerWeights => ({
-      input_layernorm: norm(l.input_layernorm),
-      q_proj: lin(l.q_proj),
-      k_proj: lin(l.k_proj),
-      v_proj: lin(l.v_proj),
-      o_proj: lin(l.o_proj),
-      q_norm: l.q_norm && norm(l.q_norm),
-      k_norm: l.k_norm && norm(l.k_norm),
-      post_attention_layernorm: norm(l.post_attention_layernorm),
-      gate_proj: l.gate_proj && lin(l.gate_proj),
-      up_proj: lin(l.up_proj),
-      down_proj: lin(l.down_proj),
-    }),
-  );
+  const layers = w.layers.map((l): GpuLayerWeights => ({
+    input_layernorm: norm(l.input_layernorm),
+    q_proj: lin(l.q_proj),
+    k_proj: lin(l.k_proj),
+    v_proj: lin(l.v_proj),
+    o_proj: lin(l.o_proj),
+    q_norm: l.q_norm && norm(l.q_norm),
+    k_norm: l.k_norm && norm(l.k_norm),
+    post_attention_layernorm: norm(l.post_attention_layernorm),
+    gate_proj: l.gate_proj && lin(l.gate_proj),
+    up_proj: lin(l.up_proj),
+    down_proj: lin(l.down_proj),
+  }));
   return {
     embed_tokens,
     embed_positions: w.embed_positions && mat(w.embed_positions),

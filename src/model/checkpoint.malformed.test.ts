@@ -3,12 +3,12 @@
 // never with another exception type and never by hanging.
 
 import { afterAll, describe, expect, it } from 'vitest';
-import { loadCheckpoint } from './checkpoint.ts';
-import { ModelFormatError } from './errors.ts';
-import type { ModelFile } from './files.ts';
-import { randomModel } from './testing/random-model.ts';
-import { rawSafetensors } from './testing/safetensors-writer.ts';
-import { toHfFiles, toLlama2cBin } from './testing/serialize.ts';
+import { loadCheckpoint } from './checkpoint';
+import { ModelFormatError } from './errors';
+import type { ModelFile } from './files';
+import { randomModel } from './testing/random-model';
+import { rawSafetensors } from './testing/safetensors-writer';
+import { toHfFiles, toLlama2cBin } from './testing/serialize';
 
 interface Case {
   name: string;
@@ -44,11 +44,40 @@ const clone = <T>(x: T): T => JSON.parse(JSON.stringify(x));
 // Base checkpoints, built synchronously so cases can be listed before the tests run.
 const llama = randomModel({ family: 'llama', num_hidden_layers: 2, vocab_size: 40, hidden_size: 16, num_attention_heads: 4, intermediate_size: 24, seed: 3 });
 const llamaFiles = toHfFiles(llama.description, llama.weights, { folder: 'tiny' });
-const gpt2 = randomModel({ family: 'gpt2', num_hidden_layers: 1, vocab_size: 30, hidden_size: 8, num_attention_heads: 2, max_position_embeddings: 8, dtype: 'F16', seed: 4 });
+const gpt2 = randomModel({
+  family: 'gpt2',
+  num_hidden_layers: 1,
+  vocab_size: 30,
+  hidden_size: 8,
+  num_attention_heads: 2,
+  max_position_embeddings: 8,
+  dtype: 'F16',
+  seed: 4,
+});
 const gpt2Files = toHfFiles(gpt2.description, gpt2.weights, { folder: 'g', gpt2Buffers: true });
-const qwen3 = randomModel({ family: 'qwen3', num_hidden_layers: 2, vocab_size: 30, hidden_size: 16, num_attention_heads: 2, head_dim: 10, dtype: 'BF16', seed: 5 });
+const qwen3 = randomModel({
+  family: 'qwen3',
+  num_hidden_layers: 2,
+  vocab_size: 30,
+  hidden_size: 16,
+  num_attention_heads: 2,
+  head_dim: 10,
+  dtype: 'BF16',
+  seed: 5,
+});
 const qwen3Files = toHfFiles(qwen3.description, qwen3.weights, { folder: 'q', shards: 3 });
-const l2c = randomModel({ family: 'llama', num_hidden_layers: 2, vocab_size: 20, hidden_size: 8, num_attention_heads: 2, num_key_value_heads: 1, intermediate_size: 12, max_position_embeddings: 6, tie_word_embeddings: true, seed: 6 });
+const l2c = randomModel({
+  family: 'llama',
+  num_hidden_layers: 2,
+  vocab_size: 20,
+  hidden_size: 8,
+  num_attention_heads: 2,
+  num_key_value_heads: 1,
+  intermediate_size: 12,
+  max_position_embeddings: 6,
+  tie_word_embeddings: true,
+  seed: 6,
+});
 const l2cBytes = toLlama2cBin(l2c.description, l2c.weights);
 
 const CONFIG = 'tiny/config.json';
@@ -70,8 +99,15 @@ async function buildCases(): Promise<void> {
   // Header length prefix.
   const closing = new TextDecoder().decode(base.bytes.subarray(8, dataStart)).lastIndexOf('}');
   const lengths: [string, bigint][] = [
-    ['0', 0n], ['1', 1n], ['cutting the closing brace', BigInt(closing)], ['one past the file', BigInt(size - 7)],
-    ['the file size', BigInt(size)], ['2^32', 2n ** 32n], ['2^53', 2n ** 53n], ['2^64 - 1', 2n ** 64n - 1n], ['200 MB', 200_000_000n],
+    ['0', 0n],
+    ['1', 1n],
+    ['cutting the closing brace', BigInt(closing)],
+    ['one past the file', BigInt(size - 7)],
+    ['the file size', BigInt(size)],
+    ['2^32', 2n ** 32n],
+    ['2^53', 2n ** 53n],
+    ['2^64 - 1', 2n ** 64n - 1n],
+    ['200 MB', 200_000_000n],
   ];
   for (const [label, declared] of lengths) {
     const bytes = base.bytes.slice();
@@ -81,16 +117,32 @@ async function buildCases(): Promise<void> {
 
   // Headers that are not JSON, or JSON of the wrong shape.
   const badHeaders: [string, unknown][] = [
-    ['garbage', '!!! not json'], ['unterminated', '{"model.norm.weight": {"dtype": "F32"'], ['array', '[]'], ['null', 'null'],
-    ['number', '123'], ['string', '"str"'], ['true', 'true'], ['empty object', {}], ['only metadata', { __metadata__: { format: 'pt' } }],
-    ['invalid UTF-8', new Uint8Array([0x7b, 0x22, 0xc3, 0x28, 0x22, 0x3a, 0x31, 0x7d])], ['deep nesting', '['.repeat(100_000) + ']'.repeat(100_000)],
-    ['metadata not an object', { ...base.header, __metadata__: [1] }], ['BOM prefix', '\ufeff' + JSON.stringify(base.header)],
+    ['garbage', '!!! not json'],
+    ['unterminated', '{"model.norm.weight": {"dtype": "F32"'],
+    ['array', '[]'],
+    ['null', 'null'],
+    ['number', '123'],
+    ['string', '"str"'],
+    ['true', 'true'],
+    ['empty object', {}],
+    ['only metadata', { __metadata__: { format: 'pt' } }],
+    ['invalid UTF-8', new Uint8Array([0x7b, 0x22, 0xc3, 0x28, 0x22, 0x3a, 0x31, 0x7d])],
+    ['deep nesting', '['.repeat(100_000) + ']'.repeat(100_000)],
+    ['metadata not an object', { ...base.header, __metadata__: [1] }],
+    ['BOM prefix', '\ufeff' + JSON.stringify(base.header)],
   ];
   for (const [label, header] of badHeaders) add(`header ${label}`, withWeights(rawSafetensors(header, base.data)), WEIGHTS);
 
   // Entry mutations on a few tensors spread over the file.
   const names = Object.keys(base.header).filter((n) => n !== '__metadata__');
-  const targets = ['model.embed_tokens.weight', 'model.layers.0.input_layernorm.weight', 'model.layers.0.self_attn.q_proj.weight', 'model.layers.1.mlp.down_proj.weight', 'model.norm.weight', 'lm_head.weight'];
+  const targets = [
+    'model.embed_tokens.weight',
+    'model.layers.0.input_layernorm.weight',
+    'model.layers.0.self_attn.q_proj.weight',
+    'model.layers.1.mlp.down_proj.weight',
+    'model.norm.weight',
+    'lm_head.weight',
+  ];
   const entryMutations: [string, (e: Entry, all: Record<string, Entry>) => void][] = [
     ['dtype F16 (byte count off)', (e) => (e.dtype = 'F16')],
     ['dtype F64 (byte count off)', (e) => (e.dtype = 'F64')],
@@ -98,10 +150,13 @@ async function buildCases(): Promise<void> {
     ['dtype U32 (same size, not a weight dtype)', (e) => (e.dtype = 'U32')],
     ['unknown dtype Q4_K', (e) => (e.dtype = 'Q4_K')],
     ['dtype number', (e) => (e.dtype = 4)],
-    ['shape reshaped (same byte count)', (e) => {
-      const shape = e.shape as number[];
-      e.shape = shape.length === 1 ? [shape[0]! / 2, 2] : shape[0] === shape[1] ? [shape[0]! / 2, shape[1]! * 2] : [shape[1]!, shape[0]!];
-    }],
+    [
+      'shape reshaped (same byte count)',
+      (e) => {
+        const shape = e.shape as number[];
+        e.shape = shape.length === 1 ? [shape[0]! / 2, 2] : shape[0] === shape[1] ? [shape[0]! / 2, shape[1]! * 2] : [shape[1]!, shape[0]!];
+      },
+    ],
     ['shape flattened', (e) => (e.shape = [(e.shape as number[]).reduce((a, b) => a * b, 1)].concat((e.shape as number[]).length === 1 ? [1] : []))],
     ['shape with a leading 1', (e) => (e.shape = [1, ...(e.shape as number[])])],
     ['shape [2^40, 2^40]', (e) => (e.shape = [2 ** 40, 2 ** 40])],
@@ -118,13 +173,16 @@ async function buildCases(): Promise<void> {
     ['offsets of length 3', (e) => (e.data_offsets = [...(e.data_offsets as number[]), 0])],
     ['entry not an object', (_e, all) => Object.assign(all, { __target__: 1 })],
     ['deleted', () => {}],
-    ['overlapping another tensor', (e, all) => {
-      const tensors = Object.values(all).filter((x) => x !== e && Array.isArray(x.data_offsets));
-      const other = tensors.find((x) => (x.data_offsets as number[])[0]! < (e.data_offsets as number[])[0]!) ?? tensors[0]!;
-      e.data_offsets = other.data_offsets;
-      e.shape = other.shape;
-      e.dtype = other.dtype;
-    }],
+    [
+      'overlapping another tensor',
+      (e, all) => {
+        const tensors = Object.values(all).filter((x) => x !== e && Array.isArray(x.data_offsets));
+        const other = tensors.find((x) => (x.data_offsets as number[])[0]! < (e.data_offsets as number[])[0]!) ?? tensors[0]!;
+        e.data_offsets = other.data_offsets;
+        e.shape = other.shape;
+        e.dtype = other.dtype;
+      },
+    ],
   ];
   for (const target of targets) {
     for (const [label, mutate] of entryMutations) {
@@ -167,16 +225,30 @@ async function buildCases(): Promise<void> {
   add('config null', withConfig('null'), CONFIG);
   add('config invalid UTF-8', [blobFile(CONFIG, new Uint8Array([0x7b, 0xff, 0x7d])), llamaFiles[1]!], CONFIG);
   const core = ['vocab_size', 'hidden_size', 'num_hidden_layers', 'num_attention_heads', 'intermediate_size'];
-  for (const key of [...core, 'model_type']) add(`config without ${key}`, withConfig({ ...config, [key]: undefined, ...(key === 'model_type' ? { architectures: ['BertModel'] } : {}) }), CONFIG);
+  for (const key of [...core, 'model_type'])
+    add(`config without ${key}`, withConfig({ ...config, [key]: undefined, ...(key === 'model_type' ? { architectures: ['BertModel'] } : {}) }), CONFIG);
   const oddValues: unknown[] = [0, -1, 1.5, '16', true, 2 ** 40, [16], {}];
   for (const key of [...core, 'num_key_value_heads', 'head_dim', 'max_position_embeddings']) {
     for (const v of oddValues) add(`config ${key} = ${JSON.stringify(v)}`, withConfig({ ...config, [key]: v }), CONFIG);
   }
   const oddKeys: [string, unknown][] = [
-    ['model_type', 'mamba'], ['model_type', 'bert'], ['model_type', 'phi3'], ['rope_scaling', { type: 'yarn', factor: 4 }],
-    ['rope_scaling', { rope_type: 'llama3', factor: 8 }], ['rope_scaling', { type: 'dynamic', factor: 2 }], ['rope_scaling', 'linear'],
-    ['hidden_act', 'gelu'], ['hidden_act', 'relu'], ['rms_norm_eps', 0], ['rms_norm_eps', 'tiny'], ['rope_theta', -1],
-    ['tie_word_embeddings', 'no'], ['attention_bias', 1], ['eos_token_id', 'eos'], ['bos_token_id', -1], ['eos_token_id', [1, 2.5]],
+    ['model_type', 'mamba'],
+    ['model_type', 'bert'],
+    ['model_type', 'phi3'],
+    ['rope_scaling', { type: 'yarn', factor: 4 }],
+    ['rope_scaling', { rope_type: 'llama3', factor: 8 }],
+    ['rope_scaling', { type: 'dynamic', factor: 2 }],
+    ['rope_scaling', 'linear'],
+    ['hidden_act', 'gelu'],
+    ['hidden_act', 'relu'],
+    ['rms_norm_eps', 0],
+    ['rms_norm_eps', 'tiny'],
+    ['rope_theta', -1],
+    ['tie_word_embeddings', 'no'],
+    ['attention_bias', 1],
+    ['eos_token_id', 'eos'],
+    ['bos_token_id', -1],
+    ['eos_token_id', [1, 2.5]],
   ];
   for (const [key, v] of oddKeys) add(`config ${key} = ${JSON.stringify(v)}`, withConfig({ ...config, [key]: v }), CONFIG);
   add('config heads not dividing', withConfig({ ...config, num_attention_heads: 3, head_dim: undefined }), CONFIG);
@@ -184,11 +256,18 @@ async function buildCases(): Promise<void> {
   add('config odd head_dim', withConfig({ ...config, head_dim: 5 }), CONFIG);
   // Consistent configs that disagree with the tensors: the error names the weights file.
   const inconsistent: [string, Record<string, unknown>][] = [
-    ['vocab_size + 1', { vocab_size: 41 }], ['hidden_size doubled', { hidden_size: 32 }], ['intermediate_size + 2', { intermediate_size: 26 }],
-    ['num_hidden_layers 3', { num_hidden_layers: 3 }], ['num_hidden_layers 1', { num_hidden_layers: 1 }],
-    ['num_key_value_heads = H', { num_key_value_heads: 4 }], ['head_dim doubled', { head_dim: 8 }], ['num_attention_heads 2', { num_attention_heads: 2, num_key_value_heads: 2 }],
+    ['vocab_size + 1', { vocab_size: 41 }],
+    ['hidden_size doubled', { hidden_size: 32 }],
+    ['intermediate_size + 2', { intermediate_size: 26 }],
+    ['num_hidden_layers 3', { num_hidden_layers: 3 }],
+    ['num_hidden_layers 1', { num_hidden_layers: 1 }],
+    ['num_key_value_heads = H', { num_key_value_heads: 4 }],
+    ['head_dim doubled', { head_dim: 8 }],
+    ['num_attention_heads 2', { num_attention_heads: 2, num_key_value_heads: 2 }],
     ['hidden_size 18 with an explicit head_dim', { hidden_size: 18, num_attention_heads: 2, num_key_value_heads: 2, head_dim: 8 }],
-    ['attention_bias true', { attention_bias: true }], ['mlp_bias true', { mlp_bias: true }], ['model_type qwen2 (needs biases)', { model_type: 'qwen2' }],
+    ['attention_bias true', { attention_bias: true }],
+    ['mlp_bias true', { mlp_bias: true }],
+    ['model_type qwen2 (needs biases)', { model_type: 'qwen2' }],
     ['model_type qwen3 (needs q/k norm)', { model_type: 'qwen3' }],
   ];
   for (const [label, over] of inconsistent) add(`config vs tensors: ${label}`, withConfig({ ...config, ...over }), WEIGHTS);
@@ -208,9 +287,24 @@ async function buildCases(): Promise<void> {
   add('shard in another folder', [qConfig, { ...s1, path: 'other/model-00001-of-00003.safetensors' }, s2, s3, qIndex], INDEX);
   const index = JSON.parse(await qIndex.blob.text());
   const firstName = Object.keys(index.weight_map)[0]!;
-  add('index maps a tensor to the wrong shard', [qConfig, s1, s2, s3, blobFile(INDEX, JSON.stringify({ ...index, weight_map: { ...index.weight_map, [firstName]: 'model-00003-of-00003.safetensors' } }))], 'q/model-00003-of-00003.safetensors');
-  add('index drops a needed tensor', [qConfig, s1, s2, s3, blobFile(INDEX, JSON.stringify({ ...index, weight_map: { ...index.weight_map, [firstName]: undefined } }))], INDEX);
-  for (const [label, body] of [['not JSON', '{'], ['an array', '[]'], ['without weight_map', '{"metadata": {}}'], ['weight_map an array', '{"weight_map": []}'], ['weight_map value a number', `{"weight_map": {"${firstName}": 3}}`], ['weight_map empty', '{"weight_map": {}}']] as const) {
+  add(
+    'index maps a tensor to the wrong shard',
+    [qConfig, s1, s2, s3, blobFile(INDEX, JSON.stringify({ ...index, weight_map: { ...index.weight_map, [firstName]: 'model-00003-of-00003.safetensors' } }))],
+    'q/model-00003-of-00003.safetensors',
+  );
+  add(
+    'index drops a needed tensor',
+    [qConfig, s1, s2, s3, blobFile(INDEX, JSON.stringify({ ...index, weight_map: { ...index.weight_map, [firstName]: undefined } }))],
+    INDEX,
+  );
+  for (const [label, body] of [
+    ['not JSON', '{'],
+    ['an array', '[]'],
+    ['without weight_map', '{"metadata": {}}'],
+    ['weight_map an array', '{"weight_map": []}'],
+    ['weight_map value a number', `{"weight_map": {"${firstName}": 3}}`],
+    ['weight_map empty', '{"weight_map": {}}'],
+  ] as const) {
     add(`index ${label}`, [qConfig, s1, s2, s3, blobFile(INDEX, body)], INDEX);
   }
   const s2Bytes = await bytesOf(s2);
@@ -293,7 +387,13 @@ describe(`malformed checkpoints (${cases.length} cases)`, () => {
       const start = performance.now();
       let timer: ReturnType<typeof setTimeout> | undefined;
       const hang = new Promise<typeof HANG>((ok) => (timer = setTimeout(() => ok(HANG), 2000)));
-      const outcome = await Promise.race([loadCheckpoint(c.files).then(() => 'loaded' as const, (e: unknown) => e), hang]);
+      const outcome = await Promise.race([
+        loadCheckpoint(c.files).then(
+          () => 'loaded' as const,
+          (e: unknown) => e,
+        ),
+        hang,
+      ]);
       clearTimeout(timer);
       const ms = performance.now() - start;
       timings.push(ms);

@@ -3,13 +3,13 @@
 // weight, then read the weights in their file dtype into Hugging Face Llama layout (GPT-2's
 // Conv1D matrices transposed and c_attn split). No GPU and no DOM here.
 
-import { findCheckpointFiles } from './checkpoint-files.ts';
-import { describeModel } from './config.ts';
-import { bytesPerElement, type DType, type LayerWeights, type Linear, type ModelDescription, type ModelWeights, type Norm, type Tensor } from './description.ts';
-import { ModelFormatError } from './errors.ts';
-import type { ModelFile } from './files.ts';
-import { fingerprint } from './fingerprint.ts';
-import { readLlama2c } from './llama2c.ts';
+import { findCheckpointFiles } from './checkpoint-files';
+import { describeModel } from './config';
+import { bytesPerElement, type DType, type LayerWeights, type Linear, type ModelDescription, type ModelWeights, type Norm, type Tensor } from './description';
+import { ModelFormatError } from './errors';
+import type { ModelFile } from './files';
+import { fingerprint } from './fingerprint';
+import { readLlama2c } from './llama2c';
 import {
   isWeightDType,
   openSafetensorsFile,
@@ -18,7 +18,7 @@ import {
   readSafetensorsTensor,
   type SafetensorsCheckpoint,
   type SafetensorsEntry,
-} from './safetensors.ts';
+} from './safetensors';
 
 export interface Checkpoint {
   description: ModelDescription;
@@ -212,8 +212,7 @@ export function transposeColumns(bytes: Uint8Array, rows: number, totalCols: num
   const size = bytesPerElement(dtype);
   const out = new Uint8Array(rows * cols * size);
   if (bytes.byteOffset % size === 0) {
-    const view = (buffer: ArrayBufferLike, offset: number, n: number) =>
-      size === 4 ? new Uint32Array(buffer, offset, n) : new Uint16Array(buffer, offset, n);
+    const view = (buffer: ArrayBufferLike, offset: number, n: number) => (size === 4 ? new Uint32Array(buffer, offset, n) : new Uint16Array(buffer, offset, n));
     const src = view(bytes.buffer, bytes.byteOffset, rows * totalCols);
     const dst = view(out.buffer, 0, rows * cols);
     for (let r = 0; r < rows; r++) {

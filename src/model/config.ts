@@ -2,8 +2,8 @@
 // Mistral, Qwen2, Qwen3, GPT-2), with the defaults each Hugging Face config class applies.
 // Everything else is refused with a one-line reason. Tensors are checked in checkpoint.ts.
 
-import type { DType, Family, ModelDescription } from './description.ts';
-import { ModelFormatError } from './errors.ts';
+import type { DType, Family, ModelDescription } from './description';
+import { ModelFormatError } from './errors';
 
 const SUPPORTED: readonly Family[] = ['llama', 'mistral', 'qwen2', 'qwen3', 'gpt2'];
 
@@ -24,7 +24,10 @@ const MAX_DIM = 2 ** 31 - 1;
  * not a saved checkpoint, and the class defaults (4096 wide, 32 layers) would only turn into
  * a confusing tensor mismatch later.
  */
-const DEFAULTS: Record<Exclude<Family, 'gpt2'>, { kvHeads: number | 'H'; headDim: number | 'D/H'; maxPositions: number; bos: number | null; eos: number | null }> = {
+const DEFAULTS: Record<
+  Exclude<Family, 'gpt2'>,
+  { kvHeads: number | 'H'; headDim: number | 'D/H'; maxPositions: number; bos: number | null; eos: number | null }
+> = {
   llama: { kvHeads: 'H', headDim: 'D/H', maxPositions: 2048, bos: 1, eos: 2 },
   mistral: { kvHeads: 8, headDim: 'D/H', maxPositions: 4096 * 32, bos: 1, eos: 2 },
   qwen2: { kvHeads: 32, headDim: 'D/H', maxPositions: 32768, bos: null, eos: null },

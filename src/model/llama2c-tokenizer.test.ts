@@ -138,10 +138,7 @@ describe('llama2cToHuggingFace', () => {
   });
 
   it('encodes as llama2.c would', () => {
-    const { tokenizerJson, tokenizerConfig } = llama2cToHuggingFace(
-      parseLlama2cTokenizer(tokenizerBin(tinyPieces()), FILE),
-      FILE,
-    );
+    const { tokenizerJson, tokenizerConfig } = llama2cToHuggingFace(parseLlama2cTokenizer(tokenizerBin(tinyPieces()), FILE), FILE);
     const tok = tokenizerFromJson(tokenizerJson, tokenizerConfig, FILE);
     // "the" -> "▁the": ▁+t (rank 0), h+e (1), ▁t+he (3).
     expect(tok.encode('the').map((t) => t.id)).toEqual([1, 262]);
@@ -153,10 +150,7 @@ describe('llama2cToHuggingFace', () => {
   it('refuses two ids with the same piece', () => {
     const pieces = tinyPieces();
     pieces[265] = ['he', -6];
-    expectFormatError(
-      () => llama2cToHuggingFace(parseLlama2cTokenizer(tokenizerBin(pieces), FILE), FILE),
-      'bad-header',
-    );
+    expectFormatError(() => llama2cToHuggingFace(parseLlama2cTokenizer(tokenizerBin(pieces), FILE), FILE), 'bad-header');
   });
 });
 
@@ -168,9 +162,7 @@ describe.skipIf(skipWithoutFiles(SHARED + 'llama2c/tok512.bin', SHARED + 'tokeni
     const { tokenizerJson } = llama2cToHuggingFace(parseLlama2cTokenizer(bin, 'tok512.bin'), 'tok512.bin');
     const shipped = JSON.parse(readFileSync(SHARED + 'tokenizer.json', 'utf8')) as Record<string, unknown>;
     // Merges are compared in order (their rank is their meaning); the rest structurally.
-    expect((tokenizerJson.model as { merges: string[] }).merges).toEqual(
-      (shipped.model as { merges: string[] }).merges,
-    );
+    expect((tokenizerJson.model as { merges: string[] }).merges).toEqual((shipped.model as { merges: string[] }).merges);
     expect(tokenizerJson).toEqual(shipped);
   });
 });

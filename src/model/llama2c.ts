@@ -2,9 +2,9 @@
 // into the same description and Hugging Face-layout weights a safetensors Llama gives (q/k rows
 // moved from interleaved to rotate-half RoPE order). Versioned (v1, v2) exports are refused.
 
-import type { LayerWeights, ModelDescription, ModelWeights, Tensor } from './description.ts';
-import { ModelFormatError } from './errors.ts';
-import { baseName, readBytes, type ModelFile } from './files.ts';
+import type { LayerWeights, ModelDescription, ModelWeights, Tensor } from './description';
+import { ModelFormatError } from './errors';
+import { baseName, readBytes, type ModelFile } from './files';
 
 /** "ak42" read as a little-endian uint32: the start of llama2.c's versioned exports. */
 export const LLAMA2C_MAGIC = 0x616b3432;

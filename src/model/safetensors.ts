@@ -2,14 +2,27 @@
 // sharded index, and lazy reads of single tensors through Blob.slice. It knows nothing of model
 // families or tensor names; checkpoint.ts maps names to weights.
 
-import type { DType, Tensor } from './description.ts';
-import { ModelFormatError } from './errors.ts';
-import { baseName, readBytes, type ModelFile } from './files.ts';
+import type { DType, Tensor } from './description';
+import { ModelFormatError } from './errors';
+import { baseName, readBytes, type ModelFile } from './files';
 
 /** Bytes per element of every dtype the format defines (so ignored tensors can still be bounds-checked). */
 export const SAFETENSORS_DTYPE_SIZE: Readonly<Record<string, number>> = {
-  F64: 8, F32: 4, F16: 2, BF16: 2, F8_E4M3: 1, F8_E5M2: 1,
-  I64: 8, I32: 4, I16: 2, I8: 1, U64: 8, U32: 4, U16: 2, U8: 1, BOOL: 1,
+  F64: 8,
+  F32: 4,
+  F16: 2,
+  BF16: 2,
+  F8_E4M3: 1,
+  F8_E5M2: 1,
+  I64: 8,
+  I32: 4,
+  I16: 2,
+  I8: 1,
+  U64: 8,
+  U32: 4,
+  U16: 2,
+  U8: 1,
+  BOOL: 1,
 };
 
 /** The reference implementation's limit; real headers are at most a few hundred KB. */

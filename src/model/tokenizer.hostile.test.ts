@@ -5,8 +5,8 @@
 // loaded as whatever model it guessed from the vocabulary. All are now refused up front.
 
 import { describe, expect, it } from 'vitest';
-import { ModelFormatError } from './errors.ts';
-import { tokenizerFromJson } from './tokenizer.ts';
+import { ModelFormatError } from './errors';
+import { tokenizerFromJson } from './tokenizer';
 
 /** A minimal BPE tokenizer.json over a, b, c, ab with `extra` vocabulary entries and added tokens. */
 function bpe(extra: Record<string, unknown> = {}, added: unknown[] = []): Record<string, unknown> {
@@ -32,10 +32,7 @@ function loadTimed(json: unknown, config: unknown = {}): { ms: number; error: un
 
 describe('tokenizer ids far beyond the vocabulary', () => {
   it('refuses them at once, whether in the vocabulary or among added tokens', () => {
-    const cases = [
-      bpe({ x: 2 ** 31 - 1 }),
-      bpe({}, [{ id: 2 ** 31 - 1, content: '<big>', special: true }]),
-    ];
+    const cases = [bpe({ x: 2 ** 31 - 1 }), bpe({}, [{ id: 2 ** 31 - 1, content: '<big>', special: true }])];
     for (const json of cases) {
       const { ms, error } = loadTimed(json);
       expect(error).toBeInstanceOf(ModelFormatError);
@@ -50,7 +47,16 @@ describe('tokenizer ids far beyond the vocabulary', () => {
 
   it('refuses vocabulary ids that are not token ids, which encode() would hand back', () => {
     const deep = JSON.parse('['.repeat(100_000) + ']'.repeat(100_000)) as unknown;
-    for (const [id, shown] of [[-1, '-1'], [1.5, '1.5'], ['3', "'3'"], [null, 'null'], [-1e308, '-1e+308'], [deep, 'a list'], [{}, 'an object'], [true, 'true']] as const) {
+    for (const [id, shown] of [
+      [-1, '-1'],
+      [1.5, '1.5'],
+      ['3', "'3'"],
+      [null, 'null'],
+      [-1e308, '-1e+308'],
+      [deep, 'a list'],
+      [{}, 'an object'],
+      [true, 'true'],
+    ] as const) {
       const { error } = loadTimed(bpe({ x: id }));
       expect(error).toBeInstanceOf(ModelFormatError);
       expect((error as Error).message).toBe(`tok/tokenizer.json: vocabulary entry 'x' has id ${shown}, not a token id`);

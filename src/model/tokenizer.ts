@@ -55,12 +55,7 @@ function pieceBytesFor(json: Json): (piece: string) => Uint8Array {
   const meta = findComponent(json.pre_tokenizer, 'Metaspace') ?? findComponent(json.decoder, 'Metaspace');
   const metaspace = typeof meta?.replacement === 'string' ? meta.replacement : '\u2581';
   const model = json.model as Json;
-  const prefix =
-    model.type === 'WordPiece'
-      ? typeof model.continuing_subword_prefix === 'string'
-        ? model.continuing_subword_prefix
-        : '##'
-      : '';
+  const prefix = model.type === 'WordPiece' ? (typeof model.continuing_subword_prefix === 'string' ? model.continuing_subword_prefix : '##') : '';
   const suffix = typeof model.end_of_word_suffix === 'string' ? model.end_of_word_suffix : '';
   return (piece) => {
     if (prefix && piece.startsWith(prefix) && piece.length > prefix.length) piece = piece.slice(prefix.length);
@@ -156,9 +151,7 @@ function libraryConfig(config: Json): Json {
     if (key in out) out[key] = tokenContent(out[key]);
   }
   if (Array.isArray(out.additional_special_tokens)) {
-    out.additional_special_tokens = out.additional_special_tokens
-      .map(tokenContent)
-      .filter((s): s is string => s !== undefined);
+    out.additional_special_tokens = out.additional_special_tokens.map(tokenContent).filter((s): s is string => s !== undefined);
   }
   // The library defaults to cleaning up spaces ("a ." -> "a."); shown text must stay faithful.
   out.clean_up_tokenization_spaces ??= false;
@@ -194,8 +187,7 @@ class SpanTokenizer implements Tokenizer {
       this.added.set(t.id, t.content);
       if (t.special === true) this.special.add(t.id);
     }
-    const idOf = (content: string | undefined) =>
-      content === undefined ? undefined : this.lib.token_to_id(content);
+    const idOf = (content: string | undefined) => (content === undefined ? undefined : this.lib.token_to_id(content));
     const configTokens = [
       ...TOKEN_FIELDS.map((k) => tokenContent(config[k])),
       ...(Array.isArray(config.additional_special_tokens) ? config.additional_special_tokens.map(tokenContent) : []),
@@ -272,7 +264,10 @@ class SpanTokenizer implements Tokenizer {
       if (this.addEos === true && !suffix.includes(eos)) suffix = [...suffix, eos];
       if (this.addEos === false) suffix = suffix.filter((id) => id !== eos);
     }
-    const spans = spansForTokens(text, body.map((id) => this.tokenBytes(id)));
+    const spans = spansForTokens(
+      text,
+      body.map((id) => this.tokenBytes(id)),
+    );
     // Template tokens are empty spans where they stand: before the prompt at 0, after it at its end.
     return [
       ...prefix.map((id) => ({ id, text: this.tokenText(id), start: 0, end: 0 })),
@@ -311,8 +306,7 @@ class SpanTokenizer implements Tokenizer {
     if (bytes === undefined) {
       const content = this.added.get(id);
       const piece = this.lib.id_to_token(id);
-      bytes =
-        content !== undefined ? utf8(content) : piece !== undefined ? this.pieceBytes(piece) : new Uint8Array(0);
+      bytes = content !== undefined ? utf8(content) : piece !== undefined ? this.pieceBytes(piece) : new Uint8Array(0);
       this.bytesCache.set(id, bytes);
     }
     return bytes;
@@ -323,12 +317,7 @@ class SpanTokenizer implements Tokenizer {
  * A Tokenizer from parsed tokenizer.json and tokenizer_config.json objects (config may be {}).
  * `file` names the source in error messages.
  */
-export function tokenizerFromJson(
-  tokenizerJson: unknown,
-  tokenizerConfig: unknown,
-  file: string,
-  options: TokenizerOptions = {},
-): Tokenizer {
+export function tokenizerFromJson(tokenizerJson: unknown, tokenizerConfig: unknown, file: string, options: TokenizerOptions = {}): Tokenizer {
   if (!isObject(tokenizerJson) || !isObject(tokenizerJson.model)) {
     throw new ModelFormatError('bad-json', file, 'is not a tokenizer.json object (no "model")');
   }
@@ -415,17 +404,10 @@ export async function loadTokenizer(files: ModelFile[]): Promise<Tokenizer> {
     } catch (e) {
       throw new ModelFormatError('truncated', binFile.path, `cannot be read: ${errorText(e)}`);
     }
-    const { tokenizerJson, tokenizerConfig } = llama2cToHuggingFace(
-      parseLlama2cTokenizer(bytes, binFile.path),
-      binFile.path,
-    );
+    const { tokenizerJson, tokenizerConfig } = llama2cToHuggingFace(parseLlama2cTokenizer(bytes, binFile.path), binFile.path);
     // llama2.c separates stories with BOS, so generation stops there as well as at EOS.
     return tokenizerFromJson(tokenizerJson, tokenizerConfig, binFile.path, { extraEosIds: [1] });
   }
 
-  throw new ModelFormatError(
-    'missing',
-    'tokenizer.json',
-    'no tokenizer among the files (expected tokenizer.json, or tokenizer.bin / tok*.bin for llama2.c)',
-  );
+  throw new ModelFormatError('missing', 'tokenizer.json', 'no tokenizer among the files (expected tokenizer.json, or tokenizer.bin / tok*.bin for llama2.c)');
 }

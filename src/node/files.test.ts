@@ -4,10 +4,10 @@ import { mkdir, mkdtemp, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { loadCheckpoint } from '../model/checkpoint.ts';
-import { ModelFormatError } from '../model/errors.ts';
-import { SHARED, skipWithoutFiles } from '../testing/requirements.ts';
-import { filesFromPath } from './files.ts';
+import { loadCheckpoint } from '../model/checkpoint';
+import { ModelFormatError } from '../model/errors';
+import { SHARED, skipWithoutFiles } from '../testing/requirements';
+import { filesFromPath } from './files';
 
 let root = '';
 

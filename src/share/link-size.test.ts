@@ -21,7 +21,8 @@ const MODELS = [
   { key: 'stories260K', dir: resolve(SHARED, 'models/stories260K') },
   { key: 'demo-llama', dir: resolve(ROOT, 'public/models/demo-llama') },
 ];
-const TEXT = 'Once upon a time, there was a little girl named Lily. She loved to play outside in the park with her big red ball. One day, she saw a dog and a cat and they all played together in the sun until it was time to go home';
+const TEXT =
+  'Once upon a time, there was a little girl named Lily. She loved to play outside in the park with her big red ball. One day, she saw a dog and a cat and they all played together in the sun until it was time to go home';
 
 const maxAbs = (xs: number[]) => xs.reduce((m, v) => Math.max(m, Math.abs(v)), 0);
 
@@ -39,7 +40,12 @@ describe.each(MODELS)('link size on $key', ({ key, dir }) => {
     const d = ck.description;
     const result = await runDepass(
       new CpuBackend(toReferenceModel(d, ck.weights)),
-      { model: { name: key, fingerprint: ck.fingerprint, description: d }, prompt, tokens, bosAtZero: tokens[0].id === tok.bosId && tok.isSpecial(tokens[0].id) },
+      {
+        model: { name: key, fingerprint: ck.fingerprint, description: d },
+        prompt,
+        tokens,
+        bosAtZero: tokens[0].id === tok.bosId && tok.isSpecial(tokens[0].id),
+      },
       { modes: ['token', 'head'], layerDetail: true },
     );
     const vocab = Array.from({ length: d.vocab_size }, (_, id) => tok.tokenText(id));

@@ -101,7 +101,9 @@ describe('permalinks', () => {
     const own = (scores: number[], rest: number, i: number) => sum(scores) + rest - r.targets[i].logit;
     d.targets.forEach((t, i) => {
       expect(Math.abs(sum(d.token!.scores[i]) + d.token!.rest[i] - t.logit - own(r.token!.scores[i], r.token!.rest[i], i))).toBeLessThanOrEqual(5e-4 + 1e-6);
-      expect(Math.abs(sum(d.neuron!.scores[i]) + d.neuron!.rest[i] - t.logit - own(r.neuron!.scores[i], r.neuron!.rest[i], i))).toBeLessThanOrEqual(5e-4 + 1e-6);
+      expect(Math.abs(sum(d.neuron!.scores[i]) + d.neuron!.rest[i] - t.logit - own(r.neuron!.scores[i], r.neuron!.rest[i], i))).toBeLessThanOrEqual(
+        5e-4 + 1e-6,
+      );
       d.head!.scores[i].forEach((heads, l) => {
         expect(Math.abs(sum(heads) + d.head!.rest[i][l] - t.logit - own(r.head!.scores[i][l], r.head!.rest[i][l], i))).toBeLessThanOrEqual(5e-4 + 1e-6);
       });
@@ -112,7 +114,9 @@ describe('permalinks', () => {
     // The last layer of the read-out is the final scores, restored rather than stored.
     d.token!.by_layer!.forEach((layers, i) => expect(layers[layers.length - 1]).toEqual(d.token!.scores[i]));
     d.logit_lens!.forEach((layers, t) => expect(layers[layers.length - 1].map((e) => e.id)).toEqual(r.predictions[t].top.map((e) => e.id)));
-    r.logit_lens!.forEach((layers, t) => layers.forEach((es, l) => es.forEach((e, k) => expect(Math.abs(d.logit_lens![t][l][k].logit - e.logit)).toBeLessThanOrEqual(5e-4 + 1e-9))));
+    r.logit_lens!.forEach((layers, t) =>
+      layers.forEach((es, l) => es.forEach((e, k) => expect(Math.abs(d.logit_lens![t][l][k].logit - e.logit)).toBeLessThanOrEqual(5e-4 + 1e-9))),
+    );
   });
 
   it('writes targets that are the predictions, and token texts that are the prompt, only once', async () => {

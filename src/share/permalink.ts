@@ -105,7 +105,7 @@ const sumOf = (row: ArrayLike<number>) => {
   let s = 0;
   for (let i = 0; i < row.length; i++) s += row[i];
   return s;
-}
+};
 
 // ---------------------------------------------------------------------------------------------
 // Encoding
@@ -205,7 +205,12 @@ interface Head extends SectionsHead {
 const sameTop = (a: TopEntry[], b: TopEntry[]) => a.length === b.length && a.every((e, k) => e.id === b[k].id && units(e.logit) === units(b[k].logit));
 
 function writeTargets(w: ByteWriter, targets: ResultTarget[]) {
-  for (const t of targets) (w.int(t.position), w.int(t.id), w.int(t.contrast_id ?? -1), w.fixed(t.logit));
+  for (const t of targets) {
+    w.int(t.position);
+    w.int(t.id);
+    w.int(t.contrast_id ?? -1);
+    w.fixed(t.logit);
+  }
 }
 
 /** Writes the score sections of `r` (main result or a re-run) and says their shapes. */
@@ -260,7 +265,9 @@ export function encodeRun(run: SharedRun): string {
   const T = r.tokens.length;
   const targetsArePredictions =
     r.targets.length === T &&
-    r.targets.every((t, i) => t.position === i && t.contrast_id === null && r.predictions[i].top[0]?.id === t.id && units(r.predictions[i].top[0].logit) === units(t.logit));
+    r.targets.every(
+      (t, i) => t.position === i && t.contrast_id === null && r.predictions[i].top[0]?.id === t.id && units(r.predictions[i].top[0].logit) === units(t.logit),
+    );
   const head: Head = {
     v: LINK_VERSION,
     model: r.model,
@@ -511,7 +518,16 @@ function readSections(h: Record<string, unknown>, r: ByteReader, need: Need, tar
       const perLayer = layers.map((_, k) => flat.slice(k * H, (k + 1) * H));
       scores.push(perLayer);
       // Sums per layer in index order, as the encoder formed them.
-      rest.push(perLayer.map((row) => (v >= 2 ? r.rest(logits[i], row.reduce((a, x) => a + x, 0)) : 0)));
+      rest.push(
+        perLayer.map((row) =>
+          v >= 2
+            ? r.rest(
+                logits[i],
+                row.reduce((a, x) => a + x, 0),
+              )
+            : 0,
+        ),
+      );
     });
     if (v < 2) for (const row of rest) for (let k = 0; k < row.length; k++) row[k] = r.fixed();
     out.head = { scores, rest, layers };

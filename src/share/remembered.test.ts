@@ -90,7 +90,9 @@ describe('remembered models', () => {
     expect((await shelf.list()).map((m) => m.fingerprint)).toEqual(['sha256:00ff']);
     expect(root.entries.has('sha256-dead')).toBe(false);
 
-    const weights = await (await (await (await root.getDirectoryHandle('sha256-00ff')).getDirectoryHandle('files')).getDirectoryHandle('tiny')).getFileHandle('model.safetensors');
+    const weights = await (
+      await (await (await root.getDirectoryHandle('sha256-00ff')).getDirectoryHandle('files')).getDirectoryHandle('tiny')
+    ).getFileHandle('model.safetensors');
     weights.data = weights.data.slice(0, 100);
     const e = await failure(shelf.open('sha256:00ff'));
     expect(e.kind).toBe('damaged');
@@ -128,7 +130,14 @@ describe('remembered models', () => {
   });
 
   it('reads back only well-formed manifests', () => {
-    const good = { format: 'depass-remembered/1', name: 'm', fingerprint: 'sha256:1', saved: '2025-01-01T00:00:00Z', files: [{ path: 'a/b', size: 3 }], bytes: 3 };
+    const good = {
+      format: 'depass-remembered/1',
+      name: 'm',
+      fingerprint: 'sha256:1',
+      saved: '2025-01-01T00:00:00Z',
+      files: [{ path: 'a/b', size: 3 }],
+      bytes: 3,
+    };
     expect(parseManifest(JSON.stringify(good))?.bytes).toBe(3);
     expect(parseManifest('{')).toBeNull();
     expect(parseManifest(JSON.stringify({ ...good, format: 'other/1' }))).toBeNull();

@@ -146,12 +146,16 @@ export class ModelShelf {
   }
 
   private async root(create: boolean): Promise<DirHandleLike | null> {
-    if (!this.storage) throw new StorageError('unavailable', 'this browser offers no private file storage for this site (OPFS), so models cannot be remembered here');
+    if (!this.storage)
+      throw new StorageError('unavailable', 'this browser offers no private file storage for this site (OPFS), so models cannot be remembered here');
     let top: DirHandleLike;
     try {
       top = await this.storage.getDirectory();
     } catch (e) {
-      throw new StorageError('unavailable', `this browser refused its private file storage (${e instanceof Error ? e.message : String(e)}), so models cannot be remembered here`);
+      throw new StorageError(
+        'unavailable',
+        `this browser refused its private file storage (${e instanceof Error ? e.message : String(e)}), so models cannot be remembered here`,
+      );
     }
     try {
       return await top.getDirectoryHandle(ROOT, { create });
@@ -230,7 +234,11 @@ export class ModelShelf {
    * Saves the files under the fingerprint (replacing an earlier copy). Checks the free space
    * first; on any failure the partial copy is removed, so nothing half-saved is listed.
    */
-  async remember(model: { name: string; fingerprint: string }, files: ModelFile[], onProgress?: (done: number, total: number) => void): Promise<RememberedModel> {
+  async remember(
+    model: { name: string; fingerprint: string },
+    files: ModelFile[],
+    onProgress?: (done: number, total: number) => void,
+  ): Promise<RememberedModel> {
     if (files.length === 0) throw new StorageError('damaged', 'there are no files to remember');
     const paths = files.map((f) => safeSegments(f.path));
     const badAt = paths.findIndex((p) => p === null);
@@ -239,7 +247,10 @@ export class ModelShelf {
     const total = files.reduce((a, f) => a + f.blob.size, 0);
     const u = await this.usage();
     if (u && u.quota - u.usage < total) {
-      throw new StorageError('quota', `not enough storage space: the model needs ${sizeText(total)} and this browser allows this site ${sizeText(Math.max(0, u.quota - u.usage))} more`);
+      throw new StorageError(
+        'quota',
+        `not enough storage space: the model needs ${sizeText(total)} and this browser allows this site ${sizeText(Math.max(0, u.quota - u.usage))} more`,
+      );
     }
     const root = (await this.root(true))!;
     const name = folderName(model.fingerprint);
@@ -290,7 +301,8 @@ export class ModelShelf {
       throw missing();
     }
     const model = await this.readManifest(dir);
-    if (!model || model.fingerprint !== fingerprint) throw new StorageError('damaged', 'the remembered copy has no readable manifest; remove it and remember the model again');
+    if (!model || model.fingerprint !== fingerprint)
+      throw new StorageError('damaged', 'the remembered copy has no readable manifest; remove it and remember the model again');
     const files: ModelFile[] = [];
     try {
       const filesDir = await dir.getDirectoryHandle(FILES);
@@ -299,12 +311,19 @@ export class ModelShelf {
         let d = filesDir;
         for (const s of segs.slice(0, -1)) d = await d.getDirectoryHandle(s);
         const blob = await (await d.getFileHandle(segs[segs.length - 1])).getFile();
-        if (blob.size !== f.size) throw new StorageError('damaged', `the remembered copy of ${model.name} is incomplete (${f.path} has ${blob.size} bytes, ${f.size} expected); remove it and remember the model again`);
+        if (blob.size !== f.size)
+          throw new StorageError(
+            'damaged',
+            `the remembered copy of ${model.name} is incomplete (${f.path} has ${blob.size} bytes, ${f.size} expected); remove it and remember the model again`,
+          );
         files.push({ path: f.path, blob });
       }
     } catch (e) {
       if (e instanceof StorageError) throw e;
-      throw new StorageError('damaged', `the remembered copy of ${model.name} is incomplete (${e instanceof Error ? e.message : String(e)}); remove it and remember the model again`);
+      throw new StorageError(
+        'damaged',
+        `the remembered copy of ${model.name} is incomplete (${e instanceof Error ? e.message : String(e)}); remove it and remember the model again`,
+      );
     }
     return { model, files };
   }

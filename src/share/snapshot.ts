@@ -56,7 +56,9 @@ export function namedIds(r: DepassResult, override: SharedOverride | null | unde
 export function snapshotRun(s: ShareSource): SharedRun {
   const r = s.result;
   const override: SharedOverride | undefined =
-    s.override && s.override.result.prompt === r.prompt ? { position: s.override.position, target: s.override.target, contrast: s.override.contrast, result: s.override.result } : undefined;
+    s.override && s.override.result.prompt === r.prompt
+      ? { position: s.override.position, target: s.override.target, contrast: s.override.contrast, result: s.override.result }
+      : undefined;
   const needsLayer = s.settings.modes.some((m) => m === 'neuron' || m === 'module');
   const view: ViewState = {
     selected: s.selected === null ? null : Math.min(Math.max(0, s.selected), r.tokens.length - 1),
@@ -109,7 +111,7 @@ export function vocabTable(run: SharedRun): string[] {
 export function layerCount(run: SharedRun): number {
   if (run.shape) return run.shape.layers;
   const r = run.result;
-  return Math.max(r.token?.by_layer?.[0]?.length ?? 0, r.logit_lens?.[0]?.length ?? 0, (r.head ? Math.max(...r.head.layers) + 1 : 0), 1);
+  return Math.max(r.token?.by_layer?.[0]?.length ?? 0, r.logit_lens?.[0]?.length ?? 0, r.head ? Math.max(...r.head.layers) + 1 : 0, 1);
 }
 
 /** "sha256:0123abcd…" -> "0123abcd": enough to tell models apart at a glance. */

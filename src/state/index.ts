@@ -11,4 +11,3 @@ export const useApp = createAppStore(browserEngine);
 if (typeof location !== 'undefined' && new URLSearchParams(location.search).has('testhooks')) {
   (globalThis as { __depass?: unknown }).__depass = { store: useApp, engine: browserEngine };
 }
-export type { AppState } from './types';

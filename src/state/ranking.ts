@@ -48,9 +48,7 @@ export function planAblation(f: Focus, source: AblateSource, k: number, tokenTex
     );
   } else if (source === 'neuron' && f.result.neuron) {
     const { layer, scores } = f.result.neuron;
-    scores[f.i].forEach((score, neuron) =>
-      items.push({ label: `L${layer}N${neuron}`, score, pick: () => (spec.neurons ??= []).push({ layer, neuron }) }),
-    );
+    scores[f.i].forEach((score, neuron) => items.push({ label: `L${layer}N${neuron}`, score, pick: () => (spec.neurons ??= []).push({ layer, neuron }) }));
   } else if (source === 'token' && f.result.token) {
     f.result.token.scores[f.i].forEach((score, s) => {
       if (s >= f.position) return;

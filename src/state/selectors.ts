@@ -2,7 +2,7 @@
 // result and target index behind the selected position (a target re-run covers one position;
 // elsewhere the main run applies). Pure functions, so views and tests share them; no engine, no DOM.
 
-import type { DepassResult, ResultTarget, TopEntry } from '../depass/result';
+import type { DepassResult, ResultTarget } from '../depass/result';
 import { layerCount } from '../share/snapshot';
 import type { AppState, HeadRef } from './types';
 
@@ -43,29 +43,12 @@ export function focusOf(result: DepassResult | null, override: Override | null, 
   return { result, i, position, target: result.targets[i], custom: false };
 }
 
-export interface Contributor {
-  /** Source token position, head or neuron index, depending on the ranking. */
-  key: string;
-  label: string;
-  score: number;
-}
-
-/** Token scores of the focus (sources after the position are zero by construction). */
-export function tokenScores(f: Focus): number[] | null {
-  return f.result.token ? f.result.token.scores[f.i] : null;
-}
-
 /** Σ token scores + rest vs the target logit: the completeness shown in the badge. */
 export function tokenCompleteness(f: Focus): { sum: number; logit: number; error: number } | null {
   const t = f.result.token;
   if (!t) return null;
   const sum = t.scores[f.i].reduce((a, b) => a + b, 0) + t.rest[f.i];
   return { sum, logit: f.target.logit, error: Math.abs(sum - f.target.logit) };
-}
-
-/** Top-5 entries with the target's own logit when it is not among them. */
-export function predictionsAt(result: DepassResult, position: number): TopEntry[] {
-  return result.predictions[position]?.top ?? [];
 }
 
 /** True while a shared run is on screen: nothing may ask the engine about it. */
@@ -82,7 +65,6 @@ export function sharedModelState(s: AppState): 'loaded' | 'remembered' | 'other'
   if (s.shelf.models.some((m) => m.fingerprint === fp)) return 'remembered';
   return s.model ? 'other' : 'none';
 }
-
 
 /** The key of a head in pattern caches. */
 export const headKey = (h: HeadRef) => `${h.layer}:${h.head}`;

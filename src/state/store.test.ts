@@ -140,7 +140,12 @@ describe('run slice', () => {
     await flush();
     // Position 3 heads: L1H0 2, L1H1 0.75, L0H0 0.5, L0H1 -0.25.
     await store.getState().ablate('head', 2);
-    expect(engine.ablations[0][1]).toEqual({ heads: [{ layer: 1, head: 0 }, { layer: 1, head: 1 }] });
+    expect(engine.ablations[0][1]).toEqual({
+      heads: [
+        { layer: 1, head: 0 },
+        { layer: 1, head: 1 },
+      ],
+    });
     expect(engine.ablations[0][2]).toEqual([{ position: 3, id: 13, contrast_id: null }]);
     const a = store.getState().ablation!;
     expect(a.status).toBe('done');

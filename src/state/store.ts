@@ -23,5 +23,3 @@ export function createAppStore(engine: () => Engine, shelf: () => ModelShelf = b
     ...shareSlice(ctx)(...a),
   }));
 }
-
-export type AppStore = ReturnType<typeof createAppStore>;

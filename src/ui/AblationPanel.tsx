@@ -37,7 +37,9 @@ export function AblationPanel() {
 
   const bars = a ? [{ label: 'predicted Δ', v: a.predicted }, ...(real !== null ? [{ label: 'real Δ', v: real }] : [])] : [];
   const maxV = Math.max(1e-9, ...bars.map((b) => Math.abs(b.v)));
-  const x = scaleLinear().domain([-maxV, maxV]).range([90, Math.max(160, width - 70)]);
+  const x = scaleLinear()
+    .domain([-maxV, maxV])
+    .range([90, Math.max(160, width - 70)]);
 
   return (
     <Panel
@@ -120,7 +122,13 @@ export function AblationPanel() {
             </tbody>
           </table>
           <div className="chart-wrap" ref={wrapRef}>
-            <svg ref={svgRef} width={width} height={bars.length * 22 + 8} role="img" aria-label={`Predicted change ${num(a.predicted)}${real !== null ? `, real change ${num(real)}` : ''}`}>
+            <svg
+              ref={svgRef}
+              width={width}
+              height={bars.length * 22 + 8}
+              role="img"
+              aria-label={`Predicted change ${num(a.predicted)}${real !== null ? `, real change ${num(real)}` : ''}`}
+            >
               <line x1={x(0)} x2={x(0)} y1={0} y2={bars.length * 22} className="zero" />
               {bars.map((b, n) => (
                 <g key={b.label} transform={`translate(0,${n * 22 + 2})`}>

@@ -45,7 +45,12 @@ function ExportJson() {
       {override && (
         <button
           type="button"
-          onClick={() => download(resultBlob(override.result), `${exportStem(model, result.prompt)}_pos${override.position}-target${override.target}${override.contrast !== null ? `-vs${override.contrast}` : ''}.json`)}
+          onClick={() =>
+            download(
+              resultBlob(override.result),
+              `${exportStem(model, result.prompt)}_pos${override.position}-target${override.target}${override.contrast !== null ? `-vs${override.contrast}` : ''}.json`,
+            )
+          }
           title="The target re-run at the selected position (depass-result/1)"
         >
           Export target JSON
@@ -120,9 +125,7 @@ export function App() {
         <LoadPanel />
         <RememberedModels />
         <RunPanel />
-        <p className="keys small muted">
-          Keys: ← → move the selected token · Home/End · Esc clears pins, then the selection · Ctrl+Enter runs.
-        </p>
+        <p className="keys small muted">Keys: ← → move the selected token · Home/End · Esc clears pins, then the selection · Ctrl+Enter runs.</p>
       </aside>
       <main className="views" aria-label="Attribution views">
         <SharedBanner />

@@ -51,7 +51,8 @@ export function FlowGraph() {
         return p.A.subarray(position * T, (position + 1) * T);
       },
       tokenLabel: (s) => tokenLabel(f.result.tokens[s].text),
-      targetLabel: tokenLabel(vocab[f.target.id] ?? `#${f.target.id}`) + (f.target.contrast_id !== null ? ` − ${tokenLabel(vocab[f.target.contrast_id] ?? '')}` : ''),
+      targetLabel:
+        tokenLabel(vocab[f.target.id] ?? `#${f.target.id}`) + (f.target.contrast_id !== null ? ` − ${tokenLabel(vocab[f.target.contrast_id] ?? '')}` : ''),
     });
   }, [f, L, width, height, threshold, patterns, T, position, vocab]);
 
@@ -96,7 +97,8 @@ export function FlowGraph() {
       title="Flow"
       caption={
         <>
-          width ∝ |contribution| (purple +, orange −) · head→target: exact head score{hasAttention ? ' · token→head: attention from the selected position × head score (approximate)' : ''}
+          width ∝ |contribution| (purple +, orange −) · head→target: exact head score
+          {hasAttention ? ' · token→head: attention from the selected position × head score (approximate)' : ''}
         </>
       }
       svgRef={svgRef}
@@ -120,7 +122,13 @@ export function FlowGraph() {
       }
     >
       <div className="chart-wrap" ref={wrapRef} onMouseLeave={() => setTip(null)}>
-        <svg ref={svgRef} width={width} height={height + 34} role="img" aria-label={`Flow graph from source tokens through the strongest heads of each layer to the target at position ${f.position}; ${layout.edges.length} edges above the threshold.`}>
+        <svg
+          ref={svgRef}
+          width={width}
+          height={height + 34}
+          role="img"
+          aria-label={`Flow graph from source tokens through the strongest heads of each layer to the target at position ${f.position}; ${layout.edges.length} edges above the threshold.`}
+        >
           {layout.columns.map((c, k) =>
             // Deep models: label every n-th layer column so the labels do not run together.
             k === 0 || k === layout.columns.length - 1 || (k - 1) % labelEvery === 0 ? (
@@ -142,7 +150,13 @@ export function FlowGraph() {
                   strokeOpacity={dim ? 0.06 : e.basis === 'attention' ? 0.35 : 0.6}
                   onMouseMove={(ev) => {
                     const r = wrapEl!.getBoundingClientRect();
-                    setTip({ x: ev.clientX - r.left, y: ev.clientY - r.top, content: <span className="num">{`${e.source} → ${e.target}: ${signed(e.weight)}${e.basis === 'attention' ? ' (attention-weighted)' : ''}`}</span> });
+                    setTip({
+                      x: ev.clientX - r.left,
+                      y: ev.clientY - r.top,
+                      content: (
+                        <span className="num">{`${e.source} → ${e.target}: ${signed(e.weight)}${e.basis === 'attention' ? ' (attention-weighted)' : ''}`}</span>
+                      ),
+                    });
                   }}
                 />
               );
@@ -169,7 +183,13 @@ export function FlowGraph() {
                       y: ev.clientY - r.top,
                       content: (
                         <span className="num">
-                          {n.kind === 'token' ? `token ${n.position} ${n.label}` : n.kind === 'head' ? `L${n.layer} H${n.head}` : n.kind === 'module' ? `L${n.layer} ${n.label}` : `target ${n.label}`}
+                          {n.kind === 'token'
+                            ? `token ${n.position} ${n.label}`
+                            : n.kind === 'head'
+                              ? `L${n.layer} H${n.head}`
+                              : n.kind === 'module'
+                                ? `L${n.layer} ${n.label}`
+                                : `target ${n.label}`}
                           {n.score !== null ? `: ${n.kind === 'target' ? 'logit ' + num(n.score) : signed(n.score)}` : ''}
                         </span>
                       ),

@@ -29,7 +29,23 @@ function seqFor(max: number): ReturnType<typeof sequential> {
  * A T×T attention pattern as one image (drawn at its displayed cell size) rather
  * than T² SVG rects, so long prompts stay fast; it still travels inside the exported SVG.
  */
-function AttentionImage({ A, T, x, y, cell, color, onHover }: { A: Float32Array; T: number; x: number; y: number; cell: number; color: (v: number) => string; onHover: (q: number, k: number, e: MouseEvent<SVGRectElement>) => void }) {
+function AttentionImage({
+  A,
+  T,
+  x,
+  y,
+  cell,
+  color,
+  onHover,
+}: {
+  A: Float32Array;
+  T: number;
+  x: number;
+  y: number;
+  cell: number;
+  color: (v: number) => string;
+  onHover: (q: number, k: number, e: MouseEvent<SVGRectElement>) => void;
+}) {
   const href = useMemo(() => {
     // Drawn at the displayed size (cells are whole pixels) so nothing is smoothed on screen or
     // in exports; a hairline gap between cells keeps neighbouring values apart.
@@ -103,8 +119,12 @@ export function HeadGrid() {
 
   const g = headGridLayout(width, H, rows.length, T, show !== null);
   const { cell, gridW, gridH } = g;
-  const gx = scaleBand<number>().domain(Array.from({ length: H }, (_, h) => h)).range([LABEL_W, gridW]);
-  const gy = scaleBand<number>().domain(rows.map((_, n) => n)).range([TOP, gridH]);
+  const gx = scaleBand<number>()
+    .domain(Array.from({ length: H }, (_, h) => h))
+    .range([LABEL_W, gridW]);
+  const gy = scaleBand<number>()
+    .domain(rows.map((_, n) => n))
+    .range([TOP, gridH]);
   const logit = f.target.logit;
 
   // Attention pattern to the right of the grid, with the head's per-position contribution strip.
@@ -145,12 +165,23 @@ export function HeadGrid() {
     <Panel
       id="heads"
       title="Attention heads"
-      caption={<>each head’s output at its layer, scored on the target (logit units){show ? ` · pinned L${show.layer} H${show.head}` : ' · click a head for its attention'}</>}
+      caption={
+        <>
+          each head’s output at its layer, scored on the target (logit units)
+          {show ? ` · pinned L${show.layer} H${show.head}` : ' · click a head for its attention'}
+        </>
+      }
       svgRef={svgRef}
       exportName="heads"
     >
       <div className="chart-wrap" ref={wrapRef} onMouseLeave={() => setTip(null)}>
-        <svg ref={svgRef} width={width} height={height} role="img" aria-label={`Head contributions, ${rows.length} layers by ${H} heads, for the target at position ${f.position}.${show ? ` Attention pattern of layer ${show.layer} head ${show.head}.` : ''}`}>
+        <svg
+          ref={svgRef}
+          width={width}
+          height={height}
+          role="img"
+          aria-label={`Head contributions, ${rows.length} layers by ${H} heads, for the target at position ${f.position}.${show ? ` Attention pattern of layer ${show.layer} head ${show.head}.` : ''}`}
+        >
           <text x={LABEL_W} y={11} className="axis-title">
             head →
           </text>
@@ -206,11 +237,20 @@ export function HeadGrid() {
                     >
                       <rect x={gx(h)! + 0.5} y={gy(n)! + 0.5} width={cell - 1} height={cell - 1} fill={scale(v)} />
                       {cell >= 34 && (
-                        <text x={gx(h)! + cell / 2} y={gy(n)! + cell / 2 + 1} textAnchor="middle" dominantBaseline="middle" className="cell-text" style={{ fill: scale.ink(v) }}>
+                        <text
+                          x={gx(h)! + cell / 2}
+                          y={gy(n)! + cell / 2 + 1}
+                          textAnchor="middle"
+                          dominantBaseline="middle"
+                          className="cell-text"
+                          style={{ fill: scale.ink(v) }}
+                        >
                           {compact(v)}
                         </text>
                       )}
-                      {(isPinned || isHover) && <rect x={gx(h)! + 1} y={gy(n)! + 1} width={cell - 2} height={cell - 2} className={isPinned ? 'pin-outline' : 'hover-outline'} />}
+                      {(isPinned || isHover) && (
+                        <rect x={gx(h)! + 1} y={gy(n)! + 1} width={cell - 2} height={cell - 2} className={isPinned ? 'pin-outline' : 'hover-outline'} />
+                      )}
                     </g>
                   );
                 })}
@@ -229,14 +269,25 @@ export function HeadGrid() {
               </text>
               {!patOk && (
                 <text x={ax0} y={TOP + 24} className="muted-text">
-                  {pat?.status === 'failed' ? `could not fetch: ${pat.error}` : pat?.status === 'done' ? 'pattern is from another prompt: run again' : 'fetching…'}
+                  {pat?.status === 'failed'
+                    ? `could not fetch: ${pat.error}`
+                    : pat?.status === 'done'
+                      ? 'pattern is from another prompt: run again'
+                      : 'fetching…'}
                 </text>
               )}
               {patOk && A && (
                 <>
                   {showLabels &&
                     f.result.tokens.map((t, k) => (
-                      <text key={`q${k}`} x={aLeft - 4} y={aTop + k * ac + ac / 2} textAnchor="end" dominantBaseline="middle" className={`tick mono${k === f.position ? ' strong' : ''}`}>
+                      <text
+                        key={`q${k}`}
+                        x={aLeft - 4}
+                        y={aTop + k * ac + ac / 2}
+                        textAnchor="end"
+                        dominantBaseline="middle"
+                        className={`tick mono${k === f.position ? ' strong' : ''}`}
+                      >
                         {fit(tokenLabel(t.text), labelW - 6, MONO)}
                       </text>
                     ))}

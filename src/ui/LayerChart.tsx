@@ -50,10 +50,16 @@ export function LayerChart() {
 
   const height = 230;
   const layers = data.shares.map((_, l) => l);
-  const x = scalePoint<number>().domain(layers).range([M.left, width - M.right]).padding(0.1);
+  const x = scalePoint<number>()
+    .domain(layers)
+    .range([M.left, width - M.right])
+    .padding(0.1);
   const lo = Math.min(0, ...data.shares.flat());
   const hi = Math.max(0.05, ...data.shares.flat());
-  const y = scaleLinear().domain([lo, hi]).nice().range([height - M.bottom, M.top]);
+  const y = scaleLinear()
+    .domain([lo, hi])
+    .nice()
+    .range([height - M.bottom, M.top]);
   const path = line<number>()
     .x((_, l) => x(l)!)
     .y((v) => y(v));
@@ -65,9 +71,21 @@ export function LayerChart() {
   for (let n = 1; n < ends.length; n++) ends[n].y = Math.max(ends[n].y, ends[n - 1].y + 13);
 
   return (
-    <Panel id="layers" title="Layer by layer" caption={<>share of each top source in the read-out after every layer (score / Σ|scores|) at position {f.position}</>} svgRef={svgRef} exportName="layers">
+    <Panel
+      id="layers"
+      title="Layer by layer"
+      caption={<>share of each top source in the read-out after every layer (score / Σ|scores|) at position {f.position}</>}
+      svgRef={svgRef}
+      exportName="layers"
+    >
       <div className="chart-wrap" ref={wrapRef} onMouseLeave={() => setTip(null)}>
-        <svg ref={svgRef} width={width} height={height} role="img" aria-label={`Line chart of the shares of the ${data.top.length} strongest source tokens after each of ${L} layers.`}>
+        <svg
+          ref={svgRef}
+          width={width}
+          height={height}
+          role="img"
+          aria-label={`Line chart of the shares of the ${data.top.length} strongest source tokens after each of ${L} layers.`}
+        >
           {y.ticks(5).map((t) => (
             <g key={t}>
               <line x1={M.left} x2={width - M.right} y1={y(t)} y2={y(t)} className={t === 0 ? 'zero' : 'gridline'} />
@@ -103,7 +121,8 @@ export function LayerChart() {
                       y: e.clientY - rc.top,
                       content: (
                         <span className="num">
-                          <span className="mono">{tokenLabel(f.result.tokens[s].text)}</span> (pos {s}) after layer {l}: {percent(r[k])} · read-out {signed(data.raw[l][s])}
+                          <span className="mono">{tokenLabel(f.result.tokens[s].text)}</span> (pos {s}) after layer {l}: {percent(r[k])} · read-out{' '}
+                          {signed(data.raw[l][s])}
                         </span>
                       ),
                     });
@@ -113,7 +132,16 @@ export function LayerChart() {
             </g>
           ))}
           {ends.map(({ k, s, y: ly }) => (
-            <text key={s} x={width - M.right + 8} y={ly} dominantBaseline="middle" className="mono tick" style={{ fill: colour(k) }} onMouseEnter={() => setHover(k)} onMouseLeave={() => setHover(null)}>
+            <text
+              key={s}
+              x={width - M.right + 8}
+              y={ly}
+              dominantBaseline="middle"
+              className="mono tick"
+              style={{ fill: colour(k) }}
+              onMouseEnter={() => setHover(k)}
+              onMouseLeave={() => setHover(null)}
+            >
               {`${fit(tokenLabel(f.result.tokens[s].text), 70, MONO)} @${s} ${num(data.shares[lastL][k] * 100, 2)}%`}
             </text>
           ))}

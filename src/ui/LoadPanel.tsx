@@ -86,7 +86,9 @@ export function ModelCard() {
           {bytes(model.estimatedGpuBytes)}
         </dd>
         <dt>backend</dt>
-        <dd className="full" title={model.adapter ? `${model.adapter.vendor} ${model.adapter.architecture} ${model.adapter.description}` : model.backendNote}>{model.backend === 'webgpu' ? `WebGPU · ${model.adapter?.description || model.adapter?.vendor || 'adapter'}` : 'CPU reference'}</dd>
+        <dd className="full" title={model.adapter ? `${model.adapter.vendor} ${model.adapter.architecture} ${model.adapter.description}` : model.backendNote}>
+          {model.backend === 'webgpu' ? `WebGPU · ${model.adapter?.description || model.adapter?.vendor || 'adapter'}` : 'CPU reference'}
+        </dd>
       </dl>
       {fallback && (
         <p className="warning" role="status">
@@ -165,8 +167,8 @@ export function LoadPanel() {
         aria-describedby="drop-help"
       >
         <p id="drop-help">
-          Drop a model folder (config.json, *.safetensors, tokenizer.json), several files, or a llama2.c <code>.bin</code> with its{' '}
-          <code>tokenizer.bin</code>. Files stay on this machine.
+          Drop a model folder (config.json, *.safetensors, tokenizer.json), several files, or a llama2.c <code>.bin</code> with its <code>tokenizer.bin</code>.
+          Files stay on this machine.
         </p>
         <div className="row">
           <label className="button">
@@ -203,7 +205,13 @@ export function LoadPanel() {
         </div>
         <div className="row demos">
           {DEMOS.map((d) => (
-            <button key={d.key} type="button" disabled={!demos[d.key] || busy} onClick={() => void loadDemo(d.key)} title={demos[d.key] ? `Load the bundled ${d.label}` : `${d.label} is not bundled with this build`}>
+            <button
+              key={d.key}
+              type="button"
+              disabled={!demos[d.key] || busy}
+              onClick={() => void loadDemo(d.key)}
+              title={demos[d.key] ? `Load the bundled ${d.label}` : `${d.label} is not bundled with this build`}
+            >
               Load {d.label}
             </button>
           ))}

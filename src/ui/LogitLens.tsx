@@ -31,9 +31,21 @@ export function LogitLens() {
   const cw = Math.max(60, Math.floor((width - labelW) / k));
   const height = 16 + rows.length * ROW + 4;
   return (
-    <Panel id="lens" title="Logit lens" caption={<>top-5 tokens of the residual after each layer at position {f.position} · cell text: token and logit</>} svgRef={svgRef} exportName="logit-lens">
+    <Panel
+      id="lens"
+      title="Logit lens"
+      caption={<>top-5 tokens of the residual after each layer at position {f.position} · cell text: token and logit</>}
+      svgRef={svgRef}
+      exportName="logit-lens"
+    >
       <div className="chart-wrap" ref={wrapRef}>
-        <svg ref={svgRef} width={width} height={height} role="img" aria-label={`Logit lens at position ${f.position}: ${rows.map((r) => `${r.label} ${vocab[r.top[0]?.id] ?? ''}`).join(', ')}`}>
+        <svg
+          ref={svgRef}
+          width={width}
+          height={height}
+          role="img"
+          aria-label={`Logit lens at position ${f.position}: ${rows.map((r) => `${r.label} ${vocab[r.top[0]?.id] ?? ''}`).join(', ')}`}
+        >
           {Array.from({ length: k }, (_, c) => (
             <text key={c} x={labelW + c * cw + 4} y={11} className="axis-title">
               {`#${c + 1}`}

@@ -34,7 +34,11 @@ export function NeuronView() {
   const layer = nr?.layer ?? 0;
   const ids = top.map((t) => t.j).join(',');
   useEffect(() => {
-    if (top.length) void fetchPromotes(layer, top.map((t) => t.j));
+    if (top.length)
+      void fetchPromotes(
+        layer,
+        top.map((t) => t.j),
+      );
     // eslint-disable-next-line react-hooks/exhaustive-deps
   }, [layer, ids, fetchPromotes]);
 
@@ -52,8 +56,12 @@ export function NeuronView() {
   const valueW = 58;
   const promoX = labelW + barW + valueW + 10;
   const maxV = Math.max(1e-12, ...top.map((t) => Math.abs(t.v)));
-  const x = scaleLinear().domain([-maxV, maxV]).range([labelW, labelW + barW]);
-  const y = scaleBand<number>().domain(top.map((_, k) => k)).range([18, 18 + ROW * top.length]);
+  const x = scaleLinear()
+    .domain([-maxV, maxV])
+    .range([labelW, labelW + barW]);
+  const y = scaleBand<number>()
+    .domain(top.map((_, k) => k))
+    .range([18, 18 + ROW * top.length]);
   const height = 18 + ROW * top.length + 30;
   const sum = nr.scores[f.i].reduce((a, b) => a + b, 0);
 
@@ -63,14 +71,21 @@ export function NeuronView() {
       title="MLP neurons"
       caption={
         <>
-          layer {layer} · top {top.length} of {nr.scores[f.i].length} by |score| · all neurons {signed(sum)} ({Math.abs(logit) > 1e-9 ? percent(sum / logit) : '—'} of logit) · groups of {nr.group_size}
+          layer {layer} · top {top.length} of {nr.scores[f.i].length} by |score| · all neurons {signed(sum)} (
+          {Math.abs(logit) > 1e-9 ? percent(sum / logit) : '—'} of logit) · groups of {nr.group_size}
         </>
       }
       svgRef={svgRef}
       exportName={`neurons-L${layer}`}
     >
       <div className="chart-wrap" ref={wrapRef}>
-        <svg ref={svgRef} width={width} height={height} role="img" aria-label={`Top ${top.length} neurons of layer ${layer} by contribution, with the tokens each promotes.`}>
+        <svg
+          ref={svgRef}
+          width={width}
+          height={height}
+          role="img"
+          aria-label={`Top ${top.length} neurons of layer ${layer} by contribution, with the tokens each promotes.`}
+        >
           <text x={labelW} y={11} className="axis-title">
             score (logit units)
           </text>
@@ -147,12 +162,30 @@ export function ModuleView() {
   const maxV = Math.max(1e-12, ...s.map(Math.abs));
   const labelW = 80;
   const valueW = 70;
-  const x = scaleLinear().domain([Math.min(0, ...s), Math.max(0, ...s, maxV * 0.05)]).range([labelW, Math.max(labelW + 60, width - valueW)]);
+  const x = scaleLinear()
+    .domain([Math.min(0, ...s), Math.max(0, ...s, maxV * 0.05)])
+    .range([labelW, Math.max(labelW + 60, width - valueW)]);
   const height = s.length * ROW + 24;
   return (
-    <Panel id="modules" title="Modules" caption={<>layer {md.layer} · shares of the target logit {num(f.target.logit)}</>} svgRef={svgRef} exportName={`modules-L${md.layer}`}>
+    <Panel
+      id="modules"
+      title="Modules"
+      caption={
+        <>
+          layer {md.layer} · shares of the target logit {num(f.target.logit)}
+        </>
+      }
+      svgRef={svgRef}
+      exportName={`modules-L${md.layer}`}
+    >
       <div className="chart-wrap" ref={wrapRef}>
-        <svg ref={svgRef} width={width} height={height} role="img" aria-label={`Module contributions at layer ${md.layer}: ${md.names.map((n, k) => `${n} ${num(s[k])}`).join(', ')}`}>
+        <svg
+          ref={svgRef}
+          width={width}
+          height={height}
+          role="img"
+          aria-label={`Module contributions at layer ${md.layer}: ${md.names.map((n, k) => `${n} ${num(s[k])}`).join(', ')}`}
+        >
           <line x1={x(0)} x2={x(0)} y1={0} y2={s.length * ROW} className="zero" />
           {md.names.map((name, k) => (
             <g key={name} transform={`translate(0,${k * ROW})`}>
@@ -166,7 +199,10 @@ export function ModuleView() {
             </g>
           ))}
           <text x={0} y={height - 6} className="tick">
-            {`Σ ${num(s.reduce((a, b) => a + b, 0), 6)} vs logit ${num(f.target.logit, 6)}`}
+            {`Σ ${num(
+              s.reduce((a, b) => a + b, 0),
+              6,
+            )} vs logit ${num(f.target.logit, 6)}`}
           </text>
         </svg>
       </div>

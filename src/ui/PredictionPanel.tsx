@@ -132,7 +132,13 @@ export function PredictionPanel() {
       exportName="prediction"
     >
       <div className="chart-wrap" ref={wrapRef}>
-        <svg ref={svgRef} width={width} height={height} role="img" aria-label={`Top five next tokens at position ${f.position}: ${top.map((t) => `${vocab[t.id] ?? t.id} ${num(t.logit)}`).join(', ')}`}>
+        <svg
+          ref={svgRef}
+          width={width}
+          height={height}
+          role="img"
+          aria-label={`Top five next tokens at position ${f.position}: ${top.map((t) => `${vocab[t.id] ?? t.id} ${num(t.logit)}`).join(', ')}`}
+        >
           {top.map((t, k) => {
             const isTarget = t.id === target;
             const isContrast = t.id === contrast;

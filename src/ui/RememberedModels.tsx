@@ -67,10 +67,22 @@ export function RememberedModels() {
               {m.name} <span className="muted mono">{shortFingerprint(m.fingerprint)}</span>
             </span>
             <span className="num">{bytes(m.bytes)}</span>
-            <button type="button" className="small" disabled={busy || m.fingerprint === current} onClick={() => void useApp.getState().loadRemembered(m.fingerprint)} aria-label={`Load ${m.name} from this computer`}>
+            <button
+              type="button"
+              className="small"
+              disabled={busy || m.fingerprint === current}
+              onClick={() => void useApp.getState().loadRemembered(m.fingerprint)}
+              aria-label={`Load ${m.name} from this computer`}
+            >
               Load
             </button>
-            <button type="button" className="small" disabled={busy} onClick={() => void useApp.getState().forgetModel(m.fingerprint)} aria-label={`Remove ${m.name} from this computer`}>
+            <button
+              type="button"
+              className="small"
+              disabled={busy}
+              onClick={() => void useApp.getState().forgetModel(m.fingerprint)}
+              aria-label={`Remove ${m.name} from this computer`}
+            >
               Remove
             </button>
           </li>

@@ -58,7 +58,10 @@ function ProgressBar() {
         <div className="fill" style={{ width: `${fraction * 100}%` }} />
       </div>
       <div className="progress-text small">
-        <span>{running.kind === 'target' ? 'target re-run: ' : ''}{stage}</span>
+        <span>
+          {running.kind === 'target' ? 'target re-run: ' : ''}
+          {stage}
+        </span>
         <span className="num">{Math.round(fraction * 100)}%</span>
       </div>
       {running.modesDone.length > 0 && <div className="small muted">done: {running.modesDone.join(', ')}</div>}
@@ -151,7 +154,11 @@ export function RunPanel() {
         </button>
         {!running && resultState && (
           <span className="small muted" role="status">
-            {resultState === 'complete' ? `done${elapsed !== undefined ? ` in ${num(elapsed / 1000, 3)} s` : ''}` : resultState === 'cancelled' ? 'cancelled; partial result kept' : 'partial'}
+            {resultState === 'complete'
+              ? `done${elapsed !== undefined ? ` in ${num(elapsed / 1000, 3)} s` : ''}`
+              : resultState === 'cancelled'
+                ? 'cancelled; partial result kept'
+                : 'partial'}
           </span>
         )}
       </div>

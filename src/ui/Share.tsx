@@ -130,7 +130,15 @@ export function ShareButton() {
             }
           }}
         >
-          <input ref={inputRef} className="mono" readOnly value={url} aria-label="Link to this run" data-testid="share-url" onFocus={(e) => e.currentTarget.select()} />
+          <input
+            ref={inputRef}
+            className="mono"
+            readOnly
+            value={url}
+            aria-label="Link to this run"
+            data-testid="share-url"
+            onFocus={(e) => e.currentTarget.select()}
+          />
           <div className="row small">
             <span role="status">
               {copied === 'copied' ? 'Copied to the clipboard.' : copied === 'failed' ? 'Copy the link from the box (the clipboard refused).' : 'Copying…'}{' '}
@@ -237,8 +245,8 @@ export function SharedBanner() {
       </div>
       {modelState === 'other' && model && (
         <p className="warning" role="status">
-          The loaded model, {model.name} ({shortFingerprint(model.fingerprint)}), is not the model this run was made with. Everything shown comes from the link alone; it
-          cannot be re-run with these weights. Load {r.model.name} ({fp}) to re-run it.
+          The loaded model, {model.name} ({shortFingerprint(model.fingerprint)}), is not the model this run was made with. Everything shown comes from the link
+          alone; it cannot be re-run with these weights. Load {r.model.name} ({fp}) to re-run it.
         </p>
       )}
       {modelState === 'none' && (
@@ -269,7 +277,8 @@ export function useLinkFromLocation(): void {
           if (live && location.hash === hash) useApp.getState().openShared(run, hash.length);
         },
         (err: unknown) => {
-          if (live && location.hash === hash) useApp.getState().setLinkState({ opening: false, error: err instanceof Error ? err.message : 'this link is damaged' });
+          if (live && location.hash === hash)
+            useApp.getState().setLinkState({ opening: false, error: err instanceof Error ? err.message : 'this link is damaged' });
         },
       );
     };

@@ -37,11 +37,12 @@ export function TokenHeatmap() {
   const scores = f?.result.token?.scores[f.i] ?? null;
   const scale = useMemo(() => diverging(maxAbs(scores ?? [])), [scores]);
 
-  if (!f || !tokens) return (
-    <Panel id="heatmap" title="Token attribution">
-      <Empty>Load a model, type a prompt and run it. Then click a token (or use ← →) to explain its next-token prediction.</Empty>
-    </Panel>
-  );
+  if (!f || !tokens)
+    return (
+      <Panel id="heatmap" title="Token attribution">
+        <Empty>Load a model, type a prompt and run it. Then click a token (or use ← →) to explain its next-token prediction.</Empty>
+      </Panel>
+    );
 
   const logit = f.target.logit;
   const legendY = layout.height + 10;
@@ -84,7 +85,10 @@ export function TokenHeatmap() {
                     content: (
                       <>
                         <div>
-                          <b className="mono">{labels[s]}</b> <span className="muted">pos {s} · id {tokens[s].id}</span>
+                          <b className="mono">{labels[s]}</b>{' '}
+                          <span className="muted">
+                            pos {s} · id {tokens[s].id}
+                          </span>
                         </div>
                         {v !== null ? (
                           <div className="num">
@@ -102,7 +106,13 @@ export function TokenHeatmap() {
                 data-score={v ?? undefined}
               >
                 <rect width={b.width} height={CHIP_H} rx={3} fill={v !== null ? scale(v) : after ? '#f4f4f5' : '#ffffff'} className="tok-bg" />
-                <text x={PAD_X} y={13} dominantBaseline="middle" style={{ fill: v !== null ? scale.ink(v) : after ? '#9a9aa0' : '#1b1b1f' }} className="tok-text">
+                <text
+                  x={PAD_X}
+                  y={13}
+                  dominantBaseline="middle"
+                  style={{ fill: v !== null ? scale.ink(v) : after ? '#9a9aa0' : '#1b1b1f' }}
+                  className="tok-text"
+                >
                   {fit(labels[s], MAX_CHIP, MONO)}
                 </text>
                 {v !== null && (

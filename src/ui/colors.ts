@@ -15,7 +15,9 @@ export interface Diverging {
 export function diverging(maxAbs: number): Diverging {
   const m = maxAbs > 0 && Number.isFinite(maxAbs) ? maxAbs : 1;
   // d3's PuOr runs purple → orange as t goes 0 → 1; reversed so positive is purple, like the bars.
-  const s = scaleDiverging((t: number) => interpolatePuOr(1 - t)).domain([-m, 0, m]).clamp(true);
+  const s = scaleDiverging((t: number) => interpolatePuOr(1 - t))
+    .domain([-m, 0, m])
+    .clamp(true);
   const f = ((v: number) => s(v)) as Diverging;
   f.max = m;
   f.ink = (v: number) => (Math.abs(v) / m > 0.55 ? '#fff' : '#1b1b1f');

@@ -1,7 +1,7 @@
 // Small pieces every view uses: the panel frame with its export buttons, a width-tracking hook,
 // a tooltip, the diverging colour legend and the focus hook. No engine access here.
 
-import { useEffect, useLayoutEffect, useMemo, useRef, useState, type ReactNode, type RefObject } from 'react';
+import { useEffect, useId, useLayoutEffect, useMemo, useRef, useState, type ReactNode, type RefObject } from 'react';
 import { useApp } from '../state';
 import { focusOf, type Focus } from '../state/selectors';
 import type { Diverging } from './colors';
@@ -121,7 +121,7 @@ export function Tip({ tip, width }: { tip: TipState | null; width: number }) {
 
 /** A horizontal diverging legend: orange negative, purple positive, zero in the middle. */
 export function DivergingLegend({ scale, x, y, width = 140, unit = 'logit' }: { scale: Diverging; x: number; y: number; width?: number; unit?: string }) {
-  const id = useMemo(() => `grad-${Math.random().toString(36).slice(2, 8)}`, []);
+  const id = `grad-${useId().replace(/[^a-zA-Z0-9_-]/g, '')}`;
   const stops = [0, 0.125, 0.25, 0.375, 0.5, 0.625, 0.75, 0.875, 1];
   return (
     <g className="legend" transform={`translate(${x},${y})`} aria-hidden="true">
@@ -152,7 +152,9 @@ export function DivergingLegend({ scale, x, y, width = 140, unit = 'logit' }: { 
 /** Calls fn after `ms` without changes to deps. */
 export function useDebounced(fn: () => void, ms: number, deps: unknown[]): void {
   const f = useRef(fn);
-  f.current = fn;
+  useEffect(() => {
+    f.current = fn;
+  });
   useEffect(() => {
     const t = setTimeout(() => f.current(), ms);
     return () => clearTimeout(t);

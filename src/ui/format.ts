@@ -7,7 +7,10 @@ export function num(x: number, digits = 4): string {
   if (x === 0) return '0';
   const a = Math.abs(x);
   if (a >= 1e5 || a < 1e-3) return x.toExponential(Math.max(0, digits - 2));
-  return x.toPrecision(digits).replace(/(\.\d*?)0+$/, '$1').replace(/\.$/, '');
+  return x
+    .toPrecision(digits)
+    .replace(/(\.\d*?)0+$/, '$1')
+    .replace(/\.$/, '');
 }
 
 export function signed(x: number, digits = 4): string {
@@ -52,6 +55,7 @@ export function count(n: number): string {
  */
 export function tokenLabel(text: string): string {
   if (text.length === 0) return '∅';
+  // eslint-disable-next-line no-control-regex -- control characters are exactly what this makes visible
   return text.replace(/[\s\u0000-\u001f\u007f]/g, (c) => {
     if (c === ' ') return '·';
     if (c === '\n') return '↵';

@@ -28,13 +28,17 @@ export function summarize(f: Focus, vocab: string[], k = 3): string {
   const tok = f.result.token?.scores[f.i];
   if (tok) {
     const top = topIndices(tok, k, (s) => s <= f.position);
-    if (top.length) parts.push(`source tokens ${top.map((s) => `${tokenSpeech(f.result.tokens[s].text)} at ${s} (${signed(tok[s], 3)}${share(tok[s])})`).join(', ')}`);
+    if (top.length)
+      parts.push(`source tokens ${top.map((s) => `${tokenSpeech(f.result.tokens[s].text)} at ${s} (${signed(tok[s], 3)}${share(tok[s])})`).join(', ')}`);
   }
   const hd = f.result.head;
   if (hd) {
     const flat: { label: string; v: number }[] = [];
     hd.scores[f.i].forEach((row, n) => row.forEach((v, h) => flat.push({ label: `layer ${hd.layers[n]} head ${h}`, v })));
-    const top = topIndices(flat.map((x) => x.v), k);
+    const top = topIndices(
+      flat.map((x) => x.v),
+      k,
+    );
     if (top.length) parts.push(`heads ${top.map((j) => `${flat[j].label} (${signed(flat[j].v, 3)})`).join(', ')}`);
   }
   const nr = f.result.neuron;

@@ -118,15 +118,20 @@ export class EngineClient {
   private arm(): void {
     if (this.watchdog) return;
     this.lastHeard = Date.now();
-    this.watchdog = setInterval(() => {
-      if (this.pending.size === 0) return this.idle();
-      if (Date.now() - this.lastHeard > this.timeoutMs) {
-        this.failAll(new EngineError('unresponsive', `The engine stopped answering for ${Math.round(this.timeoutMs / 1000)} s and was restarted; load the model again`));
-        this.restart();
-        return;
-      }
-      this.worker.postMessage({ type: 'ping', id: 0 });
-    }, Math.max(50, Math.min(2000, this.timeoutMs / 4)));
+    this.watchdog = setInterval(
+      () => {
+        if (this.pending.size === 0) return this.idle();
+        if (Date.now() - this.lastHeard > this.timeoutMs) {
+          this.failAll(
+            new EngineError('unresponsive', `The engine stopped answering for ${Math.round(this.timeoutMs / 1000)} s and was restarted; load the model again`),
+          );
+          this.restart();
+          return;
+        }
+        this.worker.postMessage({ type: 'ping', id: 0 });
+      },
+      Math.max(50, Math.min(2000, this.timeoutMs / 4)),
+    );
   }
 
   private idle(): void {
@@ -158,12 +163,7 @@ export class EngineClient {
     return { tokens: r.tokens, bosAtZero: r.bosAtZero };
   }
 
-  run(
-    prompt: string,
-    settings: RunSettings,
-    onProgress?: (p: Progress) => void,
-    onPartial?: (mode: Mode, r: DepassResult) => void,
-  ): RunHandle {
+  run(prompt: string, settings: RunSettings, onProgress?: (p: Progress) => void, onPartial?: (mode: Mode, r: DepassResult) => void): RunHandle {
     const { id, promise } = this.request((id) => ({ type: 'run', id, prompt, settings }), 'result', { onProgress, onPartial });
     return {
       id,
@@ -172,11 +172,7 @@ export class EngineClient {
     };
   }
 
-  async ablate(
-    prompt: string,
-    ablation: AblationSpec,
-    targets: { position: number; id: number; contrast_id: number | null }[],
-  ): Promise<ReplyOf<'ablated'>> {
+  async ablate(prompt: string, ablation: AblationSpec, targets: { position: number; id: number; contrast_id: number | null }[]): Promise<ReplyOf<'ablated'>> {
     return this.request((id) => ({ type: 'ablate', id, prompt, ablation, targets }), 'ablated').promise;
   }
 

@@ -1,7 +1,7 @@
 // A Blob stand-in that counts the bytes actually read (arrayBuffer, text, bytes, stream), for
 // tests that check a reader looks at headers and samples rather than whole weight files.
 
-import type { ModelFile } from '../files.ts';
+import type { ModelFile } from '../files';
 
 export interface ReadCounter {
   bytes: number;

@@ -2,8 +2,8 @@
 // description and weights a checkpoint loader would return, with scales that keep activations
 // O(1). Not a checkpoint writer (see serialize.ts) and not a trained model: the numbers mean nothing.
 
-import type { DType, Family, LayerWeights, Linear, ModelDescription, ModelWeights, Norm, Tensor } from '../description.ts';
-import { float32ToTensorBytes } from '../dtype.ts';
+import type { DType, Family, LayerWeights, Linear, ModelDescription, ModelWeights, Norm, Tensor } from '../description';
+import { float32ToTensorBytes } from '../dtype';
 
 export interface RandomModelOptions {
   family: Family;

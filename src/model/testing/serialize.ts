@@ -3,10 +3,10 @@
 // sharded) and a llama2.c legacy .bin. The layout code here is written independently of the
 // importers so that a round trip through them is a real test.
 
-import { bytesPerElement, type DType, type ModelDescription, type ModelWeights, type Tensor } from '../description.ts';
-import { tensorToFloat32 } from '../dtype.ts';
-import type { ModelFile } from '../files.ts';
-import { encodeSafetensors, type RawTensor } from './safetensors-writer.ts';
+import { bytesPerElement, type DType, type ModelDescription, type ModelWeights, type Tensor } from '../description';
+import { tensorToFloat32 } from '../dtype';
+import type { ModelFile } from '../files';
+import { encodeSafetensors, type RawTensor } from './safetensors-writer';
 
 export interface HfFilesOptions {
   /** Leading folder for every path ('tiny' gives 'tiny/config.json'). */

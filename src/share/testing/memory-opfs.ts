@@ -57,7 +57,12 @@ class MemoryFile implements FileHandleLike {
     let size = 0;
     return {
       write: async (data) => {
-        const bytes = data instanceof Blob ? new Uint8Array(await data.arrayBuffer()) : typeof data === 'string' ? new TextEncoder().encode(data) : new Uint8Array(data as ArrayBuffer);
+        const bytes =
+          data instanceof Blob
+            ? new Uint8Array(await data.arrayBuffer())
+            : typeof data === 'string'
+              ? new TextEncoder().encode(data)
+              : new Uint8Array(data as ArrayBuffer);
         if (this.storage.used() + size + bytes.length > this.storage.quota) throw new NamedError('QuotaExceededError', 'The quota has been exceeded.');
         parts.push(bytes);
         size += bytes.length;
@@ -65,7 +70,10 @@ class MemoryFile implements FileHandleLike {
       close: async () => {
         const out = new Uint8Array(size);
         let o = 0;
-        for (const p of parts) (out.set(p, o), (o += p.length));
+        for (const p of parts) {
+          out.set(p, o);
+          o += p.length;
+        }
         this.data = out;
       },
       abort: async () => {

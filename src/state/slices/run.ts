@@ -108,7 +108,8 @@ export const runSlice: Slice<RunSlice> = (ctx) => (set, get) => {
       }),
     run() {
       const { model, prompt, settings } = get();
-      if (readOnly(get())) return set({ runError: { kind: 'input', message: 'This is a shared run, read-only: re-run it live or close it to run your own prompt.' } });
+      if (readOnly(get()))
+        return set({ runError: { kind: 'input', message: 'This is a shared run, read-only: re-run it live or close it to run your own prompt.' } });
       if (!model) return set({ runError: { kind: 'input', message: 'Load a model first.' } });
       if (settings.modes.length === 0) return set({ runError: { kind: 'input', message: 'Choose at least one mode.' } });
       if (prompt.length === 0) return set({ runError: { kind: 'input', message: 'Type a prompt first.' } });
@@ -162,9 +163,7 @@ export const runSlice: Slice<RunSlice> = (ctx) => (set, get) => {
       };
       set({ ablation: base });
       try {
-        const r = await ctx.engine().ablate(f.result.prompt, plan.spec, [
-          { position: f.position, id: f.target.id, contrast_id: f.target.contrast_id },
-        ]);
+        const r = await ctx.engine().ablate(f.result.prompt, plan.spec, [{ position: f.position, id: f.target.id, contrast_id: f.target.contrast_id }]);
         if (get().ablation !== base) return;
         set({ ablation: { ...base, status: 'done', baseline: r.baseline[0], ablated: r.logits[0], top: r.top[0] } });
       } catch (err) {

@@ -40,7 +40,8 @@ export const selectionSlice: Slice<SelectionSlice> = (ctx) => (set, get) => ({
       if (cur && cur.status !== 'failed') continue;
       set((s) => ({ patterns: { ...s.patterns, [key]: { status: 'loading' } } }));
       const epoch = ctx.patternEpoch;
-      ctx.engine()
+      ctx
+        .engine()
         .attention(h.layer, h.head)
         .then(
           ({ T, A }) => ({ status: 'done', T, A }) as Pattern,
