@@ -6,22 +6,27 @@ import { readFileSync } from 'node:fs';
 import os from 'node:os';
 import type { AdapterReport, GpuCheckReport } from './report';
 
-export function machineInfo(): GpuCheckReport['machine'] {
-  const header = (process.report?.getReport() as { header?: { glibcVersionRuntime?: string } } | undefined)?.header;
-  let nvidiaDriver: string | null = null;
+/** The NVIDIA kernel driver's version: as run.sh read it (a test may stand in for the driver there), else from /proc. */
+function nvidiaDriverVersion(): string | null {
+  const fromRunSh = process.env.DEPASS_CHECK_NVIDIA_DRIVER;
+  if (fromRunSh !== undefined) return fromRunSh || null;
   try {
     // "NVRM version: NVIDIA UNIX x86_64 Kernel Module  550.54.15  ..."
     const v = readFileSync('/proc/driver/nvidia/version', 'utf8');
-    nvidiaDriver = /Kernel Module\s+([\d.]+)/.exec(v)?.[1] ?? v.split('\n')[0]!.trim();
+    return /Kernel Module\s+([\d.]+)/.exec(v)?.[1] ?? v.split('\n')[0]!.trim();
   } catch {
-    // no NVIDIA kernel module visible
+    return null;
   }
+}
+
+export function machineInfo(): GpuCheckReport['machine'] {
+  const header = (process.report?.getReport() as { header?: { glibcVersionRuntime?: string } } | undefined)?.header;
   return {
     os: `${os.type()} ${os.release()} ${os.arch()}`,
     cpus: `${os.cpus().length} x ${os.cpus()[0]?.model ?? 'unknown'}`,
     memoryGiB: Math.round(os.totalmem() / 2 ** 30),
     glibc: header?.glibcVersionRuntime ?? null,
-    nvidiaDriver,
+    nvidiaDriver: nvidiaDriverVersion(),
   };
 }
 
