@@ -37,7 +37,8 @@ const USAGE = `usage: run.sh OUTDIR [--quick] [options]   (from the sources: nod
   --skip LIST        sections to leave out: ${Object.keys(SECTIONS).join(',')}
   --dtype D          weights of the real-shape timings: BF16 (default, as the models are published), F16, F32
   --reps N           warm runs per real-shape timing (default 3, quick 1)
-  --deadline-s S     start no new section after S seconds (default 420 full, none quick)
+  --deadline-s S     start no new section after S seconds (default 300 full, none quick)
+  --limit-s S        stop after S seconds, writing the report (default 450 full, none quick)
 Writes OUTDIR/report.json, OUTDIR/summary.md and OUTDIR/bench.txt; exit code 0 when every check passed.`;
 
 class UsageError extends Error {}
@@ -55,6 +56,7 @@ function options(argv: string[]) {
         dtype: { type: 'string', default: 'BF16' },
         reps: { type: 'string' },
         'deadline-s': { type: 'string' },
+        'limit-s': { type: 'string' },
         help: { type: 'boolean', default: false },
       },
       strict: true,
@@ -80,7 +82,8 @@ function options(argv: string[]) {
     skip: skip as Set<SectionId>,
     dtype: values.dtype as DType,
     reps: Math.max(1, num('reps', values.reps, size === 'quick' ? 1 : 3)),
-    deadlineS: num('deadline-s', values['deadline-s'], size === 'quick' ? Infinity : 420),
+    deadlineS: num('deadline-s', values['deadline-s'], size === 'quick' ? Infinity : 300),
+    limitS: num('limit-s', values['limit-s'], size === 'quick' ? Infinity : 450),
   };
 }
 
@@ -126,6 +129,18 @@ async function main(argv: string[]): Promise<number> {
   };
   log(`DePass Studio GPU check (${opts.size}), depass-studio ${versions.project} ${versions.commit}, Node ${process.version}; report in ${opts.out}`);
   save();
+  // The whole check must end in bounded time (8 minutes on a GPU): past the limit, the report is
+  // written with the running section marked, and the process ends. A synchronous stretch (building
+  // a model's weights) can delay this by some seconds, hence the margin in the default.
+  let current: { s: SectionResult; t0: number } | null = null;
+  if (Number.isFinite(opts.limitS)) {
+    setTimeout(() => {
+      const why = `stopped at the ${opts.limitS} s time limit`;
+      if (current) Object.assign(current.s, { status: 'error', message: why, seconds: (Date.now() - current.t0) / 1000 });
+      report.problems.push(`${why}${current ? ` during ${current.s.title}` : ''}`);
+      process.exit(finish(false));
+    }, opts.limitS * 1000).unref();
+  }
 
   // The adapter: Dawn must load, and Vulkan must offer a device.
   let gpu: GPU;
@@ -178,6 +193,7 @@ async function main(argv: string[]): Promise<number> {
     log(`${s.title}...`);
     save();
     const t0 = Date.now();
+    current = { s, t0 };
     try {
       const note = await fn(s);
       s.status = report.checks.some((c) => c.section === id && !c.passed) ? 'failed' : 'passed';
@@ -189,6 +205,7 @@ async function main(argv: string[]): Promise<number> {
       log(`  error: ${(e as Error).stack ?? s.message}`);
     }
     s.seconds = (Date.now() - t0) / 1000;
+    current = null;
     log(`  ${s.status} in ${s.seconds.toFixed(1)} s${s.message ? `: ${s.message}` : ''}`);
     save();
   };
@@ -215,8 +232,10 @@ async function main(argv: string[]): Promise<number> {
 
   const kernels = kernelCache(ctx.device, loader);
   const testGpu = { ctx, kernels, pool: new StepPool(ctx.device, kernels) };
-  log('(one WGSL compile error is printed below on purpose: a check feeds a broken shader and expects the error to name it)');
-  await section('kernels', () => runChecks('kernels', KERNEL_CHECKS.map((c) => ({ name: c.name, run: (t) => c.run(testGpu, t) }))));
+  await section('kernels', () => {
+    log('  (one WGSL compile error is printed below on purpose: a check feeds a broken shader and expects the error to name it)');
+    return runChecks('kernels', KERNEL_CHECKS.map((c) => ({ name: c.name, run: (t) => c.run(testGpu, t) })));
+  });
   await section('matmul', () => runChecks('matmul', MATMUL_CHECKS.map((c) => ({ name: c.name, run: (t) => c.run(testGpu, t) }))));
   await section('engine', () => runChecks('engine', ENGINE_CHECKS.map((c) => ({ name: c.name, run: (t) => c.run(ctx, loader, t) }))));
   await section('cli', () => {

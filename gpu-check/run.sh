@@ -11,7 +11,7 @@ usage() {
   echo "usage: bash $0 OUTDIR [--quick] [options]"
   echo "  writes OUTDIR/report.json, OUTDIR/summary.md, OUTDIR/bench.txt and OUTDIR/run.log"
   echo "  options are passed to the check: --quick, --skip kernels,matmul,engine,cli,shapes,bench,"
-  echo "  --dtype BF16|F16|F32, --reps N, --deadline-s S"
+  echo "  --dtype BF16|F16|F32, --reps N, --deadline-s S, --limit-s S"
 }
 case "${1:-}" in
   -h | --help) usage; exit 0 ;;
@@ -62,8 +62,9 @@ grep -aq GLIBCXX_3.4.30 "$(readlink -f "$cxx")" ||
 work=$here
 if ! [ -w "$here" ]; then
   work=$(mktemp -d "${TMPDIR:-/tmp}/depass-gpu-check.XXXXXX") || die "cannot create a temporary folder"
-  cp -R "$here/." "$work/" || die "cannot copy the pack to $work"
-  say "the pack folder is read-only: unpacked into $work"
+  trap 'rm -rf "$work"' EXIT
+  cp -R "$here/." "$work/" && chmod -R u+w "$work" || die "cannot copy the pack to $work"
+  say "the pack folder is read-only: unpacked into $work (removed at the end)"
 fi
 unpack() { # FILE.gz -> FILE, unless FILE is already there and newer
   local gz="$work/$1.gz" dst="$work/$1"
