@@ -26,7 +26,19 @@ log="$out/run.log"
 say() { echo "run.sh: $*" | tee -a "$log" >&2; }
 notes=()
 note() { notes+=("$*"); say "$*"; }
-die() { say "STOP: $*"; exit 3; }
+json_string() { printf '"%s"' "$(printf '%s' "$1" | sed 's/\\/\\\\/g; s/"/\\"/g' | tr '\n\t' '  ')"; }
+# Stops before the check could start: a report saying why, in the same format the check writes.
+die() {
+  say "STOP: $*"
+  local problems=("$@") n sep=""
+  {
+    printf '{ "format": "depass-gpu-check/1", "status": "failed", "started": "%s", "problems": [' "$(date -u +%Y-%m-%dT%H:%M:%SZ)"
+    for n in "${problems[@]}" "${notes[@]:-}"; do [ -n "$n" ] && printf '%s%s' "$sep" "$(json_string "$n")" && sep=", "; done
+    printf '] }\n'
+  } >"$out/report.json"
+  printf '# DePass Studio GPU check\n\n**FAILED** before the check could start: %s\n' "$*" >"$out/summary.md"
+  exit 3
+}
 
 # --- the machine -------------------------------------------------------------------------------
 [ "$(uname -s)" = Linux ] && [ "$(uname -m)" = x86_64 ] || die "this pack runs on Linux x86-64; this is $(uname -sm)"
@@ -37,8 +49,11 @@ version_ge() { [ "$(printf '%s\n%s\n' "$2" "$1" | sort -V | head -n1)" = "$2" ];
 glibc=$(getconf GNU_LIBC_VERSION 2>/dev/null | awk '{print $2}')
 if [ -z "$glibc" ]; then
   note "could not read the glibc version (not glibc? musl-based systems such as Alpine cannot run this pack)"
+elif ! version_ge "$glibc" 2.28; then
+  die "glibc $glibc is too old: the Node runtime needs glibc 2.28 or newer, Dawn 2.34 (Ubuntu 22.04, Debian 12, RHEL 9 or later)"
 elif ! version_ge "$glibc" 2.34; then
-  die "glibc $glibc is too old: Dawn's dawn.node needs glibc 2.34 or newer (Ubuntu 22.04, Debian 12, RHEL 9 or later)"
+  # Node starts, so the check runs and reports Dawn's own error.
+  note "glibc $glibc is too old for Dawn's dawn.node, which needs 2.34 or newer (Ubuntu 22.04, Debian 12, RHEL 9 or later)"
 fi
 
 # Directories the dynamic linker searches, and a library found in them (ldconfig's cache first).
@@ -56,7 +71,7 @@ find_lib() {
 
 cxx=$(find_lib libstdc++.so.6) || die "libstdc++.so.6 is missing (package libstdc++6)"
 grep -aq GLIBCXX_3.4.30 "$(readlink -f "$cxx")" ||
-  die "$cxx is too old: Dawn's dawn.node needs GLIBCXX_3.4.30 (the C++ library of GCC 12 or newer)"
+  note "$cxx is too old for Dawn's dawn.node, which needs GLIBCXX_3.4.30 (the C++ library of GCC 12 or newer)"
 
 # --- unpack: in place when this folder is writable, else in a temporary copy -------------------
 work=$here
@@ -69,6 +84,7 @@ fi
 unpack() { # FILE.gz -> FILE, unless FILE is already there and newer
   local gz="$work/$1.gz" dst="$work/$1"
   [ -s "$dst" ] && [ "$dst" -nt "$gz" ] && return 0
+  [ -r "$gz" ] || die "$1.gz is missing from the pack (copy the whole folder)"
   gzip -dc "$gz" >"$dst.part" && mv "$dst.part" "$dst" || die "cannot unpack $1.gz (disk full?)"
 }
 unpack runtime/node

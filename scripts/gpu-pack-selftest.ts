@@ -11,7 +11,7 @@ import { dirname, join } from 'node:path';
 import type { GpuCheckReport } from '../gpu-check/report';
 import { partSizes, writePack } from './gpu-pack';
 
-const TOOLS = ['bash', 'gzip', 'tar', 'sed', 'awk', 'sort', 'head', 'tee', 'mktemp', 'cp', 'mv', 'chmod', 'uname', 'getconf', 'ldconfig', 'readlink', 'grep', 'dirname', 'mkdir', 'cat'];
+const TOOLS = ['bash', 'gzip', 'tar', 'sed', 'awk', 'sort', 'head', 'tee', 'tr', 'date', 'mktemp', 'cp', 'mv', 'rm', 'chmod', 'uname', 'getconf', 'ldconfig', 'readlink', 'grep', 'dirname', 'mkdir', 'cat'];
 
 function which(tool: string): string | null {
   for (const d of ['/usr/bin', '/bin', '/usr/sbin', '/sbin', '/usr/local/bin']) if (existsSync(join(d, tool))) return join(d, tool);
