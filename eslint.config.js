@@ -8,7 +8,7 @@ import reactHooks from 'eslint-plugin-react-hooks';
 import globals from 'globals';
 import tseslint from 'typescript-eslint';
 
-const TOOLING = ['**/e2e/**', '**/bench/**', '**/fuzz/**', '**/eval/**', '**/scripts/**'];
+const TOOLING = ['**/e2e/**', '**/bench/**', '**/fuzz/**', '**/eval/**', '**/scripts/**', '**/gpu-check/**'];
 /** Tests and their helpers may reach across layers (a GPU-vs-reference test must), never into tooling. */
 const TESTS = ['**/*.test.ts', '**/testing/**'];
 const VIEWS = ['**/ui/**', '**/state/**', 'react', 'react-dom', 'react-dom/*', 'd3', 'd3-*', 'zustand'];
@@ -17,7 +17,7 @@ const VIEWS = ['**/ui/**', '**/state/**', 'react', 'react-dom', 'react-dom/*', '
 const forbid = (group, message) => ['error', { patterns: [{ group, message }] }];
 
 export default tseslint.config(
-  { ignores: ['node_modules/**', 'dist/**', 'test-results/**', 'bench/reports/**', 'reports/**', 'scripts/reference/.venv/**', '**/*.py'] },
+  { ignores: ['node_modules/**', 'dist/**', 'build/**', 'test-results/**', 'bench/reports/**', 'reports/**', 'scripts/reference/.venv/**', '**/*.py'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {
