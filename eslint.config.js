@@ -8,10 +8,12 @@ import reactHooks from 'eslint-plugin-react-hooks';
 import globals from 'globals';
 import tseslint from 'typescript-eslint';
 
-const TOOLING = ['**/e2e/**', '**/bench/**', '**/fuzz/**', '**/eval/**', '**/scripts/**', '**/gpu-check/**'];
+/** A folder as import patterns: its index ('../state') and anything in it ('../state/store'). */
+const folder = (...names) => names.flatMap((n) => [`**/${n}`, `**/${n}/**`]);
+const TOOLING = folder('e2e', 'bench', 'fuzz', 'eval', 'scripts', 'gpu-check');
 /** Tests and their helpers may reach across layers (a GPU-vs-reference test must), never into tooling. */
 const TESTS = ['**/*.test.ts', '**/testing/**'];
-const VIEWS = ['**/ui/**', '**/state/**', 'react', 'react-dom', 'react-dom/*', 'd3', 'd3-*', 'zustand'];
+const VIEWS = [...folder('ui', 'state'), 'react', 'react-dom', 'react-dom/*', 'd3', 'd3-*', 'zustand'];
 
 /** A no-restricted-imports rule forbidding these module groups, with the reason. */
 const forbid = (group, message) => ['error', { patterns: [{ group, message }] }];
@@ -38,7 +40,7 @@ export default tseslint.config(
     plugins: { 'react-hooks': reactHooks },
     rules: {
       ...reactHooks.configs.recommended.rules,
-      'no-restricted-imports': forbid(['**/gpu/**', 'webgpu', ...TOOLING], 'views know nothing of WebGPU or of the tooling'),
+      'no-restricted-imports': forbid([...folder('gpu'), 'webgpu', ...TOOLING], 'views know nothing of WebGPU or of the tooling'),
     },
   },
   {
@@ -46,7 +48,7 @@ export default tseslint.config(
     ignores: TESTS,
     rules: {
       'no-restricted-imports': forbid(
-        ['**/depass/**', '**/gpu/**', '**/worker/**', '**/share/**', '**/cli/**', 'webgpu', ...VIEWS, ...TOOLING],
+        [...folder('depass', 'gpu', 'worker', 'share', 'cli'), 'webgpu', ...VIEWS, ...TOOLING],
         'src/model reads checkpoints; it knows nothing of the engine, the app or the views',
       ),
     },
@@ -56,7 +58,7 @@ export default tseslint.config(
     ignores: TESTS,
     rules: {
       'no-restricted-imports': forbid(
-        ['**/gpu/**', '**/worker/**', '**/share/**', '**/cli/**', 'webgpu', ...VIEWS, ...TOOLING],
+        [...folder('gpu', 'worker', 'share', 'cli'), 'webgpu', ...VIEWS, ...TOOLING],
         'the method is backend-independent and knows nothing of the app or the views',
       ),
     },
@@ -65,17 +67,14 @@ export default tseslint.config(
     files: ['src/gpu/**/*.ts'],
     ignores: TESTS,
     rules: {
-      'no-restricted-imports': forbid(
-        ['**/worker/**', '**/share/**', '**/cli/**', ...VIEWS, ...TOOLING],
-        'the engine knows nothing of workers, the app or the views',
-      ),
+      'no-restricted-imports': forbid([...folder('worker', 'share', 'cli'), ...VIEWS, ...TOOLING], 'the engine knows nothing of workers, the app or the views'),
     },
   },
   {
     files: ['src/worker/**/*.ts'],
     ignores: TESTS,
     rules: {
-      'no-restricted-imports': forbid(['**/share/**', '**/cli/**', ...VIEWS, ...TOOLING], 'the worker orchestrates the engine; it knows nothing of the views'),
+      'no-restricted-imports': forbid([...folder('share', 'cli'), ...VIEWS, ...TOOLING], 'the worker orchestrates the engine; it knows nothing of the views'),
     },
   },
   {
@@ -83,7 +82,7 @@ export default tseslint.config(
     ignores: TESTS,
     rules: {
       'no-restricted-imports': forbid(
-        ['**/state/**', '**/ui/**', '**/gpu/**', 'react', 'react-dom', ...TOOLING],
+        [...folder('state', 'ui', 'gpu'), 'react', 'react-dom', ...TOOLING],
         'links and the model shelf know nothing of the store or the views',
       ),
     },
@@ -93,7 +92,7 @@ export default tseslint.config(
     ignores: TESTS,
     rules: {
       'no-restricted-imports': forbid(
-        ['**/ui/**', '**/gpu/**', 'webgpu', 'react', 'react-dom', ...TOOLING],
+        [...folder('ui', 'gpu'), 'webgpu', 'react', 'react-dom', ...TOOLING],
         'the store knows nothing of the views or of WebGPU',
       ),
     },

@@ -1,4 +1,4 @@
-// Runs every test suite (unit and GPU tests under Vitest, the kernels again on SwiftShader, then
+// Runs lint and every test suite (unit and GPU tests under Vitest, the kernels again on SwiftShader, then
 // the browser e2e tests under Playwright), prints each suite's passed / failed / skipped counts and
 // one closing line "N passed, N failed, N skipped" with the totals. Under CI=true a skip is a
 // failure: the run exits non-zero and says which tests did not run.
@@ -70,8 +70,14 @@ function countPlaywright(label, file, status) {
   if (status !== 0 && failed === 0) problems.push(`${label}: Playwright exited with ${status} and no failed test`);
 }
 
-// Optional: which suite ("unit", "swiftshader" or "e2e"); for "unit", file filters may follow.
+// Optional: which suite ("lint", "unit", "swiftshader" or "e2e"); for "unit", file filters may follow.
 const [only, ...filters] = process.argv.slice(2);
+
+if (!only || only === 'lint') {
+  // Lint, formatting and dead exports, as one check that passes or fails.
+  const status = run('lint (eslint, prettier, knip)', 'npm', ['run', '--silent', 'lint']);
+  record('lint', { passed: status === 0 ? 1 : 0, failed: status === 0 ? 0 : 1, skipped: 0 });
+}
 
 if (!only || only === 'unit') {
   const out = 'test-results/vitest.json';
