@@ -5,7 +5,7 @@
 // attention rollout, last-layer attention, head-output norm, random. Runs on the reference engine.
 
 import { CpuBackend } from '../src/depass/cpu-backend';
-import { gemm } from '../src/depass/ops';
+import { gemm } from '../src/depass/gemm';
 import type { CpuForwardRecord as ForwardRecord } from '../src/depass/forward';
 import type { ReferenceModel } from '../src/depass/reference-model';
 import { runDepass } from '../src/depass/run';

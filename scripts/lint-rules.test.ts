@@ -23,7 +23,10 @@ describe('import rules', () => {
     ['src/depass/leak.test.ts', "import { evaluate } from '../../eval/faithfulness';\nexport const x = evaluate;\n", /tooling lives outside it/],
   ])('%s: %s is refused', async (path, code, message) => {
     const found = await problems(path, code);
-    expect(found.some((m) => m.startsWith('no-restricted-imports') && message.test(m)), found.join('\n')).toBe(true);
+    expect(
+      found.some((m) => m.startsWith('no-restricted-imports') && message.test(m)),
+      found.join('\n'),
+    ).toBe(true);
   });
 
   it('allows imports downstream of the data flow, and refuses file suffixes', async () => {

@@ -6,7 +6,8 @@
 import { dims } from '../model/description';
 import type { ModeRequest } from './backend';
 import { applyNorm, linear } from './forward';
-import { attentionMix, gemm } from './ops';
+import { gemm } from './gemm';
+import { attentionMix } from './ops';
 import { type ForwardRecord, residualAfter } from './record';
 import type { ReferenceModel } from './reference-model';
 

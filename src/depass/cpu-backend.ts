@@ -8,7 +8,8 @@ import type { AttributeOptions, AttributionBackend, ForwardSummary, InitialCompo
 import { buildComponents } from './components';
 import { type CpuPass, decomposedLayer, readout } from './decomposed';
 import { type CpuForwardRecord, forward, lensLogits } from './forward';
-import { gemm, topK } from './ops';
+import { gemm } from './gemm';
+import { topK } from './ops';
 import { activeRows, PlanError, planPass, targetDirections } from './plan';
 import { type Ablation, normAfter, residualAfter } from './record';
 import type { ReferenceModel } from './reference-model';

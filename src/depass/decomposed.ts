@@ -5,7 +5,8 @@
 // this is the oracle for the GPU, not a fast path.
 
 import { dims } from '../model/description';
-import { attentionMix, gemm, mlpShare, normApply, readoutScores } from './ops';
+import { gemm } from './gemm';
+import { attentionMix, mlpShare, normApply, readoutScores } from './ops';
 import type { PassPlan } from './plan';
 import type { LayerRecord, NormRecord } from './record';
 import type { NormF32, ReferenceModel } from './reference-model';

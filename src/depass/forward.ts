@@ -5,7 +5,8 @@
 // description (normKind, mlpKind, positionKind, hasQkNorm), never on names.
 
 import { dims } from '../model/description';
-import { activation, attentionMix, attentionProbs, gemm, headRmsNorm, layerNormStats, normApply, rmsScale, rope } from './ops';
+import { gemm } from './gemm';
+import { activation, attentionMix, attentionProbs, headRmsNorm, layerNormStats, normApply, rmsScale, rope } from './ops';
 import type { Ablation, ForwardRecord, LayerRecord, NormRecord } from './record';
 import type { LinearF32, NormF32, ReferenceModel } from './reference-model';
 

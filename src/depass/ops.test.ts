@@ -3,7 +3,8 @@
 // computed here by its own series.
 
 import { describe, expect, it } from 'vitest';
-import { attentionMix, attentionProbs, erf, gemm, geluErf, geluTanh, layerNormStats, mlpShare, rmsScale, rope, silu, topK } from './ops';
+import { gemm } from './gemm';
+import { attentionMix, attentionProbs, erf, geluErf, geluTanh, layerNormStats, mlpShare, rmsScale, rope, silu, topK } from './ops';
 
 const f = (a: number[]) => new Float32Array(a);
 

@@ -3,7 +3,7 @@
 // tile shape. The cases live in gpu-check/kernel-checks.ts, which the self-contained GPU check runs too.
 
 import { describe, it } from 'vitest';
-import { MATMUL_CHECKS } from './testing/kernel-checks';
+import { MATMUL_CHECKS } from './testing/matmul-checks';
 import { Tally } from './testing/tally';
 import { describeAdapter, skipWithoutGpu, testGpu } from './testing/gpu-env';
 
