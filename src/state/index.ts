@@ -1,9 +1,10 @@
 // The app's store instance, bound to the engine worker. Tests build their own with
 // createAppStore and a stand-in engine.
 
-import { browserEngine } from './engine';
+import { lazyBrowserEngine } from './engine';
 import { createAppStore } from './store';
 
+const browserEngine = lazyBrowserEngine();
 export const useApp = createAppStore(browserEngine);
 
 // Browser tests reach the engine's test hooks (device loss) through this, only when asked for

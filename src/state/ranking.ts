@@ -2,14 +2,7 @@
 // focus credits most, and the ablation spec that removes them. Pure; the store calls the engine.
 
 import type { AblationSpec } from '../worker/protocol';
-import type { Focus } from './selectors';
-
-export type AblateSource = 'head' | 'neuron' | 'token';
-
-export interface RankedComponent {
-  label: string;
-  score: number;
-}
+import type { AblateSource, Focus, RankedComponent } from './types';
 
 export interface AblationPlan {
   source: AblateSource;

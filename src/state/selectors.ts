@@ -2,26 +2,9 @@
 // result and target index behind the selected position (a target re-run covers one position;
 // elsewhere the main run applies). Pure functions, so views and tests share them; no engine, no DOM.
 
-import type { DepassResult, ResultTarget } from '../depass/result';
+import type { DepassResult } from '../depass/result';
 import { layerCount } from '../share/snapshot';
-import type { AppState, HeadRef } from './types';
-
-export interface Override {
-  position: number;
-  target: number;
-  contrast: number | null;
-  result: DepassResult;
-}
-
-export interface Focus {
-  result: DepassResult;
-  /** Index of the target in `result` (the i of every score array). */
-  i: number;
-  position: number;
-  target: ResultTarget;
-  /** True when the target was chosen by the user rather than the model's prediction. */
-  custom: boolean;
-}
+import type { AppState, Focus, HeadRef, Override } from './types';
 
 /** The position shown: the selection, else the last token (what a prompt is usually about). */
 export function shownPosition(result: DepassResult | null, selected: number | null): number | null {

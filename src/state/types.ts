@@ -2,7 +2,7 @@
 // slices/, one per file; they import these types, never each other's code, so there is no cycle.
 
 import type { StateCreator } from 'zustand';
-import type { DepassResult, Mode, Rule, TopEntry } from '../depass/result';
+import type { DepassResult, Mode, ResultTarget, Rule, TopEntry } from '../depass/result';
 import type { ModelFile } from '../model/files';
 import type { TokenSpan } from '../model/tokenizer-types';
 import type { SharedRun } from '../share/permalink';
@@ -10,8 +10,32 @@ import type { ModelShelf, RememberedModel, Usage } from '../share/remembered';
 import type { Progress } from '../worker/client';
 import type { ModelInfo } from '../worker/protocol';
 import type { Engine } from './engine';
-import type { AblateSource, RankedComponent } from './ranking';
-import type { Override } from './selectors';
+
+// ---- what the views explain ---------------------------------------------------------------
+
+export interface Override {
+  position: number;
+  target: number;
+  contrast: number | null;
+  result: DepassResult;
+}
+
+export interface Focus {
+  result: DepassResult;
+  /** Index of the target in `result` (the i of every score array). */
+  i: number;
+  position: number;
+  target: ResultTarget;
+  /** True when the target was chosen by the user rather than the model's prediction. */
+  custom: boolean;
+}
+
+export type AblateSource = 'head' | 'neuron' | 'token';
+
+export interface RankedComponent {
+  label: string;
+  score: number;
+}
 
 export interface FileRow {
   path: string;

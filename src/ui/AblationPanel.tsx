@@ -5,7 +5,8 @@
 import { scaleLinear } from 'd3';
 import { useRef } from 'react';
 import { useApp } from '../state';
-import { ablateSources, type AblateSource } from '../state/ranking';
+import { ablateSources } from '../state/ranking';
+import type { AblateSource } from '../state/types';
 import { Empty, Panel, useFocus, useWidth } from './common';
 import { num, signed, tokenLabel } from './format';
 

@@ -3,7 +3,8 @@
 
 import { useEffect, useId, useLayoutEffect, useMemo, useRef, useState, type ReactNode, type RefObject } from 'react';
 import { useApp } from '../state';
-import { focusOf, type Focus } from '../state/selectors';
+import { focusOf } from '../state/selectors';
+import type { Focus } from '../state/types';
 import type { Diverging } from './colors';
 import { downloadPng, downloadSvg, exportStem } from './export';
 import { num } from './format';

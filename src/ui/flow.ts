@@ -3,7 +3,7 @@
 // link paths; this file decides which nodes and edges exist and where they sit. Pure.
 
 import { linkHorizontal } from 'd3';
-import type { Focus } from '../state/selectors';
+import type { Focus } from '../state/types';
 
 export interface FlowNode {
   id: string;

@@ -1,7 +1,7 @@
 // The one-sentence text summary of the top contributors, read by screen readers (aria-live) and
 // shown under the heatmap. Pure: built from the focus, the vocabulary and nothing else.
 
-import type { Focus } from '../state/selectors';
+import type { Focus } from '../state/types';
 import { num, percent, signed, tokenSpeech } from './format';
 
 function topIndices(values: number[], k: number, keep: (i: number) => boolean = () => true): number[] {
