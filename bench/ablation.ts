@@ -106,7 +106,7 @@ export class NeuronAblation {
     this.scratchBuffers = [];
     const { device, cfg } = this.parts;
     const list = this.scratchBuffers;
-    const r = asLayerRecord(await allocate(device, layerRecordLayout(cfg, T, 1, copies), list, 'ablation '), cfg.normKind === 'layer');
+    const r = asLayerRecord(await allocate(device, layerRecordLayout(cfg, T, 1, copies), list, 'ablation '), cfg);
     const s = await allocate(device, forwardScratchLayout(cfg, T, copies), list, 'ablation ');
     const out = createStorage(device, 'ablation logits', copies * n * F32);
     list.push(out);
@@ -155,7 +155,7 @@ export class NeuronAblation {
     this.prepared = p;
     const sc = await this.ensureScratch(T, 1);
     const idBuf = keep(uploadStorage(device, 'ablation token ids', Uint32Array.from(ids)));
-    await recordStep(this.parts.pool, 'clean embedding', (step) => embed(step, this.parts.weights, idBuf, p.positions, sc.r.h_in, T));
+    await recordStep(this.parts.pool, 'clean embedding', (step) => embed(step, this.parts.cfg, this.parts.weights, idBuf, p.positions, sc.r.h_in, T));
     p.clean = Float64Array.from(await this.pass(0, 1, { layer, act: p.act, hAfter: p.hAfter }));
     return p.clean;
   }
@@ -252,7 +252,7 @@ export class NeuronAblation {
     for (let l = from; l < L; l++) {
       await recordStep(pool, `ablation layer ${l}`, async (step) => {
         await residual(step, l);
-        await forwardLayer(step, cfg, weights.layers[l]!, r, s, { T, B }, p.k);
+        await forwardLayer(step, cfg, l, weights.layers[l]!, r, s, { T, B }, p.k);
         if (save && l === save.layer) step.copy(r.act, 0, save.act, 0, T * I * F32);
       });
     }

@@ -42,7 +42,8 @@ function checkDescription(d: ModelDescription): void {
   if (d.num_attention_heads % d.num_key_value_heads !== 0) fail(`H = ${d.num_attention_heads} is not a multiple of Hkv = ${d.num_key_value_heads}`);
   if (d.positionKind === 'rope' && d.head_dim % 2 !== 0) fail(`odd head_dim ${d.head_dim} with RoPE`);
   if (!(d.norm_eps > 0) || !Number.isFinite(d.norm_eps)) fail(`norm_eps ${d.norm_eps}`);
-  if (d.positionKind === 'rope' && !(d.rope_theta > 0 && Number.isFinite(d.rope_theta))) fail(`rope_theta ${d.rope_theta}`);
+  if (d.positionKind === 'rope' && !(d.rope && d.rope.theta > 0 && Number.isFinite(d.rope.theta) && d.rope.dim > 0 && d.rope.dim <= d.head_dim)) fail(`rope ${JSON.stringify(d.rope)}`);
+  if (d.layer_types.length !== d.num_hidden_layers) fail(`${d.layer_types.length} layer types for ${d.num_hidden_layers} layers`);
   if (d.bos_token_id !== null && !isCount(d.bos_token_id)) fail(`bos_token_id ${d.bos_token_id}`);
   if (!d.eos_token_ids.every(isCount)) fail(`eos_token_ids ${d.eos_token_ids}`);
 }
@@ -67,14 +68,21 @@ export function checkCheckpoint(ck: Checkpoint): void {
     if (want) checkTensor(t, [n], what);
     else if (t) fail(`${what}: present but the description has no such bias`);
   };
-  const norm = (n: { weight: Tensor; bias?: Tensor }, size: number, what: string) => {
+  const norm = (n: { weight: Tensor; bias?: Tensor } | undefined, size: number, what: string) => {
+    if (!n) return fail(`${what}: missing`);
     checkTensor(n.weight, [size], `${what}.weight`);
     bias(n.bias, d.normKind === 'layer', size, `${what}.bias`);
   };
   w.layers.forEach((l, i) => {
     const at = `layer ${i}`;
-    norm(l.input_layernorm, D, `${at} input_layernorm`);
-    norm(l.post_attention_layernorm, D, `${at} post_attention_layernorm`);
+    if (d.hasPreNorms) {
+      norm(l.input_layernorm, D, `${at} input_layernorm`);
+      norm(l.post_attention_layernorm, D, `${at} post_attention_layernorm`);
+    }
+    if (d.hasPostNorms) {
+      norm(l.attn_output_norm, D, `${at} attn_output_norm`);
+      norm(l.mlp_output_norm, D, `${at} mlp_output_norm`);
+    }
     checkTensor(l.q_proj.weight, [qDim, D], `${at} q_proj`);
     checkTensor(l.k_proj.weight, [kvDim, D], `${at} k_proj`);
     checkTensor(l.v_proj.weight, [kvDim, D], `${at} v_proj`);
@@ -83,11 +91,12 @@ export function checkCheckpoint(ck: Checkpoint): void {
     bias(l.k_proj.bias, d.hasQkvBias, kvDim, `${at} k_proj.bias`);
     bias(l.v_proj.bias, d.hasQkvBias, kvDim, `${at} v_proj.bias`);
     bias(l.o_proj.bias, d.hasOBias, D, `${at} o_proj.bias`);
-    if (d.hasQkNorm) {
+    if (d.qkNorm !== 'none') {
       if (!l.q_norm || !l.k_norm) fail(`${at}: q/k norm missing`);
-      checkTensor(l.q_norm.weight, [dh], `${at} q_norm`);
-      checkTensor(l.k_norm.weight, [dh], `${at} k_norm`);
-    } else if (l.q_norm || l.k_norm) fail(`${at}: q/k norm without hasQkNorm`);
+      const heads = d.qkNorm === 'projection';
+      checkTensor(l.q_norm.weight, [heads ? qDim : dh], `${at} q_norm`);
+      checkTensor(l.k_norm.weight, [heads ? kvDim : dh], `${at} k_norm`);
+    } else if (l.q_norm || l.k_norm) fail(`${at}: q/k norm without a qkNorm feature`);
     if (d.mlpKind === 'gated') checkTensor(l.gate_proj?.weight, [I, D], `${at} gate_proj`);
     else if (l.gate_proj) fail(`${at}: gate_proj in a plain MLP`);
     checkTensor(l.up_proj.weight, [I, D], `${at} up_proj`);

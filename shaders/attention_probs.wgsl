@@ -1,6 +1,8 @@
 // Causal attention probabilities, recorded for the decomposed pass:
-//   A[h, i, j] = softmax_{j <= i}(q[i, h] . k[j, g(h)] / sqrt(dh)),  0 for j > i,
-// where query head h reads key head g(h) = h / (H / Hkv) (grouped-query attention).
+//   A[h, i, j] = softmax_{j visible from i}(cap(q[i, h] . k[j, g(h)] * scale)),  0 elsewhere,
+// where query head h reads key head g(h) = h / (H / Hkv) (grouped-query attention); cap(s) =
+// softcap * tanh(s / softcap) when softcap > 0 (Gemma 2), else s; the visible keys are j <= i, and
+// with a sliding window W > 0 only i - W < j <= i (W keys counting the query itself).
 // One workgroup per (query position i, head h): raw scores are written to A, then the row's max
 // and sum are reduced in workgroup memory and the row is normalised in place.
 //
@@ -16,7 +18,9 @@ struct Params {
   H: u32,
   Hkv: u32,
   dh: u32,
-  scale: f32, // 1 / sqrt(dh)
+  scale: f32, // 1 / sqrt(dh) usually; 1 / sqrt(query_pre_attn_scalar) (Gemma 2, 3); 1 (GPT-Neo)
+  softcap: f32, // 0: none
+  window: u32, // 0: none
 }
 
 @group(0) @binding(0) var<storage, read> q: array<f32>;
@@ -64,22 +68,29 @@ fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_index) l
   let g = h / (params.H / params.Hkv);
   let qo = (i * params.H + h) * dh;
   let row = (h * T + i) * T;
+  var j0 = 0u;
+  if (params.window > 0u && i + 1u > params.window) {
+    j0 = i + 1u - params.window;
+  }
 
   var m = bitcast<f32>(0xff7fffffu);
-  for (var j = lid; j <= i; j += WG) {
+  for (var j = j0 + lid; j <= i; j += WG) {
     let ko = (j * params.Hkv + g) * dh;
     var dot = 0.0;
     for (var e = 0u; e < dh; e++) {
       dot += q[qo + e] * k[ko + e];
     }
-    let s = dot * params.scale;
+    var s = dot * params.scale;
+    if (params.softcap > 0.0) {
+      s = params.softcap * tanh(s / params.softcap);
+    }
     A[row + j] = s;
     m = max(m, s);
   }
   m = reduceMax(lid, m);
 
   var sum = 0.0;
-  for (var j = lid; j <= i; j += WG) {
+  for (var j = j0 + lid; j <= i; j += WG) {
     let p = exp(A[row + j] - m);
     A[row + j] = p;
     sum += p;
@@ -87,7 +98,7 @@ fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_index) l
   sum = reduceSum(lid, sum);
 
   for (var j = lid; j < T; j += WG) {
-    if (j <= i) {
+    if (j >= j0 && j <= i) {
       A[row + j] = A[row + j] / sum;
     } else {
       A[row + j] = 0.0;

@@ -3,6 +3,7 @@
 // c_r is the row's own mean with CENTER (LayerNorm on a component: each component is centred by
 // itself, the real state's std is frozen), else 0. betaBlock < 0 puts beta on every row. With
 // ROW_MAP only rows listed in `rows` are read and written (structurally zero rows are skipped).
+// With ACCUMULATE the result is added to y (a post-norm's output joining the residual).
 //
 // Bindings (group 0): 0 x      array<f32>, read         [rows, D]
 //                     1 scale  array<f32>, read         [T]
@@ -17,6 +18,7 @@
 const CENTER = 1u;
 const HAS_BETA = 2u;
 const ROW_MAP = 4u;
+const ACCUMULATE = 8u;
 
 struct Params {
   R: u32,
@@ -71,6 +73,9 @@ fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: vec3
     var v = gamma[d] * (x[base + d] - c) * s;
     if (addBeta) {
       v += beta[d];
+    }
+    if ((params.flags & ACCUMULATE) != 0u) {
+      v += y[base + d];
     }
     y[base + d] = v;
   }

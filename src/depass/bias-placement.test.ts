@@ -73,7 +73,7 @@ function attend(model: ReferenceModel, rec: ForwardRecord, l: number, v: F64, he
 function attentionConstant(model: ReferenceModel, l: number): F64 {
   const D = model.description.hidden_size;
   const w = model.layers[l];
-  const beta = w.input_layernorm.bias ?? new Float32Array(D);
+  const beta = w.input_layernorm!.bias ?? new Float32Array(D);
   const { num_attention_heads: H, num_key_value_heads: Hkv, head_dim: dh } = model.description;
   const vc = lin(beta, 1, D, w.v_proj); // Wv beta + b_v, [Hkv*dh]
   const perHead = Float64Array.from({ length: H * dh }, (_, i) => vc[Math.floor(Math.floor(i / dh) / (H / Hkv)) * dh + (i % dh)]);
@@ -99,7 +99,7 @@ function expectedHead(model: ReferenceModel, rec: ForwardRecord, l: number): F64
   const T = rec.T;
   const lr = rec.layers[l];
   const w = model.layers[l];
-  const x = centredScaled(lr.h_in, T, D, w.input_layernorm.weight, lr.attn_norm.scale, lr.attn_norm.mean);
+  const x = centredScaled(lr.h_in, T, D, w.input_layernorm!.weight, lr.attn_norm.scale, lr.attn_norm.mean);
   const v = lin(x, T, D, w.v_proj, false); // the value of what the head reads: no beta, no b_v
   const heads = Array.from({ length: H }, (_, h) => attend(model, rec, l, v, h, false));
   const c = attentionConstant(model, l);
@@ -113,8 +113,8 @@ function attentionOutput(model: ReferenceModel, rec: ForwardRecord, l: number): 
   const D = model.description.hidden_size;
   const lr = rec.layers[l];
   const w = model.layers[l];
-  const x = centredScaled(lr.h_in, rec.T, D, w.input_layernorm.weight, lr.attn_norm.scale, lr.attn_norm.mean);
-  if (w.input_layernorm.bias) for (let i = 0; i < x.length; i++) x[i] += w.input_layernorm.bias[i % D];
+  const x = centredScaled(lr.h_in, rec.T, D, w.input_layernorm!.weight, lr.attn_norm.scale, lr.attn_norm.mean);
+  if (w.input_layernorm!.bias) for (let i = 0; i < x.length; i++) x[i] += w.input_layernorm!.bias[i % D];
   return attend(model, rec, l, lin(x, rec.T, D, w.v_proj), null, true);
 }
 
@@ -216,8 +216,8 @@ describe('biases and betas go where the method puts them (reference engine)', ()
       const lr = rec.layers[0];
       const shares = new Float64Array(T * I); // sum over components of g, and the rest's g
       const restG = new Float64Array(T * I);
-      const gamma = w.post_attention_layernorm.weight;
-      const beta = w.post_attention_layernorm.bias;
+      const gamma = w.post_attention_layernorm!.weight;
+      const beta = w.post_attention_layernorm!.bias;
       for (let m = 0; m < M; m++) {
         const row = C.data.subarray(m * T * D, (m + 1) * T * D);
         const x = new Float64Array(T * D);

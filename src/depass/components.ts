@@ -7,7 +7,7 @@ import { dims } from '../model/description';
 import type { ModeRequest } from './backend';
 import { applyNorm, linear } from './forward';
 import { gemm } from './gemm';
-import { attentionMix } from './ops';
+import { attentionMix, normApply } from './ops';
 import { type ForwardRecord, residualAfter } from './record';
 import type { ReferenceModel } from './reference-model';
 
@@ -43,20 +43,28 @@ export function tokenComponents(model: ReferenceModel, rec: Record32): Float32Ar
  * normalised input without LayerNorm's beta and without b_v: what the head reads from the tokens.
  * beta, b_v and b_o are constants the heads add whatever the input (rows of A sum to one), so they
  * go to the rest: rest = h_l + Wo (Wv beta + b_v) + b_o, i.e. h_l + attn_out minus every head.
+ * A post-norm on the attention's output applies to each head at the frozen scale. With a parallel
+ * residual the pass starts after the layer, and the rest also holds the layer's MLP output.
  */
 export function headComponents(model: ReferenceModel, rec: Record32, l: number): Float32Array {
-  const { D, H, Hkv, dh } = dims(model.description);
+  const cfg = model.description;
+  const { D, H, Hkv, dh } = dims(cfg);
   const { T } = rec;
   const lr = rec.layers[l];
   const w = model.layers[l];
-  const centred = applyNorm(lr.h_in, T, D, lr.attn_norm, { weight: w.input_layernorm.weight }); // [T, D] without beta
+  const norm = w.input_layernorm;
+  const centred = norm ? applyNorm(lr.h_in, T, D, lr.attn_norm, { weight: norm.weight }) : lr.h_in; // [T, D] without beta
   const v = linear(centred, { weight: w.v_proj.weight }, T, D); // [T, Hkv*dh] without b_v
   const y = attentionMix(lr.A, v, 1, T, H, Hkv, dh, new Int32Array(1)); // [T, H, dh]
   const data = new Float32Array((H + 1) * T * D);
-  const rest = data.subarray(H * T * D);
-  rest.set(lr.h_mid);
   // Head h alone: the dh columns of its output through its dh columns of Wo (batch of H products).
   gemm(y, w.o_proj.weight, data, { batch: H, R: T, N: D, K: dh, ldx: H * dh, xb: dh, ldw: H * dh, wb: dh, yb: T * D });
+  if (w.attn_output_norm) {
+    const heads = normApply(data.subarray(0, H * T * D), H * T, D, T, lr.attn_out_norm!.scale, w.attn_output_norm.weight, { center: cfg.normKind === 'layer' });
+    data.set(heads);
+  }
+  const rest = data.subarray(H * T * D);
+  rest.set(cfg.parallelResidual ? residualAfter(rec, l) : lr.h_mid);
   for (let h = 0; h < H; h++) {
     const out = data.subarray(h * T * D, (h + 1) * T * D);
     for (let i = 0; i < T * D; i++) rest[i] -= out[i];
@@ -64,29 +72,33 @@ export function headComponents(model: ReferenceModel, rec: Record32, l: number):
   return data;
 }
 
-/** Neuron mode at layer l: neuron j's write a[t][j] * Wdown[:, j] for j in from..to-1; the rest is the state after the MLP minus them. */
+/**
+ * Neuron mode at layer l: neuron j's write a[t][j] * Wdown[:, j] for j in from..to-1 (through the
+ * MLP's post-norm at its frozen scale, when there is one); the rest is the state after the MLP
+ * minus them.
+ */
 export function neuronComponents(model: ReferenceModel, rec: Record32, l: number, from: number, to: number): Float32Array {
-  const { D, I } = dims(model.description);
+  const cfg = model.description;
+  const { D, I } = dims(cfg);
   const { T } = rec;
   const G = to - from;
   const lr = rec.layers[l];
-  const Wd = model.layers[l].down_proj.weight; // [D, I]
+  const w = model.layers[l];
+  const Wd = w.down_proj.weight; // [D, I]
   const data = new Float32Array((G + 1) * T * D);
-  const rest = data.subarray(G * T * D);
-  // The rest is the state after the MLP (not before it) minus the tracked writes.
-  rest.set(residualAfter(rec, l));
   for (let g = 0; g < G; g++) {
     const j = from + g;
     for (let t = 0; t < T; t++) {
       const a = lr.act[t * I + j];
       const o = (g * T + t) * D;
-      for (let d = 0; d < D; d++) {
-        const val = a * Wd[d * I + j];
-        data[o + d] = val;
-        rest[t * D + d] -= val;
-      }
+      for (let d = 0; d < D; d++) data[o + d] = a * Wd[d * I + j];
     }
   }
+  if (w.mlp_output_norm) data.set(normApply(data.subarray(0, G * T * D), G * T, D, T, lr.mlp_out_norm!.scale, w.mlp_output_norm.weight, { center: cfg.normKind === 'layer' }));
+  // The rest is the state after the MLP (not before it) minus the tracked writes.
+  const rest = data.subarray(G * T * D);
+  rest.set(residualAfter(rec, l));
+  for (let i = 0; i < G * T * D; i++) rest[i % (T * D)] -= data[i];
   return data;
 }
 

@@ -7,7 +7,7 @@ import { dims } from '../model/description';
 import type { AttributeOptions, AttributionBackend, ForwardSummary, InitialComponents, ModeRequest, ModeScores, NeuronPromotes, TargetSpec } from './backend';
 import { buildComponents } from './components';
 import { type CpuPass, decomposedLayer, readout } from './decomposed';
-import { type CpuForwardRecord, forward, lensLogits } from './forward';
+import { cappedLogit, type CpuForwardRecord, forward, lensLogits } from './forward';
 import { gemm } from './gemm';
 import { topK } from './ops';
 import { activeRows, PlanError, planPass, targetDirections } from './plan';
@@ -26,11 +26,12 @@ export class CpuBackend implements AttributionBackend {
     const rec = forward(this.model, ids, opts.ablation);
     this.record = rec;
     const T = ids.length;
-    const top = Array.from({ length: T }, (_, t) => top5(rec.logits.subarray(t * V, (t + 1) * V)));
+    const cap = this.model.description.final_logit_softcapping;
+    const top = Array.from({ length: T }, (_, t) => top5(rec.logits.subarray(t * V, (t + 1) * V), cap));
     let lens: TopEntry[][][] | undefined;
     if (opts.lens) {
       const perLayer = Array.from({ length: L }, (_, l) => lensLogits(this.model, residualAfter(rec, l), T));
-      lens = Array.from({ length: T }, (_, t) => perLayer.map((lg) => top5(lg.subarray(t * V, (t + 1) * V))));
+      lens = Array.from({ length: T }, (_, t) => perLayer.map((lg) => top5(lg.subarray(t * V, (t + 1) * V), cap)));
     }
     return {
       T,
@@ -119,6 +120,7 @@ export class CpuBackend implements AttributionBackend {
   }
 }
 
-function top5(logits: Float32Array): TopEntry[] {
-  return topK(logits, 5).map((id) => ({ id, logit: logits[id] }));
+/** The five highest logits, as the model reports them (soft-capped when it caps; the order is the same). */
+function top5(logits: Float32Array, cap: number | null): TopEntry[] {
+  return topK(logits, 5).map((id) => ({ id, logit: cappedLogit(logits[id], cap) }));
 }

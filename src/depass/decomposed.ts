@@ -29,9 +29,10 @@ export interface ShareRule {
   neuronTile?: number;
 }
 
-/** Frozen normalisation of every component row: gamma * (C_m - centre) * scale (+ beta on the rest). */
-function normComponents(model: ReferenceModel, pass: CpuPass, rec: NormRecord<Float32Array>, norm: NormF32): Float32Array {
+/** Frozen normalisation of every component row: gamma * (C_m - centre) * scale (+ beta on the rest); no norm: the rows themselves. */
+function normComponents(model: ReferenceModel, pass: CpuPass, rec: NormRecord<Float32Array>, norm: NormF32 | undefined): Float32Array {
   const { plan, T, D } = pass;
+  if (!norm) return pass.data;
   return normApply(pass.data, plan.M * T, D, T, rec.scale, norm.weight, {
     center: model.description.normKind === 'layer',
     beta: norm.bias,
@@ -39,8 +40,18 @@ function normComponents(model: ReferenceModel, pass: CpuPass, rec: NormRecord<Fl
   });
 }
 
-/** Attention of one layer on the components, with A frozen: C_m += Wo (A (Wv x_m)); b_v, b_o to the rest. */
-export function decomposedAttention(model: ReferenceModel, l: number, rec: LayerRecord<Float32Array>, pass: CpuPass): void {
+/**
+ * A branch's component writes `out` [M, T, D] joining `into`: through the branch's post-norm at the
+ * frozen scale of the real output (Gemma 2/3, OLMo-2), else as they are.
+ */
+function join(model: ReferenceModel, pass: CpuPass, out: Float32Array, rec: NormRecord<Float32Array> | undefined, norm: NormF32 | undefined, into: Float32Array): void {
+  const { plan, T, D } = pass;
+  if (norm && rec) normApply(out, plan.M * T, D, T, rec.scale, norm.weight, { center: model.description.normKind === 'layer', accumulate: into });
+  else for (let i = 0; i < into.length; i++) into[i] += out[i];
+}
+
+/** Attention of one layer on the components, with A frozen: Wo (A (Wv x_m)) per component into `into`; b_v, b_o to the rest. */
+export function decomposedAttention(model: ReferenceModel, l: number, rec: LayerRecord<Float32Array>, pass: CpuPass, into = pass.data): void {
   const { H, Hkv, dh, D } = dims(model.description);
   const { plan, T, rows } = pass;
   const R = rows.length;
@@ -50,7 +61,13 @@ export function decomposedAttention(model: ReferenceModel, l: number, rec: Layer
   const v = new Float32Array(plan.M * T * Hkv * dh); // [M, T, Hkv, dh]
   gemm(x, w.v_proj.weight, v, { R, N: Hkv * dh, K: D, rows, T, bias: w.v_proj.bias, biasBlock: plan.rest });
   const y = attentionMix(rec.A, v, plan.M, T, H, Hkv, dh, plan.start); // [M, T, H, dh]
-  gemm(y, w.o_proj.weight, pass.data, { R, N: D, K: H * dh, rows, T, bias: w.o_proj.bias, biasBlock: plan.rest, accumulate: true });
+  if (!w.attn_output_norm && into === pass.data) {
+    gemm(y, w.o_proj.weight, pass.data, { R, N: D, K: H * dh, rows, T, bias: w.o_proj.bias, biasBlock: plan.rest, accumulate: true });
+    return;
+  }
+  const out = new Float32Array(plan.M * T * D);
+  gemm(y, w.o_proj.weight, out, { R, N: D, K: H * dh, rows, T, bias: w.o_proj.bias, biasBlock: plan.rest });
+  join(model, pass, out, rec.attn_out_norm, w.attn_output_norm, into);
 }
 
 /** The MLP of one layer on the components: each neuron's frozen activation shared by the rule. */
@@ -67,13 +84,15 @@ export function decomposedMlp(model: ReferenceModel, l: number, rec: LayerRecord
   const J = Math.min(I, share.neuronTile ?? 256);
   const g = new Float32Array(M * T * J); // [M, T, J]
   const a = new Float32Array(T * J); // [T, J] frozen activations of this tile
+  // With a post-norm the writes are gathered first and join through it at the end.
+  const out = w.mlp_output_norm ? new Float32Array(M * T * D) : pass.data;
   for (let j0 = 0; j0 < I; j0 += J) {
     const Jt = Math.min(J, I - j0);
     gemm(x, pre.weight, g, { R, N: Jt, K: D, w0: j0 * D, rows, T, bias: pre.bias, bias0: j0, biasBlock: rest });
     for (let t = 0; t < T; t++) for (let j = 0; j < Jt; j++) a[t * Jt + j] = rec.act[t * I + j0 + j];
     const c = mlpShare(g, a, M, T, Jt, plan.start, share.rule, share.tau, plan.bosRule); // [M, T, Jt]
     // Columns j0..j0+Jt of down_proj [D, I]; its bias once, to the rest.
-    gemm(c, w.down_proj.weight, pass.data, {
+    gemm(c, w.down_proj.weight, out, {
       R,
       N: D,
       K: Jt,
@@ -86,12 +105,24 @@ export function decomposedMlp(model: ReferenceModel, l: number, rec: LayerRecord
       accumulate: true,
     });
   }
+  if (out !== pass.data) join(model, pass, out, rec.mlp_out_norm, w.mlp_output_norm, pass.data);
 }
 
-/** Layer l of the pass (from its MLP when the plan starts there). */
+/**
+ * Layer l of the pass (from its MLP when the plan starts there). With a parallel residual both
+ * branches read the layer's input components, so the attention's writes join after the MLP read.
+ */
 export function decomposedLayer(model: ReferenceModel, l: number, rec: LayerRecord<Float32Array>, pass: CpuPass, share: ShareRule): void {
-  if (!(pass.plan.startAtMlp && l === pass.plan.from)) decomposedAttention(model, l, rec, pass);
+  const attention = !(pass.plan.startAtMlp && l === pass.plan.from);
+  if (!model.description.parallelResidual) {
+    if (attention) decomposedAttention(model, l, rec, pass);
+    decomposedMlp(model, l, rec, pass, share);
+    return;
+  }
+  const pending = new Float32Array(pass.data.length);
+  if (attention) decomposedAttention(model, l, rec, pass, pending);
   decomposedMlp(model, l, rec, pass, share);
+  for (let i = 0; i < pending.length; i++) pass.data[i] += pending[i];
 }
 
 /**

@@ -4,6 +4,7 @@
 
 import { describe, expect, it } from 'vitest';
 import { gemm } from './gemm';
+import { ropeTable } from './rope';
 import { attentionMix, attentionProbs, erf, geluErf, geluTanh, layerNormStats, mlpShare, rmsScale, rope, silu, topK } from './ops';
 
 const f = (a: number[]) => new Float32Array(a);
@@ -46,7 +47,7 @@ describe('kernel twins', () => {
 
   it('rope rotates the halves by position * inverse frequency', () => {
     const x = f([1, 0, 1, 0]); // T=2, one head, dh=2
-    rope(x, 2, 1, 2, 10000);
+    rope(x, 2, 1, 2, ropeTable(2, { theta: 10000, dim: 2, local_theta: null, scaling: { kind: 'none' } }));
     expect(Array.from(x.subarray(0, 2))).toEqual([1, 0]);
     expect(x[2]).toBeCloseTo(Math.cos(1), 6);
     expect(x[3]).toBeCloseTo(Math.sin(1), 6);

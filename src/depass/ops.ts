@@ -35,7 +35,8 @@ export function layerNormStats(h: Float32Array, T: number, D: number, eps: numbe
 /**
  * Frozen-scale normalisation of rows: y[r, d] = gamma[d] * (x[r, d] - c[r]) * scale[pos(r)] (+ beta[d]
  * where addBeta[r]). c[r] is the row's own mean when `center` (LayerNorm on a component), else 0.
- * x, y [R, D]; scale indexed by position = r % T (rows are components x positions).
+ * x, y [R, D]; scale indexed by position = r % T (rows are components x positions). With
+ * `accumulate`, the result is added into that array (which is also returned).
  * The twin of shaders/norm_apply.wgsl.
  */
 export function normApply(
@@ -45,9 +46,9 @@ export function normApply(
   T: number,
   scale: Float32Array,
   gamma: Float32Array,
-  opts: { center?: boolean; beta?: Float32Array; betaRows?: (r: number) => boolean } = {},
+  opts: { center?: boolean; beta?: Float32Array; betaRows?: (r: number) => boolean; accumulate?: Float32Array } = {},
 ): Float32Array {
-  const y = new Float32Array(R * D);
+  const y = opts.accumulate ?? new Float32Array(R * D);
   for (let r = 0; r < R; r++) {
     let c = 0;
     if (opts.center) {
@@ -59,23 +60,22 @@ export function normApply(
     for (let d = 0; d < D; d++) {
       let v = gamma[d] * (x[r * D + d] - c) * s;
       if (addBeta) v += opts.beta![d];
-      y[r * D + d] = v;
+      y[r * D + d] = opts.accumulate ? y[r * D + d] + v : v;
     }
   }
   return y;
 }
 
-/** Rotate-half RoPE in place on x [T, nh, dh] for positions 0..T-1 (Hugging Face convention).
- *  The twin of shaders/rope.wgsl. */
-export function rope(x: Float32Array, T: number, nh: number, dh: number, theta: number): void {
-  const half = dh / 2;
+/**
+ * Rotate-half RoPE in place on x [T, nh, dh] over the first `rot` dims of each head (the rest pass
+ * through), with cos/sin from a table [2, T, rot/2] (rope.ts ropeTable). The twin of shaders/rope.wgsl.
+ */
+export function rope(x: Float32Array, T: number, nh: number, dh: number, table: Float32Array, rot = dh): void {
+  const half = rot / 2;
   for (let t = 0; t < T; t++) {
     for (let i = 0; i < half; i++) {
-      // Same f32 rounding of the angle as the shader, so both agree at long positions.
-      const invFreq = Math.fround(1 / Math.pow(theta, (2 * i) / dh));
-      const ang = Math.fround(t * invFreq);
-      const c = Math.cos(ang);
-      const s = Math.sin(ang);
+      const c = table[t * half + i];
+      const s = table[(T + t) * half + i];
       for (let h = 0; h < nh; h++) {
         const o = (t * nh + h) * dh;
         const a = x[o + i];
@@ -99,30 +99,45 @@ export function headRmsNorm(x: Float32Array, T: number, nh: number, dh: number, 
 
 /**
  * Causal attention probabilities. q [T, H, dh], k [T, Hkv, dh] (already roped); returns
- * A [H, T, T] with A[h][q][k] = softmax_k<=q(q.k / sqrt(dh)), zeros above the diagonal.
- * Query head h reads KV head floor(h / (H / Hkv)). The twin of shaders/attention_probs.wgsl.
+ * A [H, T, T] with A[h][q][k] = softmax over visible k of cap(q.k * scale), zeros elsewhere;
+ * scale defaults to 1/sqrt(dh), cap(s) = softcap * tanh(s / softcap) when softcap > 0, and with a
+ * window W > 0 the visible keys are q - W < k <= q. Query head h reads KV head floor(h / (H / Hkv)).
+ * The twin of shaders/attention_probs.wgsl.
  */
-export function attentionProbs(q: Float32Array, k: Float32Array, T: number, H: number, Hkv: number, dh: number): Float32Array {
+export function attentionProbs(
+  q: Float32Array,
+  k: Float32Array,
+  T: number,
+  H: number,
+  Hkv: number,
+  dh: number,
+  opts: { scale?: number; softcap?: number; window?: number } = {},
+): Float32Array {
   const A = new Float32Array(H * T * T);
   const group = H / Hkv;
-  const scale = 1 / Math.sqrt(dh);
+  const scale = opts.scale ?? 1 / Math.sqrt(dh);
+  const cap = opts.softcap ?? 0;
+  const W = opts.window ?? 0;
   const row = new Float64Array(T);
   for (let h = 0; h < H; h++) {
     const g = Math.floor(h / group);
     for (let i = 0; i < T; i++) {
+      const j0 = W > 0 ? Math.max(0, i + 1 - W) : 0;
       let max = -Infinity;
-      for (let j = 0; j <= i; j++) {
+      for (let j = j0; j <= i; j++) {
         let dot = 0;
         for (let e = 0; e < dh; e++) dot += q[(i * H + h) * dh + e] * k[(j * Hkv + g) * dh + e];
-        row[j] = dot * scale;
-        if (row[j] > max) max = row[j];
+        let s = dot * scale;
+        if (cap > 0) s = cap * Math.tanh(s / cap);
+        row[j] = s;
+        if (s > max) max = s;
       }
       let sum = 0;
-      for (let j = 0; j <= i; j++) {
+      for (let j = j0; j <= i; j++) {
         row[j] = Math.exp(row[j] - max);
         sum += row[j];
       }
-      for (let j = 0; j <= i; j++) A[(h * T + i) * T + j] = row[j] / sum;
+      for (let j = j0; j <= i; j++) A[(h * T + i) * T + j] = row[j] / sum;
     }
   }
   return A;

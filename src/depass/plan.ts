@@ -76,7 +76,11 @@ export function planPass(cfg: ModelDescription, T: number, req: ModeRequest, bos
       plan = { kind: 'token', M, rest: T, from: 0, startAtMlp: false, start, bosRule: bosAtZero };
       break;
     case 'head':
-      plan = { kind: 'head', M, rest: M - 1, from: req.layer, startAtMlp: true, start, bosRule: false };
+      // The heads are layer l's attention output; its MLP reads them (sequential), so the pass
+      // starts there. With a parallel residual that MLP read the layer's input, held by the rest.
+      plan = cfg.parallelResidual
+        ? { kind: 'head', M, rest: M - 1, from: req.layer + 1, startAtMlp: false, start, bosRule: false }
+        : { kind: 'head', M, rest: M - 1, from: req.layer, startAtMlp: true, start, bosRule: false };
       break;
     case 'neuron':
       plan = { kind: 'neuron', M, rest: M - 1, from: req.layer + 1, startAtMlp: false, start, bosRule: false };

@@ -14,11 +14,14 @@ export interface LayerRecord<B> {
   attn_norm: NormRecord<B>;
   v: B; // [T, Hkv*dh] values of the real state, biases included
   A: B; // [H, T, T] attention probabilities (after RoPE, mask, softmax)
-  attn_out: B; // [T, D] attention's write to the residual, biases included
-  h_mid: B; // [T, D] h_in + attn_out, the residual entering the MLP
-  mlp_norm: NormRecord<B>;
+  attn_out: B; // [T, D] attention's write to the residual, biases included (after its output norm)
+  /** Post-norm families: the frozen scale of the attention's raw output (1/rms). */
+  attn_out_norm?: NormRecord<B>;
+  h_mid: B; // [T, D] h_in + attn_out (the MLP's input, except with a parallel residual: h_in)
+  mlp_norm: NormRecord<B>; // of the MLP's input
   act: B; // [T, I] a = act(gate) * up, or act(fc)
-  mlp_out: B; // [T, D] the MLP's write, bias included
+  mlp_out: B; // [T, D] the MLP's write, bias included (after its output norm)
+  mlp_out_norm?: NormRecord<B>;
 }
 
 export interface ForwardRecord<B> {

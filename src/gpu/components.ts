@@ -4,21 +4,32 @@
 
 import type { ModeRequest } from '../depass/backend';
 import { residualAfter } from '../depass/record';
-import { dims } from '../model/description';
+import { dims, type ModelDescription } from '../model/description';
 import { createStorage, uploadStorage } from './buffers';
 import type { EngineParts, GpuForwardRecord } from './forward';
 import * as ops from './ops';
 import type { Step } from './step';
-import { f32Matrix } from './weights';
+import { f32Matrix, type GpuNorm } from './weights';
 
 const F32 = 4;
 
-/** Scratch the builders may use: bufA [T, Hkv*dh] at least, bufB [T, H*dh] at least. */
+/** Scratch the builders may use: bufA [T, Hkv*dh] at least, bufB [T, H*dh] at least, O [M, T, D] (post-norm families). */
 export interface BuilderScratch {
   bufA: GPUBuffer;
   bufB: GPUBuffer;
+  O: GPUBuffer;
   /** Small buffers made here are pushed to it, for the caller to free. */
   list: GPUBuffer[];
+}
+
+/**
+ * Raw components in O ([n parts, then minus their sum], T rows each) through an output norm at its
+ * frozen scale into C; the rest block then gains the state `base`.
+ */
+async function joinThroughNorm(step: Step, cfg: ModelDescription, norm: GpuNorm, scale: GPUBuffer, O: GPUBuffer, C: GPUBuffer, n: number, T: number, base: GPUBuffer): Promise<void> {
+  const D = cfg.hidden_size;
+  await ops.normApply(step, { x: O, scale, gamma: norm.weight, y: C, R: (n + 1) * T, D, T, center: cfg.normKind === 'layer' });
+  await ops.scaleAdd(step, { x: base, y: C, R: T, C: D, y0: n * T * D, alpha: 1, beta: 1 });
 }
 
 export async function buildComponents(step: Step, parts: EngineParts, rec: GpuForwardRecord, req: ModeRequest, C: GPUBuffer, s: BuilderScratch): Promise<void> {
@@ -36,11 +47,15 @@ export async function buildComponents(step: Step, parts: EngineParts, rec: GpuFo
     }
     case 'head': {
       // Head h's write Wo_h (A_h v^_h), v^ the value without LayerNorm's beta and without b_v:
-      // v^ = v - (Wv beta + b_v). Those constants, like b_o, stay in the rest (h_mid minus all heads).
+      // v^ = v - (Wv beta + b_v). Those constants, like b_o, stay in the rest: the state after the
+      // attention (after the layer, with a parallel residual) minus every head. With an output
+      // norm the heads are built raw in O, the rest as minus their sum, and both go through it.
       const lr = rec.layers[req.layer]!;
       const w = weights.layers[req.layer]!;
+      const norm = w.attn_output_norm;
+      const target = norm ? s.O : C;
       step.copy(lr.v, 0, s.bufA, 0, T * Hkv * dh * F32);
-      const beta = w.input_layernorm.bias;
+      const beta = w.input_layernorm?.bias;
       if (beta || w.v_proj.bias) {
         const constant = createStorage(device, 'value constant Wv beta + b_v', Hkv * dh * F32);
         s.list.push(constant);
@@ -52,19 +67,29 @@ export async function buildComponents(step: Step, parts: EngineParts, rec: GpuFo
       s.list.push(zero);
       await ops.attentionMix(step, { A: lr.A, v: s.bufA, start: zero, y: s.bufB, M: 1, T, H, Hkv, dh });
       const Wo = w.o_proj.weight;
-      await ops.linear(step, { X: s.bufB, W: Wo, batch: H, ldx: H * dh, xb: dh, K: dh, k0: 0, wb: dh, Y: C, yb: block, ldy: D, R: T });
-      step.copy(lr.h_mid, 0, C, H * block * F32, block * F32);
-      await ops.linear(step, { X: s.bufB, W: Wo, K: H * dh, Y: C, y0: H * block, ldy: D, R: T, alpha: -1, accumulate: true });
+      if (norm) step.clear(s.O);
+      await ops.linear(step, { X: s.bufB, W: Wo, batch: H, ldx: H * dh, xb: dh, K: dh, k0: 0, wb: dh, Y: target, yb: block, ldy: D, R: T });
+      const base = cfg.parallelResidual ? residualAfter(rec, req.layer) : lr.h_mid;
+      if (!norm) step.copy(base, 0, C, H * block * F32, block * F32);
+      await ops.linear(step, { X: s.bufB, W: Wo, K: H * dh, Y: target, y0: H * block, ldy: D, R: T, alpha: -1, accumulate: true });
+      if (norm) await joinThroughNorm(step, cfg, norm, lr.attn_out_norm!.scale, s.O, C, H, T, base);
       return;
     }
     case 'neuron': {
-      // Neuron j's write a[t][j] * Wdown[:, j]; the rest is the state after the MLP minus them.
+      // Neuron j's write a[t][j] * Wdown[:, j]; the rest is the state after the MLP minus them
+      // (through the MLP's output norm as for heads).
       const lr = rec.layers[req.layer]!;
-      const Wd = weights.layers[req.layer]!.down_proj.weight;
+      const w = weights.layers[req.layer]!;
+      const norm = w.mlp_output_norm;
+      const target = norm ? s.O : C;
+      const Wd = w.down_proj.weight;
       const G = req.to - req.from;
-      await ops.linear(step, { X: lr.act, x0: req.from, ldx: I, xb: 1, K: 1, W: Wd, k0: req.from, wb: 1, batch: G, Y: C, yb: block, ldy: D, R: T });
-      step.copy(residualAfter(rec, req.layer), 0, C, G * block * F32, block * F32);
-      await ops.linear(step, { X: lr.act, x0: req.from, ldx: I, K: G, W: Wd, k0: req.from, Y: C, y0: G * block, ldy: D, R: T, alpha: -1, accumulate: true });
+      if (norm) step.clear(s.O);
+      await ops.linear(step, { X: lr.act, x0: req.from, ldx: I, xb: 1, K: 1, W: Wd, k0: req.from, wb: 1, batch: G, Y: target, yb: block, ldy: D, R: T });
+      const base = residualAfter(rec, req.layer);
+      if (!norm) step.copy(base, 0, C, G * block * F32, block * F32);
+      await ops.linear(step, { X: lr.act, x0: req.from, ldx: I, K: G, W: Wd, k0: req.from, Y: target, y0: G * block, ldy: D, R: T, alpha: -1, accumulate: true });
+      if (norm) await joinThroughNorm(step, cfg, norm, lr.mlp_out_norm!.scale, s.O, C, G, T, base);
       return;
     }
     case 'module': {

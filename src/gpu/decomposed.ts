@@ -10,6 +10,7 @@ import { dims } from '../model/description';
 import { readF32, uploadStorage, writeStorage } from './buffers';
 import { buildComponents } from './components';
 import type { EngineParts, GpuForwardRecord, GpuLayerRecord } from './forward';
+import type { GpuNorm } from './weights';
 import { allocate, decomposedLayout } from './memory';
 import * as ops from './ops';
 import { recordStep, type Step } from './step';
@@ -35,7 +36,7 @@ export async function readInitialComponents(parts: EngineParts, rec: GpuForwardR
   const list: GPUBuffer[] = [];
   try {
     const b = await allocate(parts.device, decomposedLayout(parts.cfg, rec.T, plan.M, 1), list, `${req.kind} components `);
-    await recordStep(parts.pool, `${req.kind} components`, (step) => buildComponents(step, parts, rec, req, b.C, { bufA: b.bufA, bufB: b.bufB, list }));
+    await recordStep(parts.pool, `${req.kind} components`, (step) => buildComponents(step, parts, rec, req, b.C, { bufA: b.bufA, bufB: b.bufB, O: b.O, list }));
     const data = await readF32(parts.device, b.C, 0, plan.M * rec.T * parts.cfg.hidden_size);
     return { M: plan.M, rest: plan.rest, data };
   } finally {
@@ -80,7 +81,7 @@ export async function runDecomposed(
     list.push(start, dirs, pos);
     const state: PassState = { plan, T, J, b, start, R: rows.length };
 
-    await recordStep(pool, `${req.kind} components`, (step) => buildComponents(step, parts, rec, req, b.C, { bufA: b.bufA, bufB: b.bufB, list }));
+    await recordStep(pool, `${req.kind} components`, (step) => buildComponents(step, parts, rec, req, b.C, { bufA: b.bufA, bufB: b.bufB, O: b.O, list }));
 
     // One layer stays queued behind the one the GPU runs, so it never waits for the CPU; progress
     // is reported (and cancellation checked) as each layer finishes.
@@ -113,7 +114,11 @@ export async function runDecomposed(
   }
 }
 
-/** Layer l of the pass on the components in b.C (from its MLP when the plan starts there). */
+/**
+ * Layer l of the pass on the components in b.C (from its MLP when the plan starts there). A branch
+ * with an output norm writes into b.O first and joins C through the norm at its frozen scale; with
+ * a parallel residual the attention's writes wait in b.O until the MLP has read the layer's input.
+ */
 async function decomposedLayer(step: Step, parts: EngineParts, l: number, lr: GpuLayerRecord, s: PassState, opts: AttributeOptions): Promise<void> {
   const { cfg, weights } = parts;
   const { D, H, Hkv, dh, I } = dims(cfg);
@@ -122,20 +127,34 @@ async function decomposedLayer(step: Step, parts: EngineParts, l: number, lr: Gp
   const w = weights.layers[l]!;
   const center = cfg.normKind === 'layer';
   const rows = b.rows;
-  if (!(plan.startAtMlp && l === plan.from)) {
-    const n1 = w.input_layernorm;
-    await ops.normApply(step, { x: b.C, scale: lr.attn_norm.scale, gamma: n1.weight, beta: n1.bias, rows, y: b.X, R, D, T, center, betaBlock: rest });
+  /** The frozen-scale norm of the components into b.X (or C itself without a norm). */
+  const normalised = async (norm: GpuNorm | undefined, scale: GPUBuffer) => {
+    if (!norm) return b.C;
+    await ops.normApply(step, { x: b.C, scale, gamma: norm.weight, beta: norm.bias, rows, y: b.X, R, D, T, center, betaBlock: rest });
+    return b.X;
+  };
+  /** Writes gathered in O join C through an output norm. */
+  const join = (norm: GpuNorm, scale: GPUBuffer) => ops.normApply(step, { x: b.O, scale, gamma: norm.weight, rows, y: b.C, R, D, T, center, accumulate: true });
+
+  const attention = !(plan.startAtMlp && l === plan.from);
+  const held = attention && cfg.parallelResidual;
+  if (attention) {
+    const x = await normalised(w.input_layernorm, lr.attn_norm.scale);
     // The value bias goes to the rest: rows of A sum to one, so it reaches every position whole.
-    await ops.linear(step, { X: b.X, W: w.v_proj.weight, bias: w.v_proj.bias, biasBlock: rest, T, rows, Y: b.bufA, R, K: D });
+    await ops.linear(step, { X: x, W: w.v_proj.weight, bias: w.v_proj.bias, biasBlock: rest, T, rows, Y: b.bufA, R, K: D });
     await ops.attentionMix(step, { A: lr.A, v: b.bufA, start: s.start, y: b.bufB, M, T, H, Hkv, dh });
-    await ops.linear(step, { X: b.bufB, W: w.o_proj.weight, bias: w.o_proj.bias, biasBlock: rest, T, rows, Y: b.C, R, K: H * dh, accumulate: true });
+    const toO = held || w.attn_output_norm !== undefined;
+    if (toO) step.clear(b.O);
+    await ops.linear(step, { X: b.bufB, W: w.o_proj.weight, bias: w.o_proj.bias, biasBlock: rest, T, rows, Y: toO ? b.O : b.C, R, K: H * dh, accumulate: !toO });
+    if (w.attn_output_norm) await join(w.attn_output_norm, lr.attn_out_norm!.scale);
   }
-  const n2 = w.post_attention_layernorm;
-  await ops.normApply(step, { x: b.C, scale: lr.mlp_norm.scale, gamma: n2.weight, beta: n2.bias, rows, y: b.X, R, D, T, center, betaBlock: rest });
+  const x = await normalised(w.post_attention_layernorm, lr.mlp_norm.scale);
+  const mlpOut = w.mlp_output_norm ? b.O : b.C;
+  if (w.mlp_output_norm) step.clear(b.O);
   const pre = cfg.mlpKind === 'gated' ? w.gate_proj! : w.up_proj;
   for (let j0 = 0; j0 < I; j0 += J) {
     const Jt = Math.min(J, I - j0);
-    await ops.linear(step, { X: b.X, W: pre.weight, n0: j0, N: Jt, bias: pre.bias, biasBlock: rest, T, rows, Y: b.bufA, R, K: D });
+    await ops.linear(step, { X: x, W: pre.weight, n0: j0, N: Jt, bias: pre.bias, biasBlock: rest, T, rows, Y: b.bufA, R, K: D });
     await ops.mlpShare(step, {
       g: b.bufA,
       a: lr.act,
@@ -152,8 +171,10 @@ async function decomposedLayer(step: Step, parts: EngineParts, l: number, lr: Gp
       bos: plan.bosRule,
     });
     const bias = j0 === 0 ? w.down_proj.bias : undefined; // once, to the rest
-    await ops.linear(step, { X: b.bufB, W: w.down_proj.weight, k0: j0, K: Jt, bias, biasBlock: rest, T, rows, Y: b.C, R, accumulate: true });
+    await ops.linear(step, { X: b.bufB, W: w.down_proj.weight, k0: j0, K: Jt, bias, biasBlock: rest, T, rows, Y: mlpOut, R, accumulate: true });
   }
+  if (w.mlp_output_norm) await join(w.mlp_output_norm, lr.mlp_out_norm!.scale);
+  if (held) await ops.scaleAdd(step, { x: b.O, y: b.C, R: M * T, C: D, alpha: 1, beta: 1 });
 }
 
 /** Scores of every component for n targets through the frozen final norm at `scale`, into out[o0 + i * ldo + m]. */

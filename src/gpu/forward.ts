@@ -8,6 +8,8 @@ import type { Ablation, ForwardRecord, LayerRecord, NormRecord } from '../depass
 import type { TopEntry } from '../depass/result';
 import { dims, type ModelDescription } from '../model/description';
 import { readF32, readU32, uploadStorage } from './buffers';
+import { cappedLogit } from '../depass/forward';
+import { layerRopeTables, layerWindow } from '../depass/rope';
 import { allocate, forwardFinalLayout, forwardScratchLayout, layerRecordLayout, TOP_K, vocabChunk } from './memory';
 import * as ops from './ops';
 import { recordStep, type Step, type StepPool } from './step';
@@ -41,24 +43,29 @@ export interface Copies {
 
 /** Per-pass constants of the layer step. */
 export interface LayerConstants {
-  rope: GPUBuffer | null; // [2, T, dh/2] cos/sin table
+  /** Each layer's cos/sin table [2, T, rot/2] (layers with one base share a buffer); null without RoPE. */
+  rope: (GPUBuffer | null)[];
   zeroStart: GPUBuffer; // [1] component start 0 for the one-component attention mix
 }
 
 const F32 = 4;
 
-/** A layer record from its allocated buffers (means only for LayerNorm). */
-export function asLayerRecord(b: Record<keyof ReturnType<typeof layerRecordLayout>, GPUBuffer>, layerNorm: boolean): GpuLayerRecord {
+/** A layer record from its allocated buffers (means only for LayerNorm, output norms only for post-norm families). */
+export function asLayerRecord(b: Record<keyof ReturnType<typeof layerRecordLayout>, GPUBuffer>, cfg: ModelDescription): GpuLayerRecord {
+  const layerNorm = cfg.normKind === 'layer';
+  const post = cfg.hasPostNorms;
   return {
     h_in: b.h_in,
     attn_norm: { scale: b.attn_scale, mean: layerNorm ? b.attn_mean : undefined },
     v: b.v,
     A: b.A,
     attn_out: b.attn_out,
+    attn_out_norm: post ? { scale: b.attn_out_scale } : undefined,
     h_mid: b.h_mid,
     mlp_norm: { scale: b.mlp_scale, mean: layerNorm ? b.mlp_mean : undefined },
     act: b.act,
     mlp_out: b.mlp_out,
+    mlp_out_norm: post ? { scale: b.mlp_out_scale } : undefined,
   };
 }
 
@@ -90,12 +97,23 @@ function applyNorm(step: Step, cfg: ModelDescription, x: GPUBuffer, scale: GPUBu
 }
 
 /**
- * One decoder layer on R = T * B rows whose residual r.h_in and its statistics are in place:
+ * A branch's raw output (in `raw`) through its output norm into `out`, recording the frozen scale;
+ * without an output norm the branch wrote `out` directly and this does nothing.
+ */
+async function outputNorm(step: Step, cfg: ModelDescription, norm: GpuNorm | undefined, raw: GPUBuffer, rec: NormRecord<GPUBuffer> | undefined, out: GPUBuffer, R: number): Promise<void> {
+  if (!norm || !rec) return;
+  await residualStats(step, cfg, raw, rec, R);
+  await applyNorm(step, cfg, raw, rec.scale, norm, out, R);
+}
+
+/**
+ * One decoder layer l on R = T * B rows whose residual r.h_in and its statistics are in place:
  * attention (per copy: [T, B, H, dh] is [T, B*H, dh]) and the MLP, writing the layer's record.
  */
 export async function forwardLayer(
   step: Step,
   cfg: ModelDescription,
+  l: number,
   w: GpuLayerWeights,
   r: GpuLayerRecord,
   s: ForwardScratch,
@@ -107,52 +125,83 @@ export async function forwardLayer(
   const { T, B } = shape;
   const R = T * B;
   const eps = cfg.norm_eps;
-  // Attention.
-  await applyNorm(step, cfg, r.h_in, r.attn_norm.scale, w.input_layernorm, s.x, R);
-  await ops.linear(step, { X: s.x, W: w.q_proj.weight, bias: w.q_proj.bias, Y: s.q, R, K: D });
-  await ops.linear(step, { X: s.x, W: w.k_proj.weight, bias: w.k_proj.bias, Y: s.k, R, K: D });
-  await ops.linear(step, { X: s.x, W: w.v_proj.weight, bias: w.v_proj.bias, Y: r.v, R, K: D });
-  if (cfg.hasQkNorm) {
+  // Attention; without a pre-norm (OLMo-2) it reads the residual itself.
+  const x = w.input_layernorm ? s.x : r.h_in;
+  if (w.input_layernorm) await applyNorm(step, cfg, r.h_in, r.attn_norm.scale, w.input_layernorm, s.x, R);
+  await ops.linear(step, { X: x, W: w.q_proj.weight, bias: w.q_proj.bias, Y: s.q, R, K: D });
+  await ops.linear(step, { X: x, W: w.k_proj.weight, bias: w.k_proj.bias, Y: s.k, R, K: D });
+  await ops.linear(step, { X: x, W: w.v_proj.weight, bias: w.v_proj.bias, Y: r.v, R, K: D });
+  if (cfg.qkNorm === 'head') {
     await ops.headNorm(step, { gamma: w.q_norm!.weight, x: s.q, rows: R * H, dh, eps });
     await ops.headNorm(step, { gamma: w.k_norm!.weight, x: s.k, rows: R * Hkv, dh, eps });
+  } else if (cfg.qkNorm === 'projection') {
+    await ops.headNorm(step, { gamma: w.q_norm!.weight, x: s.q, rows: R, dh: H * dh, eps });
+    await ops.headNorm(step, { gamma: w.k_norm!.weight, x: s.k, rows: R, dh: Hkv * dh, eps });
   }
-  if (k.rope) {
-    await ops.rope(step, { table: k.rope, x: s.q, T, nh: B * H, dh });
-    await ops.rope(step, { table: k.rope, x: s.k, T, nh: B * Hkv, dh });
+  const table = k.rope[l];
+  if (table) {
+    const rot = cfg.rope!.dim;
+    await ops.rope(step, { table, x: s.q, T, nh: B * H, dh, rot });
+    await ops.rope(step, { table, x: s.k, T, nh: B * Hkv, dh, rot });
   }
-  await ops.attentionProbs(step, { q: s.q, k: s.k, A: r.A, T, H: B * H, Hkv: B * Hkv, dh });
+  await ops.attentionProbs(step, {
+    q: s.q,
+    k: s.k,
+    A: r.A,
+    T,
+    H: B * H,
+    Hkv: B * Hkv,
+    dh,
+    scale: cfg.attention_scale,
+    softcap: cfg.attn_logit_softcapping,
+    window: layerWindow(cfg, l),
+  });
   await ops.attentionMix(step, { A: r.A, v: r.v, start: k.zeroStart, y: s.y, M: 1, T, H: B * H, Hkv: B * Hkv, dh });
   for (const h of ablation.heads) await ops.scaleAdd(step, { y: s.y, R, C: dh, y0: h * dh, ldy: H * dh, alpha: 0, beta: 0 });
-  await ops.linear(step, { X: s.y, W: w.o_proj.weight, bias: w.o_proj.bias, Y: r.attn_out, R, K: H * dh });
-  // MLP.
+  const attnOut = w.attn_output_norm ? s.raw : r.attn_out;
+  await ops.linear(step, { X: s.y, W: w.o_proj.weight, bias: w.o_proj.bias, Y: attnOut, R, K: H * dh });
+  await outputNorm(step, cfg, w.attn_output_norm, s.raw, r.attn_out_norm, r.attn_out, R);
+  // MLP: it reads h_mid = h_in + attn_out, or the layer's input with a parallel residual.
   await residualStats(step, cfg, r.h_in, r.mlp_norm, R, { delta: r.attn_out, out: r.h_mid });
-  await applyNorm(step, cfg, r.h_mid, r.mlp_norm.scale, w.post_attention_layernorm, s.x, R);
+  const mlpIn = cfg.parallelResidual ? r.h_in : r.h_mid;
+  if (cfg.parallelResidual) await residualStats(step, cfg, r.h_in, r.mlp_norm, R);
+  const x2 = w.post_attention_layernorm ? s.x : mlpIn;
+  if (w.post_attention_layernorm) await applyNorm(step, cfg, mlpIn, r.mlp_norm.scale, w.post_attention_layernorm, s.x, R);
   if (cfg.mlpKind === 'gated') {
-    await ops.linear(step, { X: s.x, W: w.gate_proj!.weight, bias: w.gate_proj!.bias, Y: s.gate, R, K: D });
-    await ops.linear(step, { X: s.x, W: w.up_proj.weight, bias: w.up_proj.bias, Y: s.up, R, K: D });
+    await ops.linear(step, { X: x2, W: w.gate_proj!.weight, bias: w.gate_proj!.bias, Y: s.gate, R, K: D });
+    await ops.linear(step, { X: x2, W: w.up_proj.weight, bias: w.up_proj.bias, Y: s.up, R, K: D });
     await ops.activation(step, { gate: s.gate, up: s.up, a: r.act, n: R * I, act: cfg.hidden_act });
   } else {
-    await ops.linear(step, { X: s.x, W: w.up_proj.weight, bias: w.up_proj.bias, Y: s.gate, R, K: D });
+    await ops.linear(step, { X: x2, W: w.up_proj.weight, bias: w.up_proj.bias, Y: s.gate, R, K: D });
     await ops.activation(step, { gate: s.gate, a: r.act, n: R * I, act: cfg.hidden_act });
   }
   for (const j of ablation.neurons) await ops.scaleAdd(step, { y: r.act, R, C: 1, y0: j, ldy: I, alpha: 0, beta: 0 });
-  await ops.linear(step, { X: r.act, W: w.down_proj.weight, bias: w.down_proj.bias, Y: r.mlp_out, R, K: I });
+  const mlpOut = w.mlp_output_norm ? s.raw : r.mlp_out;
+  await ops.linear(step, { X: r.act, W: w.down_proj.weight, bias: w.down_proj.bias, Y: mlpOut, R, K: I });
+  await outputNorm(step, cfg, w.mlp_output_norm, s.raw, r.mlp_out_norm, r.mlp_out, R);
 }
 
-/** Token (+ learned position) embeddings of R rows: out[r] = E[ids[r]] (+ P[positions[r]]). */
-export async function embed(step: Step, weights: GpuWeights, ids: GPUBuffer, positions: GPUBuffer, out: GPUBuffer, R: number): Promise<void> {
+/** Token (+ learned position) embeddings of R rows times the embedding scale: out[r] = s E[ids[r]] (+ P[positions[r]]). */
+export async function embed(step: Step, cfg: ModelDescription, weights: GpuWeights, ids: GPUBuffer, positions: GPUBuffer, out: GPUBuffer, R: number): Promise<void> {
   await ops.gather(step, { table: weights.embed_tokens, ids, out, T: R });
+  if (cfg.embedding_scale !== 1) await ops.scaleAdd(step, { y: out, R, C: cfg.hidden_size, alpha: 0, beta: cfg.embedding_scale });
   if (weights.embed_positions) await ops.gather(step, { table: weights.embed_positions, ids: positions, out, T: R, accumulate: true });
 }
 
 export function layerConstants(device: GPUDevice, cfg: ModelDescription, T: number, list: GPUBuffer[]): LayerConstants {
   const zeroStart = uploadStorage(device, 'start 0', new Uint32Array(1));
   list.push(zeroStart);
-  let rope: GPUBuffer | null = null;
-  if (cfg.positionKind === 'rope') {
-    rope = uploadStorage(device, 'rope table', ops.ropeTable(T, cfg.head_dim, cfg.rope_theta));
-    list.push(rope);
-  }
+  const byTable = new Map<Float32Array, GPUBuffer>();
+  const rope = layerRopeTables(cfg, T).map((table) => {
+    if (!table) return null;
+    let b = byTable.get(table);
+    if (!b) {
+      b = uploadStorage(device, 'rope table', table);
+      list.push(b);
+      byTable.set(table, b);
+    }
+    return b;
+  });
   return { rope, zeroStart };
 }
 
@@ -171,7 +220,7 @@ export async function runForward(
     const s = await allocate(device, forwardScratchLayout(cfg, T), list, 'forward ');
     const f = await allocate(device, forwardFinalLayout(cfg, T, maxBinding, !!opts.lens), list, 'forward ');
     const layers: GpuLayerRecord[] = [];
-    for (let l = 0; l < L; l++) layers.push(asLayerRecord(await allocate(device, layerRecordLayout(cfg, T), list, `layer ${l} `), layerNorm));
+    for (let l = 0; l < L; l++) layers.push(asLayerRecord(await allocate(device, layerRecordLayout(cfg, T), list, `layer ${l} `), cfg));
     const idsBuf = uploadStorage(device, 'token ids', Uint32Array.from(ids));
     const posBuf = uploadStorage(
       device,
@@ -192,13 +241,13 @@ export async function runForward(
       // Layers queue back to back; the read-back below waits.
       await recordStep(pool, `forward layer ${l}`, async (step) => {
         if (l === 0) {
-          await embed(step, weights, idsBuf, posBuf, r.h_in, T);
+          await embed(step, cfg, weights, idsBuf, posBuf, r.h_in, T);
           await residualStats(step, cfg, r.h_in, r.attn_norm, T);
         } else {
           const p = layers[l - 1]!;
           await residualStats(step, cfg, p.h_mid, r.attn_norm, T, { delta: p.mlp_out, out: r.h_in });
         }
-        await forwardLayer(step, cfg, weights.layers[l]!, r, s, { T, B: 1 }, k, ablation);
+        await forwardLayer(step, cfg, l, weights.layers[l]!, r, s, { T, B: 1 }, k, ablation);
       });
     }
 
@@ -228,11 +277,11 @@ export async function runForward(
       }
       const li = await readU32(device, f.lens_ids, 0, L * T * slots);
       const lv = await readF32(device, f.lens_vals, 0, L * T * slots);
-      lens = Array.from({ length: T }, (_, t) => Array.from({ length: L }, (_, l) => mergeTop(li, lv, (l * T + t) * slots, slots)));
+      lens = Array.from({ length: T }, (_, t) => Array.from({ length: L }, (_, l) => capped(mergeTop(li, lv, (l * T + t) * slots, slots), cfg)));
     }
     const ti = await readU32(device, f.top_ids, 0, T * slots);
     const tv = await readF32(device, f.top_vals, 0, T * slots);
-    const top = Array.from({ length: T }, (_, t) => mergeTop(ti, tv, t * slots, slots));
+    const top = Array.from({ length: T }, (_, t) => capped(mergeTop(ti, tv, t * slots, slots), cfg));
     return { record, summary: { T, top, lens, targetLogits: () => [] } };
   } catch (e) {
     for (const b of list) b.destroy();
@@ -318,6 +367,12 @@ export async function neuronPromotes(parts: EngineParts, layer: number, neurons:
   } finally {
     for (const buf of list) buf.destroy();
   }
+}
+
+/** Logits as the model reports them: through Gemma 2's final soft-cap (the order does not change). */
+function capped(entries: TopEntry[], cfg: ModelDescription): TopEntry[] {
+  const cap = cfg.final_logit_softcapping;
+  return cap ? entries.map((e) => ({ id: e.id, logit: cappedLogit(e.logit, cap) })) : entries;
 }
 
 /** The top-k of a row's candidate slots (ties to the lower id), dropping empty slots. */

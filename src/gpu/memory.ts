@@ -77,6 +77,9 @@ export function layerRecordLayout(cfg: ModelDescription, T: number, count = 1, c
     attn_mean: plan(`norm means [T]`, layerNorm ? R * F32 : 0, count),
     mlp_scale: plan(`norm scales [T]`, R * F32, count),
     mlp_mean: plan(`norm means [T]`, layerNorm ? R * F32 : 0, count),
+    // The output norms' frozen scales (post-norm families only).
+    attn_out_scale: plan(`norm scales [T]`, cfg.hasPostNorms ? R * F32 : 0, count),
+    mlp_out_scale: plan(`norm scales [T]`, cfg.hasPostNorms ? R * F32 : 0, count),
   } satisfies Layout<string>;
 }
 
@@ -91,6 +94,8 @@ export function forwardScratchLayout(cfg: ModelDescription, T: number, copies = 
     y: plan('attention output per head [T, H*dh]', R * H * dh * F32),
     gate: plan('gate [T, I]', R * I * F32),
     up: plan('up [T, I]', R * I * F32),
+    // A branch's raw output before its output norm (post-norm families only).
+    raw: plan('branch output before its norm [T, D]', cfg.hasPostNorms ? R * D * F32 : 0),
   } satisfies Layout<string>;
 }
 
@@ -124,6 +129,9 @@ export function decomposedLayout(cfg: ModelDescription, T: number, M: number, J:
     bufA: plan(`values / gate tile [M=${M}, T=${T}, max(Hkv*dh, ${J})]`, rows * Math.max(Hkv * dh, J) * F32),
     bufB: plan(`head outputs / shares [M=${M}, T=${T}, max(H*dh, ${J})]`, rows * Math.max(H * dh, J) * F32),
     rows: plan(`row map [M*T]`, rows * F32),
+    // A branch's component writes before its output norm, or the attention's writes held back
+    // while a parallel MLP reads the layer's input (those families only).
+    O: plan(`branch writes [M=${M}, T=${T}, D]`, cfg.hasPostNorms || cfg.parallelResidual ? rows * D * F32 : 0),
     out: plan('scores [targets, M]', n * M * F32),
     by_layer: plan('scores per layer [targets, L, M]', byLayer ? n * L * M * F32 : 0),
   } satisfies Layout<string>;

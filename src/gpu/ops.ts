@@ -155,13 +155,21 @@ export function normApply(
     T: number;
     center: boolean;
     betaBlock?: number;
+    /** Add the result to y. */
+    accumulate?: boolean;
   },
 ): Promise<void> {
   return step.run(
     'norm_apply',
     {},
     [a.x, a.scale, a.gamma, a.beta ?? null, a.rows ?? null, a.y],
-    { R: a.R, D: a.D, T: a.T, betaBlock: a.betaBlock ?? -1, flags: (a.center ? 1 : 0) | (a.beta ? 2 : 0) | (a.rows ? 4 : 0) },
+    {
+      R: a.R,
+      D: a.D,
+      T: a.T,
+      betaBlock: a.betaBlock ?? -1,
+      flags: (a.center ? 1 : 0) | (a.beta ? 2 : 0) | (a.rows ? 4 : 0) | (a.accumulate ? 8 : 0),
+    },
     grid(a.R),
   );
 }
@@ -171,30 +179,20 @@ export function headNorm(step: Step, a: { gamma: GPUBuffer; x: GPUBuffer; rows: 
   return step.run('head_norm', {}, [a.gamma, a.x], { rows: a.rows, dh: a.dh, eps: a.eps }, grid(a.rows));
 }
 
-/** cos/sin table [2, T, dh/2] for rope.wgsl, with the same f32 angle as ops.rope. */
-export function ropeTable(T: number, dh: number, theta: number): Float32Array {
-  const half = dh / 2;
-  const table = new Float32Array(2 * T * half);
-  for (let i = 0; i < half; i++) {
-    const invFreq = Math.fround(1 / Math.pow(theta, (2 * i) / dh));
-    for (let t = 0; t < T; t++) {
-      const ang = Math.fround(t * invFreq);
-      table[t * half + i] = Math.cos(ang);
-      table[(T + t) * half + i] = Math.sin(ang);
-    }
-  }
-  return table;
+/** Rotate-half RoPE in place on x [T, nh, dh] over the first `rot` dims, from a rope.ts table [2, T, rot/2]; twin ops.rope. */
+export function rope(step: Step, a: { table: GPUBuffer; x: GPUBuffer; T: number; nh: number; dh: number; rot?: number }): Promise<void> {
+  const rot = a.rot ?? a.dh;
+  const n = a.T * a.nh * (rot / 2);
+  return step.run('rope', {}, [a.table, a.x], { T: a.T, nh: a.nh, dh: a.dh, rot }, grid(Math.ceil(n / WG)));
 }
 
-/** Rotate-half RoPE in place on x [T, nh, dh] from a ropeTable; twin ops.rope. */
-export function rope(step: Step, a: { table: GPUBuffer; x: GPUBuffer; T: number; nh: number; dh: number }): Promise<void> {
-  const n = a.T * a.nh * (a.dh / 2);
-  return step.run('rope', {}, [a.table, a.x], { T: a.T, nh: a.nh, dh: a.dh }, grid(Math.ceil(n / WG)));
-}
-
-/** A [H, T, T] from q [T, H, dh] and k [T, Hkv, dh]; twin ops.attentionProbs. */
-export function attentionProbs(step: Step, a: { q: GPUBuffer; k: GPUBuffer; A: GPUBuffer; T: number; H: number; Hkv: number; dh: number }): Promise<void> {
-  return step.run('attention_probs', {}, [a.q, a.k, a.A], { T: a.T, H: a.H, Hkv: a.Hkv, dh: a.dh, scale: 1 / Math.sqrt(a.dh) }, [a.T, a.H]);
+/** A [H, T, T] from q [T, H, dh] and k [T, Hkv, dh], scores scaled (default 1/sqrt(dh)), capped and windowed; twin ops.attentionProbs. */
+export function attentionProbs(
+  step: Step,
+  a: { q: GPUBuffer; k: GPUBuffer; A: GPUBuffer; T: number; H: number; Hkv: number; dh: number; scale?: number; softcap?: number | null; window?: number },
+): Promise<void> {
+  const params = { T: a.T, H: a.H, Hkv: a.Hkv, dh: a.dh, scale: a.scale ?? 1 / Math.sqrt(a.dh), softcap: a.softcap ?? 0, window: a.window ?? 0 };
+  return step.run('attention_probs', {}, [a.q, a.k, a.A], params, [a.T, a.H]);
 }
 
 /** The most head_dim attention_mix.wgsl handles (64 invocations of 4 columns). */

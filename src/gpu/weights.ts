@@ -27,14 +27,16 @@ export interface GpuNorm {
 }
 
 export interface GpuLayerWeights {
-  input_layernorm: GpuNorm;
+  input_layernorm?: GpuNorm;
   q_proj: GpuLinear;
   k_proj: GpuLinear;
   v_proj: GpuLinear;
   o_proj: GpuLinear;
   q_norm?: GpuNorm;
   k_norm?: GpuNorm;
-  post_attention_layernorm: GpuNorm;
+  attn_output_norm?: GpuNorm;
+  post_attention_layernorm?: GpuNorm;
+  mlp_output_norm?: GpuNorm;
   gate_proj?: GpuLinear;
   up_proj: GpuLinear;
   down_proj: GpuLinear;
@@ -84,17 +86,20 @@ export function uploadWeights(device: GPUDevice, cfg: ModelDescription, w: Model
   const mat = (t: Tensor) => uploadMatrix(device, t, maxBindingBytes, buffers);
   const lin = (l: Linear): GpuLinear => ({ weight: mat(l.weight), bias: l.bias && uploadVector(device, l.bias, buffers) });
   const norm = (n: Norm): GpuNorm => ({ weight: uploadVector(device, n.weight, buffers), bias: n.bias && uploadVector(device, n.bias, buffers) });
+  const maybe = (n: Norm | undefined) => n && norm(n);
   if (w.layers.length !== cfg.num_hidden_layers) throw new Error(`weights have ${w.layers.length} layers, the description ${cfg.num_hidden_layers}`);
   const embed_tokens = mat(w.embed_tokens);
   const layers = w.layers.map((l): GpuLayerWeights => ({
-    input_layernorm: norm(l.input_layernorm),
+    input_layernorm: maybe(l.input_layernorm),
     q_proj: lin(l.q_proj),
     k_proj: lin(l.k_proj),
     v_proj: lin(l.v_proj),
     o_proj: lin(l.o_proj),
-    q_norm: l.q_norm && norm(l.q_norm),
-    k_norm: l.k_norm && norm(l.k_norm),
-    post_attention_layernorm: norm(l.post_attention_layernorm),
+    q_norm: maybe(l.q_norm),
+    k_norm: maybe(l.k_norm),
+    attn_output_norm: maybe(l.attn_output_norm),
+    post_attention_layernorm: maybe(l.post_attention_layernorm),
+    mlp_output_norm: maybe(l.mlp_output_norm),
     gate_proj: l.gate_proj && lin(l.gate_proj),
     up_proj: lin(l.up_proj),
     down_proj: lin(l.down_proj),

@@ -6,7 +6,8 @@ import { openAsBlob, readdirSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { SHARED, skipWithoutFiles } from '../testing/requirements';
-import { loadCheckpoint, transposeColumns } from './checkpoint';
+import { loadCheckpoint } from './checkpoint';
+import { transposeColumns } from './tensor-ops';
 import type { DType, Family, LayerWeights, ModelWeights, Tensor } from './description';
 import { ModelFormatError } from './errors';
 import type { ModelFile } from './files';
@@ -25,10 +26,10 @@ function flatten(w: ModelWeights): Map<string, Tensor> {
   put('embed_tokens', w.embed_tokens);
   put('embed_positions', w.embed_positions);
   w.layers.forEach((l: LayerWeights, i) => {
-    put(`${i}.input_layernorm.weight`, l.input_layernorm.weight);
-    put(`${i}.input_layernorm.bias`, l.input_layernorm.bias);
-    put(`${i}.post_attention_layernorm.weight`, l.post_attention_layernorm.weight);
-    put(`${i}.post_attention_layernorm.bias`, l.post_attention_layernorm.bias);
+    put(`${i}.input_layernorm.weight`, l.input_layernorm!.weight);
+    put(`${i}.input_layernorm.bias`, l.input_layernorm!.bias);
+    put(`${i}.post_attention_layernorm.weight`, l.post_attention_layernorm!.weight);
+    put(`${i}.post_attention_layernorm.bias`, l.post_attention_layernorm!.bias);
     put(`${i}.q_norm`, l.q_norm?.weight);
     put(`${i}.k_norm`, l.k_norm?.weight);
     for (const k of LINEARS) {
@@ -248,7 +249,7 @@ describe.skipIf(skipWithoutFiles(STORIES))('stories260K (../shared): Hugging Fac
       head_dim: 8,
       tie_word_embeddings: true,
       norm_eps: 1e-5,
-      rope_theta: 10000,
+      rope: { theta: 10000, dim: 8 },
       max_position_embeddings: 512,
       dtype: 'F32',
     });

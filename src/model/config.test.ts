@@ -166,11 +166,20 @@ describe('describeModel on published configs', () => {
       mlpKind: 'gated',
       hidden_act: 'silu',
       positionKind: 'rope',
-      rope_theta: 10000,
+      rope: { theta: 10000, dim: 64, local_theta: null, scaling: { kind: 'none' } },
+      embedding_scale: 1,
+      layer_types: Array.from({ length: 22 }, () => 'full'),
+      sliding_window: null,
+      attention_scale: 1 / 8,
+      attn_logit_softcapping: null,
+      final_logit_softcapping: null,
       hasQkvBias: false,
       hasOBias: false,
       hasMlpBias: false,
-      hasQkNorm: false,
+      qkNorm: 'none',
+      hasPreNorms: true,
+      hasPostNorms: false,
+      parallelResidual: false,
       tie_word_embeddings: false,
       bos_token_id: 1,
       eos_token_ids: [2],
@@ -198,12 +207,12 @@ describe('describeModel on published configs', () => {
       family: 'qwen2',
       head_dim: 64,
       num_key_value_heads: 2,
-      rope_theta: 1e6,
+      rope: { theta: 1e6 },
       norm_eps: 1e-6,
       hasQkvBias: true,
       hasOBias: false,
       hasMlpBias: false,
-      hasQkNorm: false,
+      qkNorm: 'none',
       tie_word_embeddings: true,
       max_position_embeddings: 32768,
       bos_token_id: 151643,
@@ -217,7 +226,7 @@ describe('describeModel on published configs', () => {
       head_dim: 128,
       hidden_size: 1024,
       num_attention_heads: 16,
-      hasQkNorm: true,
+      qkNorm: 'head',
       hasQkvBias: false,
       max_position_embeddings: 40960,
       eos_token_ids: [151645],
@@ -265,7 +274,7 @@ describe('config class defaults', () => {
       head_dim: 8,
       max_position_embeddings: 2048,
       norm_eps: 1e-6,
-      rope_theta: 10000,
+      rope: { theta: 10000 },
       tie_word_embeddings: false,
       bos_token_id: 1,
       eos_token_ids: [2],
@@ -314,7 +323,7 @@ describe('config class defaults', () => {
   });
 
   it('qwen3: head_dim 128 when absent, D/H when null', () => {
-    expect(describeModel({ model_type: 'qwen3', ...core, num_attention_heads: 32 })).toMatchObject({ num_key_value_heads: 32, head_dim: 128, hasQkNorm: true });
+    expect(describeModel({ model_type: 'qwen3', ...core, num_attention_heads: 32 })).toMatchObject({ num_key_value_heads: 32, head_dim: 128, qkNorm: 'head' });
     expect(describeModel({ model_type: 'qwen3', ...core, num_key_value_heads: 4, head_dim: null }).head_dim).toBe(8);
     expect(describeModel({ model_type: 'qwen3', ...core, num_key_value_heads: 4, attention_bias: true })).toMatchObject({ hasQkvBias: true, hasOBias: true });
   });
@@ -336,8 +345,8 @@ describe('config class defaults', () => {
   });
 
   it('rope_scaling of type default and rope_parameters are plain RoPE', () => {
-    expect(describeModel({ model_type: 'llama', ...core, rope_scaling: { type: 'default' } }).rope_theta).toBe(10000);
-    expect(describeModel({ model_type: 'llama', ...core, rope_parameters: { rope_type: 'default', rope_theta: 500000 } }).rope_theta).toBe(500000);
+    expect(describeModel({ model_type: 'llama', ...core, rope_scaling: { type: 'default' } }).rope?.theta).toBe(10000);
+    expect(describeModel({ model_type: 'llama', ...core, rope_parameters: { rope_type: 'default', rope_theta: 500000 } }).rope?.theta).toBe(500000);
   });
 
   it('matches what the test-model writer puts in config.json', () => {
@@ -356,9 +365,9 @@ describe('refusals', () => {
     refusal(
       { ...core, model_type: 'mamba' },
       'unsupported',
-      "model_type 'mamba' is not a transformer decoder this tool supports (llama, mistral, qwen2, qwen3, gpt2)",
+      "model_type 'mamba' is not a transformer decoder this tool supports (llama, mistral, qwen2, qwen3, gemma, gemma2, gemma3_text, olmo2, phi3, gpt2, gpt_neox, gpt_neo)",
     );
-    refusal({ ...core, rope_scaling: { type: 'yarn', factor: 4 } }, 'unsupported', "rope_scaling type 'yarn' is not supported (plain RoPE only)");
+    refusal({ ...core, rope_scaling: { type: 'yarn', factor: 4 } }, 'unsupported', "rope_scaling type 'yarn' is not supported (default, linear, llama3 or longrope)");
     refusal({ ...TINYLLAMA, rope_scaling: LLAMA32_1B_ROPE }, 'unsupported', "rope_scaling type 'llama3' is not supported (plain RoPE only)");
     refusal({ ...core, rope_scaling: { rope_type: 'linear', factor: 2 } }, 'unsupported', "rope_scaling type 'linear' is not supported (plain RoPE only)");
     refusal({ ...core, hidden_act: 'gelu' }, 'unsupported', "hidden_act 'gelu' is not supported for llama models (only silu)");
@@ -392,7 +401,7 @@ describe('refusals', () => {
     refusal({ ...core, tie_word_embeddings: 'yes' }, 'bad-json', `'tie_word_embeddings' must be true or false, got "yes"`);
     refusal({ ...core, rms_norm_eps: -1 }, 'bad-json', "'rms_norm_eps' must be a positive number, got -1");
     refusal({ ...core, rope_theta: 'big' }, 'bad-json', `'rope_theta' must be a positive number, got "big"`);
-    refusal({ ...core, rope_scaling: 2 }, 'bad-json', "'rope_scaling' must be an object or null");
+    refusal({ ...core, rope_scaling: 2 }, 'bad-json', "'rope_scaling' must be an object or null, got 2");
     refusal({ ...core, eos_token_id: [2, -1] }, 'bad-json', "'eos_token_id' must hold token ids, got -1");
     refusal({ ...core, bos_token_id: 1.5 }, 'bad-json', "'bos_token_id' must be a token id, got 1.5");
     refusal({ ...GPT2, n_embd: undefined }, 'bad-json', "missing key 'n_embd'");

@@ -56,7 +56,7 @@ describe('readLlama2c', () => {
       max_position_embeddings: 2,
       tie_word_embeddings: false,
       norm_eps: 1e-5,
-      rope_theta: 10000,
+      rope: { theta: 10000, dim: 4 },
       bos_token_id: 1,
       eos_token_ids: [2, 1],
       dtype: 'F32',
@@ -69,8 +69,8 @@ describe('readLlama2c', () => {
     expect(f32(layer.k_proj.weight.bytes)).toEqual(rows(400, [0, 2, 1, 3]));
     expect(f32(layer.v_proj.weight.bytes)).toEqual(range(500, 16));
     expect(f32(layer.o_proj.weight.bytes)).toEqual(range(600, 16));
-    expect(f32(layer.input_layernorm.weight.bytes)).toEqual(range(200, 4));
-    expect(f32(layer.post_attention_layernorm.weight.bytes)).toEqual(range(700, 4));
+    expect(f32(layer.input_layernorm!.weight.bytes)).toEqual(range(200, 4));
+    expect(f32(layer.post_attention_layernorm!.weight.bytes)).toEqual(range(700, 4));
     expect(f32(layer.gate_proj!.weight.bytes)).toEqual(range(800, 8));
     expect(layer.down_proj.weight.shape).toEqual([4, 2]);
     expect(f32(layer.down_proj.weight.bytes)).toEqual(range(900, 8));

@@ -3,6 +3,7 @@
 // be worked out on paper; nothing here comes from running the engine.
 
 import type { DepassResult, Mode } from '../depass/result';
+import { plainRopeFeatures } from '../model/description';
 import type { ModelFile } from '../model/files';
 import { EngineError, type RunHandle } from '../worker/client';
 import type { ModelInfo, RunSettings } from '../worker/protocol';
@@ -100,12 +101,10 @@ export const handInfo: ModelInfo = {
     norm_eps: 1e-5,
     mlpKind: 'gated',
     hidden_act: 'silu',
-    positionKind: 'rope',
-    rope_theta: 10000,
+    ...plainRopeFeatures(2, 4, 10000),
     hasQkvBias: false,
     hasOBias: false,
     hasMlpBias: false,
-    hasQkNorm: false,
     tie_word_embeddings: true,
     bos_token_id: 1,
     eos_token_ids: [2],

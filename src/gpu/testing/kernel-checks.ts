@@ -6,6 +6,8 @@
 import '../float16-polyfill';
 import { makeShaderDataDefinitions } from 'webgpu-utils';
 import * as twin from '../../depass/ops';
+import { ropeTable } from '../../depass/rope';
+import { type RopeSpec } from '../../model/description';
 import type { DType } from '../../model/description';
 import { readF32, readU32, uploadStorage } from '../buffers';
 import { KernelCache, KERNELS, shaderLoaderFromModules, type KernelName } from '../kernels';
@@ -21,6 +23,8 @@ export interface KernelCheck {
 }
 
 const DTYPES: DType[] = ['F32', 'F16', 'BF16'];
+
+const plainRope = (dim: number, theta: number): RopeSpec => ({ theta, dim, local_theta: null, scaling: { kind: 'none' } });
 
 function helpers(gpu: TestGpu) {
   const up = (label: string, data: ArrayBufferView) => uploadStorage(gpu.ctx.device, label, data);
@@ -173,6 +177,30 @@ check('norm apply: RMSNorm rows, LayerNorm per-row centring with beta on one blo
   t.equal(maxAbs(got.subarray(0, D)), 0, 'row 0 is not in the map: untouched');
 });
 
+check('norm apply accumulating into its output (a post-norm joining the residual)', async (gpu, t) => {
+  const { up, read, step } = helpers(gpu);
+  const T = 5;
+  const D = 70;
+  const R = 3 * T;
+  const x = randn(R * D, 35);
+  const scale = randn(T, 36).map(Math.abs);
+  const gamma = randn(D, 37);
+  const y0 = randn(R * D, 38);
+  const want = twin.normApply(x, R, D, T, scale, gamma, { accumulate: y0.slice() });
+  const rows = new Uint32Array([0, 4, 5, 14]);
+  const wantRows = y0.slice();
+  for (const r of rows) wantRows.set(want.subarray(r * D, (r + 1) * D), r * D);
+  const bY = up('y', y0);
+  const bY2 = up('y rows', y0);
+  const [bX, bS, bG, bR] = [up('x', x), up('scale', scale), up('gamma', gamma), up('rows', rows)];
+  await step('norm apply accumulate', async (s) => {
+    await ops.normApply(s, { x: bX, scale: bS, gamma: bG, y: bY, R, D, T, center: false, accumulate: true });
+    await ops.normApply(s, { x: bX, scale: bS, gamma: bG, rows: bR, y: bY2, R: rows.length, D, T, center: false, accumulate: true });
+  });
+  t.close('accumulated', await read(bY, R * D), want);
+  t.close('accumulated on mapped rows only', await read(bY2, R * D), wantRows);
+});
+
 check('per-head RMSNorm and rotate-half RoPE', async (gpu, t) => {
   const { up, read, step } = helpers(gpu);
   const T = 7;
@@ -181,16 +209,43 @@ check('per-head RMSNorm and rotate-half RoPE', async (gpu, t) => {
   const x = randn(T * nh * dh, 41);
   const gamma = randn(dh, 42);
   const want = x.slice();
+  const table = ropeTable(T, plainRope(dh, 10000));
   twin.headRmsNorm(want, T, nh, dh, gamma, 1e-6);
-  twin.rope(want, T, nh, dh, 10000);
+  twin.rope(want, T, nh, dh, table);
   const bX = up('x', x);
   const bG = up('gamma', gamma);
-  const bT = up('rope table', ops.ropeTable(T, dh, 10000));
+  const bT = up('rope table', table);
   await step('head norm + rope', async (s) => {
     await ops.headNorm(s, { gamma: bG, x: bX, rows: T * nh, dh, eps: 1e-6 });
     await ops.rope(s, { table: bT, x: bX, T, nh, dh });
   });
   t.close('head norm + rope', await read(bX, x.length), want);
+});
+
+check('RMSNorm over a whole projection and partial rotary RoPE with scaled frequencies', async (gpu, t) => {
+  const { up, read, step } = helpers(gpu);
+  const T = 9;
+  const nh = 3;
+  const dh = 12;
+  const rot = 6; // the last 6 dims of each head pass through
+  const x = randn(T * nh * dh, 44);
+  const gamma = randn(nh * dh, 45);
+  const spec = { ...plainRope(rot, 10000), scaling: { kind: 'llama3' as const, factor: 8, low_freq_factor: 1, high_freq_factor: 4, original_max_position_embeddings: 16 } };
+  const table = ropeTable(T, spec);
+  const want = x.slice();
+  twin.headRmsNorm(want, T, 1, nh * dh, gamma, 1e-5);
+  twin.rope(want, T, nh, dh, table, rot);
+  const bX = up('x', x);
+  await step('projection norm + partial rope', async (s) => {
+    await ops.headNorm(s, { gamma: up('gamma', gamma), x: bX, rows: T, dh: nh * dh, eps: 1e-5 });
+    await ops.rope(s, { table: up('rope table', table), x: bX, T, nh, dh, rot });
+  });
+  const got = await read(bX, x.length);
+  t.close('projection norm + partial rope', got, want);
+  // The unrotated dims are the normalised input itself.
+  const normed = x.slice();
+  twin.headRmsNorm(normed, T, 1, nh * dh, gamma, 1e-5);
+  for (let r = 0; r < T * nh; r++) t.close(`row ${r} pass-through`, got.subarray(r * dh + rot, (r + 1) * dh), normed.subarray(r * dh + rot, (r + 1) * dh));
 });
 
 check('RoPE at long positions (angles of thousands of radians)', async (gpu, t) => {
@@ -199,9 +254,10 @@ check('RoPE at long positions (angles of thousands of radians)', async (gpu, t) 
   const dh = 4;
   const x = randn(T * dh, 43);
   const want = x.slice();
-  twin.rope(want, T, 1, dh, 500000);
+  const table = ropeTable(T, plainRope(dh, 500000));
+  twin.rope(want, T, 1, dh, table);
   const bX = up('x', x);
-  const bT = up('rope table', ops.ropeTable(T, dh, 500000));
+  const bT = up('rope table', table);
   await step('rope long', (s) => ops.rope(s, { table: bT, x: bX, T, nh: 1, dh }));
   t.close('rope', await read(bX, x.length), want, 2e-6);
 });
@@ -236,6 +292,23 @@ for (const [T, H, Hkv, dh] of [
     const bY = up('y', new Float32Array(M * T * H * dh));
     await step('attention mix', (s) => ops.attentionMix(s, { A: bA, v: bV, start: bStart, y: bY, M, T, H, Hkv, dh }));
     t.close('mixing', await read(bY, M * T * H * dh), wantY, 1e-5);
+  });
+}
+
+for (const [label, opts] of [
+  ['a sliding window of 4 keys', { window: 4 }],
+  ['soft-capped scores and a query_pre_attn_scalar scale', { softcap: 1.5, scale: 0.3 }],
+  ['no score scaling (GPT-Neo) and a window of 1', { scale: 1, window: 1 }],
+] as const) {
+  check(`attention probabilities with ${label}`, async (gpu, t) => {
+    const { up, read, step } = helpers(gpu);
+    const [T, H, Hkv, dh] = [23, 4, 2, 8];
+    const q = randn(T * H * dh, 57);
+    const k = randn(T * Hkv * dh, 58);
+    const want = twin.attentionProbs(q, k, T, H, Hkv, dh, opts);
+    const bA = up('A', new Float32Array(H * T * T).fill(7));
+    await step('attention probs', (s) => ops.attentionProbs(s, { q: up('q', q), k: up('k', k), A: bA, T, H, Hkv, dh, ...opts }));
+    t.close('probabilities', await read(bA, H * T * T), want, 1e-6);
   });
 }
 

@@ -47,7 +47,7 @@ describe('randomModel', () => {
       expect(!!layer.q_proj.bias).toBe(family === 'qwen2' || family === 'gpt2');
       expect(!!layer.o_proj.bias).toBe(family === 'gpt2');
       expect(!!layer.q_norm && !!layer.k_norm).toBe(family === 'qwen3');
-      expect(!!layer.input_layernorm.bias).toBe(family === 'gpt2');
+      expect(!!layer.input_layernorm!.bias).toBe(family === 'gpt2');
       expect(!!w.embed_positions).toBe(family === 'gpt2');
       expect(w.lm_head === w.embed_tokens).toBe(family === 'gpt2'); // HF defaults
       expect(Hkv).toBe(family === 'gpt2' ? 4 : 2);
@@ -59,12 +59,12 @@ describe('randomModel', () => {
     const layer = w.layers[0]!;
     expect(std(layer.q_proj.weight)).toBeCloseTo(1 / 8, 1); // 1/sqrt(64)
     expect(std(layer.down_proj.weight)).toBeCloseTo(1 / 16, 1); // 1/sqrt(I = 256)
-    const gamma = tensorToFloat32(layer.input_layernorm.weight);
+    const gamma = tensorToFloat32(layer.input_layernorm!.weight);
     expect(Math.min(...gamma)).toBeGreaterThan(0.5);
     expect(Math.max(...gamma)).toBeLessThan(1.5);
-    const beta = tensorToFloat32(layer.input_layernorm.bias!);
+    const beta = tensorToFloat32(layer.input_layernorm!.bias!);
     expect(beta.some((v) => v !== 0)).toBe(true);
-    expect(std(layer.input_layernorm.bias!)).toBeLessThan(0.3);
+    expect(std(layer.input_layernorm!.bias!)).toBeLessThan(0.3);
   });
 
   it('honours head_dim, options and dtype', () => {
