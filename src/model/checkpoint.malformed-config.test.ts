@@ -1,8 +1,6 @@
-// Broken model shapes as declared (mutations of valid tiny checkpoints): config.json files that do
-// not parse, hold odd or unsupported values, or disagree with the tensors (Llama and GPT-2), and
-// llama2.c .bin headers and sizes. Each case must be refused by loadCheckpoint with a
-// ModelFormatError naming the culprit file, quickly, never by hanging. Broken weights files are
-// in checkpoint.malformed-weights.test.ts.
+// Broken model shapes as declared, each refused with a ModelFormatError naming the culprit: config.json
+// that does not parse, holds odd or unsupported values or disagrees with the tensors (Llama, GPT-2),
+// and llama2.c headers and sizes. Weights files: checkpoint.malformed-weights.test.ts.
 
 import type { ModelFile } from './files';
 import { blobFile, CONFIG, describeMalformed, gpt2Files, llamaFiles, WEIGHTS, type Case } from './testing/malformed-checkpoints';

@@ -1,8 +1,6 @@
-// Broken weights files (mutations of valid tiny checkpoints): safetensors files cut short, with
-// damaged length prefixes, headers and tensor entries, missing or unexpected tensors, broken
-// shards and shard indexes, and GPT-2 tensors of the wrong layout. Each case must be refused by
-// loadCheckpoint with a ModelFormatError naming the culprit file, quickly, never by hanging.
-// Broken configs and llama2.c headers are in checkpoint.malformed-config.test.ts.
+// Broken weights files, each refused with a ModelFormatError naming the culprit: safetensors cut
+// short or with damaged length prefixes, headers and entries, missing or unexpected tensors, broken
+// shards and indexes, GPT-2 tensors of the wrong layout. Configs: checkpoint.malformed-config.test.ts.
 
 import type { ModelFile } from './files';
 import { blobFile, describeMalformed, gpt2Files, llamaFiles, WEIGHTS, type Case } from './testing/malformed-checkpoints';

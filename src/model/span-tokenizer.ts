@@ -1,7 +1,6 @@
-// The app's Tokenizer interface over a loaded @huggingface/tokenizers instance: the config's
-// BOS/EOS rules over the template, character spans of each token (token-spans.ts), display text,
-// and library failures as ModelFormatError. Not reading or checking the files (tokenizer.ts,
-// tokenizer-json.ts).
+// The app's Tokenizer over a loaded @huggingface/tokenizers instance: the config's BOS/EOS rules
+// over the template, each token's character span (token-spans.ts), display text, library failures
+// as ModelFormatError. Not reading or checking the files (tokenizer.ts, tokenizer-json.ts).
 
 import type { Tokenizer as HfTokenizer } from '@huggingface/tokenizers';
 import { errorText, ModelFormatError } from './errors';

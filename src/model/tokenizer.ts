@@ -1,7 +1,6 @@
-// Loading the model's tokenizer behind the app's Tokenizer interface: a Hugging Face tokenizer.json
-// (with tokenizer_config.json / special_tokens_map.json when present) or a llama2.c tokenizer.bin
-// converted to the same schema, found among the dropped files. Checks are in tokenizer-json.ts,
-// encoding in span-tokenizer.ts. No DOM, no GPU.
+// Loading the model's tokenizer from the dropped files: a Hugging Face tokenizer.json (with
+// tokenizer_config.json / special_tokens_map.json when present) or a llama2.c tokenizer.bin in the
+// same schema. Checks: tokenizer-json.ts; encoding: span-tokenizer.ts. No DOM, no GPU.
 
 import { Tokenizer as HfTokenizer } from '@huggingface/tokenizers';
 import { errorText, ModelFormatError } from './errors';

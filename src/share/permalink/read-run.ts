@@ -1,7 +1,6 @@
-// Rebuilding a run from a decoded link: the JSON head's model, prompt, tokens, predictions,
-// targets and logit lens, the score sections and the target re-run, each validated against the
-// token count and the model shape. Not the container (decode.ts) and not the sections' bytes
-// (read-sections.ts).
+// Rebuilding a run from a decoded link: model, prompt, tokens, predictions, targets, logit lens and
+// the target re-run, each validated against the token count and the model shape. Not the container
+// (decode.ts) and not the score sections' bytes (read-sections.ts).
 
 import type { DepassResult, ResultTarget, TopEntry } from '../../depass/result';
 import { RESULT_FORMAT } from '../../depass/result';
