@@ -9,7 +9,8 @@ import type { Browser, BrowserContext, Page } from '@playwright/test';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { DepassResult } from '../src/depass/result';
-import { encodeRun, type SharedRun } from '../src/share/permalink';
+import { encodeRun } from '../src/share/permalink/encode';
+import type { SharedRun } from '../src/share/permalink/format';
 import { ARTIFACTS, NO_STORIES, expect, groupNeeds, haveStories, loadStories, needs, runAndWait, runPrompt, test } from './fixtures';
 
 /** Exactly 64 stories260K tokens (BOS and 63 pieces). */

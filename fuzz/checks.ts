@@ -8,7 +8,9 @@ import type { Checkpoint } from '../src/model/checkpoint';
 import { bytesPerElement, type ModelDescription, type Tensor } from '../src/model/description';
 import { SAFETENSORS_DTYPE_SIZE, type SafetensorsCheckpoint } from '../src/model/safetensors';
 import type { TokenSpan, Tokenizer } from '../src/model/tokenizer-types';
-import { decodeRun, encodeRun, type SharedRun } from '../src/share/permalink';
+import { decodeRun } from '../src/share/permalink/decode';
+import { encodeRun } from '../src/share/permalink/encode';
+import type { SharedRun } from '../src/share/permalink/format';
 
 function fail(message: string): never {
   throw new Error(message);

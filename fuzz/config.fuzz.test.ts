@@ -5,7 +5,7 @@
 import { describe, expect, it } from 'vitest';
 import type { Checkpoint } from '../src/model/checkpoint';
 import { checkCheckpoint } from './checks';
-import { mutateConfig } from './formats';
+import { mutateConfig } from './formats/config';
 import { countedFiles, failureLines, formatReport, fuzzCount, fuzzSeed, readsWithin, runFuzz, type FuzzSuite } from './harness';
 import { serialiseJson } from './json';
 import { modelMemoryBound, modelRefusalKind, modelRefusalProblem, pickSeed, replaceFile, tryLoadCheckpoint } from './model-cases';

@@ -1,5 +1,5 @@
 // Structure-aware mutations of JSON documents (any document: the format-specific mutators in
-// formats.ts build on these), and text-level corruption of the serialised result. Raw tokens
+// formats/ build on these), and text-level corruption of the serialised result. Raw tokens
 // (NaN, Infinity, 1e999, 100000-deep nesting) go into the text through RawJson, since a
 // JavaScript value cannot hold them. No parser is called here.
 
@@ -13,7 +13,12 @@ export class RawJson {
 
 export type JsonPath = (string | number)[];
 
-const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v) && !(v instanceof RawJson);
+/** A JSON object as the mutators edit it. */
+export type Json = Record<string, unknown>;
+
+export const isObject = (v: unknown): v is Json => typeof v === 'object' && v !== null && !Array.isArray(v) && !(v instanceof RawJson);
+/** Sets `k` as an own property, even '__proto__' (plain assignment would set the prototype). */
+export const define = (o: Json, k: string, v: unknown) => Object.defineProperty(o, k, { value: v, enumerable: true, writable: true, configurable: true });
 
 /** A deep copy that keeps RawJson tokens (structuredClone would turn them into plain objects). */
 export function cloneJson<T>(v: T): T {

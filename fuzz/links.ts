@@ -3,7 +3,8 @@
 // tail) and the head's fields (counts and shapes that the tail must then live up to).
 
 import { deflateSync, inflateSync } from 'fflate';
-import { fromBase64Url, LINK_PREFIX, toBase64Url } from '../src/share/permalink';
+import { fromBase64Url, toBase64Url } from '../src/share/permalink/base64url';
+import { LINK_PREFIX } from '../src/share/permalink/format';
 import { mutateBytes, nearbyInts, type Mutated } from './bytes';
 import { interestingValue, jsonText, mutateJson, RawJson } from './json';
 import type { Rng } from './rng';

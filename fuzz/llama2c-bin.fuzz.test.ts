@@ -6,7 +6,7 @@
 import { describe, expect, it } from 'vitest';
 import type { Checkpoint } from '../src/model/checkpoint';
 import { checkCheckpoint } from './checks';
-import { mutateLlama2cBin } from './formats';
+import { mutateLlama2cBin } from './formats/llama2c-bin';
 import { countedFiles, failureLines, formatReport, fuzzCount, fuzzSeed, readsWithin, runFuzz, type FuzzSuite } from './harness';
 import { modelMemoryBound, modelRefusalKind, modelRefusalProblem, pickSeed, tryLoadCheckpoint } from './model-cases';
 import { llama2cSeeds, missingSeedNote } from './seeds';

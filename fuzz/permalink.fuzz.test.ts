@@ -3,7 +3,10 @@
 // decodeRun. A decoded run must be consistent and re-encode to a link that decodes.
 
 import { describe, expect, it } from 'vitest';
-import { decodeRun, encodeRun, LinkError, MAX_INFLATED_BYTES, type SharedRun } from '../src/share/permalink';
+import { MAX_INFLATED_BYTES } from '../src/share/permalink/caps';
+import { decodeRun } from '../src/share/permalink/decode';
+import { encodeRun } from '../src/share/permalink/encode';
+import { LinkError, type SharedRun } from '../src/share/permalink/format';
 import { hostileLinks, sampleRun } from '../src/share/testing/hostile-links';
 import { V1_LINK } from '../src/share/testing/v1-link';
 import { checkRun } from './checks';

@@ -8,7 +8,7 @@ import type { Checkpoint } from '../src/model/checkpoint';
 import type { Tensor } from '../src/model/description';
 import { isWeightDType, openSafetensorsFile, readSafetensorsTensor, type SafetensorsCheckpoint } from '../src/model/safetensors';
 import { checkCheckpoint, checkSafetensors } from './checks';
-import { mutateSafetensors } from './formats';
+import { mutateSafetensors } from './formats/safetensors';
 import { countedFiles, failureLines, formatReport, fuzzCount, fuzzSeed, readsWithin, runFuzz, type FuzzSuite } from './harness';
 import { modelMemoryBound, modelRefusalKind, modelRefusalProblem, pickSeed, replaceFile, tryLoadCheckpoint } from './model-cases';
 import { missingSeedNote, singleFileSeeds } from './seeds';

@@ -6,7 +6,7 @@
 
 import { describe, expect, it } from 'vitest';
 import { checkTokenizer, type TokenizerUse } from './checks';
-import { mutateTokenizerBin } from './formats';
+import { mutateTokenizerBin } from './formats/tokenizer-bin';
 import { countedFiles, failureLines, formatReport, fuzzCount, fuzzSeed, readsWithin, runFuzz, type FuzzSuite } from './harness';
 import { modelRefusalKind, modelRefusalProblem, pickSeed } from './model-cases';
 import { missingSeedNote, tokenizerBinSeeds } from './seeds';

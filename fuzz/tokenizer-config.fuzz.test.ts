@@ -5,7 +5,7 @@
 
 import { describe, expect, it } from 'vitest';
 import { checkTokenizer, type TokenizerUse } from './checks';
-import { mutateTokenizerConfig } from './formats';
+import { mutateTokenizerConfig } from './formats/tokenizer-config';
 import { countedFiles, failureLines, formatReport, fuzzCount, fuzzSeed, readsWithin, runFuzz, type FuzzSuite } from './harness';
 import { serialiseJson } from './json';
 import { modelRefusalKind, modelRefusalProblem, pickSeed, replaceFile } from './model-cases';

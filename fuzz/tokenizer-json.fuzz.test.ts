@@ -6,7 +6,7 @@
 
 import { describe, expect, it } from 'vitest';
 import { checkTokenizer, type TokenizerUse } from './checks';
-import { mutateTokenizerJson } from './formats';
+import { mutateTokenizerJson } from './formats/tokenizer-json';
 import { countedFiles, failureLines, formatReport, fuzzCount, fuzzSeed, readsWithin, runFuzz, type FuzzSuite } from './harness';
 import { serialiseJson } from './json';
 import { modelRefusalKind, modelRefusalProblem, pickSeed, replaceFile } from './model-cases';

@@ -1,6 +1,6 @@
 // Safetensors header validation and lazy reads, on hand-built files and on the stories260K file
 // in ../shared (whose header layout was listed with Python's json module when these tests were
-// written). The large malformed-file corpus lives in checkpoint.malformed.test.ts.
+// written). The large malformed-file corpus lives in checkpoint.malformed-*.test.ts.
 
 import { openAsBlob } from 'node:fs';
 import { describe, expect, it } from 'vitest';

@@ -1,6 +1,6 @@
 // Character spans for tokens: maps each token's bytes back onto UTF-16 offsets of the prompt it
 // came from, because @huggingface/tokenizers reports no offsets. Pure functions on bytes and
-// strings; how a vocabulary piece becomes bytes is decided by the caller (tokenizer.ts).
+// strings; how a vocabulary piece becomes bytes is decided by the caller (tokenizer-pieces.ts).
 //
 // Rule for a character split across tokens: the token holding its LAST byte gets the whole
 // character; earlier tokens that end inside it get the bytes before it only (an empty span when

@@ -1,13 +1,13 @@
 // Tests for loadTokenizer and the Tokenizer it returns: stories260K's tokenizer.json and its
 // llama2.c tok512.bin against the golden encodings and each other (../shared), spans derived by
-// hand from the vocabulary, a hand-written GPT-2-style byte-level tokenizer, normaliser fallback,
-// the config's BOS rules, and every malformed-input case.
+// hand from the vocabulary, a hand-written GPT-2-style byte-level tokenizer, normaliser fallback
+// and the config's BOS rules. Malformed inputs are in tokenizer.errors.test.ts.
 
 import { readFileSync } from 'node:fs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { SHARED, skipWithoutFiles } from '../testing/requirements';
-import { ModelFormatError } from './errors';
 import type { ModelFile } from './files';
+import { byteLevelJson } from './testing/byte-level-tokenizer';
 import { loadTokenizer, tokenizerFromJson } from './tokenizer';
 import type { TokenSpan, Tokenizer } from './tokenizer-types';
 
@@ -30,19 +30,6 @@ function expectSpansCoverPrompt(prompt: string, spans: TokenSpan[], templateIds:
     spelled += prompt.slice(s.start, s.end);
   }
   expect(spelled).toBe(prompt);
-}
-
-async function expectLoadError(files: ModelFile[], code: string, named: string): Promise<ModelFormatError> {
-  const err = await loadTokenizer(files).then(
-    () => null,
-    (e: unknown) => e,
-  );
-  expect(err).toBeInstanceOf(ModelFormatError);
-  const e = err as ModelFormatError;
-  expect(e.code).toBe(code);
-  expect(e.message).toContain(named);
-  expect(e.message).not.toContain('\n');
-  return e;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -204,45 +191,7 @@ describe.skipIf(skipWithoutFiles(MODEL + 'tokenizer.json', MODEL + 'llama2c/tok5
 );
 
 // ---------------------------------------------------------------------------------------------
-// A GPT-2-style byte-level tokenizer written by hand
-
-/** GPT-2's byte table, from its published rule: printable Latin-1 stays, the rest go to 256+. */
-function gpt2ByteChars(): string[] {
-  const keep = (b: number) => (b >= 33 && b <= 126) || (b >= 161 && b <= 172) || (b >= 174 && b <= 255);
-  let next = 256;
-  return Array.from({ length: 256 }, (_, b) => String.fromCharCode(keep(b) ? b : next++));
-}
-
-const MERGED = ['Ġc', 'af', 'Ġcaf', 'Ã©', 'æĹ', 'æĹ¥', 'ðŁ', 'ðŁĺ', 'Hi']; // ids 257..265
-const MERGES = ['Ġ c', 'a f', 'Ġc af', 'Ã ©', 'æ Ĺ', 'æĹ ¥', 'ð Ł', 'ðŁ ĺ', 'H i'];
-
-function byteLevelJson(normalizer: unknown = null): Record<string, unknown> {
-  const vocab: Record<string, number> = {};
-  gpt2ByteChars().forEach((c, b) => (vocab[c] = b));
-  vocab['<|endoftext|>'] = 256;
-  MERGED.forEach((p, k) => (vocab[p] = 257 + k));
-  return {
-    version: '1.0',
-    truncation: null,
-    padding: null,
-    added_tokens: [{ id: 256, content: '<|endoftext|>', single_word: false, lstrip: false, rstrip: false, normalized: false, special: true }],
-    normalizer,
-    pre_tokenizer: { type: 'ByteLevel', add_prefix_space: false, trim_offsets: true, use_regex: true },
-    post_processor: { type: 'ByteLevel', add_prefix_space: true, trim_offsets: false, use_regex: true },
-    decoder: { type: 'ByteLevel', add_prefix_space: true, trim_offsets: true, use_regex: true },
-    model: {
-      type: 'BPE',
-      dropout: null,
-      unk_token: null,
-      continuing_subword_prefix: null,
-      end_of_word_suffix: null,
-      fuse_unk: false,
-      byte_fallback: false,
-      vocab,
-      merges: MERGES,
-    },
-  };
-}
+// A GPT-2-style byte-level tokenizer written by hand (testing/byte-level-tokenizer.ts)
 
 describe('byte-level BPE (GPT-2 style, hand-written)', () => {
   const prompt = 'Hi café 日本😀!';
@@ -329,96 +278,5 @@ describe('byte-level BPE (GPT-2 style, hand-written)', () => {
       [0x21, 5, 6],
     ]);
     expectSpansCoverPrompt(prompt, spans, new Set());
-  });
-});
-
-// ---------------------------------------------------------------------------------------------
-// Malformed inputs
-
-describe('loadTokenizer errors', () => {
-  it('names a tokenizer.json that is not JSON', async () => {
-    await expectLoadError([file('m/tokenizer.json', '{"model": ')], 'bad-json', 'm/tokenizer.json');
-  });
-
-  it('names a tokenizer.json without a model', async () => {
-    await expectLoadError([file('m/tokenizer.json', '[1, 2]')], 'bad-json', 'm/tokenizer.json');
-    await expectLoadError([file('m/tokenizer.json', '{"version": "1.0"}')], 'bad-json', 'm/tokenizer.json');
-  });
-
-  it('names a tokenizer.json the library refuses', async () => {
-    const bogus = { ...byteLevelJson(), normalizer: { type: 'NoSuchNormalizer' } };
-    await expectLoadError([file('m/tokenizer.json', JSON.stringify(bogus))], 'unsupported', 'm/tokenizer.json');
-    const badModel = { ...byteLevelJson(), model: { type: 'NoSuchModel' } };
-    await expectLoadError([file('m/tokenizer.json', JSON.stringify(badModel))], 'unsupported', 'm/tokenizer.json');
-  });
-
-  it('refuses a model type it does not know instead of guessing one from the vocabulary', async () => {
-    // The vocabulary and merges are a working BPE: only the type is unknown.
-    const mystery = { ...byteLevelJson(), model: { ...(byteLevelJson().model as object), type: 'Mystery' } };
-    const e = await expectLoadError([file('m/tokenizer.json', JSON.stringify(mystery))], 'unsupported', 'm/tokenizer.json');
-    expect(e.message).toBe("m/tokenizer.json: model type 'Mystery' is not one this tool can run (BPE, Unigram, WordPiece)");
-    const untyped = { ...byteLevelJson(), model: { ...(byteLevelJson().model as object), type: undefined } };
-    const u = await expectLoadError([file('m/tokenizer.json', JSON.stringify(untyped))], 'bad-json', 'm/tokenizer.json');
-    expect(u.message).toBe('m/tokenizer.json: "model" has no "type" string (expected one of BPE, Unigram, WordPiece)');
-  });
-
-  it('names a template whose special token is not in the vocabulary', async () => {
-    const bad = {
-      ...byteLevelJson(),
-      post_processor: {
-        type: 'TemplateProcessing',
-        single: [{ SpecialToken: { id: '<nope>', type_id: 0 } }, { Sequence: { id: 'A', type_id: 0 } }],
-        pair: [],
-        special_tokens: {},
-      },
-    };
-    await expectLoadError([file('m/tokenizer.json', JSON.stringify(bad))], 'unsupported', 'm/tokenizer.json');
-  });
-
-  it('names malformed added tokens', async () => {
-    const bad = { ...byteLevelJson(), added_tokens: [{ id: 'x', content: 5 }] };
-    await expectLoadError([file('m/tokenizer.json', JSON.stringify(bad))], 'bad-json', 'm/tokenizer.json');
-  });
-
-  it('names a tokenizer_config.json that is not JSON', async () => {
-    await expectLoadError(
-      [file('m/tokenizer.json', JSON.stringify(byteLevelJson())), file('m/tokenizer_config.json', '{oops')],
-      'bad-json',
-      'm/tokenizer_config.json',
-    );
-  });
-
-  it('names a truncated tokenizer.bin and one with an absurd length', async () => {
-    const bin = new Uint8Array(4 + 8 + 5);
-    const view = new DataView(bin.buffer);
-    view.setUint32(0, 7, true);
-    view.setInt32(8, 5, true);
-    bin.set(new TextEncoder().encode('<unk>'), 12);
-    await expectLoadError([file('l/tokenizer.bin', bin.subarray(0, 10))], 'truncated', 'l/tokenizer.bin');
-    view.setInt32(8, 1_000_000_000, true);
-    const e = await expectLoadError([file('l/tok512.bin', bin)], 'truncated', 'l/tok512.bin');
-    expect(e.message).toContain('1000000000');
-  });
-
-  it('refuses an oversized tok*.bin without reading it', async () => {
-    let reads = 0;
-    const huge = {
-      size: 2 ** 33,
-      type: '',
-      slice: () => huge,
-      arrayBuffer: () => (reads++, Promise.reject(new Error('read'))),
-      text: () => (reads++, Promise.reject(new Error('read'))),
-    } as unknown as Blob;
-    await expectLoadError([{ path: 'l/tokenizer.bin', blob: huge }], 'bad-header', 'l/tokenizer.bin');
-    expect(reads).toBe(0);
-  });
-
-  it('says which file is missing when no tokenizer is given', async () => {
-    await expectLoadError(
-      [file('m/config.json', '{}'), file('m/model.safetensors', new Uint8Array(8)), file('m/stories.bin', new Uint8Array(8))],
-      'missing',
-      'tokenizer.json',
-    );
-    await expectLoadError([], 'missing', 'tokenizer.json');
   });
 });

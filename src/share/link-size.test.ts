@@ -13,7 +13,8 @@ import { loadCheckpoint } from '../model/checkpoint';
 import { loadTokenizer } from '../model/tokenizer';
 import { filesFromPath } from '../node/files';
 import { SHARED, skipWithoutFiles } from '../testing/requirements';
-import { decodeRun, encodeRun } from './permalink';
+import { decodeRun } from './permalink/decode';
+import { encodeRun } from './permalink/encode';
 import { snapshotRun, withoutLayerDetail } from './snapshot';
 
 const ROOT = resolve(import.meta.dirname, '../..');

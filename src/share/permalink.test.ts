@@ -5,7 +5,10 @@ import { deflateSync } from 'fflate';
 import { describe, expect, it } from 'vitest';
 import type { DepassResult } from '../depass/result';
 import { seededRandom } from '../model/testing/random-model';
-import { decodeRun, encodeRun, fromBase64Url, LINK_PREFIX, LINK_VERSION, LinkError, linkVersion, type SharedRun, toBase64Url } from './permalink';
+import { fromBase64Url, toBase64Url } from './permalink/base64url';
+import { decodeRun, linkVersion } from './permalink/decode';
+import { encodeRun } from './permalink/encode';
+import { LINK_PREFIX, LINK_VERSION, LinkError, type SharedRun } from './permalink/format';
 import { decodeRaw, hostileLinks, sampleRun } from './testing/hostile-links';
 import { V1_LINK } from './testing/v1-link';
 

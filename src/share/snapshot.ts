@@ -1,9 +1,9 @@
 // What a permalink carries, gathered from the app's state, and the state a decoded link puts
-// back. Pure functions over plain data: no store, no DOM, no engine. The codec (permalink.ts)
+// back. Pure functions over plain data: no store, no DOM, no engine. The codec (permalink/)
 // decides how it is written; this decides what is in it.
 
 import type { DepassResult, Mode, Rule } from '../depass/result';
-import type { SharedOverride, SharedRun, ViewState } from './permalink';
+import type { SharedOverride, SharedRun, ViewState } from './permalink/format';
 
 /** The parts of the app's state a link is made from. */
 export interface ShareSource {

@@ -5,7 +5,9 @@
 
 import { describe, expect, it } from 'vitest';
 import type { DepassResult } from '../depass/result';
-import { decodeRun, encodeRun, type SharedRun } from '../share/permalink';
+import { decodeRun } from '../share/permalink/decode';
+import { encodeRun } from '../share/permalink/encode';
+import type { SharedRun } from '../share/permalink/format';
 import { ModelShelf } from '../share/remembered';
 import { snapshotRun } from '../share/snapshot';
 import { MemoryStorage } from '../share/testing/memory-opfs';

@@ -5,7 +5,7 @@ import type { StateCreator } from 'zustand';
 import type { DepassResult, Mode, ResultTarget, Rule, TopEntry } from '../depass/result';
 import type { ModelFile } from '../model/files';
 import type { TokenSpan } from '../model/tokenizer-types';
-import type { SharedRun } from '../share/permalink';
+import type { SharedRun } from '../share/permalink/format';
 import type { ModelShelf, RememberedModel, Usage } from '../share/remembered';
 import type { Progress } from '../worker/client';
 import type { ModelInfo } from '../worker/protocol';

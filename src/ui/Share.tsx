@@ -7,7 +7,7 @@ import { useEffect, useRef, useState } from 'react';
 import { useApp } from '../state';
 import type { AppState } from '../state/types';
 import { isRunFragment, openFragment } from '../share/decode';
-import { encodeRun } from '../share/permalink';
+import { encodeRun } from '../share/permalink/encode';
 import { numLayers, sharedModelState } from '../state/selectors';
 import { shortFingerprint, snapshotRun, withoutLayerDetail } from '../share/snapshot';
 import type { DepassResult } from '../depass/result';

@@ -7,7 +7,9 @@ import { CpuBackend } from '../../depass/cpu-backend';
 import { toReferenceModel } from '../../depass/reference-model';
 import { runDepass } from '../../depass/run';
 import { randomModel, seededRandom } from '../../model/testing/random-model';
-import { encodeRun, fromBase64Url, LINK_PREFIX, LINK_VERSION, type SharedRun, toBase64Url } from '../permalink';
+import { fromBase64Url, toBase64Url } from '../permalink/base64url';
+import { encodeRun } from '../permalink/encode';
+import { LINK_PREFIX, LINK_VERSION, type SharedRun } from '../permalink/format';
 
 const V = `${LINK_VERSION}.`;
 
