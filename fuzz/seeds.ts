@@ -22,8 +22,8 @@ export interface Seed {
   files: SeedFile[];
 }
 
-const SHARED = fileURLToPath(new URL('../../../shared/models/', import.meta.url));
-const PUBLIC = fileURLToPath(new URL('../../public/models/', import.meta.url));
+const SHARED = fileURLToPath(new URL('../../shared/models/', import.meta.url));
+const PUBLIC = fileURLToPath(new URL('../public/models/', import.meta.url));
 
 /** Which optional seed folders were missing, so each suite can say what it fuzzed without. */
 export const missingSeeds: string[] = [];
