@@ -5,6 +5,7 @@
 
 import { describe, expect, it } from 'vitest';
 import type { ModelDescription } from '../model/description';
+import { FAMILY_CASES } from '../model/testing/family-cases';
 import { randomModel, type RandomModelOptions } from '../model/testing/random-model';
 import { tokenComponents } from './components';
 import { CpuBackend } from './cpu-backend';
@@ -23,6 +24,7 @@ const cases: [string, RandomModelOptions][] = [
   ['qwen3 q/k norm, head_dim != D/H', { family: 'qwen3', hidden_size: 24, num_attention_heads: 4, num_key_value_heads: 2, head_dim: 10, seed: 5 }],
   ['gpt2', { family: 'gpt2', seed: 6 }],
   ['gpt2 f16', { family: 'gpt2', dtype: 'F16', seed: 7 }],
+  ...FAMILY_CASES.map((c): [string, RandomModelOptions] => [c.name, c.model]),
 ];
 
 /** Token mode's pass over a forward record. */

@@ -8,6 +8,7 @@ import { CpuBackend } from '../depass/cpu-backend';
 import { toReferenceModel } from '../depass/reference-model';
 import type { DepassResult } from '../depass/result';
 import { runDepass, type RunInput, type RunOptions } from '../depass/run';
+import { FAMILY_CASES } from '../model/testing/family-cases';
 import { randomModel, type RandomModelOptions } from '../model/testing/random-model';
 import { GpuBackend } from './engine';
 import { estimateMemory, GpuMemoryError } from './memory';
@@ -122,6 +123,7 @@ const cases: Case[] = [
     ids: [10, 20, 30, 40, 50],
   },
   { name: 'one token', model: { family: 'llama', dtype: 'F16', seed: 9 }, ids: [1] },
+  ...FAMILY_CASES.map((c, k): Case => ({ name: c.name, model: c.model, ids: [3, 9, 27, 17, 51, 42, 11], options: k % 3 === 1 ? { rule: 'proportional' } : k % 3 === 2 ? { contrast: 5 } : {} })),
 ];
 
 describe.skipIf(skipWithoutGpu(gpu))(`GPU engine vs reference engine (${gpu ? describeAdapter(gpu) : 'no GPU'})`, () => {
