@@ -44,7 +44,8 @@ function checkDescription(d: ModelDescription): void {
   if (d.num_attention_heads % d.num_key_value_heads !== 0) fail(`H = ${d.num_attention_heads} is not a multiple of Hkv = ${d.num_key_value_heads}`);
   if (d.positionKind === 'rope' && d.head_dim % 2 !== 0) fail(`odd head_dim ${d.head_dim} with RoPE`);
   if (!(d.norm_eps > 0) || !Number.isFinite(d.norm_eps)) fail(`norm_eps ${d.norm_eps}`);
-  if (d.positionKind === 'rope' && !(d.rope && d.rope.theta > 0 && Number.isFinite(d.rope.theta) && d.rope.dim > 0 && d.rope.dim <= d.head_dim)) fail(`rope ${JSON.stringify(d.rope)}`);
+  if (d.positionKind === 'rope' && !(d.rope && d.rope.theta > 0 && Number.isFinite(d.rope.theta) && d.rope.dim > 0 && d.rope.dim <= d.head_dim))
+    fail(`rope ${JSON.stringify(d.rope)}`);
   if (d.layer_types.length !== d.num_hidden_layers) fail(`${d.layer_types.length} layer types for ${d.num_hidden_layers} layers`);
   if (d.bos_token_id !== null && !isCount(d.bos_token_id)) fail(`bos_token_id ${d.bos_token_id}`);
   if (!d.eos_token_ids.every(isCount)) fail(`eos_token_ids ${d.eos_token_ids}`);

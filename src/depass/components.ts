@@ -94,7 +94,8 @@ export function neuronComponents(model: ReferenceModel, rec: Record32, l: number
       for (let d = 0; d < D; d++) data[o + d] = a * Wd[d * I + j];
     }
   }
-  if (w.mlp_output_norm) data.set(normApply(data.subarray(0, G * T * D), G * T, D, T, lr.mlp_out_norm!.scale, w.mlp_output_norm.weight, { center: cfg.normKind === 'layer' }));
+  if (w.mlp_output_norm)
+    data.set(normApply(data.subarray(0, G * T * D), G * T, D, T, lr.mlp_out_norm!.scale, w.mlp_output_norm.weight, { center: cfg.normKind === 'layer' }));
   // The rest is the state after the MLP (not before it) minus the tracked writes.
   const rest = data.subarray(G * T * D);
   rest.set(residualAfter(rec, l));

@@ -44,7 +44,14 @@ function normComponents(model: ReferenceModel, pass: CpuPass, rec: NormRecord<Fl
  * A branch's component writes `out` [M, T, D] joining `into`: through the branch's post-norm at the
  * frozen scale of the real output (Gemma 2/3, OLMo-2), else as they are.
  */
-function join(model: ReferenceModel, pass: CpuPass, out: Float32Array, rec: NormRecord<Float32Array> | undefined, norm: NormF32 | undefined, into: Float32Array): void {
+function join(
+  model: ReferenceModel,
+  pass: CpuPass,
+  out: Float32Array,
+  rec: NormRecord<Float32Array> | undefined,
+  norm: NormF32 | undefined,
+  into: Float32Array,
+): void {
   const { plan, T, D } = pass;
   if (norm && rec) normApply(out, plan.M * T, D, T, rec.scale, norm.weight, { center: model.description.normKind === 'layer', accumulate: into });
   else for (let i = 0; i < into.length; i++) into[i] += out[i];

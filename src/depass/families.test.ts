@@ -46,14 +46,27 @@ describe.skipIf(skipWithoutFiles(`${FAMILY_FIXTURES}/index.json`))('reference en
         const rec = forward(model, p.input_ids);
         const T = p.input_ids.length;
         // Attribution explains the pre-cap logit; the model reports the capped one.
-        if (p.logits_pre_cap) expect(worstRelative((i) => rec.logits[i]!, p.logits_pre_cap), 'pre-cap logits').toBeLessThan(1e-4);
-        expect(worstRelative((i) => cappedLogit(rec.logits[i]!, cap), p.logits), 'logits').toBeLessThan(1e-4);
+        if (p.logits_pre_cap)
+          expect(
+            worstRelative((i) => rec.logits[i]!, p.logits_pre_cap),
+            'pre-cap logits',
+          ).toBeLessThan(1e-4);
+        expect(
+          worstRelative((i) => cappedLogit(rec.logits[i]!, cap), p.logits),
+          'logits',
+        ).toBeLessThan(1e-4);
         let worstA = 0;
         p.attentions.forEach((layer, l) =>
-          layer.forEach((head, h) => head.forEach((row, q) => row.forEach((v, k) => (worstA = Math.max(worstA, Math.abs(v - rec.layers[l]!.A[(h * T + q) * T + k]!)))))),
+          layer.forEach((head, h) =>
+            head.forEach((row, q) => row.forEach((v, k) => (worstA = Math.max(worstA, Math.abs(v - rec.layers[l]!.A[(h * T + q) * T + k]!))))),
+          ),
         );
         expect(worstA, 'attention probabilities').toBeLessThan(1e-4);
-        if (p.embedding_output) expect(worstRelative((i) => rec.layers[0]!.h_in[i]!, p.embedding_output), 'embedding output').toBeLessThan(1e-5);
+        if (p.embedding_output)
+          expect(
+            worstRelative((i) => rec.layers[0]!.h_in[i]!, p.embedding_output),
+            'embedding output',
+          ).toBeLessThan(1e-5);
         expect(rec.logits.length).toBe(T * V);
       }
     });

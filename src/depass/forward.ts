@@ -56,7 +56,13 @@ export function embed(model: ReferenceModel, ids: number[]): Float32Array {
 }
 
 /** A branch's output through its post-norm (Gemma 2/3, OLMo-2), with the frozen scale recorded. */
-function postNorm(out: Float32Array, T: number, D: number, model: ReferenceModel, norm: NormF32 | undefined): { out: Float32Array; rec?: NormRecord<Float32Array> } {
+function postNorm(
+  out: Float32Array,
+  T: number,
+  D: number,
+  model: ReferenceModel,
+  norm: NormF32 | undefined,
+): { out: Float32Array; rec?: NormRecord<Float32Array> } {
   if (!norm) return { out };
   const rec = normStats(out, T, D, model.description.normKind, model.description.norm_eps);
   return { out: applyNorm(out, T, D, rec, norm), rec };

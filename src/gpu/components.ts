@@ -26,7 +26,17 @@ export interface BuilderScratch {
  * Raw components in O ([n parts, then minus their sum], T rows each) through an output norm at its
  * frozen scale into C; the rest block then gains the state `base`.
  */
-async function joinThroughNorm(step: Step, cfg: ModelDescription, norm: GpuNorm, scale: GPUBuffer, O: GPUBuffer, C: GPUBuffer, n: number, T: number, base: GPUBuffer): Promise<void> {
+async function joinThroughNorm(
+  step: Step,
+  cfg: ModelDescription,
+  norm: GpuNorm,
+  scale: GPUBuffer,
+  O: GPUBuffer,
+  C: GPUBuffer,
+  n: number,
+  T: number,
+  base: GPUBuffer,
+): Promise<void> {
   const D = cfg.hidden_size;
   await ops.normApply(step, { x: O, scale, gamma: norm.weight, y: C, R: (n + 1) * T, D, T, center: cfg.normKind === 'layer' });
   await ops.scaleAdd(step, { x: base, y: C, R: T, C: D, y0: n * T * D, alpha: 1, beta: 1 });
@@ -88,7 +98,20 @@ export async function buildComponents(step: Step, parts: EngineParts, rec: GpuFo
       await ops.linear(step, { X: lr.act, x0: req.from, ldx: I, xb: 1, K: 1, W: Wd, k0: req.from, wb: 1, batch: G, Y: target, yb: block, ldy: D, R: T });
       const base = residualAfter(rec, req.layer);
       if (!norm) step.copy(base, 0, C, G * block * F32, block * F32);
-      await ops.linear(step, { X: lr.act, x0: req.from, ldx: I, K: G, W: Wd, k0: req.from, Y: target, y0: G * block, ldy: D, R: T, alpha: -1, accumulate: true });
+      await ops.linear(step, {
+        X: lr.act,
+        x0: req.from,
+        ldx: I,
+        K: G,
+        W: Wd,
+        k0: req.from,
+        Y: target,
+        y0: G * block,
+        ldy: D,
+        R: T,
+        alpha: -1,
+        accumulate: true,
+      });
       if (norm) await joinThroughNorm(step, cfg, norm, lr.mlp_out_norm!.scale, s.O, C, G, T, base);
       return;
     }

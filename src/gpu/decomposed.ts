@@ -145,7 +145,18 @@ async function decomposedLayer(step: Step, parts: EngineParts, l: number, lr: Gp
     await ops.attentionMix(step, { A: lr.A, v: b.bufA, start: s.start, y: b.bufB, M, T, H, Hkv, dh });
     const toO = held || w.attn_output_norm !== undefined;
     if (toO) step.clear(b.O);
-    await ops.linear(step, { X: b.bufB, W: w.o_proj.weight, bias: w.o_proj.bias, biasBlock: rest, T, rows, Y: toO ? b.O : b.C, R, K: H * dh, accumulate: !toO });
+    await ops.linear(step, {
+      X: b.bufB,
+      W: w.o_proj.weight,
+      bias: w.o_proj.bias,
+      biasBlock: rest,
+      T,
+      rows,
+      Y: toO ? b.O : b.C,
+      R,
+      K: H * dh,
+      accumulate: !toO,
+    });
     if (w.attn_output_norm) await join(w.attn_output_norm, lr.attn_out_norm!.scale);
   }
   const x = await normalised(w.post_attention_layernorm, lr.mlp_norm.scale);

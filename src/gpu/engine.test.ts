@@ -123,7 +123,12 @@ const cases: Case[] = [
     ids: [10, 20, 30, 40, 50],
   },
   { name: 'one token', model: { family: 'llama', dtype: 'F16', seed: 9 }, ids: [1] },
-  ...FAMILY_CASES.map((c, k): Case => ({ name: c.name, model: c.model, ids: [3, 9, 27, 17, 51, 42, 11], options: k % 3 === 1 ? { rule: 'proportional' } : k % 3 === 2 ? { contrast: 5 } : {} })),
+  ...FAMILY_CASES.map((c, k): Case => ({
+    name: c.name,
+    model: c.model,
+    ids: [3, 9, 27, 17, 51, 42, 11],
+    options: k % 3 === 1 ? { rule: 'proportional' } : k % 3 === 2 ? { contrast: 5 } : {},
+  })),
 ];
 
 describe.skipIf(skipWithoutGpu(gpu))(`GPU engine vs reference engine (${gpu ? describeAdapter(gpu) : 'no GPU'})`, () => {

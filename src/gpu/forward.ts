@@ -100,7 +100,15 @@ function applyNorm(step: Step, cfg: ModelDescription, x: GPUBuffer, scale: GPUBu
  * A branch's raw output (in `raw`) through its output norm into `out`, recording the frozen scale;
  * without an output norm the branch wrote `out` directly and this does nothing.
  */
-async function outputNorm(step: Step, cfg: ModelDescription, norm: GpuNorm | undefined, raw: GPUBuffer, rec: NormRecord<GPUBuffer> | undefined, out: GPUBuffer, R: number): Promise<void> {
+async function outputNorm(
+  step: Step,
+  cfg: ModelDescription,
+  norm: GpuNorm | undefined,
+  raw: GPUBuffer,
+  rec: NormRecord<GPUBuffer> | undefined,
+  out: GPUBuffer,
+  R: number,
+): Promise<void> {
   if (!norm || !rec) return;
   await residualStats(step, cfg, raw, rec, R);
   await applyNorm(step, cfg, raw, rec.scale, norm, out, R);
@@ -182,7 +190,15 @@ export async function forwardLayer(
 }
 
 /** Token (+ learned position) embeddings of R rows times the embedding scale: out[r] = s E[ids[r]] (+ P[positions[r]]). */
-export async function embed(step: Step, cfg: ModelDescription, weights: GpuWeights, ids: GPUBuffer, positions: GPUBuffer, out: GPUBuffer, R: number): Promise<void> {
+export async function embed(
+  step: Step,
+  cfg: ModelDescription,
+  weights: GpuWeights,
+  ids: GPUBuffer,
+  positions: GPUBuffer,
+  out: GPUBuffer,
+  R: number,
+): Promise<void> {
   await ops.gather(step, { table: weights.embed_tokens, ids, out, T: R });
   if (cfg.embedding_scale !== 1) await ops.scaleAdd(step, { y: out, R, C: cfg.hidden_size, alpha: 0, beta: cfg.embedding_scale });
   if (weights.embed_positions) await ops.gather(step, { table: weights.embed_positions, ids: positions, out, T: R, accumulate: true });

@@ -21,7 +21,23 @@ function activation(r: ConfigReader, key: string, fallback: string): ModelDescri
 
 /** What every LayerNorm family shares: no RoPE scaling quirks, pre-norms, no caps, no windows unless set. */
 function layerNormModel(
-  base: Pick<ModelDescription, 'name' | 'family' | 'vocab_size' | 'hidden_size' | 'num_hidden_layers' | 'num_attention_heads' | 'intermediate_size' | 'max_position_embeddings' | 'norm_eps' | 'hidden_act' | 'tie_word_embeddings' | 'bos_token_id' | 'eos_token_ids' | 'dtype'>,
+  base: Pick<
+    ModelDescription,
+    | 'name'
+    | 'family'
+    | 'vocab_size'
+    | 'hidden_size'
+    | 'num_hidden_layers'
+    | 'num_attention_heads'
+    | 'intermediate_size'
+    | 'max_position_embeddings'
+    | 'norm_eps'
+    | 'hidden_act'
+    | 'tie_word_embeddings'
+    | 'bos_token_id'
+    | 'eos_token_ids'
+    | 'dtype'
+  >,
   rest: Partial<ModelDescription>,
 ): ModelDescription {
   const dh = base.hidden_size / base.num_attention_heads;

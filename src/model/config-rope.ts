@@ -40,7 +40,10 @@ function scaling(r: ConfigReader, top: ConfigReader, dim: number, d: RopeDefault
       const original = r.has('original_max_position_embeddings') ? r.dim('original_max_position_embeddings') : top.dim('original_max_position_embeddings');
       const short_factor = positiveList(r, 'short_factor');
       const long_factor = positiveList(r, 'long_factor');
-      for (const [k, list] of [['short_factor', short_factor], ['long_factor', long_factor]] as const) {
+      for (const [k, list] of [
+        ['short_factor', short_factor],
+        ['long_factor', long_factor],
+      ] as const) {
         if (list.length !== dim / 2) r.fail(k, `has ${list.length} factors, not rotary dims / 2 = ${dim / 2}`);
       }
       // The magnitude both q and k carry: given, or from the context extension.
@@ -62,8 +65,11 @@ export function readRope(r: ConfigReader, dh: number, d: RopeDefaults): RopeSpec
   const older = r.nested('rope_scaling');
 
   const theta = full?.has('rope_theta') ? full.positive('rope_theta', d.theta) : r.positive(d.thetaKey ?? 'rope_theta', d.theta);
-  const fraction =
-    full?.has('partial_rotary_factor') ? full.fraction('partial_rotary_factor', d.partial) : d.partialKey ? r.fraction(d.partialKey, d.partial) : d.partial;
+  const fraction = full?.has('partial_rotary_factor')
+    ? full.fraction('partial_rotary_factor', d.partial)
+    : d.partialKey
+      ? r.fraction(d.partialKey, d.partial)
+      : d.partial;
   // Whole pairs of rotated dims: int(dh * fraction), even.
   let dim = Math.floor(dh * fraction);
   dim -= dim % 2;

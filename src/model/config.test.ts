@@ -367,8 +367,16 @@ describe('refusals', () => {
       'unsupported',
       "model_type 'mamba' is not a transformer decoder this tool supports (llama, mistral, qwen2, qwen3, gemma, gemma2, gemma3_text, olmo2, phi3, gpt2, gpt_neox, gpt_neo)",
     );
-    refusal({ ...core, rope_scaling: { type: 'yarn', factor: 4 } }, 'unsupported', "rope_scaling type 'yarn' is not supported (default, linear, llama3 or longrope)");
-    refusal({ ...core, rope_scaling: { rope_type: 'dynamic', factor: 2 } }, 'unsupported', "rope_scaling type 'dynamic' is not supported (default, linear, llama3 or longrope)");
+    refusal(
+      { ...core, rope_scaling: { type: 'yarn', factor: 4 } },
+      'unsupported',
+      "rope_scaling type 'yarn' is not supported (default, linear, llama3 or longrope)",
+    );
+    refusal(
+      { ...core, rope_scaling: { rope_type: 'dynamic', factor: 2 } },
+      'unsupported',
+      "rope_scaling type 'dynamic' is not supported (default, linear, llama3 or longrope)",
+    );
     refusal({ ...TINYLLAMA, rope_scaling: { ...LLAMA32_1B_ROPE, low_freq_factor: undefined } }, 'bad-json', "missing key 'rope_scaling.low_freq_factor'");
     refusal({ ...core, hidden_act: 'gelu' }, 'unsupported', "hidden_act 'gelu' is not supported for llama models (only silu)");
     refusal(

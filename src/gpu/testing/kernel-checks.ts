@@ -230,7 +230,10 @@ check('RMSNorm over a whole projection and partial rotary RoPE with scaled frequ
   const rot = 6; // the last 6 dims of each head pass through
   const x = randn(T * nh * dh, 44);
   const gamma = randn(nh * dh, 45);
-  const spec = { ...plainRope(rot, 10000), scaling: { kind: 'llama3' as const, factor: 8, low_freq_factor: 1, high_freq_factor: 4, original_max_position_embeddings: 16 } };
+  const spec = {
+    ...plainRope(rot, 10000),
+    scaling: { kind: 'llama3' as const, factor: 8, low_freq_factor: 1, high_freq_factor: 4, original_max_position_embeddings: 16 },
+  };
   const table = ropeTable(T, spec);
   const want = x.slice();
   twin.headRmsNorm(want, T, 1, nh * dh, gamma, 1e-5);

@@ -32,6 +32,11 @@ export const FAMILY_CASES: FamilyCase[] = [
   { name: 'phi3 bf16, tied', model: { family: 'phi3', dtype: 'BF16', seed: 39, tie_word_embeddings: true } },
   {
     name: 'llama bf16 with Llama 3 RoPE scaling',
-    model: { family: 'llama', dtype: 'BF16', seed: 40, rope_scaling: { kind: 'llama3', factor: 8, low_freq_factor: 1, high_freq_factor: 4, original_max_position_embeddings: 16 } },
+    model: {
+      family: 'llama',
+      dtype: 'BF16',
+      seed: 40,
+      rope_scaling: { kind: 'llama3', factor: 8, low_freq_factor: 1, high_freq_factor: 4, original_max_position_embeddings: 16 },
+    },
   },
 ];

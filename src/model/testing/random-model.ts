@@ -115,7 +115,8 @@ export function randomDescription(opts: RandomModelOptions): ModelDescription {
     throw new Error(`randomModel: attention_bias is not a ${family} option`);
   }
   if (opts.mlp_bias && family !== 'llama') throw new Error(`randomModel: mlp_bias is not a ${family} option`);
-  if (opts.sliding_window != null && family !== 'mistral') throw new Error('randomModel: sliding_window is a mistral option (use window for per-layer windows)');
+  if (opts.sliding_window != null && family !== 'mistral')
+    throw new Error('randomModel: sliding_window is a mistral option (use window for per-layer windows)');
 
   const qwen = family === 'qwen2' || family === 'qwen3';
   const attentionBias = opts.attention_bias ?? false;
@@ -153,7 +154,8 @@ export function randomDescription(opts: RandomModelOptions): ModelDescription {
     embedding_scale: gemma ? Math.fround(Math.sqrt(D)) : 1,
     layer_types: types,
     sliding_window: windowed ? (opts.window ?? 3) : null,
-    attention_scale: family === 'gpt_neo' ? 1 : family === 'gemma2' || family === 'gemma3_text' ? 1 / Math.sqrt(opts.query_pre_attn_scalar ?? 2 * dh) : 1 / Math.sqrt(dh),
+    attention_scale:
+      family === 'gpt_neo' ? 1 : family === 'gemma2' || family === 'gemma3_text' ? 1 / Math.sqrt(opts.query_pre_attn_scalar ?? 2 * dh) : 1 / Math.sqrt(dh),
     attn_logit_softcapping: family === 'gemma2' ? (opts.attn_logit_softcapping ?? 2) : null,
     final_logit_softcapping: family === 'gemma2' ? (opts.final_logit_softcapping ?? 5) : null,
     hasQkvBias: family === 'gpt2' || family === 'gpt_neox' || family === 'qwen2' || attentionBias,
@@ -193,7 +195,8 @@ export function randomModel(opts: RandomModelOptions): RandomModel {
   const gamma = (name: string, n: number) => tensor(name, [n], () => 1 + 0.1 * normal());
   const linear = (name: string, out: number, inp: number, withBias: boolean): Linear =>
     withBias ? { weight: matrix(`${name}.weight`, out, inp), bias: bias(`${name}.bias`, out) } : { weight: matrix(`${name}.weight`, out, inp) };
-  const norm = (name: string, n: number): Norm => (layerNorm ? { weight: gamma(`${name}.weight`, n), bias: bias(`${name}.bias`, n) } : { weight: gamma(`${name}.weight`, n) });
+  const norm = (name: string, n: number): Norm =>
+    layerNorm ? { weight: gamma(`${name}.weight`, n), bias: bias(`${name}.bias`, n) } : { weight: gamma(`${name}.weight`, n) };
 
   // Names are those loadCheckpoint gives: the file's names, GPT-2's split c_attn marked [q]/[k]/[v].
   const embed_tokens = tensor(gpt2 ? 'wte.weight' : 'model.embed_tokens.weight', [V, D], normal); // [V, D]

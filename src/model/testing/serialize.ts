@@ -51,7 +51,12 @@ export function hfConfig(d: ModelDescription): Record<string, unknown> {
     if (!d.tie_word_embeddings) config['tie_word_embeddings'] = false;
     return config;
   }
-  const architectures: Partial<Record<ModelDescription['family'], string>> = { llama: 'LlamaForCausalLM', mistral: 'MistralForCausalLM', qwen2: 'Qwen2ForCausalLM', qwen3: 'Qwen3ForCausalLM' };
+  const architectures: Partial<Record<ModelDescription['family'], string>> = {
+    llama: 'LlamaForCausalLM',
+    mistral: 'MistralForCausalLM',
+    qwen2: 'Qwen2ForCausalLM',
+    qwen3: 'Qwen3ForCausalLM',
+  };
   if (!architectures[d.family]) throw new Error(`hfConfig: ${d.family} models come from the reference library's fixtures, not from this writer`);
   const config: Record<string, unknown> = {
     _name_or_path: d.name,
