@@ -75,7 +75,11 @@ export interface SubspaceAttribution {
 
 export interface DepassResult {
   format: typeof RESULT_FORMAT;
-  model: { name: string; architecture: string; fingerprint: string };
+  /**
+   * final_logit_softcapping: the model reports c * tanh(z / c) (Gemma 2); targets' logits and the
+   * scores explain z, the logit before the cap, while `predictions` show the capped logits.
+   */
+  model: { name: string; architecture: string; fingerprint: string; final_logit_softcapping?: number };
   prompt: string;
   rule: Rule;
   tokens: ResultToken[];

@@ -75,7 +75,12 @@ export async function runDepass(
 
   const result: DepassResult = {
     format: RESULT_FORMAT,
-    model: { name: input.model.name, architecture: cfg.family, fingerprint: input.model.fingerprint },
+    model: {
+      name: input.model.name,
+      architecture: cfg.family,
+      fingerprint: input.model.fingerprint,
+      ...(cfg.final_logit_softcapping ? { final_logit_softcapping: cfg.final_logit_softcapping } : {}),
+    },
     prompt: input.prompt,
     rule,
     tokens: input.tokens.map(({ id, text, start, end }) => ({ id, text, start, end })),

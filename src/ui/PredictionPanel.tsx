@@ -77,14 +77,18 @@ export function CompletenessBadge() {
   }
   const rel = c.error / Math.max(1e-12, Math.abs(c.logit));
   const ok = rel < 1e-3 || c.error < 1e-4;
+  const cap = f.result.model.final_logit_softcapping;
+  const capNote = cap
+    ? ` This model caps its logits as ${cap}·tanh(z/${cap}), which is not additive: the scores explain z, the logit before the cap; the predictions list shows the capped logits.`
+    : '';
   return (
     <div
       className={`badge ${ok ? 'ok' : 'bad'}`}
       data-testid="completeness"
-      title={`Σ token scores + rest should equal the target logit. Largest error over the whole run: ${num(overall, 2)}`}
+      title={`Σ token scores + rest should equal the target logit. Largest error over the whole run: ${num(overall, 2)}.${capNote}`}
     >
-      <span>{ok ? '✓' : '⚠'} Σ scores</span> <span className="num">{num(c.sum, 6)}</span> <span>vs logit</span> <span className="num">{num(c.logit, 6)}</span>{' '}
-      <span>· error</span> <span className="num">{num(c.error, 2)}</span>
+      <span>{ok ? '✓' : '⚠'} Σ scores</span> <span className="num">{num(c.sum, 6)}</span> <span>vs {cap ? 'pre-cap logit' : 'logit'}</span>{' '}
+      <span className="num">{num(c.logit, 6)}</span> <span>· error</span> <span className="num">{num(c.error, 2)}</span>
     </div>
   );
 }
