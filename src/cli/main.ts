@@ -9,7 +9,8 @@ import { CpuBackend } from '../depass/cpu-backend';
 import { toReferenceModel } from '../depass/reference-model';
 import type { Mode, Rule } from '../depass/result';
 import { runDepass, RunInputError, type RunOptions } from '../depass/run';
-import { loadCheckpoint } from '../model/checkpoint';
+import { openCheckpoint } from '../model/checkpoint';
+import { weightsInMemory } from '../model/stored-tensor';
 import { ModelFormatError } from '../model/errors';
 import { loadTokenizer } from '../model/tokenizer';
 import { filesFromPath } from '../node/files';
@@ -92,7 +93,8 @@ async function main(argv: string[]): Promise<void> {
   if (neuronGroup !== undefined && neuronGroup < 1) throw new UsageError(`--group must be at least 1`);
 
   const files = await filesFromPath(values.model, values.tokenizer);
-  const checkpoint = await loadCheckpoint(files);
+  // Weights stay in the files until an engine reads them: the GPU engine streams them in pieces.
+  const checkpoint = await openCheckpoint(files);
   const tokenizer = await loadTokenizer(files);
   const tokens = tokenizer.encode(values.prompt);
 
@@ -109,7 +111,7 @@ async function main(argv: string[]): Promise<void> {
       process.stderr.write(`depass: ${gpu.unavailable}; using the CPU reference engine\n`);
     }
   }
-  backend ??= new CpuBackend(toReferenceModel(checkpoint.description, checkpoint.weights));
+  backend ??= new CpuBackend(toReferenceModel(checkpoint.description, await weightsInMemory(checkpoint.weights)));
 
   const result = await runDepass(
     backend,

@@ -35,9 +35,9 @@ export async function ablate(backend: AttributionBackend, ids: number[], targets
   const shifted = targets.map((tg) => ({ ...tg, position: shift(tg.position) }));
 
   const base = await backend.forward(ids);
-  const baseline = base.targetLogits(targets);
+  const baseline = await base.targetLogits(targets);
   const ablated = await backend.forward(keptIds, { ablation: { heads: spec.heads, neurons: spec.neurons } });
-  const logits = ablated.targetLogits(shifted);
+  const logits = await ablated.targetLogits(shifted);
   const top = shifted.map((tg) => ablated.top[tg.position]!);
   await backend.forward(ids);
   return { logits, baseline, top };

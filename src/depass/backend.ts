@@ -40,8 +40,8 @@ export interface ForwardSummary {
   top: TopEntry[][]; // [T][5]
   /** Logit lens: five highest tokens of the residual after each layer. */
   lens?: TopEntry[][][]; // [T][L][5]
-  /** logit(id) (minus logit(contrast)) at each target's position. */
-  targetLogits(targets: TargetSpec[]): number[];
+  /** logit(id) (minus logit(contrast)) at each target's position (before any final soft-cap). */
+  targetLogits(targets: TargetSpec[]): Promise<number[]>;
 }
 
 export interface AttributeOptions {

@@ -37,7 +37,7 @@ export class CpuBackend implements AttributionBackend {
       T,
       top,
       lens,
-      targetLogits: (targets) =>
+      targetLogits: async (targets) =>
         targets.map((tg) => {
           const row = tg.position * V;
           return rec.logits[row + tg.id] - (tg.contrast_id === null ? 0 : rec.logits[row + tg.contrast_id]);

@@ -71,7 +71,7 @@ export async function runDepass(
     id: options.target ?? fwd.top[position][0].id,
     contrast_id: options.contrast ?? null,
   }));
-  const logits = fwd.targetLogits(targets);
+  const logits = await fwd.targetLogits(targets);
 
   const result: DepassResult = {
     format: RESULT_FORMAT,

@@ -170,9 +170,9 @@ describe.skipIf(skipWithoutGpu(gpu))(`GPU engine vs reference engine (${gpu ? de
       const plain = await cpu.forward(ids);
       const got = await backend.forward(ids, { ablation });
       const targets = ids.map((_, position) => ({ position, id: 9, contrast_id: null }));
-      const w = want.targetLogits(targets);
-      const g = got.targetLogits(targets);
-      const p = plain.targetLogits(targets);
+      const w = await want.targetLogits(targets);
+      const g = await got.targetLogits(targets);
+      const p = await plain.targetLogits(targets);
       expect(maxAbs(w.map((x, i) => x - p[i]!))).toBeGreaterThan(1e-3); // the ablation matters
       expect(maxAbs(w.map((x, i) => x - g[i]!))).toBeLessThanOrEqual(1e-4 * Math.max(1, maxAbs(w)));
       // The recorded attention pattern of a head is a causal softmax: rows sum to one.

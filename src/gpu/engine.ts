@@ -15,8 +15,9 @@ import type {
 } from '../depass/backend';
 import { PlanError, planPass } from '../depass/plan';
 import type { Ablation } from '../depass/record';
-import { bytesPerElement, dims, type ModelDescription, type ModelWeights, type Tensor } from '../model/description';
+import { bytesPerElement, dims, type ModelDescription, type ModelWeights, type Weight } from '../model/description';
 import { bytesToFloat32 } from '../model/dtype';
+import { readWeight } from '../model/stored-tensor';
 import { readF32 } from './buffers';
 import type { GpuContext } from './device';
 import { readInitialComponents, runDecomposed } from './decomposed';
@@ -25,7 +26,7 @@ import { kernelCache, type ShaderLoader } from './kernels';
 import { checkMemory, estimateMemory, GpuMemoryError, maxComponentsFor } from './memory';
 import { MAX_HEAD_DIM } from './ops';
 import { StepPool } from './step';
-import { type GpuWeights, uploadWeights } from './weights';
+import { type GpuWeights, type UploadOptions, uploadWeights } from './weights';
 
 export interface GpuBackendOptions {
   /** Bytes of GPU memory for records, scratch and components (default 2 GiB). */
@@ -58,7 +59,13 @@ function contextOf(d: GpuContext | GPUDevice): GpuContext {
 }
 
 /** Uploads a model's weights to the device and makes the step pool of its kernels. */
-export async function engineParts(ctx: GpuContext, cfg: ModelDescription, weights: ModelWeights, loadShader: ShaderLoader): Promise<EngineParts> {
+export async function engineParts(
+  ctx: GpuContext,
+  cfg: ModelDescription,
+  weights: ModelWeights<Weight>,
+  loadShader: ShaderLoader,
+  upload: UploadOptions = {},
+): Promise<EngineParts> {
   if (cfg.num_attention_heads % cfg.num_key_value_heads !== 0)
     throw new Error(`H = ${cfg.num_attention_heads} is not a multiple of Hkv = ${cfg.num_key_value_heads}`);
   if (cfg.head_dim > MAX_HEAD_DIM) throw new Error(`head_dim ${cfg.head_dim} is larger than the engine supports (${MAX_HEAD_DIM})`);
@@ -69,7 +76,7 @@ export async function engineParts(ctx: GpuContext, cfg: ModelDescription, weight
   let w: GpuWeights | null = null;
   let failed: unknown = null;
   try {
-    w = uploadWeights(device, cfg, weights, maxBinding);
+    w = await uploadWeights(device, cfg, weights, maxBinding, upload);
   } catch (e) {
     failed = e;
   }
@@ -92,21 +99,21 @@ export class GpuBackend implements AttributionBackend {
   private constructor(
     readonly ctx: GpuContext,
     private readonly parts: EngineParts,
-    /** The unembedding in its file bytes (a reference, not a copy) for target directions and logits. */
-    private readonly lmHead: Tensor,
+    /** The unembedding where it is (memory or the user's file) for target directions and logits. */
+    private readonly lmHead: Weight,
     private readonly options: GpuBackendOptions,
   ) {}
 
-  /** Uploads the weights (once) and prepares the kernels of this device. */
+  /** Uploads the weights (once, streamed from where they are) and prepares the kernels of this device. */
   static async create(
     device: GpuContext | GPUDevice,
     description: ModelDescription,
-    weights: ModelWeights,
+    weights: ModelWeights<Weight>,
     loadShader: ShaderLoader,
-    options: GpuBackendOptions = {},
+    options: GpuBackendOptions & UploadOptions = {},
   ): Promise<GpuBackend> {
     const ctx = contextOf(device);
-    return new GpuBackend(ctx, await engineParts(ctx, description, weights, loadShader), weights.lm_head, options);
+    return new GpuBackend(ctx, await engineParts(ctx, description, weights, loadShader, options), weights.lm_head, options);
   }
 
   get description(): ModelDescription {
@@ -144,7 +151,7 @@ export class GpuBackend implements AttributionBackend {
       this.freeRecord();
       const { record, summary } = await runForward(this.parts, ids, opts);
       this.record = record;
-      return { ...summary, targetLogits: (targets) => targets.map((tg) => this.targetLogit(record, tg)) };
+      return { ...summary, targetLogits: (targets) => Promise.all(targets.map((tg) => this.targetLogit(record, tg))) };
     });
   }
 
@@ -159,7 +166,9 @@ export class GpuBackend implements AttributionBackend {
         neuronTile: this.options.neuronTile,
       });
       checkMemory(est, this.limits, req);
-      return runDecomposed(this.parts, rec, req, plan, est.neuronTile, targets, (id) => this.lmHeadRow(id), opts);
+      const rows = new Map<number, Float32Array>();
+      for (const tg of targets) for (const id of [tg.id, tg.contrast_id]) if (id !== null && !rows.has(id)) rows.set(id, await this.lmHeadRow(id));
+      return runDecomposed(this.parts, rec, req, plan, est.neuronTile, targets, (id) => rows.get(id)!, opts);
     });
   }
 
@@ -195,23 +204,24 @@ export class GpuBackend implements AttributionBackend {
     return this.lmHeadRow(id);
   }
 
-  private lmHeadRow(id: number): Float32Array {
+  /** Row `id` of the unembedding in f32, read from where the weights are. */
+  private async lmHeadRow(id: number): Promise<Float32Array> {
     const { D, V } = dims(this.parts.cfg);
     if (!Number.isInteger(id) || id < 0 || id >= V) throw new RangeError(`token id ${id} is out of range`);
     const size = bytesPerElement(this.lmHead.dtype);
-    return bytesToFloat32(this.lmHead.bytes.subarray(id * D * size, (id + 1) * D * size), this.lmHead.dtype);
+    return bytesToFloat32(await readWeight(this.lmHead, id * D * size, D * size), this.lmHead.dtype);
   }
 
-  private targetLogit(rec: GpuForwardRecord, tg: TargetSpec): number {
+  private async targetLogit(rec: GpuForwardRecord, tg: TargetSpec): Promise<number> {
     const D = this.parts.cfg.hidden_size;
     const x = rec.xF.subarray(tg.position * D, (tg.position + 1) * D);
-    const dot = (id: number) => {
-      const w = this.lmHeadRow(id);
+    const dot = async (id: number) => {
+      const w = await this.lmHeadRow(id);
       let s = 0;
       for (let d = 0; d < D; d++) s += x[d]! * w[d]!;
       return s;
     };
-    return dot(tg.id) - (tg.contrast_id === null ? 0 : dot(tg.contrast_id));
+    return (await dot(tg.id)) - (tg.contrast_id === null ? 0 : await dot(tg.contrast_id));
   }
 
   /** Frees every GPU buffer of the engine (at once: do not call it while a call is running). */

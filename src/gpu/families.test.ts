@@ -33,9 +33,9 @@ describe.skipIf(missing)(`GPU engine vs the reference library, every family (${g
           }
           const preCap = p.logits_pre_cap ?? p.logits;
           const targets = [0, T - 1].map((position) => ({ position, id: 3, contrast_id: null }));
-          fwd
-            .targetLogits(targets)
-            .forEach((z, i) => expect(Math.abs(z - preCap[targets[i]!.position]![3]!) / scale, 'pre-cap target logit').toBeLessThan(1e-4));
+          (await fwd.targetLogits(targets)).forEach((z, i) =>
+            expect(Math.abs(z - preCap[targets[i]!.position]![3]!) / scale, 'pre-cap target logit').toBeLessThan(1e-4),
+          );
           for (let l = 0; l < p.attentions.length; l++) {
             for (let h = 0; h < p.attentions[l]!.length; h++) {
               const A = await engine.attentionPattern(l, h);

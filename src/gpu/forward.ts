@@ -298,7 +298,7 @@ export async function runForward(
     const ti = await readU32(device, f.top_ids, 0, T * slots);
     const tv = await readF32(device, f.top_vals, 0, T * slots);
     const top = Array.from({ length: T }, (_, t) => capped(mergeTop(ti, tv, t * slots, slots), cfg));
-    return { record, summary: { T, top, lens, targetLogits: () => [] } };
+    return { record, summary: { T, top, lens, targetLogits: async () => [] } };
   } catch (e) {
     for (const b of list) b.destroy();
     throw e;

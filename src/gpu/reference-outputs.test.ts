@@ -61,7 +61,7 @@ describe.skipIf(noGpu).each(demos)(`%s on the GPU (${adapter})`, (name, dir) => 
         const fwd = await backend.forward(p.ids);
         // Every logit at every position, read through the engine's own target read-out.
         const targets: TargetSpec[] = p.ids.flatMap((_, position) => Array.from({ length: V }, (_, id) => ({ position, id, contrast_id: null })));
-        const got = fwd.targetLogits(targets);
+        const got = await fwd.targetLogits(targets);
         p.logits.forEach((row, t) => {
           const scale = Math.max(1, ...row.map(Math.abs));
           let worst = 0;

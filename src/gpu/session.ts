@@ -3,11 +3,13 @@
 // the engine through here.
 
 import type { Checkpoint } from '../model/checkpoint';
+import type { Weight } from '../model/description';
 import { weightStats } from '../model/weight-stats';
 import { createDevice, type GpuContext, NoAdapterError } from './device';
 import { GpuBackend } from './engine';
 import type { ShaderLoader } from './kernels';
 import { estimateMemory } from './memory';
+import type { UploadProgress } from './weights';
 
 /** The adapter as the app describes it (plain data: it crosses to the page). */
 export interface AdapterInfo {
@@ -21,9 +23,10 @@ export interface AdapterInfo {
 export interface GpuSession {
   ctx: GpuContext;
   adapter: AdapterInfo;
-  createBackend(checkpoint: Checkpoint): Promise<GpuBackend>;
+  /** Streams the checkpoint's weights to the device (reporting bytes uploaded) and makes its engine. */
+  createBackend(checkpoint: Checkpoint<Weight>, onProgress?: UploadProgress): Promise<GpuBackend>;
   /** Weights plus the working buffers of a T-token token-mode run. */
-  estimateBytes(checkpoint: Checkpoint, T: number): number;
+  estimateBytes(checkpoint: Checkpoint<Weight>, T: number): number;
   /** Resolves with a reason when the device is lost (or destroyed). */
   lost: Promise<string>;
   destroy(): void;
@@ -50,7 +53,7 @@ export async function openGpuSession(gpu: GPU, loadShader: ShaderLoader): Promis
       isFallbackAdapter: a.isFallbackAdapter,
       hasF16: ctx.hasF16,
     },
-    createBackend: (c) => GpuBackend.create(ctx, c.description, c.weights, loadShader),
+    createBackend: (c, onProgress) => GpuBackend.create(ctx, c.description, c.weights, loadShader, { onProgress }),
     estimateBytes: (c, T) =>
       weightStats(c.weights).bytes +
       estimateMemory(

@@ -5,27 +5,29 @@
 
 import { findCheckpointFiles } from './checkpoint-files';
 import { describeModel } from './config';
-import { bytesPerElement, type DType, type ModelDescription, type ModelWeights, type Tensor } from './description';
+import { type DType, elementCount, type ModelDescription, type ModelWeights, type StoredTensor, type Tensor, type Weight } from './description';
 import type { ModelFile } from './files';
 import { fingerprint } from './fingerprint';
 import { readLlama2c } from './llama2c';
 import { openSafetensorsFile, openSafetensorsIndex, readJsonFile, type SafetensorsCheckpoint } from './safetensors';
+import { weightsInMemory } from './stored-tensor';
 import { loadGpt2, loadGptNeo, loadGptNeox } from './weights-gpt';
 import { loadLlamaLike } from './weights-llama';
 
-export interface Checkpoint {
+export interface Checkpoint<T extends Weight = Tensor> {
   description: ModelDescription;
-  weights: ModelWeights;
+  weights: ModelWeights<T>;
   fingerprint: string;
   format: 'safetensors' | 'llama2c';
 }
 
 /**
- * Loads the checkpoint among `files` (a Hugging Face folder, possibly under a leading folder
- * name, or a llama2.c .bin). Every failure is a ModelFormatError naming the file (and tensor).
- * Tied models get `lm_head === embed_tokens`; `description.dtype` is the weights' dominant dtype.
+ * Opens the checkpoint among `files` (a Hugging Face folder, possibly under a leading folder
+ * name, or a llama2.c .bin) with every tensor checked but left in its file: the GPU engine streams
+ * them from there. Every failure is a ModelFormatError naming the file (and tensor). Tied models
+ * get `lm_head === embed_tokens`; `description.dtype` is the weights' dominant dtype.
  */
-export async function loadCheckpoint(files: readonly ModelFile[]): Promise<Checkpoint> {
+export async function openCheckpoint(files: readonly ModelFile[]): Promise<Checkpoint<Weight>> {
   const found = findCheckpointFiles(files);
   if (found.format === 'llama2c') {
     const { description, weights } = await readLlama2c(found.bin);
@@ -36,12 +38,18 @@ export async function loadCheckpoint(files: readonly ModelFile[]): Promise<Check
   const description = describeModel(config, found.config.path, folderName);
   const checkpoint = found.index ? await openSafetensorsIndex(found.index, files) : await openSafetensorsFile(found.weights!);
   const weightsPath = (found.index ?? found.weights!).path;
-  const weights = await loadSafetensorsWeights(description, checkpoint, found.config.path, weightsPath);
+  const weights = storedWeights(description, checkpoint, found.config.path, weightsPath);
   description.dtype = dominantDType(weights);
   return { description, weights, fingerprint: await fingerprint(files), format: 'safetensors' };
 }
 
-async function loadSafetensorsWeights(d: ModelDescription, ckpt: SafetensorsCheckpoint, configPath: string, weightsPath: string): Promise<ModelWeights> {
+/** The checkpoint with every weight read into memory (the reference engine and the tests want them there). */
+export async function loadCheckpoint(files: readonly ModelFile[]): Promise<Checkpoint> {
+  const c = await openCheckpoint(files);
+  return { ...c, weights: await weightsInMemory(c.weights) };
+}
+
+function storedWeights(d: ModelDescription, ckpt: SafetensorsCheckpoint, configPath: string, weightsPath: string): ModelWeights<StoredTensor> {
   switch (d.family) {
     case 'gpt2':
       return loadGpt2(d, ckpt, configPath, weightsPath);
@@ -55,10 +63,10 @@ async function loadSafetensorsWeights(d: ModelDescription, ckpt: SafetensorsChec
 }
 
 /** The dtype holding the most elements (the one a model card would name). */
-function dominantDType(w: ModelWeights): DType {
+function dominantDType(w: ModelWeights<Weight>): DType {
   const count: Record<DType, number> = { F32: 0, F16: 0, BF16: 0 };
-  const add = (t: Tensor | undefined) => {
-    if (t) count[t.dtype] += t.bytes.byteLength / bytesPerElement(t.dtype);
+  const add = (t: Weight | undefined) => {
+    if (t) count[t.dtype] += elementCount(t);
   };
   add(w.embed_tokens);
   add(w.embed_positions);

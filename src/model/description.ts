@@ -89,7 +89,7 @@ export interface ModelDescription {
   dtype: DType;
 }
 
-/** A weight tensor in its file dtype. Matrices are row-major [out, in] after import. */
+/** A weight tensor in its file dtype, held in memory. Matrices are row-major [out, in] after import. */
 export interface Tensor {
   name: string;
   dtype: DType;
@@ -98,14 +98,31 @@ export interface Tensor {
   bytes: Uint8Array;
 }
 
-export interface Linear {
-  weight: Tensor; // [out, in]
-  bias?: Tensor; // [out]
+/**
+ * A weight tensor left where it is (a slice of the file the user gave, through any rearrangement
+ * its family needs), read on demand: whole, or a byte range at a time so that a large checkpoint
+ * reaches the GPU without passing through memory whole.
+ */
+export interface StoredTensor {
+  name: string;
+  dtype: DType;
+  shape: number[];
+  byteLength: number;
+  /** Bytes [offset, offset + length) of the elements as the engines see them (default: all). */
+  read(offset?: number, length?: number): Promise<Uint8Array<ArrayBuffer>>;
 }
 
-export interface Norm {
-  weight: Tensor; // [n]
-  bias?: Tensor; // [n], LayerNorm only
+/** A weight, in memory or stored. */
+export type Weight = Tensor | StoredTensor;
+
+export interface Linear<T extends Weight = Tensor> {
+  weight: T; // [out, in]
+  bias?: T; // [out]
+}
+
+export interface Norm<T extends Weight = Tensor> {
+  weight: T; // [n]
+  bias?: T; // [n], LayerNorm only
 }
 
 /**
@@ -114,28 +131,33 @@ export interface Norm {
  * families with post-norms. Other families' weights are converted on import (fused projections
  * split, Conv1D transposed, Gemma's (1 + w) norms made plain).
  */
-export interface LayerWeights {
-  input_layernorm?: Norm; // [D]
-  q_proj: Linear; // [H*dh, D]
-  k_proj: Linear; // [Hkv*dh, D]
-  v_proj: Linear; // [Hkv*dh, D]
-  o_proj: Linear; // [D, H*dh]
-  q_norm?: Norm; // [dh] per head (Qwen3, Gemma 3), [H*dh] over the projection (OLMo-2)
-  k_norm?: Norm; // [dh] or [Hkv*dh]
-  attn_output_norm?: Norm; // [D] on the attention's output (Gemma 2/3 post_attention_layernorm, OLMo-2)
-  post_attention_layernorm?: Norm; // [D] before the MLP (Gemma 2/3 pre_feedforward_layernorm)
-  mlp_output_norm?: Norm; // [D] on the MLP's output (post_feedforward_layernorm)
-  gate_proj?: Linear; // [I, D], gated MLPs only
-  up_proj: Linear; // [I, D] (GPT-2: c_fc)
-  down_proj: Linear; // [D, I] (GPT-2: c_proj of the MLP)
+export interface LayerWeights<T extends Weight = Tensor> {
+  input_layernorm?: Norm<T>; // [D]
+  q_proj: Linear<T>; // [H*dh, D]
+  k_proj: Linear<T>; // [Hkv*dh, D]
+  v_proj: Linear<T>; // [Hkv*dh, D]
+  o_proj: Linear<T>; // [D, H*dh]
+  q_norm?: Norm<T>; // [dh] per head (Qwen3, Gemma 3), [H*dh] over the projection (OLMo-2)
+  k_norm?: Norm<T>; // [dh] or [Hkv*dh]
+  attn_output_norm?: Norm<T>; // [D] on the attention's output (Gemma 2/3 post_attention_layernorm, OLMo-2)
+  post_attention_layernorm?: Norm<T>; // [D] before the MLP (Gemma 2/3 pre_feedforward_layernorm)
+  mlp_output_norm?: Norm<T>; // [D] on the MLP's output (post_feedforward_layernorm)
+  gate_proj?: Linear<T>; // [I, D], gated MLPs only
+  up_proj: Linear<T>; // [I, D] (GPT-2: c_fc)
+  down_proj: Linear<T>; // [D, I] (GPT-2: c_proj of the MLP)
 }
 
-export interface ModelWeights {
-  embed_tokens: Tensor; // [V, D]
-  embed_positions?: Tensor; // [P, D], learned positions only
-  layers: LayerWeights[];
-  norm: Norm; // final norm, [D]
-  lm_head: Tensor; // [V, D]; the same object as embed_tokens when tied
+export interface ModelWeights<T extends Weight = Tensor> {
+  embed_tokens: T; // [V, D]
+  embed_positions?: T; // [P, D], learned positions only
+  layers: LayerWeights<T>[];
+  norm: Norm<T>; // final norm, [D]
+  lm_head: T; // [V, D]; the same object as embed_tokens when tied
+}
+
+/** Elements of a weight's shape. */
+export function elementCount(t: Weight): number {
+  return t.shape.reduce((a, b) => a * b, 1);
 }
 
 /** The model's sizes in the project's notation (see the top of this file). */

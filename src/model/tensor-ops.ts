@@ -1,26 +1,28 @@
-// Rearranging checkpoint tensors into the layout the engines read: rows picked out of a fused
-// matrix (Phi-3's qkv and gate_up blocks, GPT-NeoX's per-head q|k|v), Conv1D matrices transposed,
-// and Gemma's (1 + w) norm weights made plain. Raw elements move as they are; only the norm
-// weights are computed, in f32 as the reference does.
+// Rearranging checkpoint tensors into the layout the engines read, lazily (each is a StoredTensor
+// read through its source): GPT-NeoX's per-head q|k|v rows picked out of the fused matrix, Conv1D
+// matrices transposed, and Gemma's (1 + w) norm weights made plain. Raw elements move as they
+// are; only the norm weights are computed, in f32 as the reference does. Contiguous row blocks
+// (Phi-3's qkv and gate_up) are stored-tensor.ts rowBlock.
 
-import { bytesPerElement, type DType, type Tensor } from './description';
+import { bytesPerElement, type DType, type StoredTensor } from './description';
 import { bytesToFloat32, float32ToTensorBytes } from './dtype';
+import { derived } from './stored-tensor';
 
-/** Rows of a tensor ([rows, ...] row-major), in the order given, as a tensor of its own. */
-export function pickRows(t: Tensor, rows: readonly number[], tag: string): Tensor {
-  const rowBytes = t.bytes.byteLength / t.shape[0]!;
-  const out = new Uint8Array(rows.length * rowBytes);
-  rows.forEach((r, i) => out.set(t.bytes.subarray(r * rowBytes, (r + 1) * rowBytes), i * rowBytes));
-  return { name: `${t.name}[${tag}]`, dtype: t.dtype, shape: [rows.length, ...t.shape.slice(1)], bytes: out };
+/** Rows of a stored tensor ([rows, ...] row-major), in the order given, as a tensor of its own. */
+export function pickRows(t: StoredTensor, rows: readonly number[], tag: string): StoredTensor {
+  const rowBytes = t.byteLength / t.shape[0]!;
+  return derived({ name: `${t.name}[${tag}]`, dtype: t.dtype, shape: [rows.length, ...t.shape.slice(1)] }, async () => {
+    const all = await t.read();
+    const out = new Uint8Array(rows.length * rowBytes);
+    rows.forEach((r, i) => out.set(all.subarray(r * rowBytes, (r + 1) * rowBytes), i * rowBytes));
+    return out;
+  });
 }
 
-/** Rows [from, from + n) (a contiguous block: Phi-3's q, k, v, gate and up). */
-export function rowBlock(t: Tensor, from: number, n: number, tag: string): Tensor {
-  return pickRows(
-    t,
-    Array.from({ length: n }, (_, i) => from + i),
-    tag,
-  );
+/** Columns [colStart, colStart + cols) of a stored [rows, totalCols] matrix, transposed to [cols, rows]. */
+export function transposed(t: StoredTensor, colStart: number, cols: number, name = t.name): StoredTensor {
+  const [rows, totalCols] = t.shape as [number, number];
+  return derived({ name, dtype: t.dtype, shape: [cols, rows] }, async () => transposeColumns(await t.read(), rows, totalCols, colStart, cols, t.dtype));
 }
 
 /**
@@ -51,10 +53,12 @@ export function transposeColumns(bytes: Uint8Array, rows: number, totalCols: num
 }
 
 /** Gemma's RMSNorm scales by (1 + w): the plain weight 1 + w, in f32 (as the reference computes it). */
-export function onePlus(t: Tensor): Tensor {
-  const w = bytesToFloat32(t.bytes, t.dtype);
-  for (let i = 0; i < w.length; i++) w[i] = 1 + w[i]!;
-  return { name: `1 + ${t.name}`, dtype: 'F32', shape: t.shape.slice(), bytes: float32ToTensorBytes(w, 'F32') };
+export function onePlus(t: StoredTensor): StoredTensor {
+  return derived({ name: `1 + ${t.name}`, dtype: 'F32', shape: t.shape.slice() }, async () => {
+    const w = bytesToFloat32(await t.read(), t.dtype);
+    for (let i = 0; i < w.length; i++) w[i] = 1 + w[i]!;
+    return float32ToTensorBytes(w, 'F32');
+  });
 }
 
 /** x rounded to a tensor dtype (Gemma's sqrt(D) embedding scale is held in the embedding's dtype). */

@@ -2,9 +2,9 @@
 // checked for presence, dtype and shape before any weight is read, then read in one go. Every
 // failure is a one-line ModelFormatError naming the file and the tensor.
 
-import type { ModelDescription, Tensor } from './description';
+import type { ModelDescription, StoredTensor } from './description';
 import { ModelFormatError } from './errors';
-import { isWeightDType, readSafetensorsTensor, type SafetensorsCheckpoint, type SafetensorsEntry } from './safetensors';
+import { isWeightDType, type SafetensorsCheckpoint, type SafetensorsEntry, storedSafetensorsTensor } from './safetensors';
 
 /** A tensor the description calls for: where it is and the shape it must have. */
 export interface Wanted {
@@ -84,9 +84,9 @@ export class TensorPlan {
   }
 }
 
-/** Reads every planned tensor (after all checks passed); keyed by the plan entries. */
-export async function readAll(plan: TensorPlan): Promise<Map<Wanted, Tensor>> {
-  const out = new Map<Wanted, Tensor>();
-  for (const w of plan.wanted) out.set(w, await readSafetensorsTensor(w.entry));
+/** Every planned tensor, left in its file (after all checks passed); keyed by the plan entries. */
+export function storedAll(plan: TensorPlan): Map<Wanted, StoredTensor> {
+  const out = new Map<Wanted, StoredTensor>();
+  for (const w of plan.wanted) out.set(w, storedSafetensorsTensor(w.entry));
   return out;
 }

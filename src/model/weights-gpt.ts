@@ -2,12 +2,13 @@
 // GPT-Neo (nn.Linear, biases on the output projection only) and GPT-NeoX (query_key_value split per
 // head, embed_out as the head) into LayerWeights.
 
-import { bytesPerElement, type LayerWeights, type Linear, type ModelDescription, type ModelWeights, type Norm } from './description';
+import type { LayerWeights, Linear, ModelDescription, ModelWeights, Norm, StoredTensor } from './description';
 import type { SafetensorsCheckpoint } from './safetensors';
-import { pickRows, transposeColumns } from './tensor-ops';
-import { readAll, TensorPlan, type Wanted } from './tensor-plan';
+import { rowBlock } from './stored-tensor';
+import { pickRows, transposed } from './tensor-ops';
+import { storedAll, TensorPlan, type Wanted } from './tensor-plan';
 
-export async function loadGpt2(d: ModelDescription, ckpt: SafetensorsCheckpoint, configPath: string, weightsPath: string): Promise<ModelWeights> {
+export function loadGpt2(d: ModelDescription, ckpt: SafetensorsCheckpoint, configPath: string, weightsPath: string): ModelWeights<StoredTensor> {
   const plan = new TensorPlan(d, ckpt, configPath, weightsPath, ['', 'transformer.']);
   const { vocab_size: V, hidden_size: D, intermediate_size: I } = d;
   const P = d.max_position_embeddings;
@@ -32,22 +33,21 @@ export async function loadGpt2(d: ModelDescription, ckpt: SafetensorsCheckpoint,
   // GPT2LMHeadModel's head sits outside "transformer.".
   const lmHead = d.tie_word_embeddings ? null : plan.need('lm_head.weight', [V, D], '[V, D]', true);
 
-  const read = await readAll(plan);
+  const read = storedAll(plan);
   const t = (w: Wanted) => read.get(w)!;
-  const norm = ([w, b]: readonly [Wanted, Wanted]): Norm => ({ weight: t(w), bias: t(b) });
-  const conv = ([w, b]: readonly [Wanted, Wanted]): Linear => {
+  const norm = ([w, b]: readonly [Wanted, Wanted]): Norm<StoredTensor> => ({ weight: t(w), bias: t(b) });
+  // Conv1D weights are [in, out]: the engines read [out, in].
+  const conv = ([w, b]: readonly [Wanted, Wanted]): Linear<StoredTensor> => {
     const src = t(w);
-    const [rows, cols] = src.shape as [number, number];
-    return { weight: { ...src, shape: [cols, rows], bytes: transposeColumns(src.bytes, rows, cols, 0, cols, src.dtype) }, bias: t(b) };
+    return { weight: transposed(src, 0, src.shape[1]!), bias: t(b) };
   };
   const embed_tokens = t(wte);
-  const layers: LayerWeights[] = layerPlans.map((x) => {
+  const layers: LayerWeights<StoredTensor>[] = layerPlans.map((x) => {
     const cAttn = t(x.cAttn[0]); // [D, 3D]: q, k, v output columns side by side
     const cAttnBias = t(x.cAttn[1]); // [3D]
-    const size = bytesPerElement(cAttnBias.dtype);
-    const part = (k: number, tag: string): Linear => ({
-      weight: { name: `${cAttn.name}[${tag}]`, dtype: cAttn.dtype, shape: [D, D], bytes: transposeColumns(cAttn.bytes, D, 3 * D, k * D, D, cAttn.dtype) },
-      bias: { name: `${cAttnBias.name}[${tag}]`, dtype: cAttnBias.dtype, shape: [D], bytes: cAttnBias.bytes.slice(k * D * size, (k + 1) * D * size) },
+    const part = (k: number, tag: string): Linear<StoredTensor> => ({
+      weight: transposed(cAttn, k * D, D, `${cAttn.name}[${tag}]`),
+      bias: rowBlock(cAttnBias, k * D, D, tag),
     });
     return {
       input_layernorm: norm(x.ln1),
@@ -63,7 +63,7 @@ export async function loadGpt2(d: ModelDescription, ckpt: SafetensorsCheckpoint,
   return { embed_tokens, embed_positions: t(wpe), layers, norm: norm(lnF), lm_head: lmHead ? t(lmHead) : embed_tokens };
 }
 
-export async function loadGptNeo(d: ModelDescription, ckpt: SafetensorsCheckpoint, configPath: string, weightsPath: string): Promise<ModelWeights> {
+export function loadGptNeo(d: ModelDescription, ckpt: SafetensorsCheckpoint, configPath: string, weightsPath: string): ModelWeights<StoredTensor> {
   const plan = new TensorPlan(d, ckpt, configPath, weightsPath, ['transformer.', '']);
   const { vocab_size: V, hidden_size: D, intermediate_size: I } = d;
   plan.checkLayerCount(/^(?:transformer\.)?h\.(\d+)\./);
@@ -91,11 +91,11 @@ export async function loadGptNeo(d: ModelDescription, ckpt: SafetensorsCheckpoin
   const lnF = pair('ln_f', [D], '[D]', '[D]');
   const lmHead = d.tie_word_embeddings ? null : plan.need('lm_head.weight', [V, D], '[V, D]', true);
 
-  const read = await readAll(plan);
+  const read = storedAll(plan);
   const t = (w: Wanted) => read.get(w)!;
   const both = ([w, b]: readonly [Wanted, Wanted]) => ({ weight: t(w), bias: t(b) });
   const embed_tokens = t(wte);
-  const layers: LayerWeights[] = layerPlans.map((x) => ({
+  const layers: LayerWeights<StoredTensor>[] = layerPlans.map((x) => ({
     input_layernorm: both(x.ln1),
     q_proj: { weight: t(x.q) },
     k_proj: { weight: t(x.k) },
@@ -108,7 +108,7 @@ export async function loadGptNeo(d: ModelDescription, ckpt: SafetensorsCheckpoin
   return { embed_tokens, embed_positions: t(wpe), layers, norm: both(lnF), lm_head: lmHead ? t(lmHead) : embed_tokens };
 }
 
-export async function loadGptNeox(d: ModelDescription, ckpt: SafetensorsCheckpoint, configPath: string, weightsPath: string): Promise<ModelWeights> {
+export function loadGptNeox(d: ModelDescription, ckpt: SafetensorsCheckpoint, configPath: string, weightsPath: string): ModelWeights<StoredTensor> {
   const plan = new TensorPlan(d, ckpt, configPath, weightsPath, ['gpt_neox.', '']);
   const { vocab_size: V, hidden_size: D, intermediate_size: I, head_dim: dh, num_attention_heads: H } = d;
   plan.checkLayerCount(/^(?:gpt_neox\.)?layers\.(\d+)\./);
@@ -136,20 +136,20 @@ export async function loadGptNeox(d: ModelDescription, ckpt: SafetensorsCheckpoi
   // The head sits outside "gpt_neox." as embed_out (untied), or is the input embedding (tied).
   const lmHead = d.tie_word_embeddings ? null : plan.need('embed_out.weight', [V, D], '[V, D]', true);
 
-  const read = await readAll(plan);
+  const read = storedAll(plan);
   const t = (w: Wanted) => read.get(w)!;
   const both = ([w, b]: readonly [Wanted, Wanted]) => ({ weight: t(w), bias: t(b) });
-  const lin = (x: readonly Wanted[]): Linear => (x[1] ? { weight: t(x[0]!), bias: t(x[1]) } : { weight: t(x[0]!) });
+  const lin = (x: readonly Wanted[]): Linear<StoredTensor> => (x[1] ? { weight: t(x[0]!), bias: t(x[1]) } : { weight: t(x[0]!) });
   // query_key_value's rows are grouped per head: [q_h | k_h | v_h] for h = 0..H-1.
   const part = (k: number) => Array.from({ length: H * dh }, (_, i) => Math.floor(i / dh) * 3 * dh + k * dh + (i % dh));
-  const split = (x: readonly Wanted[], k: number, tag: string): Linear => {
+  const split = (x: readonly Wanted[], k: number, tag: string): Linear<StoredTensor> => {
     const w = t(x[0]!);
     const b = x[1] && t(x[1]);
     const rows = part(k);
     return b ? { weight: pickRows(w, rows, tag), bias: pickRows(b, rows, tag) } : { weight: pickRows(w, rows, tag) };
   };
   const embed_tokens = t(embed);
-  const layers: LayerWeights[] = layerPlans.map((x) => ({
+  const layers: LayerWeights<StoredTensor>[] = layerPlans.map((x) => ({
     input_layernorm: both(x.ln1),
     q_proj: split(x.qkv, 0, 'q'),
     k_proj: split(x.qkv, 1, 'k'),

@@ -3,10 +3,11 @@
 // their blocks, Gemma's (1 + w) norms made plain, Gemma 2/3's four norms and OLMo-2's output norms
 // put in their places.
 
-import { type LayerWeights, type Linear, type ModelDescription, type ModelWeights, type Norm, type Tensor } from './description';
+import type { LayerWeights, Linear, ModelDescription, ModelWeights, Norm, StoredTensor } from './description';
 import type { SafetensorsCheckpoint } from './safetensors';
-import { onePlus, roundTo, rowBlock } from './tensor-ops';
-import { readAll, TensorPlan, type Wanted } from './tensor-plan';
+import { rowBlock } from './stored-tensor';
+import { onePlus, roundTo } from './tensor-ops';
+import { storedAll, TensorPlan, type Wanted } from './tensor-plan';
 
 interface LinearPlan {
   weight: Wanted;
@@ -27,7 +28,7 @@ interface LayerPlan {
   down: LinearPlan;
 }
 
-export async function loadLlamaLike(d: ModelDescription, ckpt: SafetensorsCheckpoint, configPath: string, weightsPath: string): Promise<ModelWeights> {
+export function loadLlamaLike(d: ModelDescription, ckpt: SafetensorsCheckpoint, configPath: string, weightsPath: string): ModelWeights<StoredTensor> {
   const plan = new TensorPlan(d, ckpt, configPath, weightsPath, ['model.', '']);
   const { vocab_size: V, hidden_size: D, intermediate_size: I, head_dim: dh } = d;
   const H = d.num_attention_heads;
@@ -92,15 +93,15 @@ export async function loadLlamaLike(d: ModelDescription, ckpt: SafetensorsCheckp
   const finalNorm = norm('norm', D, '[D]');
   const lmHead = d.tie_word_embeddings ? null : plan.need('lm_head.weight', [V, D], '[V, D]', true);
 
-  const read = await readAll(plan);
+  const read = storedAll(plan);
   const t = (w: Wanted) => read.get(w)!;
   // Gemma's RMSNorm multiplies by (1 + w); the engines read the plain weight.
-  const n = (w: Wanted | undefined): Norm | undefined => w && { weight: gemma ? onePlus(t(w)) : t(w) };
-  const lin = (x: LinearPlan): Linear => (x.bias ? { weight: t(x.weight), bias: t(x.bias) } : { weight: t(x.weight) });
-  const layers: LayerWeights[] = layerPlans.map((x) => {
-    let q: Linear, k: Linear, v: Linear, gate: Linear, up: Linear;
+  const n = (w: Wanted | undefined): Norm<StoredTensor> | undefined => w && { weight: gemma ? onePlus(t(w)) : t(w) };
+  const lin = (x: LinearPlan): Linear<StoredTensor> => (x.bias ? { weight: t(x.weight), bias: t(x.bias) } : { weight: t(x.weight) });
+  const layers: LayerWeights<StoredTensor>[] = layerPlans.map((x) => {
+    let q: Linear<StoredTensor>, k: Linear<StoredTensor>, v: Linear<StoredTensor>, gate: Linear<StoredTensor>, up: Linear<StoredTensor>;
     if ('qkv' in x.attn) {
-      const qkv: Tensor = t(x.attn.qkv); // rows: q of every head, then k, then v
+      const qkv = t(x.attn.qkv); // rows: q of every head, then k, then v
       q = { weight: rowBlock(qkv, 0, H * dh, 'q') };
       k = { weight: rowBlock(qkv, H * dh, Hkv * dh, 'k') };
       v = { weight: rowBlock(qkv, (H + Hkv) * dh, Hkv * dh, 'v') };

@@ -9,7 +9,9 @@ import { PlanError } from '../depass/plan';
 import { toReferenceModel } from '../depass/reference-model';
 import { runDepass, RunInputError } from '../depass/run';
 import type { GpuProvider, GpuSession } from '../gpu/session';
-import { loadCheckpoint, type Checkpoint } from '../model/checkpoint';
+import { type Checkpoint, openCheckpoint } from '../model/checkpoint';
+import type { Weight } from '../model/description';
+import { weightsInMemory } from '../model/stored-tensor';
 import { ModelFormatError } from '../model/errors';
 import { loadTokenizer } from '../model/tokenizer';
 import type { Tokenizer } from '../model/tokenizer-types';
@@ -20,7 +22,7 @@ import type { ErrorKind, ModelInfo, Reply, Request, RunSettings } from './protoc
 export type Post = (reply: Reply, transfer?: Transferable[]) => void;
 
 interface Loaded {
-  checkpoint: Checkpoint;
+  checkpoint: Checkpoint<Weight>;
   tokenizer: Tokenizer;
   backend: AttributionBackend & { destroy?(): void };
 }
@@ -106,7 +108,7 @@ export class EngineHost {
   }
 
   private async load(id: number, files: Request & { type: 'load' } extends { files: infer F } ? F : never): Promise<void> {
-    const checkpoint = await loadCheckpoint(files);
+    const checkpoint = await openCheckpoint(files);
     const tokenizer = await loadTokenizer(files);
     if (tokenizer.vocabSize > checkpoint.description.vocab_size) {
       throw new ModelFormatError(
@@ -117,22 +119,25 @@ export class EngineHost {
     }
     this.loaded?.backend.destroy?.();
     this.loaded = null;
-    const backend = await this.makeBackend(checkpoint);
+    const backend = await this.makeBackend(checkpoint, id);
     this.loaded = { checkpoint, tokenizer, backend };
     this.post({ type: 'loaded', id, info: this.info() });
   }
 
-  private async makeBackend(checkpoint: Checkpoint): Promise<AttributionBackend & { destroy?(): void }> {
+  /** The GPU engine (weights streamed from the files, progress posted for request `id`), else the reference on the CPU. */
+  private async makeBackend(checkpoint: Checkpoint<Weight>, id = -1): Promise<AttributionBackend & { destroy?(): void }> {
     const session = await this.session();
     if (session) {
       try {
-        return await session.createBackend(checkpoint);
+        return await session.createBackend(checkpoint, (done, total) =>
+          this.post({ type: 'progress', id, stage: 'uploading weights', layer: 0, of: 1, fraction: done / total }),
+        );
       } catch (err) {
         if (this.deviceLost) throw err;
         this.gpuNote = `the GPU could not hold this model (${errorMessage(err)}); running on the CPU`;
       }
     }
-    return new CpuBackend(toReferenceModel(checkpoint.description, checkpoint.weights));
+    return cpuBackend(checkpoint);
   }
 
   private async session(): Promise<GpuSession | null> {
@@ -162,7 +167,7 @@ export class EngineHost {
     if (!this.loaded) return;
     this.loaded.backend.destroy?.();
     const { checkpoint } = this.loaded;
-    this.loaded.backend = await this.makeBackend(checkpoint).catch(() => new CpuBackend(toReferenceModel(checkpoint.description, checkpoint.weights)));
+    this.loaded.backend = await this.makeBackend(checkpoint).catch(() => cpuBackend(checkpoint));
   }
 
   private async backend(): Promise<AttributionBackend> {
@@ -215,6 +220,11 @@ export class EngineHost {
     const ids = tokenizer.encode(req.prompt).map((t) => t.id);
     this.post({ type: 'ablated', id: req.id, ...(await ablate(backend, ids, req.targets, req.ablation)) });
   }
+}
+
+/** The reference engine, with every weight read into memory as f32 (small models only). */
+async function cpuBackend(checkpoint: Checkpoint<Weight>): Promise<CpuBackend> {
+  return new CpuBackend(toReferenceModel(checkpoint.description, await weightsInMemory(checkpoint.weights)));
 }
 
 function bosAtZero(tokenizer: Tokenizer, tokens: { id: number }[]): boolean {

@@ -6,12 +6,15 @@ import type { ModelFile } from '../files';
 export interface ReadCounter {
   bytes: number;
   reads: number;
+  /** The most bytes one read asked for. */
+  largest?: number;
 }
 
 export function countingBlob(blob: Blob, counter: ReadCounter): Blob {
   const count = () => {
     counter.bytes += blob.size;
     counter.reads += 1;
+    counter.largest = Math.max(counter.largest ?? 0, blob.size);
   };
   const wrapper = {
     size: blob.size,
