@@ -42,7 +42,8 @@ function entries(s: LargeShape): Entry[] {
   const I = s.intermediate_size;
   const mat = (name: string, out: number, inp: number): Entry => ({ name, shape: [out, inp], scale: Math.sqrt(3 / inp) });
   const norm = (name: string): Entry => ({ name, shape: [D], scale: 0 });
-  const out: Entry[] = [mat('model.embed_tokens.weight', s.vocab_size, 1)];
+  // Embeddings of unit variance (fan-in 1), matrices that keep it.
+  const out: Entry[] = [{ name: 'model.embed_tokens.weight', shape: [s.vocab_size, D], scale: Math.sqrt(3) }];
   for (let l = 0; l < s.num_hidden_layers; l++) {
     const p = `model.layers.${l}`;
     out.push(

@@ -35,7 +35,8 @@ export interface GpuBackendOptions {
   neuronTile?: number;
 }
 
-const DEFAULT_BUDGET = 2 * 1024 * 1024 * 1024;
+/** Bytes of GPU memory a run may take beside the weights unless told otherwise. */
+export const DEFAULT_BUDGET = 2 * 1024 * 1024 * 1024;
 
 /** A GpuContext from a bare device (when the caller set the device up itself). */
 function contextOf(d: GpuContext | GPUDevice): GpuContext {

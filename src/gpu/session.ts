@@ -8,7 +8,8 @@ import { weightStats } from '../model/weight-stats';
 import { createDevice, type GpuContext, NoAdapterError } from './device';
 import { GpuBackend } from './engine';
 import type { ShaderLoader } from './kernels';
-import { estimateMemory } from './memory';
+import { DEFAULT_BUDGET } from './engine';
+import { checkMemory, estimateMemory, GpuMemoryError } from './memory';
 import type { UploadProgress } from './weights';
 
 /** The adapter as the app describes it (plain data: it crosses to the page). */
@@ -27,6 +28,8 @@ export interface GpuSession {
   createBackend(checkpoint: Checkpoint<Weight>, onProgress?: UploadProgress): Promise<GpuBackend>;
   /** Weights plus the working buffers of a T-token token-mode run. */
   estimateBytes(checkpoint: Checkpoint<Weight>, T: number): number;
+  /** Why a T-token token-mode run would not fit this device (what to reduce), or null when it fits. */
+  refusal(checkpoint: Checkpoint<Weight>, T: number): string | null;
   /** Resolves with a reason when the device is lost (or destroyed). */
   lost: Promise<string>;
   destroy(): void;
@@ -64,6 +67,20 @@ export async function openGpuSession(gpu: GPU, loadShader: ShaderLoader): Promis
           maxStorageBufferBindingSize: ctx.limits.maxStorageBufferBindingSize,
         },
       ).activations,
+    refusal: (c, T) => {
+      const limits = { maxStorageBufferBindingSize: ctx.limits.maxStorageBufferBindingSize, maxBufferSize: ctx.limits.maxBufferSize, budget: DEFAULT_BUDGET };
+      try {
+        checkMemory(
+          estimateMemory(c.description, T, { kind: 'token' }, { maxStorageBufferBindingSize: limits.maxStorageBufferBindingSize, budget: limits.budget }),
+          limits,
+          { kind: 'token' },
+        );
+        return null;
+      } catch (e) {
+        if (e instanceof GpuMemoryError) return e.message;
+        throw e;
+      }
+    },
     lost: ctx.device.lost.then((info) => info.message || `device lost (${info.reason})`),
     destroy: () => ctx.device.destroy(),
   };

@@ -141,7 +141,7 @@ export class ScriptedEngine implements Engine {
     return handInfo;
   }
   async tokenize(text: string) {
-    return { tokens: text.split(' ').map((w, k) => ({ id: 5 + k, text: w, start: 0, end: 0 })), bosAtZero: false };
+    return { tokens: text.split(' ').map((w, k) => ({ id: 5 + k, text: w, start: 0, end: 0 })), bosAtZero: false, memory: null };
   }
   run(prompt: string, settings: RunSettings, _onProgress?: unknown, onPartial?: (mode: Mode, r: DepassResult) => void): RunHandle {
     let resolve!: (r: DepassResult) => void;

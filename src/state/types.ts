@@ -8,7 +8,7 @@ import type { TokenSpan } from '../model/tokenizer-types';
 import type { SharedRun } from '../share/permalink/format';
 import type { ModelShelf, RememberedModel, Usage } from '../share/remembered';
 import type { Progress } from '../worker/client';
-import type { ModelInfo } from '../worker/protocol';
+import type { ModelInfo, PromptMemory } from '../worker/protocol';
 import type { Engine } from './engine';
 
 // ---- what the views explain ---------------------------------------------------------------
@@ -103,6 +103,8 @@ export interface RunSlice {
   /** The text `tokens` belong to (tokenizing lags typing). */
   tokensFor: string;
   tokenizeError: string | null;
+  /** What a token-mode run of the prompt needs on the GPU (null on the CPU or before tokenizing). */
+  promptMemory: PromptMemory | null;
   settings: RunSettingsUI;
   running: Running | null;
   result: DepassResult | null;

@@ -48,6 +48,8 @@ function FileList({ files, error }: { files: FileRow[]; error?: { message: strin
 
 export function ModelCard() {
   const model = useApp((s) => s.model);
+  const promptMemory = useApp((s) => s.promptMemory);
+  const tokens = useApp((s) => s.tokens.length);
   if (!model) return null;
   const d = model.description;
   const fallback = model.backend === 'cpu' || model.adapter?.isFallbackAdapter;
@@ -85,11 +87,24 @@ export function ModelCard() {
         <dd className="num" title="weights plus the working buffers of a 64-token token-mode run">
           {bytes(model.estimatedGpuBytes)}
         </dd>
+        {promptMemory && tokens > 0 && (
+          <>
+            <dt>this prompt</dt>
+            <dd className="num" title={`weights plus the working buffers of a token-mode run of this prompt's ${tokens} tokens`}>
+              {bytes(promptMemory.bytes)}
+            </dd>
+          </>
+        )}
         <dt>backend</dt>
         <dd className="full" title={model.adapter ? `${model.adapter.vendor} ${model.adapter.architecture} ${model.adapter.description}` : model.backendNote}>
           {model.backend === 'webgpu' ? `WebGPU · ${model.adapter?.description || model.adapter?.vendor || 'adapter'}` : 'CPU reference'}
         </dd>
       </dl>
+      {promptMemory?.refusal && (
+        <p className="warning" role="status">
+          {promptMemory.refusal}
+        </p>
+      )}
       {fallback && (
         <p className="warning" role="status">
           {model.backend === 'cpu'

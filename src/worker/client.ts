@@ -6,7 +6,7 @@ import type { DepassResult, Mode } from '../depass/result';
 import type { ModelFile } from '../model/files';
 import type { TokenSpan } from '../model/tokenizer-types';
 import { decodeResult } from './codec';
-import type { AblationSpec, ErrorKind, ModelInfo, Reply, ReplyOf, Request, RunSettings } from './protocol';
+import type { AblationSpec, ErrorKind, ModelInfo, PromptMemory, Reply, ReplyOf, Request, RunSettings } from './protocol';
 
 /** What the client needs of a Worker (a real one, or an in-process stand-in in tests). */
 export interface WorkerLike {
@@ -158,9 +158,9 @@ export class EngineClient {
     return (await this.request((id) => ({ type: 'load', id, files }), 'loaded').promise).info;
   }
 
-  async tokenize(text: string): Promise<{ tokens: TokenSpan[]; bosAtZero: boolean }> {
+  async tokenize(text: string): Promise<{ tokens: TokenSpan[]; bosAtZero: boolean; memory: PromptMemory | null }> {
     const r = await this.request((id) => ({ type: 'tokenize', id, text }), 'tokens').promise;
-    return { tokens: r.tokens, bosAtZero: r.bosAtZero };
+    return { tokens: r.tokens, bosAtZero: r.bosAtZero, memory: r.memory };
   }
 
   run(prompt: string, settings: RunSettings, onProgress?: (p: Progress) => void, onPartial?: (mode: Mode, r: DepassResult) => void): RunHandle {

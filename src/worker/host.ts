@@ -74,9 +74,12 @@ export class EngineHost {
       case 'load':
         return this.load(req.id, req.files);
       case 'tokenize': {
-        const { tokenizer } = this.need();
+        const { tokenizer, checkpoint, backend } = this.need();
         const tokens = tokenizer.encode(req.text);
-        this.post({ type: 'tokens', id: req.id, tokens, bosAtZero: bosAtZero(tokenizer, tokens) });
+        const T = Math.max(1, tokens.length);
+        const memory =
+          this.gpu && backend.kind === 'webgpu' ? { bytes: this.gpu.estimateBytes(checkpoint, T), refusal: this.gpu.refusal(checkpoint, T) } : null;
+        this.post({ type: 'tokens', id: req.id, tokens, bosAtZero: bosAtZero(tokenizer, tokens), memory });
         return;
       }
       case 'run':

@@ -45,11 +45,19 @@ export interface ModelInfo {
   backendNote?: string;
 }
 
+/** What a token-mode run of a prompt needs on the GPU, before it is started. */
+export interface PromptMemory {
+  /** Weights plus the run's working buffers. */
+  bytes: number;
+  /** Why the run would not fit this device and what to reduce; null when it fits. */
+  refusal: string | null;
+}
+
 export type ErrorKind = 'model' | 'input' | 'cancelled' | 'device-lost' | 'internal';
 
 export type Reply =
   | { type: 'loaded'; id: number; info: ModelInfo }
-  | { type: 'tokens'; id: number; tokens: TokenSpan[]; bosAtZero: boolean }
+  | { type: 'tokens'; id: number; tokens: TokenSpan[]; bosAtZero: boolean; memory: PromptMemory | null }
   | { type: 'progress'; id: number; stage: string; layer: number; of: number; fraction: number }
   /** The run so far as UTF-8 JSON (depass-result/1), transferred, after each granularity. */
   | { type: 'partial'; id: number; mode: Mode; json: ArrayBuffer }

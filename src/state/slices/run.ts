@@ -79,6 +79,7 @@ export const runSlice: Slice<RunSlice> = (ctx) => (set, get) => {
     tokens: [],
     tokensFor: '',
     tokenizeError: null,
+    promptMemory: null,
     settings: { modes: ['token', 'head'], rule: 'softmax', layer: null, layerDetail: true },
     running: null,
     result: null,
@@ -92,8 +93,8 @@ export const runSlice: Slice<RunSlice> = (ctx) => (set, get) => {
       if (!get().model) return;
       const seq = ++tokenizeSeq;
       try {
-        const { tokens } = await ctx.engine().tokenize(text);
-        if (seq === tokenizeSeq) set({ tokens, tokensFor: text, tokenizeError: null });
+        const { tokens, memory } = await ctx.engine().tokenize(text);
+        if (seq === tokenizeSeq) set({ tokens, tokensFor: text, tokenizeError: null, promptMemory: memory });
       } catch (err) {
         if (seq === tokenizeSeq) set({ tokenizeError: failure(err).message });
       }
