@@ -48,6 +48,21 @@ function treeRss(root: number): number {
   return total;
 }
 
+/** A child process of `parent` whose command line contains `name`. */
+function childNamed(parent: number, name: string): number | undefined {
+  for (const d of readdirSync('/proc')) {
+    if (!/^\d+$/.test(d)) continue;
+    try {
+      const stat = readFileSync(`/proc/${d}/stat`, 'utf8');
+      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+      if (ppid === parent && readFileSync(`/proc/${d}/cmdline`, 'utf8').includes(name)) return Number(d);
+    } catch {
+      // the process ended meanwhile
+    }
+  }
+  return undefined;
+}
+
 /** Samples a process tree's memory every 200 ms until `done` settles; returns the peak. */
 async function peakWhile(pid: () => number | undefined, done: Promise<unknown>): Promise<number> {
   let peak = 0;
@@ -89,7 +104,8 @@ async function measurePage(dir: string): Promise<number> {
     executablePath: CHROMIUM,
     args: ['--enable-unsafe-webgpu', '--no-sandbox', '--headless', '--disable-background-networking', '--disable-component-update', '--no-first-run', '--disable-sync', '--disable-quic'],
   });
-  const pid = () => (browser as unknown as { process?: () => { pid?: number } }).process?.()?.pid;
+  // Chromium is a child of this process; every other process of the page descends from it.
+  const pid = () => childNamed(process.pid, 'chrom');
   try {
     const page = await browser.newPage();
     page.setDefaultTimeout(3_600_000);
