@@ -146,7 +146,7 @@ async function main(): Promise<void> {
     log(`writing ${TINYLLAMA.name} (BF16) to ${dir}`);
     size = writeLargeCheckpoint(dir, TINYLLAMA);
   }
-  const rows: string[] = [`checkpoint: ${TINYLLAMA.name}, BF16, ${MiB(size)} (${(size / 1e9).toFixed(2)} GB)`];
+  const rows: string[] = [`checkpoint: ${dir}, ${MiB(size)} (${(size / 1e9).toFixed(2)} GB)`];
   if (!values['skip-cli']) {
     const peak = await measureCli(dir);
     rows.push(`CLI (WebGPU through Dawn): peak resident memory ${MiB(peak)} = ${(peak / size).toFixed(2)} x the checkpoint`);
