@@ -75,6 +75,10 @@ export async function downloadFile(job: FileJob): Promise<FileHandleLike> {
   job.onBytes(written);
 
   let etag: string | null = null;
+  // Bytes can be asked for from an offset only when they are the file's own bytes: a compressed
+  // answer (Content-Encoding, which a page cannot read) counts other bytes. A 206, or a 200 whose
+  // length is the file's size, says they are.
+  let resumable = true;
   let failures = 0;
   const pending: Uint8Array[] = [];
   let pendingBytes = 0;
@@ -115,6 +119,8 @@ export async function downloadFile(job: FileJob): Promise<FileHandleLike> {
           throw httpError(res.status, res.headers.get('X-Error-Code'), { ...job.ask, withToken: !!job.token });
         }
         etag = res.headers.get('ETag') ?? etag;
+        const length = res.headers.get('Content-Length');
+        resumable = res.status === 206 || (length !== null && Number(length) === size);
         if (!res.body) throw new HubError('damaged', `the Hub sent no data for ${job.ask.file}`);
         const reader = res.body.getReader();
         try {
@@ -140,9 +146,16 @@ export async function downloadFile(job: FileJob): Promise<FileHandleLike> {
         if (e instanceof HubError) throw e;
         if (isQuotaError(e)) throw e;
         if (!isNetworkError(e)) throw e;
-        // What did arrive is good: keep it, and ask for the rest.
+        // What did arrive is good: keep it, and ask for the rest (or start again when the answer
+        // was not the file's own bytes).
         await flush();
-        failures = written > before ? 1 : failures + 1;
+        failures = resumable && written > before ? 1 : failures + 1;
+        if (!resumable) {
+          await w.truncate(0);
+          await w.seek(0);
+          written = 0;
+          job.onBytes(0);
+        }
         if (failures > retry.attempts) throw new DroppedError(written);
         await sleep(retry.delayMs * 2 ** (failures - 1), signal);
       }

@@ -123,6 +123,17 @@ describe('a model from the Hub', () => {
     expect(same(new Uint8Array(await weights.blob.arrayBuffer()), files['model.safetensors'])).toBe(true);
   });
 
+  it('starts a file again, rather than asking for a range, when the answer did not say it holds the file itself', async () => {
+    const { net, run } = setup();
+    net.chunked = /tokenizer\.json$/;
+    net.drops.push({ path: /tokenizer\.json$/, after: 5000, times: 1 });
+    await run('depass/demo-llama');
+    expect(net.log.filter((r) => r.path.endsWith('/tokenizer.json')).map((r) => [r.status, r.range])).toEqual([
+      [200, null],
+      [200, null],
+    ]);
+  });
+
   it('keeps what arrived when the connection stays down, and the next attempt continues from there', async () => {
     const { net, run, files, storage } = setup();
     // 700,000 bytes arrive, then every retry gets nothing.

@@ -29,12 +29,14 @@ export interface FakeNet {
   drops: Drop[];
   /** While true, every request fails as with no network. */
   offline: boolean;
+  /** Answers for these paths come without Content-Length, as a compressed (chunked) answer does. */
+  chunked: RegExp | null;
 }
 
 const CHUNK = 16 * 1024;
 
 export function fakeFetch(hub: FakeHub, hubOrigin: string): FakeNet {
-  const net: FakeNet = { fetch: undefined as unknown as typeof fetch, log: [], drops: [], offline: false };
+  const net: FakeNet = { fetch: undefined as unknown as typeof fetch, log: [], drops: [], offline: false, chunked: null };
   net.fetch = (async (input: RequestInfo | URL, init?: RequestInit) => {
     let url = new URL(String(input));
     const headers = new Headers(init?.headers);
@@ -78,7 +80,9 @@ export function fakeFetch(hub: FakeHub, hubOrigin: string): FakeNet {
               },
             })
           : null;
-      return new Response(body, { status: a.status, headers: a.headers });
+      const answered = { ...a.headers };
+      if (net.chunked?.test(url.pathname)) delete answered['Content-Length'];
+      return new Response(body, { status: a.status, headers: answered });
     }
     throw new TypeError('too many redirects');
   }) as typeof fetch;
