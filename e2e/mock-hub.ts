@@ -9,6 +9,9 @@ import { resolve } from 'node:path';
 import { FakeHub, shardFiles } from '../src/hub/testing/fake-hub';
 import { ROOT } from './fixtures';
 
+/** How long a cut connection stalls before it ends. */
+const STALL_MS = 1000;
+
 export const GATED_TOKEN = 'hf_e2eGatedToken0123456789abcdefXYZ';
 
 export interface Seen {
@@ -141,9 +144,12 @@ export class MockHub {
       if (!ok) await drained(res);
       if (host === 'cdn' && this.throttle) await new Promise((r) => setTimeout(r, this.throttle!.delayMs));
     }
-    // A cut connection ends (after what was written is flushed) without the rest of the body:
-    // the browser sees the network fail.
-    if (cut) res.socket?.end();
-    else res.end();
+    // A cut connection ends without the rest of the body: the browser sees the network fail. It
+    // stalls first, so the page has read what arrived (a browser may drop bytes still unread when
+    // the connection fails, and the test is about resuming from what the page has).
+    if (cut) {
+      await new Promise((r) => setTimeout(r, STALL_MS));
+      res.socket?.end();
+    } else res.end();
   }
 }
