@@ -1,7 +1,6 @@
-// A local Hugging Face Hub for the browser tests: two HTTP servers (the Hub and its CDN host, on
-// two ports, so large files cross origins as on the real Hub) over the stand-in of
-// src/hub/testing/fake-hub.ts, serving the bundled demo model. Tests slow its bodies, drop its
-// connections after some bytes, and read every request it saw.
+// A local Hugging Face Hub for the browser tests: the Hub and its CDN host on two ports (large files
+// cross origins as on the real Hub) over src/hub/testing/fake-hub.ts, serving the bundled demo
+// model. Tests slow its bodies, cut its connections after some bytes and read every request.
 
 import { readFileSync } from 'node:fs';
 import http from 'node:http';

@@ -1,7 +1,6 @@
-// Prompts by the thousand: one request per line of a JSONL file, one result per line of the output,
-// appended as each finishes. Ids already in the output are skipped (a killed job resumes),
-// `--shard k/n` takes every n-th request (a job runner spreads a file over machines), a malformed
-// line is reported with its number and skipped. Running a request is the caller's (main.ts).
+// Prompts by the thousand: one request per JSONL line, one result per output line as each finishes;
+// ids already in the output are skipped (a killed job resumes), `--shard k/n` takes every n-th
+// request, a malformed line is reported with its number and skipped. Running one is main.ts's.
 
 import { closeSync, createReadStream, existsSync, fstatSync, openSync, readSync, truncateSync, writeSync } from 'node:fs';
 import { createInterface } from 'node:readline';

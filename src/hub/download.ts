@@ -1,7 +1,6 @@
-// One file from the Hub into a file of the browser's private file system, streamed (a few MiB in
-// memory at a time, never the file), resumed with HTTP range requests when the connection drops:
-// automatically a few times, and from what was kept on disk when the user presses Download again.
-// Knows nothing of which files a model needs (listing.ts) or of the app.
+// One file from the Hub into the browser's private file system, streamed (a few MiB in memory at a
+// time), resumed with range requests when the connection drops: by itself a few times, then from
+// what was kept on disk when Download is pressed again. Not which files a model needs (listing.ts).
 
 import type { DirHandleLike, FileHandleLike, WritableLike } from '../share/remembered';
 import { httpError, HubError, isAbort, isNetworkError, isQuotaError, type HubAsk } from './errors';

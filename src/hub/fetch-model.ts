@@ -1,13 +1,12 @@
-// A model from the Hub onto the remembered-models shelf: list the repository at its revision,
-// take it from the shelf when that commit is there already, else download the small files,
-// check config.json before any weight, download the weights with progress, fingerprint the
-// files and move them onto the shelf. The caller then opens it like any remembered model.
+// A model from the Hub onto the remembered-models shelf: list it, take it from the shelf when that
+// commit is there, else download the small files, check config.json, download the weights with
+// progress, fingerprint and move them onto the shelf; the caller opens it like a remembered model.
 
 import { describeModel } from '../model/config';
 import { ModelFormatError } from '../model/errors';
 import type { ModelFile } from '../model/files';
 import { fingerprint } from '../model/fingerprint';
-import { sizeText, type FileHandleLike, type ModelShelf, type RememberedModel } from '../share/remembered';
+import { sizeText, type DirHandleLike, type FileHandleLike, type ModelShelf, type RememberedModel } from '../share/remembered';
 import { downloadFile, type RetryPolicy } from './download';
 import { HubError, type HubAsk } from './errors';
 import { listRepo, modelPage, planDownload, resolveUrl, shardsOf, type HubAccess, type HubFile, type RepoListing } from './listing';
@@ -166,7 +165,7 @@ function checkConfig(text: string, path: string, name: string): void {
 }
 
 /** Bytes of these files already in the staging folder (from an interrupted download). */
-async function stagedBytes(dir: Awaited<ReturnType<ModelShelf['staging']>>, files: HubFile[]): Promise<number> {
+async function stagedBytes(dir: DirHandleLike, files: HubFile[]): Promise<number> {
   let n = 0;
   for (const f of files) {
     try {

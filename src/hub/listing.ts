@@ -1,7 +1,6 @@
-// A model repository's files at one revision, through the Hub's public API
-// (GET /api/models/<id>/revision/<rev>?blobs=true: the commit hash and each file's size), and the
-// choice of the files this app reads: config.json, the tokenizer files and the safetensors
-// weights (one file, or the shards a model.safetensors.index.json names).
+// A repository's files at one revision through the Hub's API (/api/models/<id>/revision/<rev>:
+// commit hash and sizes), and the files this app reads: config.json, the tokenizer files and the
+// safetensors weights (one file, or the shards model.safetensors.index.json names).
 
 import { httpError, HubError, isAbort, isNetworkError } from './errors';
 import type { RepoRef } from './repo-id';

@@ -1,7 +1,6 @@
-// A stand-in for the Hugging Face Hub's URL layout and headers, as plain request -> answer: the
-// API listing, resolve/<revision>/<file>, large files redirected to a second (CDN) host, range
-// requests with ETags and If-Range, 401/403 for a gated model, 404s with the Hub's error codes,
-// CORS. Unit tests call it through fakeFetch; the browser tests serve it over HTTP (e2e/mock-hub.ts).
+// The Hugging Face Hub's URL layout and headers as request -> answer: API listing, resolve/<rev>/<file>,
+// large files redirected to a CDN host, ranges with ETags and If-Range, 401/403 for gated models,
+// 404 codes, CORS. Unit tests use it through fake-fetch.ts; browser tests serve it (e2e/mock-hub.ts).
 
 import { createHash } from 'node:crypto';
 import { encodeSafetensors } from '../../model/testing/safetensors-writer';
