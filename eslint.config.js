@@ -78,6 +78,16 @@ export default tseslint.config(
     },
   },
   {
+    files: ['src/hub/**/*.ts'],
+    ignores: TESTS,
+    rules: {
+      'no-restricted-imports': forbid(
+        [...folder('depass', 'gpu', 'worker', 'cli'), 'webgpu', ...VIEWS, ...TOOLING],
+        'the Hub client fetches model files; it knows nothing of the engine, the store or the views',
+      ),
+    },
+  },
+  {
     files: ['src/share/**/*.ts'],
     ignores: TESTS,
     rules: {

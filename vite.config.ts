@@ -1,10 +1,33 @@
 // Vite builds the app and the worker. A strict Content-Security-Policy lets the page reach only
-// its own origin (the weights never leave the machine): sent as a header by the dev and preview
-// servers, and written into the built index.html so any static host enforces it too.
+// its own origin, plus the Hugging Face Hub for downloads the user asks for (the weights never
+// leave the machine): sent as a header by the dev and preview servers, and written into the built
+// index.html so any static host enforces it too.
 import { defineConfig, type Plugin } from 'vite';
 import react from '@vitejs/plugin-react';
 
-function csp(dev: boolean): string {
+/** The Hub and the hosts it redirects file downloads to (its CDNs): reachable by fetch only. */
+export const HUB_HOSTS = ['https://huggingface.co', 'https://*.huggingface.co', 'https://*.hf.co'];
+
+/**
+ * The Hub a build talks to. Normal builds: huggingface.co. A test build made with DEPASS_HUB_URL
+ * (and DEPASS_HUB_HOSTS, its CDN stand-in) talks to a local stand-in instead, and its policy
+ * allows only those hosts. Build time only: no address or link can change it in a built app.
+ */
+function hubSetup(env: NodeJS.ProcessEnv): { url: string; hosts: string[] } {
+  const url = env.DEPASS_HUB_URL ?? '';
+  if (!url) return { url: '', hosts: HUB_HOSTS };
+  const origin = (u: string) => {
+    const o = new URL(u);
+    if (o.protocol !== 'http:' && o.protocol !== 'https:') throw new Error(`DEPASS_HUB_URL/DEPASS_HUB_HOSTS: ${u} is not an http(s) address`);
+    return o.origin;
+  };
+  const extra = (env.DEPASS_HUB_HOSTS ?? '').split(/\s+/).filter(Boolean).map(origin);
+  return { url: origin(url), hosts: [origin(url), ...extra] };
+}
+
+const hub = hubSetup(process.env);
+
+export function csp(dev: boolean, hubHosts: string[] = hub.hosts): string {
   return [
     "default-src 'self'",
     // The dev server's React refresh preamble is an inline script; built pages have none.
@@ -13,7 +36,7 @@ function csp(dev: boolean): string {
     "style-src 'self' 'unsafe-inline'",
     "img-src 'self' data: blob:",
     // Hot reload talks to the dev server over a websocket on the same host.
-    dev ? "connect-src 'self' ws://localhost:* ws://127.0.0.1:*" : "connect-src 'self'",
+    `connect-src 'self' ${hubHosts.join(' ')}${dev ? ' ws://localhost:* ws://127.0.0.1:*' : ''}`,
     "object-src 'none'",
     "base-uri 'none'",
     "form-action 'none'",
@@ -31,6 +54,7 @@ function cspMeta(): Plugin {
 
 export default defineConfig({
   plugins: [react(), cspMeta()],
+  define: { __DEPASS_HUB_URL__: JSON.stringify(hub.url) },
   worker: { format: 'es' },
   server: { headers: { 'Content-Security-Policy': csp(true) }, fs: { allow: ['.'] } },
   preview: { headers: { 'Content-Security-Policy': csp(false) } },

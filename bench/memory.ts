@@ -79,9 +79,13 @@ async function peakWhile(pid: () => number | undefined, done: Promise<unknown>):
 
 async function measureCli(dir: string): Promise<number> {
   log('CLI: depass --backend webgpu --modes token');
-  const child = spawn(process.execPath, [resolve('bin/depass.mjs'), '--model', dir, '--prompt', prompt, '--modes', 'token', '--backend', 'webgpu', '--positions', 'last'], {
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
+  const child = spawn(
+    process.execPath,
+    [resolve('bin/depass.mjs'), '--model', dir, '--prompt', prompt, '--modes', 'token', '--backend', 'webgpu', '--positions', 'last'],
+    {
+      stdio: ['ignore', 'pipe', 'inherit'],
+    },
+  );
   let out = '';
   child.stdout.on('data', (d) => (out += d));
   const exit = new Promise<number>((ok) => child.on('exit', (code) => ok(code ?? 1)));
@@ -102,7 +106,16 @@ async function measurePage(dir: string): Promise<number> {
   const url = server.resolvedUrls?.local[0] ?? '';
   const browser = await chromium.launch({
     executablePath: CHROMIUM,
-    args: ['--enable-unsafe-webgpu', '--no-sandbox', '--headless', '--disable-background-networking', '--disable-component-update', '--no-first-run', '--disable-sync', '--disable-quic'],
+    args: [
+      '--enable-unsafe-webgpu',
+      '--no-sandbox',
+      '--headless',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--no-first-run',
+      '--disable-sync',
+      '--disable-quic',
+    ],
   });
   // Chromium is a child of this process; every other process of the page descends from it.
   const pid = () => childNamed(process.pid, 'chrom');
@@ -112,7 +125,9 @@ async function measurePage(dir: string): Promise<number> {
     await page.goto(url);
     const work = (async () => {
       log('page: loading the checkpoint through the file picker');
-      await page.getByTestId('files-input').setInputFiles(['config.json', 'model.safetensors', 'tokenizer.json', 'tokenizer_config.json'].map((f) => join(dir, f)));
+      await page
+        .getByTestId('files-input')
+        .setInputFiles(['config.json', 'model.safetensors', 'tokenizer.json', 'tokenizer_config.json'].map((f) => join(dir, f)));
       await page.getByLabel('Loaded model').waitFor();
       const backend = await page.getByLabel('Loaded model').locator('dt:text-is("backend") + dd').textContent();
       log(`  loaded on ${backend}`);

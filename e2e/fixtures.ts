@@ -1,8 +1,9 @@
 // Shared e2e fixtures: every test records every request the page and its workers make (page and
-// context level) and fails if one leaves the app's origin, or if the page throws or the CSP
-// refuses something; helpers load models through the file input and run prompts. Models are
-// read from ../shared, which the tests say when absent. Under CI=true a missing requirement and a
-// page that ran on the CPU fallback instead of WebGPU are failures, not skips or notes.
+// context level) and fails if one leaves the app's origin (or the origins a test names with
+// allowedOrigins), or if the page throws or the CSP refuses something; helpers load models
+// through the file input and run prompts. Models are read from ../shared, which the tests say
+// when absent. Under CI=true a missing requirement and a page that ran on the CPU fallback
+// instead of WebGPU are failures, not skips or notes.
 
 import { test as base, expect, type Page, type Request } from '@playwright/test';
 import { execFileSync } from 'node:child_process';
@@ -50,9 +51,11 @@ export interface RequestLog {
   offsite: string[];
 }
 
-export const test = base.extend<{ requests: RequestLog }>({
+export const test = base.extend<{ requests: RequestLog; allowedOrigins: string[] }>({
+  /** Origins besides the app's that a test may reach (the stand-in Hub of hub.spec.ts); none by default. */
+  allowedOrigins: [[], { option: true }],
   requests: [
-    async ({ context, page, baseURL }, use, testInfo) => {
+    async ({ context, page, baseURL, allowedOrigins }, use, testInfo) => {
       const origin = new URL(baseURL!).origin;
       const log: RequestLog = { all: [], offsite: [] };
       const seen = new Set<Request>();
@@ -61,7 +64,7 @@ export const test = base.extend<{ requests: RequestLog }>({
         seen.add(r);
         const url = r.url();
         log.all.push(url);
-        const ok = url.startsWith('data:') || url.startsWith('blob:') || new URL(url).origin === origin;
+        const ok = url.startsWith('data:') || url.startsWith('blob:') || new URL(url).origin === origin || allowedOrigins.includes(new URL(url).origin);
         if (!ok) log.offsite.push(url);
       };
       context.on('request', record);

@@ -18,6 +18,7 @@ describe('import rules', () => {
     ['src/model/leak.ts', "import { GpuBackend } from '../gpu/engine';\nexport const x = GpuBackend;\n", /src\/model reads checkpoints/],
     ['src/depass/leak.ts', "import { select } from 'd3';\nexport const x = select;\n", /backend-independent/],
     ['src/share/leak.ts', "import { createAppStore } from '../state/store';\nexport const x = createAppStore;\n", /know nothing of the store/],
+    ['src/hub/leak.ts', "import { useApp } from '../state';\nexport const x = useApp;\n", /Hub client fetches model files/],
     ['src/ui/Leak.tsx', "import { GpuBackend } from '../gpu/engine';\nexport const x = GpuBackend;\n", /views know nothing of WebGPU/],
     ['src/worker/leak.ts', "import { runBench } from '../../bench/bench';\nexport const x = runBench;\n", /knows nothing of the views/],
     ['src/depass/leak.test.ts', "import { evaluate } from '../../eval/faithfulness';\nexport const x = evaluate;\n", /tooling lives outside it/],

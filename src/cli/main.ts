@@ -1,8 +1,9 @@
-// The `depass` command-line tool: loads a model from disk, runs DePass in Node (WebGPU through
-// Dawn when an adapter exists, else the TypeScript reference) and writes the result JSON.
-// Bad input ends in one line on stderr and exit code 2, never a stack trace.
+// The `depass` command-line tool: loads a model from disk once, runs DePass in Node (WebGPU through
+// Dawn when an adapter exists, else the TypeScript reference) on one prompt or on a JSONL file of
+// requests (batch.ts), and writes the result JSON. Bad input ends in one line on stderr and exit
+// code 2, never a stack trace.
 
-import { writeFileSync } from 'node:fs';
+import { accessSync, constants, writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import type { AttributionBackend } from '../depass/backend';
 import { CpuBackend } from '../depass/cpu-backend';
@@ -14,12 +15,20 @@ import { weightsInMemory } from '../model/stored-tensor';
 import { ModelFormatError } from '../model/errors';
 import { loadTokenizer } from '../model/tokenizer';
 import { filesFromPath } from '../node/files';
+import { LineError, MODES, parseShard, runBatch, type BatchRequest } from './batch';
 import { openNodeGpuBackend } from './gpu';
 
 const USAGE = `usage: depass --model PATH --prompt TEXT [options]
+       depass --model PATH --prompts FILE.jsonl --out RESULTS.jsonl [--shard k/n] [options]
   --model PATH         Hugging Face folder, or llama2.c .bin (with --tokenizer)
   --tokenizer PATH     tokenizer.bin for a llama2.c model (default: beside the .bin)
   --prompt TEXT        the prompt (BOS is added as the tokenizer says)
+  --prompts FILE       one request per line: {"prompt": ..., "id", "target", "contrast",
+                       "positions", "modes"} (all but prompt optional; without an id, the line
+                       number is the id); one result per line is appended to --out as each
+                       finishes, ids already there are skipped, malformed lines are reported
+                       and skipped; the flags below are the defaults of every request
+  --shard k/n          with --prompts: only every n-th request, starting with the k-th (1-based)
   --modes LIST         token,head,neuron,module,subspace (default token)
   --layer N            layer for neuron, module and subspace modes (default: last)
   --positions P        all | last | 0,3,7 (default all)
@@ -30,11 +39,9 @@ const USAGE = `usage: depass --model PATH --prompt TEXT [options]
   --group N            neurons per grouped pass in neuron mode
   --layer-detail       add the per-layer read-out and the logit lens
   --backend B          webgpu | cpu (default: webgpu when an adapter exists)
-  --out FILE           write the JSON here (default stdout)`;
+  --out FILE           write the JSON here (default stdout; required with --prompts)`;
 
 class UsageError extends Error {}
-
-const MODES: Mode[] = ['token', 'head', 'neuron', 'module', 'subspace'];
 
 function int(name: string, v: string | undefined): number | undefined {
   if (v === undefined) return undefined;
@@ -42,7 +49,7 @@ function int(name: string, v: string | undefined): number | undefined {
   return Number(v);
 }
 
-async function main(argv: string[]): Promise<void> {
+async function main(argv: string[]): Promise<number> {
   let values;
   try {
     ({ values } = parseArgs({
@@ -51,6 +58,8 @@ async function main(argv: string[]): Promise<void> {
         model: { type: 'string' },
         tokenizer: { type: 'string' },
         prompt: { type: 'string' },
+        prompts: { type: 'string' },
+        shard: { type: 'string' },
         modes: { type: 'string', default: 'token' },
         layer: { type: 'string' },
         positions: { type: 'string', default: 'all' },
@@ -71,10 +80,14 @@ async function main(argv: string[]): Promise<void> {
   }
   if (values.help) {
     process.stdout.write(USAGE + '\n');
-    return;
+    return 0;
   }
   if (!values.model) throw new UsageError('--model is required');
-  if (values.prompt === undefined) throw new UsageError('--prompt is required');
+  const batch = values.prompts !== undefined;
+  if (batch && values.prompt !== undefined) throw new UsageError('give --prompt or --prompts, not both');
+  if (!batch && values.prompt === undefined) throw new UsageError('--prompt (or --prompts FILE) is required');
+  if (batch && !values.out) throw new UsageError('--prompts needs --out FILE (results are appended there, and a re-run skips what is in it)');
+  if (values.shard !== undefined && !batch) throw new UsageError('--shard goes with --prompts');
   const modes = values.modes.split(',').map((m) => m.trim()) as Mode[];
   for (const m of modes) if (!MODES.includes(m)) throw new UsageError(`unknown mode '${m}' (choose from ${MODES.join(', ')})`);
   if (values.rule !== 'softmax' && values.rule !== 'proportional') throw new UsageError(`--rule must be softmax or proportional`);
@@ -91,12 +104,28 @@ async function main(argv: string[]): Promise<void> {
   const contrast = int('contrast', values.contrast);
   const neuronGroup = int('group', values.group);
   if (neuronGroup !== undefined && neuronGroup < 1) throw new UsageError(`--group must be at least 1`);
+  let shard = { k: 1, n: 1 };
+  if (values.shard !== undefined) {
+    try {
+      shard = parseShard(values.shard);
+    } catch (e) {
+      throw new UsageError((e as Error).message);
+    }
+  }
+  if (batch) {
+    try {
+      accessSync(values.prompts!, constants.R_OK);
+    } catch {
+      throw new UsageError(`cannot read the prompts file ${values.prompts}`);
+    }
+  }
+  const defaults: RunOptions = { modes, layer, positions, target, contrast, rule: values.rule as Rule, tau, neuronGroup, layerDetail: values['layer-detail'] };
 
+  // The model, its tokenizer and the backend: once per process, whatever the number of prompts.
   const files = await filesFromPath(values.model, values.tokenizer);
   // Weights stay in the files until an engine reads them: the GPU engine streams them in pieces.
   const checkpoint = await openCheckpoint(files);
   const tokenizer = await loadTokenizer(files);
-  const tokens = tokenizer.encode(values.prompt);
 
   let backend: AttributionBackend | null = null;
   let adapter: string | undefined;
@@ -112,38 +141,80 @@ async function main(argv: string[]): Promise<void> {
     }
   }
   backend ??= new CpuBackend(toReferenceModel(checkpoint.description, await weightsInMemory(checkpoint.weights)));
+  const engine = backend;
 
-  const result = await runDepass(
-    backend,
-    {
-      model: { name: checkpoint.description.name, fingerprint: checkpoint.fingerprint, description: checkpoint.description },
-      prompt: values.prompt,
-      tokens,
-      bosAtZero: tokens.length > 0 && tokens[0].id === tokenizer.bosId && tokenizer.isSpecial(tokens[0].id),
-    },
-    {
-      modes,
-      layer,
-      positions,
-      target,
-      contrast,
-      rule: values.rule as Rule,
-      tau,
-      neuronGroup,
-      layerDetail: values['layer-detail'],
-    },
-  );
-  if (adapter && result.engine) result.engine.adapter = adapter;
-  const json = JSON.stringify(result, null, 1) + '\n';
-  if (values.out) writeFileSync(values.out, json);
-  else process.stdout.write(json);
-  (backend as { destroy?: () => void }).destroy?.();
+  const run = async (prompt: string, options: RunOptions) => {
+    const tokens = tokenizer.encode(prompt);
+    const result = await runDepass(
+      engine,
+      {
+        model: { name: checkpoint.description.name, fingerprint: checkpoint.fingerprint, description: checkpoint.description },
+        prompt,
+        tokens,
+        bosAtZero: tokens.length > 0 && tokens[0].id === tokenizer.bosId && tokenizer.isSpecial(tokens[0].id),
+      },
+      options,
+    );
+    if (adapter && result.engine) result.engine.adapter = adapter;
+    return result;
+  };
+
+  try {
+    if (!batch) {
+      const json = JSON.stringify(await run(values.prompt!, defaults), null, 1) + '\n';
+      if (values.out) writeFileSync(values.out, json);
+      else process.stdout.write(json);
+      return 0;
+    }
+    const summary = await runBatch({
+      prompts: values.prompts!,
+      out: values.out!,
+      shard,
+      run: (req: BatchRequest) =>
+        run(req.prompt, {
+          ...defaults,
+          ...(req.modes ? { modes: req.modes } : {}),
+          ...(req.positions ? { positions: req.positions } : {}),
+          ...(req.target !== undefined ? { target: req.target } : {}),
+          ...(req.contrast !== undefined ? { contrast: req.contrast } : {}),
+        }),
+      isRequestError: (e) => e instanceof RunInputError || e instanceof ModelFormatError,
+      log: logLine,
+      progress: showProgress,
+    });
+    return summary.failed > 0 ? 1 : 0;
+  } finally {
+    (engine as { destroy?: () => void }).destroy?.();
+  }
+}
+
+/** Whether a progress line is on the terminal without its newline yet. */
+let progressShown = false;
+let lastProgress = -Infinity;
+
+/** A message on a line of its own (after an unfinished progress line, if any). */
+function logLine(line: string): void {
+  process.stderr.write(`${progressShown ? '\n' : ''}depass: ${line}\n`);
+  progressShown = false;
+}
+
+/** The progress line: rewritten in place on a terminal, else printed at most once a second. */
+function showProgress(line: string, final: boolean): void {
+  if (process.stderr.isTTY) {
+    process.stderr.write(`\r\x1b[Kdepass: ${line}${final ? '\n' : ''}`);
+    progressShown = !final;
+    return;
+  }
+  const t = performance.now();
+  if (!final && t - lastProgress < 1000) return;
+  lastProgress = t;
+  process.stderr.write(`depass: ${line}\n`);
 }
 
 main(process.argv.slice(2)).then(
-  () => process.exit(0),
+  (code) => process.exit(code),
   (err: unknown) => {
-    if (err instanceof UsageError || err instanceof RunInputError || err instanceof ModelFormatError) {
+    if (err instanceof UsageError || err instanceof RunInputError || err instanceof ModelFormatError || err instanceof LineError) {
       process.stderr.write(`depass: ${err.message}\n`);
       process.exit(2);
     }

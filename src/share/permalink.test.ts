@@ -155,6 +155,22 @@ describe('permalinks', () => {
     expect(() => decodeRun(encodeRun({ ...run, shape: { layers: 5, vocab_size: 100 } }))).toThrow(/id/);
   });
 
+  it('carries the Hub id and commit of the model, and refuses anything else in their place', async () => {
+    const run = await sampleRun(4);
+    expect(decodeRun(encodeRun(run)).source).toBeUndefined();
+    const source = { hub: 'HuggingFaceTB/SmolLM2-135M', revision: '0123456789abcdef0123456789abcdef01234567' };
+    expect(decodeRun(encodeRun({ ...run, source })).source).toEqual(source);
+    // A link may not name a branch (it would not say which weights), an address or a malformed id.
+    for (const bad of [
+      { hub: 'HuggingFaceTB/SmolLM2-135M', revision: 'main' },
+      { hub: 'https://evil.example/x', revision: source.revision },
+      { hub: '../../x', revision: source.revision },
+      { hub: 42, revision: source.revision },
+    ]) {
+      expect(() => decodeRun(encodeRun({ ...run, source: bad as typeof source }))).toThrow(/this link is damaged: model (source|revision)/);
+    }
+  });
+
   it('base64url round-trips every length', () => {
     const rnd = seededRandom(5);
     for (let n = 0; n < 40; n++) {

@@ -4,6 +4,7 @@
 
 import type { DepassResult, Mode, Rule } from '../depass/result';
 import type { SharedOverride, SharedRun, ViewState } from './permalink/format';
+import type { ModelSource } from './remembered';
 
 /** The parts of the app's state a link is made from. */
 export interface ShareSource {
@@ -20,6 +21,8 @@ export interface ShareSource {
   /** Layers and vocabulary size of the model the run was made with. */
   layers: number;
   vocabSize: number;
+  /** Where the run's model came from, when it came from the Hub. */
+  source?: ModelSource | null;
 }
 
 /** The run without the per-layer read-out and the logit lens (a shorter link). */
@@ -83,6 +86,7 @@ export function snapshotRun(s: ShareSource): SharedRun {
       .map((id) => [id, s.vocab[id]] as [number, string]),
   };
   if (override) run.override = override;
+  if (s.source) run.source = { hub: s.source.hub, revision: s.source.revision };
   return run;
 }
 

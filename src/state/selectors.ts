@@ -4,7 +4,7 @@
 
 import type { DepassResult } from '../depass/result';
 import { layerCount } from '../share/snapshot';
-import type { AppState, Focus, HeadRef, Override } from './types';
+import type { AppState, Focus, HeadRef, HubDownload, Override } from './types';
 
 /** The position shown: the selection, else the last token (what a prompt is usually about). */
 export function shownPosition(result: DepassResult | null, selected: number | null): number | null {
@@ -51,3 +51,6 @@ export function sharedModelState(s: AppState): 'loaded' | 'remembered' | 'other'
 
 /** The key of a head in pattern caches. */
 export const headKey = (h: HeadRef) => `${h.layer}:${h.head}`;
+
+/** A download from the Hub that has not ended yet. */
+export const hubActive = (h: HubDownload | null): boolean => h !== null && h.stage !== 'failed' && h.stage !== 'cancelled';

@@ -6,7 +6,9 @@ import type { DepassResult, Mode, ResultTarget, Rule, TopEntry } from '../depass
 import type { ModelFile } from '../model/files';
 import type { TokenSpan } from '../model/tokenizer-types';
 import type { SharedRun } from '../share/permalink/format';
-import type { ModelShelf, RememberedModel, Usage } from '../share/remembered';
+import type { HubProgress } from '../hub/fetch-model';
+import type { HubAccess } from '../hub/listing';
+import type { ModelShelf, ModelSource, RememberedModel, Usage } from '../share/remembered';
 import type { Progress } from '../worker/client';
 import type { ModelInfo, PromptMemory } from '../worker/protocol';
 import type { Engine } from './engine';
@@ -60,6 +62,8 @@ export interface ModelSlice {
   load: { label: string; files: FileRow[]; status: 'loading' | 'failed'; error?: Failure } | null;
   /** A notice about the engine (restart, recovery). */
   notice: string | null;
+  /** The Hub repository and commit of the loaded model, when it is a copy of one. */
+  modelSource: ModelSource | null;
   loadModel(files: ModelFile[], label: string): Promise<boolean>;
   dismissLoad(): void;
 }
@@ -197,7 +201,7 @@ export interface ShareSlice {
   setLinkState(state: { opening?: boolean; error?: string | null }): void;
   /** Back to the user's own session (the loaded model, no result). */
   closeShared(): void;
-  /** Loads the matching model if it is remembered, then runs the link's prompt and settings live. */
+  /** Loads the matching model (remembered, or the link's Hub commit downloaded), checks its fingerprint, then runs the link live. */
   rerunShared(): Promise<void>;
   refreshShelf(): Promise<void>;
   rememberLoaded(): Promise<void>;
@@ -205,7 +209,28 @@ export interface ShareSlice {
   loadRemembered(fingerprint: string): Promise<boolean>;
 }
 
-export type AppState = ModelSlice & RunSlice & SelectionSlice & ViewSlice & ShareSlice;
+// ---- hub slice -------------------------------------------------------------------------------
+
+export interface HubDownload extends Omit<HubProgress, 'stage'> {
+  /** What is downloaded, as "owner/name" or "owner/name@rev". */
+  label: string;
+  stage: HubProgress['stage'] | 'opening' | 'failed' | 'cancelled';
+  /** Why it failed, in one line that says what to do. */
+  error: string | null;
+}
+
+export interface HubSlice {
+  /** The download from the Hub in progress, or how the last one ended. */
+  hub: HubDownload | null;
+  /** The access token for gated and private models: kept in the store's context, never in state. */
+  setHubToken(token: string): void;
+  /** Lists, downloads (or finds remembered) and loads a model by id; true when it loaded. */
+  downloadFromHub(input: string): Promise<boolean>;
+  cancelHub(): void;
+  dismissHub(): void;
+}
+
+export type AppState = ModelSlice & RunSlice & SelectionSlice & ViewSlice & ShareSlice & HubSlice;
 
 /** A slice's creator, with the store's shared context. */
 export type Slice<T> = (ctx: StoreContext) => StateCreator<AppState, [], [], T>;
@@ -218,4 +243,10 @@ export interface StoreContext {
   recovery: { files: ModelFile[] | null };
   /** Bumped whenever the pattern cache is emptied, so late answers for the old prompt are dropped. */
   patternEpoch: number;
+  /** How to reach the Hugging Face Hub. */
+  hub: () => HubAccess;
+  /** The Hub access token, in memory only (never in state, so no view or export can see it). */
+  hubToken: string;
+  /** Stops the download in progress. */
+  hubAbort: AbortController | null;
 }

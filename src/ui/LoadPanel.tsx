@@ -7,6 +7,7 @@ import { baseName, type ModelFile } from '../model/files';
 import { useApp } from '../state';
 import type { FileRow } from '../state/types';
 import { DEMOS, demoAvailable, fetchDemo, fetchProbes, type Probe } from './demo';
+import { HubField } from './HubLoad';
 import { RememberToggle } from './RememberedModels';
 import { describeFiles, filesFromDrop, filesFromList } from './files';
 import { bytes, count } from './format';
@@ -238,6 +239,7 @@ export function LoadPanel() {
           </p>
         )}
       </div>
+      <HubField />
 
       {load && (
         <div className={`load-status ${load.status}`} aria-live="polite">

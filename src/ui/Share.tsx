@@ -1,6 +1,6 @@
 // Sharing a run as a link: the Share button (copies the URL, shows its size), the banner of a
-// run opened from a link (read-only; re-run live when the matching model is loaded or
-// remembered; a plain message when another model is loaded or the link is damaged), and the
+// run opened from a link (read-only; re-run live when the matching model is loaded, remembered
+// or named on the Hub; a plain message when another model is loaded or the link is damaged), and the
 // hook that opens links from the address on load and on hashchange. All text is React text.
 
 import { useEffect, useRef, useState } from 'react';
@@ -8,10 +8,11 @@ import { useApp } from '../state';
 import type { AppState } from '../state/types';
 import { isRunFragment, openFragment } from '../share/decode';
 import { encodeRun } from '../share/permalink/encode';
-import { numLayers, sharedModelState } from '../state/selectors';
+import { hubActive, numLayers, sharedModelState } from '../state/selectors';
 import { shortFingerprint, snapshotRun, withoutLayerDetail } from '../share/snapshot';
 import type { DepassResult } from '../depass/result';
 import { useDebounced } from './common';
+import { HubStatus } from './HubLoad';
 import './share.css';
 
 /** Links longer than this are cut by some chat and mail programs. */
@@ -35,6 +36,8 @@ function fragmentOf(s: AppState, detail: boolean): string | null {
     vocab: s.vocab,
     layers: numLayers(s),
     vocabSize: s.shared?.run.shape?.vocab_size ?? s.model?.description.vocab_size ?? s.vocab.length,
+    // Where the model can be downloaded, when the run's model is a Hub model's copy.
+    source: s.shared ? s.shared.run.source : s.model?.fingerprint === s.result.model.fingerprint ? s.modelSource : null,
   });
   return encodeRun(run);
 }
@@ -179,7 +182,7 @@ export function SharedBanner() {
   const opening = useApp((s) => s.linkOpening);
   const modelState = useApp(sharedModelState);
   const model = useApp((s) => s.model);
-  const busy = useApp((s) => s.running !== null || s.load?.status === 'loading' || s.shelf.busy !== null);
+  const busy = useApp((s) => s.running !== null || s.load?.status === 'loading' || s.shelf.busy !== null || hubActive(s.hub));
 
   if (opening && !shared) {
     return (
@@ -208,6 +211,7 @@ export function SharedBanner() {
   }
   if (!shared) return null;
   const r = shared.run.result;
+  const source = shared.run.source;
   const fp = shortFingerprint(r.model.fingerprint);
   const rerun = () => {
     dropFragment();
@@ -233,6 +237,11 @@ export function SharedBanner() {
             Load {r.model.name} from this computer and re-run
           </button>
         )}
+        {(modelState === 'none' || modelState === 'other') && source && (
+          <button type="button" className="primary" onClick={rerun} disabled={busy} title={`${source.hub} at commit ${source.revision}`}>
+            Download {source.hub} ({source.revision.slice(0, 7)}) from the Hugging Face Hub and re-run
+          </button>
+        )}
         <button
           type="button"
           onClick={() => {
@@ -254,6 +263,7 @@ export function SharedBanner() {
           Nothing is computed here: these are the link’s numbers. Load {r.model.name} ({fp}) to re-run it live.
         </p>
       )}
+      {source && <HubStatus />}
     </section>
   );
 }

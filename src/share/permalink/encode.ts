@@ -22,6 +22,8 @@ interface SectionsHead {
 interface Head extends SectionsHead {
   v: number;
   model: DepassResult['model'];
+  /** Where the model can be downloaded: Hub id and commit. */
+  source?: { hub: string; revision: string };
   shape?: SharedRun['shape'];
   prompt: string;
   rule: Rule;
@@ -110,6 +112,7 @@ export function encodeRun(run: SharedRun): string {
     v: LINK_VERSION,
     model: r.model,
     ...(run.shape ? { shape: run.shape } : {}),
+    ...(run.source ? { source: { hub: run.source.hub, revision: run.source.revision } } : {}),
     prompt: r.prompt,
     rule: r.rule,
     tokens: r.tokens.map((t) => (r.prompt.slice(t.start, t.end) === t.text ? [t.id, t.start, t.end] : [t.id, t.start, t.end, t.text])),

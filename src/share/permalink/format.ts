@@ -3,6 +3,7 @@
 // the one error decoding throws. Not the bytes (encode.ts, decode.ts, read-*.ts; docs/permalinks.md).
 
 import type { DepassResult, Mode, Rule } from '../../depass/result';
+import type { ModelSource } from '../remembered';
 
 /**
  * Fragment layout: #run=<version>.<base64url(deflate(container))>, where container = u32 LE
@@ -58,6 +59,8 @@ export interface SharedRun {
   /** Display text of the token ids the run names, [id, text] sorted by id (version 2). */
   vocab?: [number, string][];
   override?: SharedOverride;
+  /** The Hub repository and commit of the model, when it came from the Hub (version 2, optional). */
+  source?: ModelSource;
 }
 
 export class LinkError extends Error {

@@ -11,6 +11,7 @@ import { fromUnits } from './quantise';
 import { readSections, readTargets, type Need } from './read-sections';
 import { settingsOf, viewOf, vocabOf } from './read-settings';
 import { arr, bad, int, isObj, num, str } from './validate';
+import { COMMIT, isRepoId } from '../../hub/repo-id';
 
 export function rebuild(raw: unknown, r: ByteReader, version: number): SharedRun {
   if (!isObj(raw)) bad('no run header');
@@ -101,6 +102,16 @@ export function rebuild(raw: unknown, r: ByteReader, version: number): SharedRun
   }
   const run: SharedRun = { result, settings: settingsOf(h.settings, T, maxLayers), view: viewOf(h.view, T, maxLayers) };
   if (shape) run.shape = shape;
+  if (h.source !== undefined) {
+    // Only a well-formed id and a full commit hash: the app downloads from its own Hub address,
+    // never from anything else a link names.
+    const src = isObj(h.source) ? h.source : bad('model source');
+    const hub = str(src.hub, 'model source', 200);
+    const revision = str(src.revision, 'model revision', 40);
+    if (!isRepoId(hub)) bad('model source');
+    if (!COMMIT.test(revision)) bad('model revision');
+    run.source = { hub, revision };
+  }
   if (h.vocab !== undefined) run.vocab = vocabOf(h.vocab, vocabBound);
   if (h.override !== undefined) run.override = overrideOf(h.override, r, need, result, v, maxLayers, vocabBound);
   return run;

@@ -10,6 +10,7 @@ export const modelSlice: Slice<ModelSlice> = (ctx) => (set, get) => ({
   vocab: [],
   load: null,
   notice: null,
+  modelSource: null,
   async loadModel(files, label) {
     set({ load: { label, files: fileRows(files), status: 'loading' }, notice: null });
     try {
@@ -18,15 +19,18 @@ export const modelSlice: Slice<ModelSlice> = (ctx) => (set, get) => ({
       const texts = await ctx.engine().vocab();
       const table = Array.from({ length: V }, (_, id) => texts[id] ?? '');
       ctx.recovery.files = files;
+      // A model whose fingerprint matches a copy downloaded from the Hub is that Hub model.
+      const modelSource = get().shelf.models.find((m) => m.fingerprint === info.fingerprint && m.source)?.source ?? null;
       const shared = get().shared;
       if (shared) {
         // A shared run stays on screen, read-only, whichever model is loaded under it.
-        set({ model: info, modelFiles: fileRows(files), load: null, shared: { ...shared, modelVocab: table }, tokens: [], tokensFor: '' });
+        set({ model: info, modelSource, modelFiles: fileRows(files), load: null, shared: { ...shared, modelVocab: table }, tokens: [], tokensFor: '' });
         void get().tokenize(get().prompt);
         return true;
       }
       set({
         model: info,
+        modelSource,
         modelFiles: fileRows(files),
         vocab: table,
         load: null,

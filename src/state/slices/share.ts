@@ -81,14 +81,25 @@ export const shareSlice: Slice<ShareSlice> = (ctx) => (set, get, api) => {
       if (!first) return;
       const fp = first.run.result.model.fingerprint;
       if (get().model?.fingerprint !== fp) {
-        if (!get().shelf.models.some((m) => m.fingerprint === fp)) {
+        const remembered = get().shelf.models.some((m) => m.fingerprint === fp);
+        const source = first.run.source;
+        if (!remembered && !source) {
           set({ runError: { kind: 'input', message: `Load ${first.run.result.model.name} (the model this run was made with) to re-run it.` } });
           return;
         }
-        if (!(await get().loadRemembered(fp))) return;
+        // The link's commit from the Hub when it is not remembered here; either way the
+        // fingerprint decides whether it is the run's model.
+        const loaded = remembered ? await get().loadRemembered(fp) : await get().downloadFromHub(`${source!.hub}@${source!.revision}`);
+        if (!loaded) return;
         if (get().model?.fingerprint !== fp) {
+          const got = get().model?.fingerprint ?? '?';
           set({
-            runError: { kind: 'model', message: 'The remembered copy loads as a different model (its fingerprint changed); the shared run stays read-only.' },
+            runError: {
+              kind: 'model',
+              message: remembered
+                ? 'The remembered copy loads as a different model (its fingerprint changed); the shared run stays read-only.'
+                : `The model downloaded from the Hub (${source!.hub} at ${source!.revision.slice(0, 7)}) has fingerprint ${got}, not the link's ${fp}; the shared run stays read-only.`,
+            },
           });
           return;
         }
