@@ -10,6 +10,7 @@ import { CpuBackend } from '../depass/cpu-backend';
 import { toReferenceModel } from '../depass/reference-model';
 import type { Mode, Rule } from '../depass/result';
 import { runDepass, RunInputError, type RunOptions } from '../depass/run';
+import { resultRows, toCsv } from '../depass/table';
 import { openCheckpoint } from '../model/checkpoint';
 import { weightsInMemory } from '../model/stored-tensor';
 import { ModelFormatError } from '../model/errors';
@@ -39,7 +40,9 @@ const USAGE = `usage: depass --model PATH --prompt TEXT [options]
   --group N            neurons per grouped pass in neuron mode
   --layer-detail       add the per-layer read-out and the logit lens
   --backend B          webgpu | cpu (default: webgpu when an adapter exists)
-  --out FILE           write the JSON here (default stdout; required with --prompts)`;
+  --format F           json (default) | csv: one tidy row per target, mode, layer and component
+                       (columns in docs/result-format.md); with --prompts the output is JSONL
+  --out FILE           write the result here (default stdout; required with --prompts)`;
 
 class UsageError extends Error {}
 
@@ -71,6 +74,7 @@ async function main(argv: string[]): Promise<number> {
         'layer-detail': { type: 'boolean', default: false },
         backend: { type: 'string' },
         out: { type: 'string' },
+        format: { type: 'string', default: 'json' },
         help: { type: 'boolean', default: false },
       },
       strict: true,
@@ -87,6 +91,9 @@ async function main(argv: string[]): Promise<number> {
   if (batch && values.prompt !== undefined) throw new UsageError('give --prompt or --prompts, not both');
   if (!batch && values.prompt === undefined) throw new UsageError('--prompt (or --prompts FILE) is required');
   if (batch && !values.out) throw new UsageError('--prompts needs --out FILE (results are appended there, and a re-run skips what is in it)');
+  if (values.format !== 'json' && values.format !== 'csv') throw new UsageError(`--format must be json or csv, got '${values.format}'`);
+  if (batch && values.format !== 'json')
+    throw new UsageError('--prompts writes JSONL (one result per line, so that a re-run can resume); convert it to a table afterwards');
   if (values.shard !== undefined && !batch) throw new UsageError('--shard goes with --prompts');
   const modes = values.modes.split(',').map((m) => m.trim()) as Mode[];
   for (const m of modes) if (!MODES.includes(m)) throw new UsageError(`unknown mode '${m}' (choose from ${MODES.join(', ')})`);
@@ -161,9 +168,10 @@ async function main(argv: string[]): Promise<number> {
 
   try {
     if (!batch) {
-      const json = JSON.stringify(await run(values.prompt!, defaults), null, 1) + '\n';
-      if (values.out) writeFileSync(values.out, json);
-      else process.stdout.write(json);
+      const result = await run(values.prompt!, defaults);
+      const text = values.format === 'csv' ? toCsv(resultRows(result, { tokenText: (id) => tokenizer.tokenText(id) })) : JSON.stringify(result, null, 1) + '\n';
+      if (values.out) writeFileSync(values.out, text);
+      else process.stdout.write(text);
       return 0;
     }
     const summary = await runBatch({

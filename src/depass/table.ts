@@ -21,10 +21,10 @@ export const CSV_COLUMNS = [
 
 export type TableRow = Record<(typeof CSV_COLUMNS)[number], string | number>;
 
-/** Every row of the result's modes (or of the ones given). `vocab` names token ids when it has them. */
-export function resultRows(r: DepassResult, opts: { modes?: string[]; vocab?: readonly string[] } = {}): TableRow[] {
+/** Every row of the result's modes (or of the ones given). `tokenText` names token ids when the vocabulary is at hand. */
+export function resultRows(r: DepassResult, opts: { modes?: string[]; tokenText?: (id: number) => string } = {}): TableRow[] {
   const want = (m: string) => (opts.modes ? opts.modes.includes(m) : true) && m in r;
-  const name = (id: number | null) => (id === null ? '' : (opts.vocab?.[id] ?? ''));
+  const name = (id: number | null) => (id === null ? '' : (opts.tokenText?.(id) ?? ''));
   const rows: TableRow[] = [];
   r.targets.forEach((tg, i) => {
     const base = { position: tg.position, token: r.tokens[tg.position]?.text ?? '', target: tg.id, target_text: name(tg.id), contrast: tg.contrast_id ?? '' };

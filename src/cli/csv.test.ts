@@ -1,0 +1,91 @@
+// `depass --format csv` as a user runs it on the bundled demo model: the table's rows are the JSON
+// result's scores, one for one, and a mode's rows for a target add up to its logit. The CSV is read
+// back by a small parser written here from RFC 4180 (quoted cells, doubled quotes, line breaks).
+
+import { spawnSync } from 'node:child_process';
+import { resolve } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import type { DepassResult } from '../depass/result';
+import { skipWithoutFiles } from '../testing/requirements';
+
+const root = process.cwd();
+const demo = resolve(root, 'public/models/demo-llama');
+const noDemo = skipWithoutFiles(resolve(demo, 'config.json'));
+
+function depass(args: string[]) {
+  const r = spawnSync(process.execPath, [resolve(root, 'bin/depass.mjs'), ...args], { encoding: 'utf8', timeout: 300_000 });
+  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+function parseCsv(text: string): string[][] {
+  const rows: string[][] = [];
+  let row: string[] = [];
+  let cell = '';
+  let quoted = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text[i]!;
+    if (quoted) {
+      if (c === '"' && text[i + 1] === '"') ((cell += '"'), i++);
+      else if (c === '"') quoted = false;
+      else cell += c;
+    } else if (c === '"') quoted = true;
+    else if (c === ',') (row.push(cell), (cell = ''));
+    else if (c === '\n') (row.push(cell), rows.push(row), (row = []), (cell = ''));
+    else cell += c;
+  }
+  expect(row, 'the CSV ends with a line break').toEqual([]);
+  return rows;
+}
+
+describe.skipIf(noDemo)('depass --format csv', () => {
+  const args = ['--model', demo, '--prompt', 'the cat sat on the mat', '--modes', 'token,head', '--backend', 'cpu'];
+
+  it('writes the JSON result as rows that add up to each logit', () => {
+    const json = depass(args);
+    const csv = depass([...args, '--format', 'csv']);
+    expect(json.code, json.stderr).toBe(0);
+    expect(csv.code, csv.stderr).toBe(0);
+    const result = JSON.parse(json.stdout) as DepassResult;
+    const [header, ...body] = parseCsv(csv.stdout);
+    expect(header).toEqual(['position', 'token', 'target', 'target_text', 'contrast', 'mode', 'layer', 'component', 'component_text', 'score', 'share']);
+    const rows = body.map((cells) => Object.fromEntries(header!.map((h, k) => [h, cells[k]!])));
+    const T = result.tokens.length;
+    const L = result.head!.layers.length;
+    const H = result.head!.scores[0]![0]!.length;
+    // A row per source token plus rest, and per (layer, head) plus a rest per layer, for each target.
+    expect(rows).toHaveLength(result.targets.length * (T + 1 + L * (H + 1)));
+
+    result.targets.forEach((tg, i) => {
+      const mine = rows.filter((r) => Number(r.position) === tg.position);
+      expect(mine.every((r) => Number(r.target) === tg.id && r.token === result.tokens[tg.position]!.text)).toBe(true);
+      const tokenRows = mine.filter((r) => r.mode === 'token');
+      tokenRows.forEach((r) => {
+        const want = r.component === 'rest' ? result.token!.rest[i]! : result.token!.scores[i]![Number(r.component)]!;
+        expect(Number(r.score)).toBe(want);
+        expect(Number(r.share)).toBeCloseTo(want / tg.logit, 12);
+      });
+      const sum = tokenRows.reduce((a, r) => a + Number(r.score), 0);
+      expect(Math.abs(sum - tg.logit)).toBeLessThan(1e-4 * Math.abs(tg.logit) + 1e-5);
+      for (const [k, layer] of result.head!.layers.entries()) {
+        const layerRows = mine.filter((r) => r.mode === 'head' && Number(r.layer) === layer);
+        expect(layerRows).toHaveLength(H + 1);
+        layerRows.forEach((r) => {
+          const want = r.component === 'rest' ? result.head!.rest[i]![k]! : result.head!.scores[i]![k]![Number(r.component)]!;
+          expect(Number(r.score)).toBe(want);
+        });
+        const layerSum = layerRows.reduce((a, r) => a + Number(r.score), 0);
+        expect(Math.abs(layerSum - tg.logit)).toBeLessThan(1e-4 * Math.abs(tg.logit) + 1e-5);
+      }
+    });
+  });
+
+  it('refuses a format it does not write, and CSV for a batch, in one line', () => {
+    const bad = depass([...args, '--format', 'xml']);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr.trim().split('\n')).toHaveLength(1);
+    expect(bad.stderr).toContain("'xml'");
+    const batch = depass(['--model', demo, '--prompts', 'requests.jsonl', '--out', 'x.jsonl', '--format', 'csv']);
+    expect(batch.code).toBe(2);
+    expect(batch.stderr).toMatch(/JSONL/);
+  });
+});
