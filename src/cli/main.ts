@@ -4,13 +4,19 @@
 // code 2, never a stack trace.
 
 import { accessSync, constants, writeFileSync } from 'node:fs';
+import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import type { AttributionBackend } from '../depass/backend';
 import { CpuBackend } from '../depass/cpu-backend';
 import { toReferenceModel } from '../depass/reference-model';
-import type { Mode, Rule } from '../depass/result';
+import type { DepassResult, Mode, Rule } from '../depass/result';
 import { runDepass, RunInputError, type RunOptions } from '../depass/run';
 import { resultRows, toCsv } from '../depass/table';
+import type { ModelDescription } from '../model/description';
+import { encodeRun } from '../share/permalink/encode';
+import { fillReport } from '../share/report';
+import { snapshotRun } from '../share/snapshot';
+import { reportTemplate } from './report-template';
 import { openCheckpoint } from '../model/checkpoint';
 import { weightsInMemory } from '../model/stored-tensor';
 import { ModelFormatError } from '../model/errors';
@@ -41,7 +47,8 @@ const USAGE = `usage: depass --model PATH --prompt TEXT [options]
   --layer-detail       add the per-layer read-out and the logit lens
   --backend B          webgpu | cpu (default: webgpu when an adapter exists)
   --format F           json (default) | csv: one tidy row per target, mode, layer and component
-                       (columns in docs/result-format.md); with --prompts the output is JSONL
+                       (columns in docs/result-format.md) | html: a self-contained report that
+                       opens from disk (the app's views, read-only); with --prompts: JSONL
   --out FILE           write the result here (default stdout; required with --prompts)`;
 
 class UsageError extends Error {}
@@ -91,7 +98,7 @@ async function main(argv: string[]): Promise<number> {
   if (batch && values.prompt !== undefined) throw new UsageError('give --prompt or --prompts, not both');
   if (!batch && values.prompt === undefined) throw new UsageError('--prompt (or --prompts FILE) is required');
   if (batch && !values.out) throw new UsageError('--prompts needs --out FILE (results are appended there, and a re-run skips what is in it)');
-  if (values.format !== 'json' && values.format !== 'csv') throw new UsageError(`--format must be json or csv, got '${values.format}'`);
+  if (!['json', 'csv', 'html'].includes(values.format)) throw new UsageError(`--format must be json, csv or html, got '${values.format}'`);
   if (batch && values.format !== 'json')
     throw new UsageError('--prompts writes JSONL (one result per line, so that a re-run can resume); convert it to a table afterwards');
   if (values.shard !== undefined && !batch) throw new UsageError('--shard goes with --prompts');
@@ -169,7 +176,13 @@ async function main(argv: string[]): Promise<number> {
   try {
     if (!batch) {
       const result = await run(values.prompt!, defaults);
-      const text = values.format === 'csv' ? toCsv(resultRows(result, { tokenText: (id) => tokenizer.tokenText(id) })) : JSON.stringify(result, null, 1) + '\n';
+      const tokenText = (id: number) => tokenizer.tokenText(id);
+      const text =
+        values.format === 'csv'
+          ? toCsv(resultRows(result, { tokenText }))
+          : values.format === 'html'
+            ? await reportOf(result, defaults, checkpoint.description, tokenText)
+            : JSON.stringify(result, null, 1) + '\n';
       if (values.out) writeFileSync(values.out, text);
       else process.stdout.write(text);
       return 0;
@@ -194,6 +207,24 @@ async function main(argv: string[]): Promise<number> {
   } finally {
     (engine as { destroy?: () => void }).destroy?.();
   }
+}
+
+/** The run as a report: what a link of it would hold (last position selected), in the viewer. */
+async function reportOf(result: DepassResult, options: RunOptions, model: ModelDescription, tokenText: (id: number) => string): Promise<string> {
+  const run = snapshotRun({
+    result,
+    override: null,
+    settings: { modes: options.modes ?? ['token'], rule: options.rule ?? 'softmax', layer: options.layer ?? null, layerDetail: options.layerDetail ?? false },
+    selected: result.tokens.length - 1,
+    pinnedHead: null,
+    pinnedNeuron: null,
+    flowThreshold: 0.1,
+    vocab: Array.from({ length: model.vocab_size }, (_, id) => tokenText(id)),
+    layers: model.num_hidden_layers,
+    vocabSize: model.vocab_size,
+  });
+  const template = await reportTemplate(resolve(import.meta.dirname, '../..'), logLine);
+  return fillReport(template, { fragment: encodeRun(run), created: new Date().toISOString(), app: null });
 }
 
 /** Whether a progress line is on the terminal without its newline yet. */
