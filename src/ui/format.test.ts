@@ -1,7 +1,7 @@
 // Number and token formatting.
 
 import { describe, expect, it } from 'vitest';
-import { bytes, compact, count, num, percent, signed, tokenLabel } from './format';
+import { bytes, clip, compact, count, isolate, num, percent, plainText, signed, tokenLabel, tokenSpeech } from './format';
 
 describe('format', () => {
   it('numbers: four significant digits, exponent for extremes', () => {
@@ -31,7 +31,23 @@ describe('format', () => {
   it('tokens: whitespace and control characters become visible', () => {
     expect(tokenLabel(' the')).toBe('·the');
     expect(tokenLabel('\n\t')).toBe('↵⇥');
-    expect(tokenLabel('\u0001')).toBe('\\x01');
+    expect(tokenLabel('\u0001')).toBe('␁');
     expect(tokenLabel('')).toBe('∅');
+    // Form feed, vertical tab, ESC and BEL: the characters XML forbids, as control pictures.
+    expect(tokenLabel('\f\v\u001b\u0007')).toBe('␌␋␛␇');
+    expect(tokenLabel('a\u00a0b\u007f')).toBe('a<U+00A0>b␡');
+  });
+
+  it('bidirectional controls are shown, not obeyed', () => {
+    // "\u202egpj.exe" would display as "exe.jpg".
+    expect(tokenLabel('\u202egpj.exe')).toBe('<U+202E>gpj.exe');
+    expect(plainText('a\u2066b\u2069\u200fc\u061c')).toBe('a<U+2066>b<U+2069><U+200F>c<U+061C>');
+    expect(plainText('plain text, שלום')).toBe('plain text, שלום');
+    // Sentences isolate each token (first-strong isolate ... pop) and cut long ones.
+    expect(isolate('שלום')).toBe('\u2068שלום\u2069');
+    expect(tokenSpeech('\u202eab')).toBe('“\u2068<U+202E>ab\u2069”');
+    expect(tokenSpeech('x'.repeat(300), 10)).toBe(`“\u2068${'x'.repeat(9)}…\u2069”`);
+    expect(clip('abc', 3)).toBe('abc');
+    expect(clip('abcd', 3)).toBe('ab…');
   });
 });

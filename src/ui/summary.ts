@@ -21,10 +21,12 @@ export function targetName(f: Focus, vocab: string[]): string {
 
 export function summarize(f: Focus, vocab: string[], k = 3): string {
   const pos = f.result.tokens[f.position];
-  const head = `At position ${f.position} (${tokenSpeech(pos?.text ?? '')}), ${f.custom ? 'the chosen target' : 'the prediction'} ${targetName(f, vocab)} has ${f.target.contrast_id === null ? 'logit' : 'logit difference'} ${num(f.target.logit)}`;
+  const contrast = f.target.contrast_id !== null;
+  const head = `At position ${f.position} (${tokenSpeech(pos?.text ?? '')}), ${f.custom ? 'the chosen target' : 'the prediction'} ${targetName(f, vocab)} has ${contrast ? 'logit difference' : 'logit'} ${num(f.target.logit)}`;
   const parts: string[] = [];
   const logit = f.target.logit;
-  const share = (v: number) => (Math.abs(logit) > 1e-9 ? `, ${percent(v / logit)}` : '');
+  // With a contrast the shares are of the difference, and may exceed 100% or turn negative.
+  const share = (v: number) => (Math.abs(logit) > 1e-9 ? `, ${percent(v / logit)}${contrast ? ' of the difference' : ''}` : '');
   const tok = f.result.token?.scores[f.i];
   if (tok) {
     const top = topIndices(tok, k, (s) => s <= f.position);
