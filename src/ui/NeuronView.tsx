@@ -6,7 +6,7 @@ import { scaleBand, scaleLinear } from 'd3';
 import { useEffect, useMemo, useRef } from 'react';
 import { useApp } from '../state';
 import { Empty, Panel, useFocus, useWidth } from './common';
-import { num, percent, signed, tokenLabel } from './format';
+import { clip, num, percent, signed, tokenLabel } from './format';
 import { MONO, fit } from './layout';
 
 const TOP_N = 12;
@@ -71,8 +71,10 @@ export function NeuronView() {
       title="MLP neurons"
       caption={
         <>
-          layer {layer} · top {top.length} of {nr.scores[f.i].length} by |score| · all neurons {signed(sum)} (
-          {Math.abs(logit) > 1e-9 ? percent(sum / logit) : '—'} of logit) · groups of {nr.group_size}
+          the MLP neurons of layer {layer} whose output moves the target most: top {top.length} of {nr.scores[f.i].length} · all neurons together{' '}
+          {signed(sum)} ({Math.abs(logit) > 1e-9 ? percent(sum / logit) : '—'} of the logit)
+          {nr.group_size < nr.scores[f.i].length ? ` · computed ${nr.group_size} neurons at a time` : ''} · right: the tokens each neuron’s output raises
+          most through the unembedding
         </>
       }
       svgRef={svgRef}
@@ -83,18 +85,19 @@ export function NeuronView() {
           ref={svgRef}
           width={width}
           height={height}
-          role="img"
+          role="group"
           aria-label={`Top ${top.length} neurons of layer ${layer} by contribution, with the tokens each promotes.`}
         >
           <text x={labelW} y={11} className="axis-title">
             score (logit units)
           </text>
           <text x={promoX} y={11} className="axis-title">
-            promotes (W_U · W_down[:, j])
+            tokens its output raises most
           </text>
           <line x1={x(0)} x2={x(0)} y1={16} y2={height - 28} className="zero" />
           {top.map(({ j, v }, k) => {
             const pro = promotes[`${layer}:${j}`];
+            const proText = pro ? fit(pro.map((t) => tokenLabel(vocab[t.id] ?? `#${t.id}`)).join('  '), Math.max(40, width - promoX - 4), MONO) : '…';
             const isPinned = pinned === j;
             return (
               <g
@@ -103,7 +106,8 @@ export function NeuronView() {
                 transform={`translate(0,${y(k)})`}
                 role="button"
                 tabIndex={0}
-                aria-label={`Neuron ${j}: ${signed(v)}`}
+                aria-label={`N${j} ${signed(v, 3)} ${proText}: ${isPinned ? 'pinned, press to unpin' : 'press to pin'} (score ${signed(v, 3)}; then the tokens its output raises)`}
+                aria-pressed={isPinned}
                 onClick={() => pinNeuron(isPinned ? null : j)}
                 onKeyDown={(e) => {
                   if (e.key === 'Enter' || e.key === ' ') {
@@ -117,11 +121,11 @@ export function NeuronView() {
                   {`N${j}`}
                 </text>
                 <rect x={Math.min(x(0), x(v))} y={4} width={Math.max(1, Math.abs(x(v) - x(0)))} height={ROW - 10} fill={v >= 0 ? '#5e3c99' : '#e66101'} />
-                <text x={labelW + barW + 4} y={ROW / 2} dominantBaseline="middle" className="num">
+                <text x={labelW + barW + 4} y={ROW / 2} dominantBaseline="middle" className="num" aria-hidden="true">
                   {signed(v, 3)}
                 </text>
-                <text x={promoX} y={ROW / 2} dominantBaseline="middle" className="mono tick">
-                  {pro ? fit(pro.map((t) => tokenLabel(vocab[t.id] ?? `#${t.id}`)).join('  '), Math.max(40, width - promoX - 4), MONO) : '…'}
+                <text x={promoX} y={ROW / 2} dominantBaseline="middle" className="mono tick" aria-hidden="true">
+                  {proText}
                 </text>
               </g>
             );
@@ -136,7 +140,7 @@ export function NeuronView() {
           <b>N{pinned}</b> promotes:{' '}
           {promotes[`${layer}:${pinned}`].map((t) => (
             <span key={t.id} className="chip inline">
-              <span className="chip-text">{tokenLabel(vocab[t.id] ?? `#${t.id}`)}</span>
+              <span className="chip-text">{clip(tokenLabel(vocab[t.id] ?? `#${t.id}`), 40)}</span>
               <span className="chip-id">{num(t.logit, 3)}</span>
             </span>
           ))}
