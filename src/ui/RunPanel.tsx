@@ -7,7 +7,7 @@ import { useApp } from '../state';
 import type { Mode } from '../depass/result';
 import { promptLengthProblem } from '../state/selectors';
 import { useDebounced } from './common';
-import { num, tokenLabel } from './format';
+import { clip, num, tokenLabel } from './format';
 
 const MODES: { mode: Mode; label: string; hint: string }[] = [
   { mode: 'token', label: 'tokens', hint: 'one component per prompt token; explains every position in one pass' },
@@ -33,8 +33,12 @@ function TokenChips() {
         {tokens.length} tok{over ? ` (at most ${max})` : ''}
       </span>
       {tokens.map((t, k) => (
-        <span key={k} className={`chip${t.start === t.end ? ' special' : ''}`} title={`position ${k}, id ${t.id}, chars ${t.start}–${t.end}`}>
-          <span className="chip-text">{tokenLabel(t.text)}</span>
+        <span
+          key={k}
+          className={`chip${t.start === t.end ? ' special' : ''}`}
+          title={`${tokenLabel(t.text).length > 40 ? `${tokenLabel(t.text)}\n` : ''}position ${k}, id ${t.id}, chars ${t.start}–${t.end}`}
+        >
+          <span className="chip-text">{clip(tokenLabel(t.text), 40)}</span>
           <span className="chip-id">{t.id}</span>
         </span>
       ))}

@@ -12,6 +12,7 @@ import { numLayers, sharedModelState } from '../state/selectors';
 import { shortFingerprint, snapshotRun, withoutLayerDetail } from '../share/snapshot';
 import type { DepassResult } from '../depass/result';
 import { useDebounced } from './common';
+import { clip, plainText } from './format';
 import './share.css';
 
 /** Links longer than this are cut by some chat and mail programs. */
@@ -247,8 +248,8 @@ export function SharedBanner() {
   return (
     <section className="share-banner wide" aria-label="Shared run" data-testid="shared-banner">
       <div className="row wrap">
-        <strong>
-          Shared run of {r.model.name} ({fp}) — read-only
+        <strong title={plainText(r.model.name).length > 80 ? plainText(r.model.name) : undefined}>
+          Shared run of {clip(plainText(r.model.name), 80)} ({fp}) — read-only
         </strong>
         <span className="muted small">
           {r.tokens.length} tokens · {shared.chars.toLocaleString('en')}-character link · scores quantised to 8 bits per row
@@ -261,7 +262,7 @@ export function SharedBanner() {
         )}
         {modelState === 'remembered' && (
           <button type="button" className="primary" onClick={rerun} disabled={busy}>
-            Load {r.model.name} from this computer and re-run
+            Load {clip(plainText(r.model.name), 40)} from this computer and re-run
           </button>
         )}
         <button
@@ -276,13 +277,13 @@ export function SharedBanner() {
       </div>
       {modelState === 'other' && model && (
         <p className="warning" role="status">
-          The loaded model, {model.name} ({shortFingerprint(model.fingerprint)}), is not the model this run was made with. Everything shown comes from the link
-          alone; it cannot be re-run with these weights. Load {r.model.name} ({fp}) to re-run it.
+          The loaded model, {clip(plainText(model.name), 80)} ({shortFingerprint(model.fingerprint)}), is not the model this run was made with. Everything
+          shown comes from the link alone; it cannot be re-run with these weights. Load {clip(plainText(r.model.name), 80)} ({fp}) to re-run it.
         </p>
       )}
       {modelState === 'none' && (
         <p className="small muted">
-          Nothing is computed here: these are the link’s numbers. Load {r.model.name} ({fp}) to re-run it live.
+          Nothing is computed here: these are the link’s numbers. Load {clip(plainText(r.model.name), 80)} ({fp}) to re-run it live.
         </p>
       )}
     </section>

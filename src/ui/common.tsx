@@ -8,7 +8,7 @@ import type { Focus } from '../state/types';
 import type { Diverging } from './colors';
 import { downloadPng, downloadSvg, exportStem } from './export';
 import { captionLines } from './export-caption';
-import { clip, num, tokenLabel } from './format';
+import { clip, num, plainText, tokenLabel } from './format';
 
 /** The focus of the views: result and target index for the shown position. */
 export function useFocus(): Focus | null {
@@ -75,7 +75,7 @@ export function Panel({ id, title, caption, svgRef, exportName, tools, className
               aria-label={`Export ${title} as PNG`}
               onClick={() => {
                 const s = svg();
-                if (s) downloadPng(s, stem, `${title}: ${prompt}`, captionText()).catch((e: Error) => setErr(e.message));
+                if (s) downloadPng(s, stem, `${title}: ${plainText(prompt)}`, captionText()).catch((e: Error) => setErr(e.message));
               }}
             >
               PNG
@@ -86,7 +86,7 @@ export function Panel({ id, title, caption, svgRef, exportName, tools, className
               aria-label={`Export ${title} as SVG`}
               onClick={() => {
                 const s = svg();
-                if (s) downloadSvg(s, stem, `${title}: ${prompt}`, captionText());
+                if (s) downloadSvg(s, stem, `${title}: ${plainText(prompt)}`, captionText());
               }}
             >
               SVG

@@ -26,8 +26,8 @@ describe('export captions', () => {
     r.model.name = 'evil\u0007name';
     r.targets[1] = { position: 1, id: 13, contrast_id: 20, logit: -1.5 };
     const lines = captionLines('Flow', focusOf(r, null, 1)!, vocab, true);
-    expect(lines[0]).toBe('DePass Studio · Flow · model evil␇name (hand)');
-    expect(lines[1]).toBe('prompt: “a<U+202E>b␛” (4 tokens)');
+    expect(lines[0]).toBe('DePass Studio · Flow · model evil<0x07>name (hand)');
+    expect(lines[1]).toBe('prompt: “a<U+202E>b<0x1B>” (4 tokens)');
     expect(lines[2]).toContain(`target ${q(' dog')} vs ${q(' cat')}, logit difference −1.5`.replace('−', '-'));
     expect(lines[3]).toContain('from a shared link');
   });

@@ -57,12 +57,15 @@ export function count(n: number): string {
 // eslint-disable-next-line no-control-regex -- control characters are exactly what this finds
 const HIDDEN = /[\u0000-\u001f\u007f-\u009f\u061c\u200b-\u200f\u2028-\u202e\u2060-\u2069\ufeff\ufff9-\ufffb]/g;
 
-/** A hidden character as something one can see: control pictures for C0 and DEL, <U+XXXX> otherwise. */
+/**
+ * A hidden character as something one can see: <0x1B> for C0, DEL and C1 (as byte tokens are
+ * written; the Unicode control pictures are missing from common monospace fonts), <U+202E> for
+ * the rest.
+ */
 function shown(c: string): string {
   const code = c.charCodeAt(0);
-  if (code < 0x20) return String.fromCharCode(0x2400 + code);
-  if (code === 0x7f) return '\u2421';
-  return `<U+${code.toString(16).toUpperCase().padStart(4, '0')}>`;
+  const hex = code.toString(16).toUpperCase();
+  return code <= 0x9f ? `<0x${hex.padStart(2, '0')}>` : `<U+${hex.padStart(4, '0')}>`;
 }
 
 /** Text from outside (model names, prompts, link texts) with every hidden character made visible. */
