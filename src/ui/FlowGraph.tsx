@@ -10,7 +10,7 @@ import { headKey } from '../state/selectors';
 import { diverging, maxAbs } from './colors';
 import { DivergingLegend, Empty, Panel, Tip, useFocus, useWidth, type TipState } from './common';
 import { layoutFlow, type FlowNode } from './flow';
-import { isolate, num, signed, tokenLabel } from './format';
+import { heldDecimals, heldSigned, isolate, num, signed, tokenLabel } from './format';
 import { MONO, fit } from './layout';
 
 const POS = '#5e3c99';
@@ -25,6 +25,7 @@ export function FlowGraph() {
   const setView = useApp((s) => s.setView);
   const pinHead = useApp((s) => s.pinHead);
   const L = useApp(numLayers);
+  const shared = useApp((s) => s.shared !== null);
   const { ref: wrapRef, width, el: wrapEl } = useWidth<HTMLDivElement>(900);
   const svgRef = useRef<SVGSVGElement>(null);
   const [hover, setHover] = useState<string | null>(null);
@@ -97,6 +98,7 @@ export function FlowGraph() {
   const labelEvery = Math.max(1, Math.ceil(34 / spacing));
 
   const sources = layout.nodes.filter((n) => n.kind === 'token').length;
+  const tokenRow = f.result.token?.scores[f.i] ?? null;
   const onNode = (n: FlowNode) => {
     setPin(pin === n.id ? null : n.id);
     if (n.kind === 'head') pinHead(pin === n.id ? null : { layer: n.layer!, head: n.head! });
@@ -219,7 +221,7 @@ export function FlowGraph() {
                   )}
                   {n.kind === 'token' && (
                     <text x={-10} y={1} textAnchor="end" dominantBaseline="middle" className="mono node-label" data-position={n.position}>
-                      {`${n.position}:${isolate(fit(n.label, 64, MONO))} ${n.score !== null ? signed(n.score, 2) : ''}`}
+                      {`${n.position}:${isolate(fit(n.label, 64, MONO))} ${n.score === null ? '' : tokenRow && shared ? heldSigned(n.score, heldDecimals(tokenRow)) : signed(n.score, 2)}`}
                     </text>
                   )}
                   {(n.kind === 'head' || n.kind === 'module') && (

@@ -9,7 +9,7 @@ import { headKey } from '../state/selectors';
 import type { HeadRef } from '../state/types';
 import { diverging, maxAbs, sequential } from './colors';
 import { DivergingLegend, Empty, Panel, Tip, useFocus, useWidth, type TipState } from './common';
-import { compact, num, percent, signed, tokenLabel } from './format';
+import { compact, heldDecimals, heldSigned, num, percent, signed, tokenLabel } from './format';
 import { GRID_LABEL_W as LABEL_W, GRID_TOP as TOP, headGridLayout } from './head-grid-layout';
 import { MONO, fit } from './layout';
 
@@ -102,6 +102,10 @@ export function HeadGrid() {
   const hd = f?.result.head;
   const grid = hd ? hd.scores[f.i] : null; // [layers][H]
   const scale = useMemo(() => diverging(maxAbs((grid ?? []).flat())), [grid]);
+  // A shared run prints no more digits than its link holds (one row: every layer's heads).
+  const shared = useApp((s) => s.shared !== null);
+  const held = useMemo(() => (shared && grid ? heldDecimals(grid.flat()) : null), [shared, grid]);
+  const cellText = (v: number) => (held === null ? compact(v) : heldSigned(v, held).replace('+', ''));
 
   if (!f || !hd || !grid) {
     return (
@@ -159,7 +163,7 @@ export function HeadGrid() {
   const describe = (h: HeadRef) => {
     const n = rows.indexOf(h.layer);
     const v = grid[n]?.[h.head] ?? 0;
-    return `layer ${h.layer} head ${h.head}: ${signed(v)}${Math.abs(logit) > 1e-9 ? ` (${percent(v / logit)} of logit)` : ''}`;
+    return `layer ${h.layer} head ${h.head}: ${held === null ? signed(v) : heldSigned(v, held)}${Math.abs(logit) > 1e-9 ? ` (${percent(v / logit)} of logit)` : ''}`;
   };
 
   return (
@@ -229,7 +233,7 @@ export function HeadGrid() {
                       id={`${cellId}-${l}-${h}`}
                       role="gridcell"
                       aria-colindex={h + 1}
-                      aria-label={`${cell >= 34 ? `${compact(v)}: ` : ''}${describe({ layer: l, head: h })}`}
+                      aria-label={`${cell >= 34 ? `${cellText(v)}: ` : ''}${describe({ layer: l, head: h })}`}
                       aria-selected={isPinned}
                       className="cell"
                       data-layer={l}
@@ -256,7 +260,7 @@ export function HeadGrid() {
                           style={{ fill: scale.ink(v) }}
                           aria-hidden="true"
                         >
-                          {compact(v)}
+                          {cellText(v)}
                         </text>
                       )}
                       {(isPinned || isHover) && (

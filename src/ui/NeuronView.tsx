@@ -6,7 +6,7 @@ import { scaleBand, scaleLinear } from 'd3';
 import { useEffect, useMemo, useRef } from 'react';
 import { useApp } from '../state';
 import { Empty, Panel, useFocus, useWidth } from './common';
-import { clip, num, percent, signed, tokenLabel } from './format';
+import { clip, num, percent, scoreText, signed, tokenLabel } from './format';
 import { MONO, fit } from './layout';
 
 const TOP_N = 12;
@@ -18,6 +18,7 @@ export function NeuronView() {
   const promotes = useApp((s) => s.promotes);
   const fetchPromotes = useApp((s) => s.fetchPromotes);
   const pinned = useApp((s) => s.pinnedNeuron);
+  const shared = useApp((s) => s.shared !== null);
   const pinNeuron = useApp((s) => s.pinNeuron);
   const { ref: wrapRef, width } = useWidth<HTMLDivElement>(520);
   const svgRef = useRef<SVGSVGElement>(null);
@@ -99,6 +100,7 @@ export function NeuronView() {
             const pro = promotes[`${layer}:${j}`];
             const proText = pro ? fit(pro.map((t) => tokenLabel(vocab[t.id] ?? `#${t.id}`)).join('  '), Math.max(40, width - promoX - 4), MONO) : '…';
             const isPinned = pinned === j;
+            const value = scoreText(v, nr.scores[f.i], shared, 3);
             return (
               <g
                 key={j}
@@ -106,7 +108,7 @@ export function NeuronView() {
                 transform={`translate(0,${y(k)})`}
                 role="button"
                 tabIndex={0}
-                aria-label={`N${j} ${signed(v, 3)} ${proText}: ${isPinned ? 'pinned, press to unpin' : 'press to pin'} (score ${signed(v, 3)}; then the tokens its output raises)`}
+                aria-label={`N${j} ${value} ${proText}: ${isPinned ? 'pinned, press to unpin' : 'press to pin'} (score ${value}; then the tokens its output raises)`}
                 aria-pressed={isPinned}
                 onClick={() => pinNeuron(isPinned ? null : j)}
                 onKeyDown={(e) => {
@@ -122,7 +124,7 @@ export function NeuronView() {
                 </text>
                 <rect x={Math.min(x(0), x(v))} y={4} width={Math.max(1, Math.abs(x(v) - x(0)))} height={ROW - 10} fill={v >= 0 ? '#5e3c99' : '#e66101'} />
                 <text x={labelW + barW + 4} y={ROW / 2} dominantBaseline="middle" className="num" aria-hidden="true">
-                  {signed(v, 3)}
+                  {value}
                 </text>
                 <text x={promoX} y={ROW / 2} dominantBaseline="middle" className="mono tick" aria-hidden="true">
                   {proText}

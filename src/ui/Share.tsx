@@ -252,7 +252,7 @@ export function SharedBanner() {
           Shared run of {clip(plainText(r.model.name), 80)} ({fp}) — read-only
         </strong>
         <span className="muted small">
-          {r.tokens.length} tokens · {shared.chars.toLocaleString('en')}-character link · scores quantised to 8 bits per row
+          {r.tokens.length} tokens · {shared.chars.toLocaleString('en')}-character link · scores rounded to 8 bits per row and shown with the digits the link holds
         </span>
         <span className="spacer" />
         {modelState === 'loaded' && (

@@ -8,7 +8,7 @@ import { useEffect, useMemo, useRef, useState } from 'react';
 import { useApp } from '../state';
 import { diverging, maxAbs } from './colors';
 import { DivergingLegend, Empty, Panel, Tip, useFocus, useWidth } from './common';
-import { compact, num, percent, signed, tokenLabel } from './format';
+import { compact, heldDecimals, heldSigned, num, percent, signed, tokenLabel } from './format';
 import { MONO, fit, textWidth, wrapChips } from './layout';
 import { targetName } from './summary';
 
@@ -41,6 +41,11 @@ export function TokenHeatmap() {
   const scores = f?.result.token?.scores[f.i] ?? null;
   const scale = useMemo(() => diverging(maxAbs(scores ?? [])), [scores]);
   const position = f?.position ?? null;
+  // A shared run prints no more digits than its link holds.
+  const shared = useApp((s) => s.shared !== null);
+  const held = useMemo(() => (shared && scores ? heldDecimals(scores) : null), [shared, scores]);
+  const cell = (v: number) => (held === null ? compact(v) : heldSigned(v, held).replace('+', ''));
+  const full = (v: number, digits = 4) => (held === null ? signed(v, digits) : heldSigned(v, held));
 
   // Focus follows the selection when the keyboard moved it from a focused chip.
   useEffect(() => {
@@ -53,7 +58,9 @@ export function TokenHeatmap() {
   if (!f || !tokens)
     return (
       <Panel id="heatmap" title="Token attribution">
-        <Empty>Load a model, type a prompt and run it. Then click a token (or use ← →) to explain its next-token prediction.</Empty>
+        <Empty>
+          <NextStep />
+        </Empty>
       </Panel>
     );
 
@@ -81,7 +88,7 @@ export function TokenHeatmap() {
         </div>
         {v !== null ? (
           <div className="num">
-            score {signed(v)} · {Math.abs(logit) > 1e-9 ? `${percent(v / logit)} of ${f.target.contrast_id !== null ? 'the logit difference' : 'the logit'}` : 'logit ≈ 0'}
+            score {full(v)} · {Math.abs(logit) > 1e-9 ? `${percent(v / logit)} of ${f.target.contrast_id !== null ? 'the logit difference' : 'the logit'}` : 'logit ≈ 0'}
           </div>
         ) : (
           <div className="muted">{s > f.position ? 'after the selected position: no contribution to it' : 'no token scores in this run'}</div>
@@ -112,7 +119,7 @@ export function TokenHeatmap() {
                   role="option"
                   aria-selected={selected}
                   tabIndex={selected ? 0 : -1}
-                  aria-label={`${shown}${v !== null ? ` ${compact(v)}` : ''}, position ${s}${v !== null ? `, score ${signed(v, 3)}` : ''}`}
+                  aria-label={`${shown}${v !== null ? ` ${cell(v)}` : ''}, position ${s}${v !== null ? `, score ${full(v, 3)}` : ''}`}
                   className={`tok${selected ? ' selected' : ''}${after ? ' after' : ''}`}
                   transform={`translate(${b.x + 1},${b.y + 2})`}
                   onClick={() => select(s)}
@@ -142,7 +149,7 @@ export function TokenHeatmap() {
                   </text>
                   {v !== null && (
                     <text x={PAD_X} y={29} dominantBaseline="middle" style={{ fill: scale.ink(v) }} className="tok-score" aria-hidden="true">
-                      {compact(v)}
+                      {cell(v)}
                     </text>
                   )}
                 </g>
@@ -155,4 +162,16 @@ export function TokenHeatmap() {
       </div>
     </Panel>
   );
+}
+
+/** What to do next, from what is there: a model, a prompt, a run in progress. */
+function NextStep() {
+  const hasModel = useApp((s) => s.model !== null);
+  const hasPrompt = useApp((s) => s.prompt.trim().length > 0);
+  const running = useApp((s) => s.running !== null);
+  const after = 'Then click a token (or use ← →) to explain its next-token prediction.';
+  if (!hasModel) return <>Load a model (drop a folder, choose files or load a demo), type a prompt and run it. {after}</>;
+  if (running) return <>Running…</>;
+  if (!hasPrompt) return <>Type a prompt and press Run (Ctrl+Enter). {after}</>;
+  return <>Press Run (Ctrl+Enter) to explain this prompt. {after}</>;
 }

@@ -101,3 +101,26 @@ export function clip(text: string, max: number): string {
 export function tokenSpeech(text: string, max = 40): string {
   return `“${isolate(clip(plainText(text.replace(/\n/g, '\\n')), max))}”`;
 }
+
+/**
+ * Decimals that a permalink holds for a row of scores, which it stores as signed bytes times
+ * max|row| / 127: with this many decimals the last digit shown is within one unit of the run's
+ * own value. A shared run shows no more digits than that.
+ */
+export function heldDecimals(row: ArrayLike<number>): number {
+  let max = 0;
+  for (let i = 0; i < row.length; i++) if (Number.isFinite(row[i])) max = Math.max(max, Math.abs(row[i]));
+  const step = max / 127;
+  return step > 0 ? Math.min(6, Math.max(0, Math.floor(-Math.log10(step)))) : 0;
+}
+
+/** A signed score with a fixed number of decimals ("+0.1", "−12", "0"). */
+export function heldSigned(x: number, decimals: number): string {
+  const t = Math.abs(x).toFixed(decimals);
+  return Number(t) === 0 ? t : (x > 0 ? '+' : '−') + t;
+}
+
+/** How views print a score of `row`: live runs with `digits` significant digits, shared runs with the digits the link holds. */
+export function scoreText(x: number, row: ArrayLike<number>, shared: boolean, digits = 4): string {
+  return shared ? heldSigned(x, heldDecimals(row)) : signed(x, digits);
+}
