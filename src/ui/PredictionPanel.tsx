@@ -99,6 +99,7 @@ export function PredictionPanel() {
   const vocab = useApp((s) => s.vocab);
   const setTarget = useApp((s) => s.setTarget);
   const running = useApp((s) => s.running);
+  const chosenPositions = useApp((s) => s.overrides.map((o) => o.position).join(', '));
   const svgRef = useRef<SVGSVGElement>(null);
   const { ref: wrapRef, width } = useWidth<HTMLDivElement>(420);
 
@@ -215,6 +216,12 @@ export function PredictionPanel() {
         </div>
       </div>
       {f.custom && <p className="small muted">Scores below are for the chosen target at this position only ({signed(f.target.logit)}).</p>}
+      {chosenPositions && (
+        <p className="small muted" data-testid="chosen-positions">
+          Chosen targets at position{chosenPositions.includes(',') ? 's' : ''} {chosenPositions} (marked on their tokens; kept while you move, and in
+          Export JSON and the link).
+        </p>
+      )}
     </Panel>
   );
 }

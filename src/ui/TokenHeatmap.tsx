@@ -8,7 +8,7 @@ import { useEffect, useMemo, useRef, useState } from 'react';
 import { useApp } from '../state';
 import { diverging, maxAbs } from './colors';
 import { DivergingLegend, Empty, Panel, Tip, useFocus, useWidth } from './common';
-import { compact, heldDecimals, heldSigned, num, percent, signed, tokenLabel } from './format';
+import { clip, compact, heldDecimals, heldSigned, num, percent, signed, tokenLabel } from './format';
 import { MONO, fit, textWidth, wrapChips } from './layout';
 import { targetName } from './summary';
 
@@ -23,6 +23,9 @@ export function TokenHeatmap() {
   const f = useFocus();
   const vocab = useApp((s) => s.vocab);
   const select = useApp((s) => s.select);
+  // Positions that carry a chosen target (or target vs distractor), marked on their chip.
+  const overrides = useApp((s) => s.overrides);
+  const chosenAt = useMemo(() => new Map(overrides.map((o) => [o.position, o])), [overrides]);
   const { ref: wrapRef, width, el: wrapEl } = useWidth<HTMLDivElement>(800);
   const svgRef = useRef<SVGSVGElement>(null);
   // The hovered chip and where; the tooltip's words are worked out at render time, so they follow
@@ -113,14 +116,18 @@ export function TokenHeatmap() {
               const selected = s === f.position;
               const after = s > f.position;
               const shown = fit(labels[s], MAX_CHIP, MONO);
+              const chosen = chosenAt.get(s);
+              const chosenText = chosen
+                ? `, chosen target ${tokenLabel(vocab[chosen.target] ?? `#${chosen.target}`)}${chosen.contrast !== null ? ` vs ${tokenLabel(vocab[chosen.contrast] ?? `#${chosen.contrast}`)}` : ''}`
+                : '';
               return (
                 <g
                   key={s}
                   role="option"
                   aria-selected={selected}
                   tabIndex={selected ? 0 : -1}
-                  aria-label={`${shown}${v !== null ? ` ${cell(v)}` : ''}, position ${s}${v !== null ? `, score ${full(v, 3)}` : ''}`}
-                  className={`tok${selected ? ' selected' : ''}${after ? ' after' : ''}`}
+                  aria-label={`${shown}${v !== null ? ` ${cell(v)}` : ''}, position ${s}${v !== null ? `, score ${full(v, 3)}` : ''}${clip(chosenText, 80)}`}
+                  className={`tok${selected ? ' selected' : ''}${after ? ' after' : ''}${chosen ? ' chosen' : ''}`}
                   transform={`translate(${b.x + 1},${b.y + 2})`}
                   onClick={() => select(s)}
                   onKeyDown={(e) => {
@@ -147,6 +154,7 @@ export function TokenHeatmap() {
                     {/* A trailing space: the token and its score are two words to assistive technology. */}
                     {v !== null ? `${shown} ` : shown}
                   </text>
+                  {chosen && <path d={`M${b.width - 9},0 h9 v9 z`} className="chosen-mark" aria-hidden="true" />}
                   {v !== null && (
                     <text x={PAD_X} y={29} dominantBaseline="middle" style={{ fill: scale.ink(v) }} className="tok-score" aria-hidden="true">
                       {cell(v)}
@@ -156,7 +164,15 @@ export function TokenHeatmap() {
               );
             })}
           </g>
-          {scores && <DivergingLegend scale={scale} x={0} y={legendY} width={160} unit="score (logit units) · outlined: selected position" />}
+          {scores && (
+            <DivergingLegend
+              scale={scale}
+              x={0}
+              y={legendY}
+              width={160}
+              unit={`score (logit units) · outlined: selected position${chosenAt.size > 0 ? ' · corner mark: a chosen target there' : ''}`}
+            />
+          )}
         </svg>
         <Tip tip={hovered && hovered.s < tokens.length ? { x: hovered.x, y: hovered.y, content: tipContent(hovered.s) } : null} width={width} />
       </div>
