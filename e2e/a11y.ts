@@ -44,7 +44,9 @@ export async function runAxe(page: Page): Promise<AxeReport> {
 
 /** One line per offending node: rule, impact, target, and axe's own summary. */
 export function describe(results: Result[]): string[] {
-  return results.flatMap((r) => r.nodes.map((n) => `${r.id} (${r.impact ?? n.impact}): ${n.target.join(' ')} — ${n.failureSummary?.split('\n').slice(0, 2).join(' ') ?? r.help}`));
+  return results.flatMap((r) =>
+    r.nodes.map((n) => `${r.id} (${r.impact ?? n.impact}): ${n.target.join(' ')} — ${n.failureSummary?.split('\n').slice(0, 2).join(' ') ?? r.help}`),
+  );
 }
 
 /** Serious or critical violations, and review items of that impact that nobody has reviewed. */

@@ -36,7 +36,15 @@ export async function writeHostileModel(): Promise<string[]> {
   const hostile = Object.values(HOSTILE_TOKENS);
   const vocab: Record<string, number> = {};
   [...LETTERS].forEach((c, i) => (vocab[c] = i));
-  const added = hostile.map((content, k) => ({ id: LETTERS.length + k, content, single_word: false, lstrip: false, rstrip: false, normalized: false, special: false }));
+  const added = hostile.map((content, k) => ({
+    id: LETTERS.length + k,
+    content,
+    single_word: false,
+    lstrip: false,
+    rstrip: false,
+    normalized: false,
+    special: false,
+  }));
   const V = LETTERS.length + hostile.length;
   const tokenizer = {
     version: '1.0',

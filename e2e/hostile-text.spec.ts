@@ -66,7 +66,10 @@ async function overflows(page: Page): Promise<string[]> {
         if (el.closest('.tip, .share-popover, .visually-hidden, option, defs, title')) continue;
         const e = el.getBoundingClientRect();
         if (e.width === 0 && e.height === 0) continue;
-        if (e.left < r.left - 1 || e.right > r.right + 1) out.push(`${box.id || box.className} > ${el.tagName}.${el.getAttribute('class') ?? ''}: ${Math.round(e.left)}..${Math.round(e.right)} outside ${Math.round(r.left)}..${Math.round(r.right)}`);
+        if (e.left < r.left - 1 || e.right > r.right + 1)
+          out.push(
+            `${box.id || box.className} > ${el.tagName}.${el.getAttribute('class') ?? ''}: ${Math.round(e.left)}..${Math.round(e.right)} outside ${Math.round(r.left)}..${Math.round(r.right)}`,
+          );
       }
     }
     for (const label of ['Share', 'Export JSON']) {
@@ -101,7 +104,11 @@ async function reversedNumbers(page: Page, selector: string): Promise<string[]> 
   });
 }
 
-test('a vocabulary of markup, controls, bidirectional text and a 300-character token goes through every view, export and link', async ({ page, browser, baseURL }) => {
+test('a vocabulary of markup, controls, bidirectional text and a 300-character token goes through every view, export and link', async ({
+  page,
+  browser,
+  baseURL,
+}) => {
   test.setTimeout(480_000);
   const files = await writeHostileModel();
   await page.goto('/');
@@ -155,7 +162,9 @@ test('a vocabulary of markup, controls, bidirectional text and a 300-character t
   }
   await expect(page.getByRole('alert')).toHaveCount(0);
   // The JSON holds the texts exactly, and the chosen target after the predictions.
-  const json = JSON.parse((await download(page, () => page.getByRole('button', { name: 'Export JSON', exact: true }).click())).toString('utf8')) as DepassResult;
+  const json = JSON.parse(
+    (await download(page, () => page.getByRole('button', { name: 'Export JSON', exact: true }).click())).toString('utf8'),
+  ) as DepassResult;
   expect(json.model.name).toBe(HOSTILE_NAME);
   expect(json.tokens.map((t) => t.text)).toContain(HOSTILE_TOKENS.long);
   expect(json.tokens.map((t) => t.text)).toContain(HOSTILE_TOKENS.controls);

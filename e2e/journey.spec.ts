@@ -117,7 +117,9 @@ test('flow graph caption and positions, export captions, chosen targets per posi
   expect(new Set(texts).size).toBeLessThan(texts.length);
 
   // Chosen targets at two positions: both kept, both marked, both in Export JSON.
-  const live = JSON.parse((await download(page, () => page.getByRole('button', { name: 'Export JSON', exact: true }).click())).toString('utf8')) as DepassResult;
+  const live = JSON.parse(
+    (await download(page, () => page.getByRole('button', { name: 'Export JSON', exact: true }).click())).toString('utf8'),
+  ) as DepassResult;
   const p1 = T - 1;
   const p2 = 5;
   await runAndWait(page, () => page.locator('#prediction .pred-row').nth(1).click());
@@ -127,7 +129,9 @@ test('flow graph caption and positions, export captions, chosen targets per posi
   await expect(page.getByTestId('chosen-positions')).toContainText(`positions ${p2}, ${p1}`);
   await page.locator('#heatmap g.tok').nth(p1).click();
   await expect(page.locator('#prediction .target-line')).toContainText('chosen');
-  const merged = JSON.parse((await download(page, () => page.getByRole('button', { name: 'Export JSON', exact: true }).click())).toString('utf8')) as DepassResult;
+  const merged = JSON.parse(
+    (await download(page, () => page.getByRole('button', { name: 'Export JSON', exact: true }).click())).toString('utf8'),
+  ) as DepassResult;
   expect(merged.targets.slice(T).map((t) => [t.position, t.id])).toEqual([
     [p2, live.predictions[p2].top[2].id],
     [p1, live.predictions[p1].top[1].id],
@@ -156,7 +160,12 @@ test('flow graph caption and positions, export captions, chosen targets per posi
   expect(text).toContain('MLP rule: softmax, τ 0.1');
   const png = await download(page, () => page.getByRole('button', { name: 'Export Token attribution as PNG' }).click());
   const svgHeight = Number(/<svg[^>]* height="(\d+)"/.exec(svg)![1]);
-  const chartHeight = Math.ceil(await page.locator('#heatmap svg').first().evaluate((e) => Number(e.getAttribute('height'))));
+  const chartHeight = Math.ceil(
+    await page
+      .locator('#heatmap svg')
+      .first()
+      .evaluate((e) => Number(e.getAttribute('height'))),
+  );
   expect(svgHeight).toBeGreaterThan(chartHeight + 4 * 14);
   expect(png.readUInt32BE(20), 'PNG height (2x) includes the caption').toBe(2 * svgHeight);
   // The ablation picture says what was removed.
@@ -180,14 +189,20 @@ test('flow graph caption and positions, export captions, chosen targets per posi
 
   // Smaller things: legend text readable, the model card's format whole, lens tokens whole,
   // the link size explained, the neuron view in plain words.
-  const legendInk = await page.locator('#layers text.legend-label').first().evaluate((e) => getComputedStyle(e).fill);
+  const legendInk = await page
+    .locator('#layers text.legend-label')
+    .first()
+    .evaluate((e) => getComputedStyle(e).fill);
   expect(contrast(legendInk, 'rgb(255, 255, 255)')).toBeGreaterThanOrEqual(4.5);
   const format = page.getByLabel('Loaded model').locator('dt:text-is("format") + dd');
   await expect(format).toHaveText('safetensors');
   expect(await format.evaluate((e) => e.scrollWidth <= e.clientWidth)).toBe(true);
   const lens = await page.locator('#lens text.mono').allTextContents();
   expect(lens.length).toBeGreaterThan(0);
-  expect(lens.filter((t) => t.endsWith('…')), 'logit lens tokens cut short').toEqual([]);
+  expect(
+    lens.filter((t) => t.endsWith('…')),
+    'logit lens tokens cut short',
+  ).toEqual([]);
   await expect(page.getByTestId('link-size')).toHaveText(/^link \d+\.\d kB$/);
   await expect(page.getByTestId('link-size')).toHaveAttribute('title', /holds the whole run/);
   const neurons = await page.locator('#neurons').textContent();
@@ -196,11 +211,15 @@ test('flow graph caption and positions, export captions, chosen targets per posi
   expect(neurons).toContain('tokens each neuron’s output raises');
 });
 
-test('the shared view: controls that need the model are disabled with the reason, missing patterns are information, scores show the digits the link holds', async ({ page }) => {
+test('the shared view: controls that need the model are disabled with the reason, missing patterns are information, scores show the digits the link holds', async ({
+  page,
+}) => {
   await page.goto('/');
   await loadDemo(page);
   await runPrompt(page, PROMPT, ['tokens', 'heads']);
-  const live = JSON.parse((await download(page, () => page.getByRole('button', { name: 'Export JSON', exact: true }).click())).toString('utf8')) as DepassResult;
+  const live = JSON.parse(
+    (await download(page, () => page.getByRole('button', { name: 'Export JSON', exact: true }).click())).toString('utf8'),
+  ) as DepassResult;
   await page.getByRole('button', { name: 'Share', exact: true }).click();
   const url = await page.getByTestId('share-url').inputValue();
   await page.keyboard.press('Escape');

@@ -16,7 +16,10 @@ async function focused(page: Page): Promise<{ what: string; visible: boolean }> 
     const el = document.activeElement as HTMLElement | null;
     if (!el || el === document.body) return { what: 'body', visible: false };
     const r = el.getBoundingClientRect();
-    return { what: `${el.tagName.toLowerCase()}:${el.getAttribute('aria-label') ?? el.textContent?.trim().slice(0, 30) ?? ''}`, visible: r.width > 0 && r.height > 0 };
+    return {
+      what: `${el.tagName.toLowerCase()}:${el.getAttribute('aria-label') ?? el.textContent?.trim().slice(0, 30) ?? ''}`,
+      visible: r.width > 0 && r.height > 0,
+    };
   });
 }
 

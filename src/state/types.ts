@@ -151,10 +151,7 @@ export interface HeadRef {
  * to have (a shared run carries no patterns), which is information, not a failure.
  */
 export type Pattern =
-  | { status: 'loading' }
-  | { status: 'done'; T: number; A: Float32Array }
-  | { status: 'failed'; error: string }
-  | { status: 'absent'; note: string };
+  { status: 'loading' } | { status: 'done'; T: number; A: Float32Array } | { status: 'failed'; error: string } | { status: 'absent'; note: string };
 
 export interface SelectionSlice {
   /** Selected position; null shows the last one. */

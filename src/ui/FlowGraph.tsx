@@ -90,7 +90,13 @@ export function FlowGraph() {
   const edgeName = (id: string) => {
     const n = byId.get(id);
     if (!n) return id;
-    return n.kind === 'token' ? `${n.position}:${isolate(n.label)}` : n.kind === 'head' ? `L${n.layer} H${n.head}` : n.kind === 'module' ? `L${n.layer} ${n.label}` : 'target';
+    return n.kind === 'token'
+      ? `${n.position}:${isolate(n.label)}`
+      : n.kind === 'head'
+        ? `L${n.layer} H${n.head}`
+        : n.kind === 'module'
+          ? `L${n.layer} ${n.label}`
+          : 'target';
   };
   const used = new Set(layout.edges.flatMap((e) => [e.source, e.target]));
   const hasAttention = layout.edges.some((e) => e.basis === 'attention');
@@ -114,8 +120,8 @@ export function FlowGraph() {
             {sources < position + 1
               ? `the ${sources} strongest of the ${position + 1} source tokens up to position ${position} shown`
               : `all ${sources} source tokens up to position ${position} shown`}
-          </span>
-          {' '}· tokens labelled position:text · width ∝ |contribution| (purple +, orange −) · head→target: exact head score
+          </span>{' '}
+          · tokens labelled position:text · width ∝ |contribution| (purple +, orange −) · head→target: exact head score
           {hasAttention ? ' · token→head: attention from the selected position × head score (approximate)' : ''}
         </>
       }

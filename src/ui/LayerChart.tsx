@@ -125,8 +125,7 @@ export function LayerChart() {
                       y: e.clientY - rc.top,
                       content: (
                         <span className="num">
-                          <Tok text={f.result.tokens[s].text} /> (pos {s}) after layer {l}: {percent(r[k])} · read-out{' '}
-                          {signed(data.raw[l][s])}
+                          <Tok text={f.result.tokens[s].text} /> (pos {s}) after layer {l}: {percent(r[k])} · read-out {signed(data.raw[l][s])}
                         </span>
                       ),
                     });

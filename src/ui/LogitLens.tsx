@@ -38,7 +38,9 @@ export function LogitLens() {
     <Panel
       id="lens"
       title="Logit lens"
-      caption={<>top-5 tokens of the residual after each layer at position {f.position} · each cell: the token, and its logit under it · outlined: the target</>}
+      caption={
+        <>top-5 tokens of the residual after each layer at position {f.position} · each cell: the token, and its logit under it · outlined: the target</>
+      }
       svgRef={svgRef}
       exportName="logit-lens"
     >

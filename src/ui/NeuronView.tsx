@@ -72,10 +72,10 @@ export function NeuronView() {
       title="MLP neurons"
       caption={
         <>
-          the MLP neurons of layer {layer} whose output moves the target most: top {top.length} of {nr.scores[f.i].length} · all neurons together{' '}
-          {signed(sum)} ({Math.abs(logit) > 1e-9 ? percent(sum / logit) : '—'} of the logit)
-          {nr.group_size < nr.scores[f.i].length ? ` · computed ${nr.group_size} neurons at a time` : ''} · right: the tokens each neuron’s output raises
-          most through the unembedding
+          the MLP neurons of layer {layer} whose output moves the target most: top {top.length} of {nr.scores[f.i].length} · all neurons together {signed(sum)}{' '}
+          ({Math.abs(logit) > 1e-9 ? percent(sum / logit) : '—'} of the logit)
+          {nr.group_size < nr.scores[f.i].length ? ` · computed ${nr.group_size} neurons at a time` : ''} · right: the tokens each neuron’s output raises most
+          through the unembedding
         </>
       }
       svgRef={svgRef}

@@ -218,8 +218,8 @@ export function PredictionPanel() {
       {f.custom && <p className="small muted">Scores below are for the chosen target at this position only ({signed(f.target.logit)}).</p>}
       {chosenPositions && (
         <p className="small muted" data-testid="chosen-positions">
-          Chosen targets at position{chosenPositions.includes(',') ? 's' : ''} {chosenPositions} (marked on their tokens; kept while you move, and in
-          Export JSON and the link).
+          Chosen targets at position{chosenPositions.includes(',') ? 's' : ''} {chosenPositions} (marked on their tokens; kept while you move, and in Export
+          JSON and the link).
         </p>
       )}
     </Panel>

@@ -252,7 +252,8 @@ export function SharedBanner() {
           Shared run of {clip(plainText(r.model.name), 80)} ({fp}) — read-only
         </strong>
         <span className="muted small">
-          {r.tokens.length} tokens · {shared.chars.toLocaleString('en')}-character link · scores rounded to 8 bits per row and shown with the digits the link holds
+          {r.tokens.length} tokens · {shared.chars.toLocaleString('en')}-character link · scores rounded to 8 bits per row and shown with the digits the link
+          holds
         </span>
         <span className="spacer" />
         {modelState === 'loaded' && (
@@ -277,8 +278,8 @@ export function SharedBanner() {
       </div>
       {modelState === 'other' && model && (
         <p className="warning" role="status">
-          The loaded model, {clip(plainText(model.name), 80)} ({shortFingerprint(model.fingerprint)}), is not the model this run was made with. Everything
-          shown comes from the link alone; it cannot be re-run with these weights. Load {clip(plainText(r.model.name), 80)} ({fp}) to re-run it.
+          The loaded model, {clip(plainText(model.name), 80)} ({shortFingerprint(model.fingerprint)}), is not the model this run was made with. Everything shown
+          comes from the link alone; it cannot be re-run with these weights. Load {clip(plainText(r.model.name), 80)} ({fp}) to re-run it.
         </p>
       )}
       {modelState === 'none' && (

@@ -91,7 +91,8 @@ export function TokenHeatmap() {
         </div>
         {v !== null ? (
           <div className="num">
-            score {full(v)} · {Math.abs(logit) > 1e-9 ? `${percent(v / logit)} of ${f.target.contrast_id !== null ? 'the logit difference' : 'the logit'}` : 'logit ≈ 0'}
+            score {full(v)} ·{' '}
+            {Math.abs(logit) > 1e-9 ? `${percent(v / logit)} of ${f.target.contrast_id !== null ? 'the logit difference' : 'the logit'}` : 'logit ≈ 0'}
           </div>
         ) : (
           <div className="muted">{s > f.position ? 'after the selected position: no contribution to it' : 'no token scores in this run'}</div>

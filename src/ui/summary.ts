@@ -32,7 +32,9 @@ export function summarize(f: Focus, vocab: string[], k = 3, shared = false): str
   if (tok) {
     const top = topIndices(tok, k, (s) => s <= f.position);
     if (top.length)
-      parts.push(`source tokens ${top.map((s) => `${tokenSpeech(f.result.tokens[s].text)} at ${s} (${scoreText(tok[s], tok, shared, 3)}${share(tok[s])})`).join(', ')}`);
+      parts.push(
+        `source tokens ${top.map((s) => `${tokenSpeech(f.result.tokens[s].text)} at ${s} (${scoreText(tok[s], tok, shared, 3)}${share(tok[s])})`).join(', ')}`,
+      );
   }
   const hd = f.result.head;
   if (hd) {
