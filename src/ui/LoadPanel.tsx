@@ -53,7 +53,7 @@ export function ModelCard() {
   const fallback = model.backend === 'cpu' || model.adapter?.isFallbackAdapter;
   return (
     <div className="model-card" role="group" aria-label="Loaded model">
-      <div className="model-name" title={`${plainText(model.name)}\n${model.fingerprint}`}>
+      <div className="model-name" title={`${plainText(model.name)}\n${model.fingerprint}`} data-fingerprint={model.fingerprint}>
         {plainText(model.name)}
       </div>
       <dl>

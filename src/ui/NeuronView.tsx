@@ -124,7 +124,8 @@ export function NeuronView() {
                 </text>
                 <rect x={Math.min(x(0), x(v))} y={4} width={Math.max(1, Math.abs(x(v) - x(0)))} height={ROW - 10} fill={v >= 0 ? '#5e3c99' : '#e66101'} />
                 <text x={labelW + barW + 4} y={ROW / 2} dominantBaseline="middle" className="num" aria-hidden="true">
-                  {value}
+                  {/* A trailing space: the score and the promoted tokens are separate words to assistive technology. */}
+                  {`${value} `}
                 </text>
                 <text x={promoX} y={ROW / 2} dominantBaseline="middle" className="mono tick" aria-hidden="true">
                   {proText}
