@@ -77,6 +77,19 @@ test('arrow keys move the selected token from the prompt after Ctrl+Enter, and f
   // The focus follows the selection.
   await expect(page.locator('#heatmap g.tok[aria-selected="true"]')).toBeFocused();
 
+  // The head grid, focused: one frame around it (no stroke on its numbers and labels), and a
+  // cursor ringed in white and black so it shows on dark cells too.
+  await page.getByRole('checkbox', { name: 'heads', exact: true }).check();
+  await runAndWait(page, () => page.getByRole('button', { name: 'Run', exact: true }).click());
+  await page.locator('#heads g.grid').focus();
+  await expect(page.locator('#heads .grid-focus')).toHaveCount(1);
+  const strokes = await page.locator('#heads g.grid text').evaluateAll((els) => [...new Set(els.map((e) => getComputedStyle(e).stroke))]);
+  expect(strokes).toEqual(['none']);
+  await expect(page.locator('#heads .cursor-halo')).toHaveCount(1);
+  await expect(page.locator('#heads .cursor-outline')).toHaveCount(1);
+  await expect(page.locator('#heads g.grid')).toHaveAttribute('aria-activedescendant', /-0-0$/);
+  await page.locator('#heatmap g.tok[aria-selected="true"]').focus();
+
   // From a mode checkbox and from a file input the arrows move the selection too.
   await page.getByRole('checkbox', { name: 'heads', exact: true }).focus();
   await page.keyboard.press('ArrowRight');
