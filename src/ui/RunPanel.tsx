@@ -142,7 +142,11 @@ export function RunPanel() {
         value={prompt}
         spellCheck={false}
         placeholder="Type a prompt; Ctrl+Enter runs it"
-        onChange={(e) => setPrompt(e.target.value)}
+        onChange={(e) => {
+          // Typing on means staying in the prompt: a run started before does not take the focus away.
+          from.current = null;
+          setPrompt(e.target.value);
+        }}
         onKeyDown={(e) => {
           if (e.key === 'Enter' && (e.ctrlKey || e.metaKey)) {
             e.preventDefault();
