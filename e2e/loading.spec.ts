@@ -11,7 +11,7 @@ import { ARTIFACTS, NO_STORIES, STORIES, expect, groupNeeds, haveStories, loadFi
 /** The top next token at the shown position, from the prediction panel's accessible names. */
 async function topPrediction(page: Page): Promise<{ token: string; logit: number }> {
   const label = (await page.locator('#prediction .pred-row').first().getAttribute('aria-label')) ?? '';
-  const m = /^Explain (.*), logit (\S+)$/.exec(label);
+  const m = /^\d+\. (.*) \S+: explain this token \(logit (\S+)\)$/.exec(label);
   if (!m) throw new Error(`unexpected label ${label}`);
   return { token: m[1], logit: Number(m[2].replace('−', '-')) };
 }

@@ -33,7 +33,7 @@ test.describe('remembered models', () => {
     const list = page.getByRole('list', { name: 'Remembered models' });
     await expect(list.getByRole('listitem')).toHaveCount(1);
     await expect(remember).toBeChecked();
-    const fingerprint = await page.getByLabel('Loaded model').locator('.model-name').getAttribute('title');
+    const fingerprint = await page.getByLabel('Loaded model').locator('.model-name').getAttribute('data-fingerprint');
     await expect(list.getByRole('listitem')).toHaveAttribute('data-fingerprint', fingerprint!);
     // config + safetensors + tokenizer files: about a megabyte.
     await expect(list).toContainText(/1(\.0)? MB|10\d\d KB/);
@@ -66,7 +66,7 @@ test.describe('remembered models', () => {
     await expect(page.getByLabel('Loaded model')).toHaveCount(0);
     await expect(list.getByRole('listitem')).toHaveCount(1);
     await page.getByRole('button', { name: /^Load .* from this computer$/ }).click();
-    await expect(page.getByLabel('Loaded model').locator('.model-name')).toHaveAttribute('title', fingerprint!);
+    await expect(page.getByLabel('Loaded model').locator('.model-name')).toHaveAttribute('data-fingerprint', fingerprint!);
     await expect(remember).toBeChecked();
 
     // The link, in a page that starts empty: one click loads the remembered model and re-runs.
@@ -81,7 +81,7 @@ test.describe('remembered models', () => {
     await expect(row).toHaveAttribute('data-runs', String(before + 1), { timeout: 180_000 });
     await expect(row).toHaveAttribute('data-running', 'no');
     await expect(banner).toHaveCount(0);
-    await expect(page.getByLabel('Loaded model').locator('.model-name')).toHaveAttribute('title', fingerprint!);
+    await expect(page.getByLabel('Loaded model').locator('.model-name')).toHaveAttribute('data-fingerprint', fingerprint!);
     const live = await exportJson(page, 'Export JSON');
     const tol = 1e-3 * Math.max(maxAbs(original.token!.scores.flat()), maxAbs(original.head!.scores.flat(2)));
     expect(live.tokens).toEqual(original.tokens);

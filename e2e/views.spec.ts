@@ -52,8 +52,8 @@ test.describe('views', () => {
       const panel = page.locator(`#${v}`);
       await panel.scrollIntoViewIfNeeded();
       await panel.screenshot({ path: join(ARTIFACTS, `view-${v}.png`) });
-      // Charts are images with a name for assistive technology.
-      await expect(panel.locator('svg[role="img"]').first()).toHaveAttribute('aria-label', /\w/);
+      // Charts are images (or, when they hold controls, groups) with a name for assistive technology.
+      await expect(panel.locator('svg[role="img"], svg[role="group"]').first()).toHaveAttribute('aria-label', /\w/);
     }
 
     // Every view exports as SVG (styles inlined) and PNG (a real PNG file).

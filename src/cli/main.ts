@@ -213,7 +213,7 @@ async function main(argv: string[]): Promise<number> {
 async function reportOf(result: DepassResult, options: RunOptions, model: ModelDescription, tokenText: (id: number) => string): Promise<string> {
   const run = snapshotRun({
     result,
-    override: null,
+    overrides: [],
     settings: { modes: options.modes ?? ['token'], rule: options.rule ?? 'softmax', layer: options.layer ?? null, layerDetail: options.layerDetail ?? false },
     selected: result.tokens.length - 1,
     pinnedHead: null,

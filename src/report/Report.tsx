@@ -15,7 +15,7 @@ import { ModuleView, NeuronView } from '../ui/NeuronView';
 import { PredictionPanel } from '../ui/PredictionPanel';
 import { Summary } from '../ui/Summary';
 import { TokenHeatmap } from '../ui/TokenHeatmap';
-const plainText = (s: string) => s;
+import { plainText } from '../ui/format';
 import '../ui/app.css';
 import './report.css';
 

@@ -53,7 +53,7 @@ describe.each(MODELS)('link size on $key', ({ key, dir }) => {
     const share = (r: DepassResult, layerDetail: boolean) =>
       snapshotRun({
         result: r,
-        override: null,
+        overrides: [],
         settings: { modes: ['token', 'head'], rule: 'softmax', layer: null, layerDetail },
         selected: 40,
         pinnedHead: { layer: 1, head: 2 },

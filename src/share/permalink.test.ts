@@ -95,6 +95,27 @@ describe('permalinks', () => {
     expect(back.settings.layerDetail).toBe(true);
   });
 
+  it('carries target re-runs at several positions, one per position', async () => {
+    const run = await sampleRun(10, ['token', 'head'], false, { override: true });
+    const first = run.override!;
+    // A second chosen target, at another position, with its own scores.
+    const second = structuredClone(first);
+    second.position = 3;
+    second.target = run.result.predictions[3].top[2].id;
+    second.contrast = null;
+    second.result.targets = [{ position: 3, id: second.target, contrast_id: null, logit: run.result.predictions[3].top[2].logit }];
+    second.result.token!.scores = [[0.25, -1, 0.5, 2, 0, 0, 0, 0, 0, 0]];
+    second.result.token!.rest = [second.result.targets[0].logit - 1.75];
+    run.more = [second];
+    const back = decodeRun(encodeRun(run));
+    expect(back.override!.position).toBe(first.position);
+    expect(back.more!.map((m) => [m.position, m.target, m.contrast])).toEqual([[3, second.target, null]]);
+    expectClose(back.more![0].result.token!.scores, second.result.token!.scores, 2 / 254 + 1e-9);
+    // Further re-runs without a first one are a damaged link.
+    const lone = { ...run, override: undefined };
+    expect(decodeRun(encodeRun(lone)).more).toBeUndefined();
+  });
+
   it('decoded scores still add up to the logit: the rest takes the rounding of the scores', async () => {
     const run = await sampleRun(12, ['token', 'head', 'neuron'], true);
     const r = run.result;

@@ -9,8 +9,8 @@ import type { ModelSource } from './remembered';
 /** The parts of the app's state a link is made from. */
 export interface ShareSource {
   result: DepassResult;
-  /** A target re-run at one position (another token or a contrast), if any. */
-  override: { position: number; target: number; contrast: number | null; result: DepassResult } | null;
+  /** Target re-runs (another token or a contrast), at most one per position. */
+  overrides: SharedOverride[];
   settings: { modes: Mode[]; rule: Rule; layer: number | null; layerDetail: boolean };
   selected: number | null;
   pinnedHead: { layer: number; head: number } | null;
@@ -45,10 +45,10 @@ export function openViews(r: DepassResult): string[] {
 }
 
 /** Every token id the run names outside the prompt: predictions, targets, contrasts, logit lens. */
-export function namedIds(r: DepassResult, override: SharedOverride | null | undefined): number[] {
+export function namedIds(r: DepassResult, overrides: SharedOverride[]): number[] {
   const ids = new Set<number>();
   for (const p of r.predictions) for (const e of p.top) ids.add(e.id);
-  for (const t of [...r.targets, ...(override?.result.targets ?? [])]) {
+  for (const t of [...r.targets, ...overrides.flatMap((o) => o.result.targets)]) {
     ids.add(t.id);
     if (t.contrast_id !== null) ids.add(t.contrast_id);
   }
@@ -58,10 +58,9 @@ export function namedIds(r: DepassResult, override: SharedOverride | null | unde
 
 export function snapshotRun(s: ShareSource): SharedRun {
   const r = s.result;
-  const override: SharedOverride | undefined =
-    s.override && s.override.result.prompt === r.prompt
-      ? { position: s.override.position, target: s.override.target, contrast: s.override.contrast, result: s.override.result }
-      : undefined;
+  const overrides: SharedOverride[] = s.overrides
+    .filter((o) => o.result.prompt === r.prompt)
+    .map((o) => ({ position: o.position, target: o.target, contrast: o.contrast, result: o.result }));
   const needsLayer = s.settings.modes.some((m) => m === 'neuron' || m === 'module');
   const view: ViewState = {
     selected: s.selected === null ? null : Math.min(Math.max(0, s.selected), r.tokens.length - 1),
@@ -81,11 +80,12 @@ export function snapshotRun(s: ShareSource): SharedRun {
     },
     view,
     shape: { layers: s.layers, vocab_size: s.vocabSize },
-    vocab: namedIds(r, override)
+    vocab: namedIds(r, overrides)
       .filter((id) => id < s.vocab.length && s.vocab[id] !== undefined)
       .map((id) => [id, s.vocab[id]] as [number, string]),
   };
-  if (override) run.override = override;
+  if (overrides.length > 0) run.override = overrides[0];
+  if (overrides.length > 1) run.more = overrides.slice(1);
   if (s.source) run.source = { hub: s.source.hub, revision: s.source.revision };
   return run;
 }
@@ -109,6 +109,11 @@ export function vocabTable(run: SharedRun): string[] {
   for (const t of run.result.tokens) put(t.id, t.text);
   for (const [id, text] of run.vocab ?? []) put(id, text);
   return table;
+}
+
+/** Every target re-run a link carries, first and further ones. */
+export function sharedOverrides(run: SharedRun): SharedOverride[] {
+  return run.override ? [run.override, ...(run.more ?? [])] : [];
 }
 
 /** Number of layers the views should draw: the link's own statement, else what its sections imply. */

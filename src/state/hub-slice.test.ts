@@ -114,7 +114,7 @@ describe('a model from the Hub in the store', () => {
       result.model = { name: 'demo-llama', architecture: 'llama', fingerprint: fingerprintOf };
       const snap = snapshotRun({
         result,
-        override: null,
+        overrides: [],
         settings: { modes: ['token'], rule: 'softmax', layer: null, layerDetail: false },
         selected: null,
         pinnedHead: null,

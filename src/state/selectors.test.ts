@@ -19,7 +19,7 @@ describe('focus', () => {
     o.targets = [{ position: 1, id: 21, contrast_id: null, logit: 2 }];
     o.token!.scores = [[0.5, 1.5, 0, 0]];
     o.token!.rest = [0];
-    const override = { position: 1, target: 21, contrast: null, result: o };
+    const override = [{ position: 1, target: 21, contrast: null, result: o }];
     expect(focusOf(r, override, 1)).toMatchObject({ i: 0, custom: true, target: { id: 21 } });
     expect(focusOf(r, override, 2)).toMatchObject({ i: 2, custom: false, target: { id: 12 } });
     expect(focusOf(handResult('other'), override, 1)?.custom).toBe(false);

@@ -14,10 +14,11 @@ export function shownPosition(result: DepassResult | null, selected: number | nu
   return Math.min(Math.max(selected, 0), T - 1);
 }
 
-export function focusOf(result: DepassResult | null, override: Override | null, selected: number | null): Focus | null {
+export function focusOf(result: DepassResult | null, overrides: Override[] | null, selected: number | null): Focus | null {
   const position = shownPosition(result, selected);
   if (result === null || position === null) return null;
-  if (override && override.position === position && override.result.prompt === result.prompt) {
+  const override = overrides?.find((o) => o.position === position);
+  if (override && override.result.prompt === result.prompt) {
     const i = override.result.targets.findIndex((t) => t.position === position);
     if (i >= 0) return { result: override.result, i, position, target: override.result.targets[i], custom: true };
   }
@@ -54,3 +55,33 @@ export const headKey = (h: HeadRef) => `${h.layer}:${h.head}`;
 
 /** A download from the Hub that has not ended yet. */
 export const hubActive = (h: HubDownload | null): boolean => h !== null && h.stage !== 'failed' && h.stage !== 'cancelled';
+/**
+ * Why the prompt cannot run on the loaded model, checked while the user types: more tokens than
+ * the model reads. Null when it fits or is not yet tokenised.
+ */
+export function promptLengthProblem(s: Pick<AppState, 'model' | 'tokens' | 'tokensFor' | 'prompt'>): string | null {
+  const max = s.model?.description.max_position_embeddings;
+  if (!max || s.tokensFor !== s.prompt) return null;
+  const T = s.tokens.length;
+  return T > max ? `The prompt has ${T} tokens; ${s.model!.name} reads at most ${max}. Shorten it to run.` : null;
+}
+
+/**
+ * What changed since the result on screen was computed: the prompt, the modes, the rule, the
+ * layer, the per-layer detail or the model. Empty while it still matches, during a run (which
+ * will replace it) and for a shared run (which has no inputs here).
+ */
+export function staleReasons(s: Pick<AppState, 'result' | 'ranWith' | 'running' | 'shared' | 'prompt' | 'settings' | 'model'>): string[] {
+  const w = s.ranWith;
+  if (!s.result || !w || s.shared || s.running?.kind === 'run') return [];
+  const out: string[] = [];
+  if (s.prompt !== w.prompt) out.push('the prompt');
+  if (s.model?.fingerprint !== w.fingerprint) out.push('the model');
+  if (s.settings.modes.join() !== w.modes.join()) out.push('the modes');
+  if (s.settings.rule !== w.rule) out.push('the MLP rule');
+  const L = s.model?.description.num_hidden_layers ?? 1;
+  const layer = s.settings.modes.some((m) => m === 'neuron' || m === 'module') ? (s.settings.layer ?? L - 1) : null;
+  if (layer !== w.layer) out.push('the layer');
+  if (s.settings.layerDetail !== w.layerDetail) out.push('the per-layer detail');
+  return out;
+}

@@ -26,7 +26,7 @@ function linkOf(result: DepassResult, extra: Partial<Parameters<typeof snapshotR
     encodeRun(
       snapshotRun({
         result,
-        override: null,
+        overrides: [],
         settings: { modes: ['token', 'head', 'neuron'], rule: 'proportional', layer: 1, layerDetail: false },
         selected: 2,
         pinnedHead: { layer: 1, head: 0 },
@@ -93,7 +93,7 @@ describe('a shared run', () => {
     expect(engine.runs).toHaveLength(0);
     expect(engine.ablations).toHaveLength(0);
     expect(engine.asked).toEqual([]);
-    expect(store.getState().patterns['1:0']).toMatchObject({ status: 'failed', error: expect.stringMatching(/not part of a shared link/) });
+    expect(store.getState().patterns['1:0']).toMatchObject({ status: 'absent', note: expect.stringMatching(/not part of a shared link/) });
     // Selecting is a view matter and works.
     store.getState().move(1);
     expect(store.getState().selected).toBe(3);
@@ -128,9 +128,9 @@ describe('a shared run', () => {
     override.token = { scores: [[0.5, -0.5, -1, 0]], rest: [0] };
     override.head = undefined;
     override.neuron = undefined;
-    const run = linkOf(main, { override: { position: 2, target: 20, contrast: 12, result: override }, selected: 1 });
+    const run = linkOf(main, { overrides: [{ position: 2, target: 20, contrast: 12, result: override }], selected: 1 });
     store.getState().openShared(run, 10);
-    expect(store.getState().override?.target).toBe(20);
+    expect(store.getState().overrides[0]?.target).toBe(20);
     expect(sharedModelState(store.getState())).toBe('loaded');
 
     const done = store.getState().rerunShared();
@@ -147,7 +147,7 @@ describe('a shared run', () => {
     engine.runs[1].resolve(override);
     await done;
     const s = store.getState();
-    expect(s.override).toMatchObject({ position: 2, target: 20, contrast: 12 });
+    expect(s.overrides).toMatchObject([{ position: 2, target: 20, contrast: 12 }]);
     expect(s.selected).toBe(1);
     expect(s.pinnedHead).toEqual({ layer: 1, head: 0 });
     expect(engine.asked).toContain('attention 1:0');

@@ -79,6 +79,17 @@ export interface RunSettingsUI {
   layerDetail: boolean;
 }
 
+/** What the result on screen was computed from, to tell when the screen no longer matches the inputs. */
+export interface RanWith {
+  prompt: string;
+  modes: Mode[];
+  rule: Rule;
+  /** Layer of the neuron and module modes (resolved), null when neither ran. */
+  layer: number | null;
+  layerDetail: boolean;
+  fingerprint: string;
+}
+
 export interface Running {
   kind: 'run' | 'target';
   progress: Progress | null;
@@ -113,7 +124,12 @@ export interface RunSlice {
   running: Running | null;
   result: DepassResult | null;
   resultState: 'complete' | 'partial' | 'cancelled' | null;
-  override: Override | null;
+  /** The inputs of the result on screen (null when none, or for a shared run's own). */
+  ranWith: RanWith | null;
+  /** The last run was cancelled (the result on screen, if any, is an earlier or partial one). */
+  runNote: 'cancelled' | null;
+  /** Targets the user chose (a token, or a token vs a distractor), at most one per position, by position. */
+  overrides: Override[];
   runError: Failure | null;
   ablation: AblationOutcome | null;
   /** Runs (and target re-runs) finished so far; lets observers wait for the next one. */
@@ -124,7 +140,7 @@ export interface RunSlice {
   toggleMode(mode: Mode): void;
   run(): void;
   cancel(): void;
-  /** Explain another token (or a contrast) at the shown position; null, null resets. */
+  /** Explain another token (or a contrast) at the shown position, kept for that position; null, null resets it. */
   setTarget(target: number | null, contrast: number | null): void;
   ablate(source: AblateSource, k: number): Promise<void>;
 }
@@ -136,8 +152,12 @@ export interface HeadRef {
   head: number;
 }
 
-/** An attention pattern of the last forward pass, [T, T] (query, key). */
-export type Pattern = { status: 'loading' } | { status: 'done'; T: number; A: Float32Array } | { status: 'failed'; error: string };
+/**
+ * An attention pattern of the last forward pass, [T, T] (query, key); 'absent' when there is none
+ * to have (a shared run carries no patterns), which is information, not a failure.
+ */
+export type Pattern =
+  { status: 'loading' } | { status: 'done'; T: number; A: Float32Array } | { status: 'failed'; error: string } | { status: 'absent'; note: string };
 
 export interface SelectionSlice {
   /** Selected position; null shows the last one. */

@@ -3,13 +3,13 @@
 // the head's contribution at every position. Hover previews, click (or Enter) pins.
 
 import { scaleBand } from 'd3';
-import { useMemo, useRef, useState, type KeyboardEvent, type MouseEvent } from 'react';
+import { useId, useMemo, useRef, useState, type KeyboardEvent, type MouseEvent } from 'react';
 import { useApp } from '../state';
 import { headKey } from '../state/selectors';
 import type { HeadRef } from '../state/types';
 import { diverging, maxAbs, sequential } from './colors';
 import { DivergingLegend, Empty, Panel, Tip, useFocus, useWidth, type TipState } from './common';
-import { compact, num, percent, signed, tokenLabel } from './format';
+import { compact, heldDecimals, heldSigned, num, percent, signed, tokenLabel } from './format';
 import { GRID_LABEL_W as LABEL_W, GRID_TOP as TOP, headGridLayout } from './head-grid-layout';
 import { MONO, fit } from './layout';
 
@@ -97,10 +97,15 @@ export function HeadGrid() {
   const [cursor, setCursor] = useState<HeadRef>({ layer: 0, head: 0 });
   const [tip, setTip] = useState<TipState | null>(null);
   const [focused, setFocused] = useState(false);
+  const cellId = `hg${useId().replace(/[^a-zA-Z0-9_-]/g, '')}`;
 
   const hd = f?.result.head;
   const grid = hd ? hd.scores[f.i] : null; // [layers][H]
   const scale = useMemo(() => diverging(maxAbs((grid ?? []).flat())), [grid]);
+  // A shared run prints no more digits than its link holds (one row: every layer's heads).
+  const shared = useApp((s) => s.shared !== null);
+  const held = useMemo(() => (shared && grid ? heldDecimals(grid.flat()) : null), [shared, grid]);
+  const cellText = (v: number) => (held === null ? compact(v) : heldSigned(v, held).replace('+', ''));
 
   if (!f || !hd || !grid) {
     return (
@@ -158,7 +163,7 @@ export function HeadGrid() {
   const describe = (h: HeadRef) => {
     const n = rows.indexOf(h.layer);
     const v = grid[n]?.[h.head] ?? 0;
-    return `layer ${h.layer} head ${h.head}: ${signed(v)}${Math.abs(logit) > 1e-9 ? ` (${percent(v / logit)} of logit)` : ''}`;
+    return `layer ${h.layer} head ${h.head}: ${held === null ? signed(v) : heldSigned(v, held)}${Math.abs(logit) > 1e-9 ? ` (${percent(v / logit)} of logit)` : ''}`;
   };
 
   return (
@@ -179,7 +184,7 @@ export function HeadGrid() {
           ref={svgRef}
           width={width}
           height={height}
-          role="img"
+          role="group"
           aria-label={`Head contributions, ${rows.length} layers by ${H} heads, for the target at position ${f.position}.${show ? ` Attention pattern of layer ${show.layer} head ${show.head}.` : ''}`}
         >
           <text x={LABEL_W} y={11} className="axis-title">
@@ -190,16 +195,20 @@ export function HeadGrid() {
           </text>
           {Array.from({ length: H }, (_, h) =>
             cell >= 16 ? (
-              <text key={h} x={gx(h)! + cell / 2} y={TOP - 3} textAnchor="middle" className="tick">
+              <text key={h} x={gx(h)! + cell / 2} y={TOP - 3} textAnchor="middle" className="tick" aria-hidden="true">
                 {h}
               </text>
             ) : null,
           )}
+          {focused && <rect x={LABEL_W - 3} y={TOP - 3} width={gridW - LABEL_W + 6} height={gridH - TOP + 6} className="grid-focus" aria-hidden="true" />}
           <g
             className="grid"
             tabIndex={0}
             role="grid"
             aria-label="Head grid: arrow keys move, Enter pins the head"
+            aria-rowcount={rows.length}
+            aria-colcount={H}
+            aria-activedescendant={focused && rows.includes(cursor.layer) ? `${cellId}-${cursor.layer}-${cursor.head}` : undefined}
             onKeyDown={onKey}
             onFocus={() => {
               setFocused(true);
@@ -211,8 +220,8 @@ export function HeadGrid() {
             }}
           >
             {rows.map((l, n) => (
-              <g key={l}>
-                <text x={LABEL_W - 6} y={gy(n)! + cell / 2} dominantBaseline="middle" textAnchor="end" className="tick">
+              <g key={l} role="row" aria-rowindex={n + 1}>
+                <text x={LABEL_W - 6} y={gy(n)! + cell / 2} dominantBaseline="middle" textAnchor="end" className="tick" aria-hidden="true">
                   {l}
                 </text>
                 {grid[n].map((v, h) => {
@@ -221,6 +230,11 @@ export function HeadGrid() {
                   return (
                     <g
                       key={h}
+                      id={`${cellId}-${l}-${h}`}
+                      role="gridcell"
+                      aria-colindex={h + 1}
+                      aria-label={`${cell >= 34 ? `${cellText(v)}: ` : ''}${describe({ layer: l, head: h })}`}
+                      aria-selected={isPinned}
                       className="cell"
                       data-layer={l}
                       data-head={h}
@@ -244,8 +258,9 @@ export function HeadGrid() {
                           dominantBaseline="middle"
                           className="cell-text"
                           style={{ fill: scale.ink(v) }}
+                          aria-hidden="true"
                         >
-                          {compact(v)}
+                          {cellText(v)}
                         </text>
                       )}
                       {(isPinned || isHover) && (
@@ -257,7 +272,10 @@ export function HeadGrid() {
               </g>
             ))}
             {focused && rows.includes(cursor.layer) && (
-              <rect x={gx(cursor.head)! + 1} y={gy(rows.indexOf(cursor.layer))! + 1} width={cell - 2} height={cell - 2} className="cursor-outline" />
+              <g aria-hidden="true">
+                <rect x={gx(cursor.head)! + 1.5} y={gy(rows.indexOf(cursor.layer))! + 1.5} width={cell - 3} height={cell - 3} className="cursor-halo" />
+                <rect x={gx(cursor.head)! + 1.5} y={gy(rows.indexOf(cursor.layer))! + 1.5} width={cell - 3} height={cell - 3} className="cursor-outline" />
+              </g>
             )}
           </g>
           <DivergingLegend scale={scale} x={LABEL_W} y={gridH + 8} width={Math.min(160, cell * H)} />
@@ -268,12 +286,14 @@ export function HeadGrid() {
                 {`L${show.layer} H${show.head} attention (row: query, column: key)`}
               </text>
               {!patOk && (
-                <text x={ax0} y={TOP + 24} className="muted-text">
+                <text x={ax0} y={TOP + 24} className={pat?.status === 'failed' ? 'error-text' : 'muted-text'} data-testid="pattern-note">
                   {pat?.status === 'failed'
                     ? `could not fetch: ${pat.error}`
-                    : pat?.status === 'done'
-                      ? 'pattern is from another prompt: run again'
-                      : 'fetching…'}
+                    : pat?.status === 'absent'
+                      ? pat.note
+                      : pat?.status === 'done'
+                        ? 'pattern is from another prompt: run again'
+                        : 'fetching…'}
                 </text>
               )}
               {patOk && A && (

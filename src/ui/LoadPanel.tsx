@@ -2,7 +2,7 @@
 // folder pickers for keyboard users and tests, the bundled demos, the file list with the
 // engine's one-line error beside the file it names, and the model card.
 
-import { useEffect, useState, type DragEvent } from 'react';
+import { useEffect, useLayoutEffect, useRef, useState, type DragEvent } from 'react';
 import { baseName, type ModelFile } from '../model/files';
 import { useApp } from '../state';
 import type { FileRow } from '../state/types';
@@ -10,7 +10,7 @@ import { DEMOS, demoAvailable, fetchDemo, fetchProbes, type Probe } from './demo
 import { HubField } from './HubLoad';
 import { RememberToggle } from './RememberedModels';
 import { describeFiles, filesFromDrop, filesFromList } from './files';
-import { bytes, count } from './format';
+import { bytes, count, plainText } from './format';
 
 /** Does an error's file name refer to this row? Errors may name a path or a bare file name. */
 function names(row: FileRow, file: string | undefined): boolean {
@@ -55,15 +55,13 @@ export function ModelCard() {
   const d = model.description;
   const fallback = model.backend === 'cpu' || model.adapter?.isFallbackAdapter;
   return (
-    <div className="model-card" aria-label="Loaded model">
-      <div className="model-name" title={model.fingerprint}>
-        {model.name}
+    <div className="model-card" role="group" aria-label="Loaded model">
+      <div className="model-name" title={`${plainText(model.name)}\n${model.fingerprint}`} data-fingerprint={model.fingerprint}>
+        {plainText(model.name)}
       </div>
       <dl>
         <dt>family</dt>
         <dd>{d.family}</dd>
-        <dt>format</dt>
-        <dd title={model.format}>{model.format}</dd>
         <dt>parameters</dt>
         <dd className="num">{count(model.parameters)}</dd>
         <dt>dtype</dt>
@@ -96,6 +94,10 @@ export function ModelCard() {
             </dd>
           </>
         )}
+        <dt>format</dt>
+        <dd className="full" title={model.format}>
+          {model.format}
+        </dd>
         <dt>backend</dt>
         <dd className="full" title={model.adapter ? `${model.adapter.vendor} ${model.adapter.architecture} ${model.adapter.description}` : model.backendNote}>
           {model.backend === 'webgpu' ? `WebGPU · ${model.adapter?.description || model.adapter?.vendor || 'adapter'}` : 'CPU reference'}
@@ -123,10 +125,14 @@ export function LoadPanel() {
   const modelFiles = useApp((s) => s.modelFiles);
   const loadModel = useApp((s) => s.loadModel);
   const setPrompt = useApp((s) => s.setPrompt);
+  const fingerprint = useApp((s) => s.model?.fingerprint ?? null);
   const [over, setOver] = useState(false);
   const [demos, setDemos] = useState<Record<string, boolean>>({});
   const [demoNote, setDemoNote] = useState<string | null>(null);
   const [probes, setProbes] = useState<Probe[]>([]);
+  // The example prompts are the demos' own probes: offered only while a demo is the loaded model.
+  const [demoFingerprint, setDemoFingerprint] = useState<string | null>(null);
+  const isDemo = fingerprint !== null && fingerprint === demoFingerprint;
 
   useEffect(() => {
     let live = true;
@@ -160,13 +166,30 @@ export function LoadPanel() {
     }
     setDemoNote(null);
     if (await loadModel(got.files, demo.label)) {
+      const s = useApp.getState();
+      setDemoFingerprint(s.model?.fingerprint ?? null);
+      // An example prompt only where the user has typed nothing (or left an earlier example).
       const p = probes[0];
-      if (p) setPrompt(p.prompt);
+      if (p && (s.prompt.trim() === '' || probes.some((q) => q.prompt === s.prompt))) setPrompt(p.prompt);
     }
   };
 
   const busy = load?.status === 'loading';
   const anyDemo = DEMOS.some((d) => demos[d.key]);
+
+  // A demo button disables itself while its model loads: the focus goes to the load status and
+  // comes back to the button after, rather than falling to the page.
+  const statusRef = useRef<HTMLDivElement>(null);
+  const returnTo = useRef<HTMLButtonElement | null>(null);
+  useLayoutEffect(() => {
+    if (!returnTo.current) return;
+    if (busy) statusRef.current?.focus();
+    else {
+      const el = document.activeElement;
+      if (!el || el === document.body || el === statusRef.current) returnTo.current.focus();
+      returnTo.current = null;
+    }
+  }, [busy]);
 
   return (
     <section className="side-section" aria-labelledby="load-title">
@@ -225,7 +248,10 @@ export function LoadPanel() {
               key={d.key}
               type="button"
               disabled={!demos[d.key] || busy}
-              onClick={() => void loadDemo(d.key)}
+              onClick={(e) => {
+                returnTo.current = document.activeElement === e.currentTarget ? e.currentTarget : null;
+                void loadDemo(d.key);
+              }}
               title={demos[d.key] ? `Load the bundled ${d.label}` : `${d.label} is not bundled with this build`}
             >
               Load {d.label}
@@ -242,7 +268,7 @@ export function LoadPanel() {
       <HubField />
 
       {load && (
-        <div className={`load-status ${load.status}`} aria-live="polite">
+        <div className={`load-status ${load.status}`} aria-live="polite" ref={statusRef} tabIndex={-1} data-testid="load-status">
           <div className="load-head">
             {load.status === 'loading' ? (
               <span>
@@ -272,7 +298,7 @@ export function LoadPanel() {
           <FileList files={modelFiles} />
         </details>
       )}
-      {hasModel && probes.length > 0 && (
+      {hasModel && isDemo && probes.length > 0 && (
         <label className="field">
           <span>Example prompts</span>
           <select

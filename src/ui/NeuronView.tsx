@@ -6,7 +6,7 @@ import { scaleBand, scaleLinear } from 'd3';
 import { useEffect, useMemo, useRef } from 'react';
 import { useApp } from '../state';
 import { Empty, Panel, useFocus, useWidth } from './common';
-import { num, percent, signed, tokenLabel } from './format';
+import { clip, num, percent, scoreText, signed, tokenLabel } from './format';
 import { MONO, fit } from './layout';
 
 const TOP_N = 12;
@@ -18,6 +18,7 @@ export function NeuronView() {
   const promotes = useApp((s) => s.promotes);
   const fetchPromotes = useApp((s) => s.fetchPromotes);
   const pinned = useApp((s) => s.pinnedNeuron);
+  const shared = useApp((s) => s.shared !== null);
   const pinNeuron = useApp((s) => s.pinNeuron);
   const { ref: wrapRef, width } = useWidth<HTMLDivElement>(520);
   const svgRef = useRef<SVGSVGElement>(null);
@@ -71,8 +72,10 @@ export function NeuronView() {
       title="MLP neurons"
       caption={
         <>
-          layer {layer} · top {top.length} of {nr.scores[f.i].length} by |score| · all neurons {signed(sum)} (
-          {Math.abs(logit) > 1e-9 ? percent(sum / logit) : '—'} of logit) · groups of {nr.group_size}
+          the MLP neurons of layer {layer} whose output moves the target most: top {top.length} of {nr.scores[f.i].length} · all neurons together {signed(sum)}{' '}
+          ({Math.abs(logit) > 1e-9 ? percent(sum / logit) : '—'} of the logit)
+          {nr.group_size < nr.scores[f.i].length ? ` · computed ${nr.group_size} neurons at a time` : ''} · right: the tokens each neuron’s output raises most
+          through the unembedding
         </>
       }
       svgRef={svgRef}
@@ -83,19 +86,21 @@ export function NeuronView() {
           ref={svgRef}
           width={width}
           height={height}
-          role="img"
+          role="group"
           aria-label={`Top ${top.length} neurons of layer ${layer} by contribution, with the tokens each promotes.`}
         >
           <text x={labelW} y={11} className="axis-title">
             score (logit units)
           </text>
           <text x={promoX} y={11} className="axis-title">
-            promotes (W_U · W_down[:, j])
+            tokens its output raises most
           </text>
           <line x1={x(0)} x2={x(0)} y1={16} y2={height - 28} className="zero" />
           {top.map(({ j, v }, k) => {
             const pro = promotes[`${layer}:${j}`];
+            const proText = pro ? fit(pro.map((t) => tokenLabel(vocab[t.id] ?? `#${t.id}`)).join('  '), Math.max(40, width - promoX - 4), MONO) : '…';
             const isPinned = pinned === j;
+            const value = scoreText(v, nr.scores[f.i], shared, 3);
             return (
               <g
                 key={j}
@@ -103,7 +108,8 @@ export function NeuronView() {
                 transform={`translate(0,${y(k)})`}
                 role="button"
                 tabIndex={0}
-                aria-label={`Neuron ${j}: ${signed(v)}`}
+                aria-label={`N${j} ${value} ${proText}: ${isPinned ? 'pinned, press to unpin' : 'press to pin'} (score ${value}; then the tokens its output raises)`}
+                aria-pressed={isPinned}
                 onClick={() => pinNeuron(isPinned ? null : j)}
                 onKeyDown={(e) => {
                   if (e.key === 'Enter' || e.key === ' ') {
@@ -117,11 +123,12 @@ export function NeuronView() {
                   {`N${j}`}
                 </text>
                 <rect x={Math.min(x(0), x(v))} y={4} width={Math.max(1, Math.abs(x(v) - x(0)))} height={ROW - 10} fill={v >= 0 ? '#5e3c99' : '#e66101'} />
-                <text x={labelW + barW + 4} y={ROW / 2} dominantBaseline="middle" className="num">
-                  {signed(v, 3)}
+                <text x={labelW + barW + 4} y={ROW / 2} dominantBaseline="middle" className="num" aria-hidden="true">
+                  {/* A trailing space: the score and the promoted tokens are separate words to assistive technology. */}
+                  {`${value} `}
                 </text>
-                <text x={promoX} y={ROW / 2} dominantBaseline="middle" className="mono tick">
-                  {pro ? fit(pro.map((t) => tokenLabel(vocab[t.id] ?? `#${t.id}`)).join('  '), Math.max(40, width - promoX - 4), MONO) : '…'}
+                <text x={promoX} y={ROW / 2} dominantBaseline="middle" className="mono tick" aria-hidden="true">
+                  {proText}
                 </text>
               </g>
             );
@@ -136,7 +143,7 @@ export function NeuronView() {
           <b>N{pinned}</b> promotes:{' '}
           {promotes[`${layer}:${pinned}`].map((t) => (
             <span key={t.id} className="chip inline">
-              <span className="chip-text">{tokenLabel(vocab[t.id] ?? `#${t.id}`)}</span>
+              <span className="chip-text">{clip(tokenLabel(vocab[t.id] ?? `#${t.id}`), 40)}</span>
               <span className="chip-id">{num(t.logit, 3)}</span>
             </span>
           ))}

@@ -3,7 +3,7 @@
 // or named on the Hub; a plain message when another model is loaded or the link is damaged), and the
 // hook that opens links from the address on load and on hashchange. All text is React text.
 
-import { useEffect, useRef, useState } from 'react';
+import { useEffect, useRef, useState, type KeyboardEvent as ReactKeyboardEvent } from 'react';
 import { useApp } from '../state';
 import type { AppState } from '../state/types';
 import { isRunFragment, openFragment } from '../share/decode';
@@ -13,6 +13,7 @@ import { shortFingerprint, snapshotRun, withoutLayerDetail } from '../share/snap
 import type { DepassResult } from '../depass/result';
 import { useDebounced } from './common';
 import { HubStatus } from './HubLoad';
+import { clip, plainText } from './format';
 import './share.css';
 
 /** Links longer than this are cut by some chat and mail programs. */
@@ -27,7 +28,7 @@ function fragmentOf(s: AppState, detail: boolean): string | null {
   const strip = (r: DepassResult) => (detail ? r : withoutLayerDetail(r));
   const run = snapshotRun({
     result: strip(s.result),
-    override: s.override && { ...s.override, result: strip(s.override.result) },
+    overrides: s.overrides.map((o) => ({ ...o, result: strip(o.result) })),
     settings: { ...s.settings, layerDetail: detail && s.settings.layerDetail },
     selected: s.selected,
     pinnedHead: s.pinnedHead,
@@ -49,7 +50,7 @@ export function ShareButton() {
   const resultState = useApp((s) => s.resultState);
   const running = useApp((s) => s.running !== null);
   // What the link depends on; the size is recomputed (debounced) when any of it changes.
-  const override = useApp((s) => s.override);
+  const overrides = useApp((s) => s.overrides);
   const selected = useApp((s) => s.selected);
   const pinnedHead = useApp((s) => s.pinnedHead);
   const pinnedNeuron = useApp((s) => s.pinnedNeuron);
@@ -64,6 +65,28 @@ export function ShareButton() {
   const [copied, setCopied] = useState<'copied' | 'failed' | null>(null);
   const inputRef = useRef<HTMLInputElement>(null);
   const buttonRef = useRef<HTMLButtonElement>(null);
+  const dialogRef = useRef<HTMLDivElement>(null);
+
+  // The dialog is modal: Escape closes it wherever the focus is, and a click outside closes it too.
+  useEffect(() => {
+    if (!open) return;
+    const onKey = (e: KeyboardEvent) => {
+      if (e.key !== 'Escape') return;
+      e.preventDefault();
+      e.stopPropagation();
+      setOpen(false);
+      buttonRef.current?.focus();
+    };
+    const onPointer = (e: PointerEvent) => {
+      if (dialogRef.current && !dialogRef.current.contains(e.target as Node) && !buttonRef.current?.contains(e.target as Node)) setOpen(false);
+    };
+    window.addEventListener('keydown', onKey, true);
+    window.addEventListener('pointerdown', onPointer, true);
+    return () => {
+      window.removeEventListener('keydown', onKey, true);
+      window.removeEventListener('pointerdown', onPointer, true);
+    };
+  }, [open]);
 
   useDebounced(
     () => {
@@ -71,7 +94,7 @@ export function ShareButton() {
       setSize(f === null ? null : pageAddress().length + f.length);
     },
     250,
-    [result, override, selected, pinnedHead, pinnedNeuron, threshold, settings, vocab, detail],
+    [result, overrides, selected, pinnedHead, pinnedNeuron, threshold, settings, vocab, detail],
   );
 
   if (!result) return null;
@@ -102,6 +125,19 @@ export function ShareButton() {
     buttonRef.current?.focus();
   };
 
+  /** Tab and Shift+Tab cycle through the dialog's own controls. */
+  const trap = (e: ReactKeyboardEvent) => {
+    if (e.key !== 'Tab' || !dialogRef.current) return;
+    const items = Array.from(dialogRef.current.querySelectorAll<HTMLElement>('input, button, [tabindex]:not([tabindex="-1"])')).filter(
+      (el) => !(el as HTMLButtonElement).disabled,
+    );
+    if (items.length === 0) return;
+    const at = items.indexOf(document.activeElement as HTMLElement);
+    const next = e.shiftKey ? (at <= 0 ? items.length - 1 : at - 1) : at === items.length - 1 ? 0 : at + 1;
+    e.preventDefault();
+    items[next].focus();
+  };
+
   return (
     <span className="share">
       <button
@@ -112,27 +148,23 @@ export function ShareButton() {
         aria-haspopup="dialog"
         aria-expanded={open}
         title={partial ? 'Share needs a complete run' : 'Copy a link that holds this run (scores quantised to 8 bits per row); the link is never sent anywhere'}
+        aria-describedby={size !== null ? 'link-size' : undefined}
       >
         Share
       </button>
       {size !== null && (
-        <span className="num small muted" data-testid="link-size" data-chars={size} title={`${size} characters`}>
-          {kB(size)}
+        <span
+          id="link-size"
+          className="num small muted"
+          data-testid="link-size"
+          data-chars={size}
+          title={`The link Share copies holds the whole run: ${size.toLocaleString('en')} characters. Links over ${LONG_LINK.toLocaleString('en')} characters may be cut by some mail and chat programs.`}
+        >
+          link {kB(size)}
         </span>
       )}
       {open && (
-        <div
-          className="share-popover"
-          role="dialog"
-          aria-label="Link to this run"
-          onKeyDown={(e) => {
-            if (e.key === 'Escape') {
-              e.stopPropagation();
-              e.preventDefault();
-              close();
-            }
-          }}
-        >
+        <div className="share-popover" role="dialog" aria-modal="true" aria-label="Link to this run" ref={dialogRef} onKeyDown={trap}>
           <input
             ref={inputRef}
             className="mono"
@@ -220,11 +252,12 @@ export function SharedBanner() {
   return (
     <section className="share-banner wide" aria-label="Shared run" data-testid="shared-banner">
       <div className="row wrap">
-        <strong>
-          Shared run of {r.model.name} ({fp}) — read-only
+        <strong title={plainText(r.model.name).length > 80 ? plainText(r.model.name) : undefined}>
+          Shared run of {clip(plainText(r.model.name), 80)} ({fp}) — read-only
         </strong>
         <span className="muted small">
-          {r.tokens.length} tokens · {shared.chars.toLocaleString('en')}-character link · scores quantised to 8 bits per row
+          {r.tokens.length} tokens · {shared.chars.toLocaleString('en')}-character link · scores rounded to 8 bits per row and shown with the digits the link
+          holds
         </span>
         <span className="spacer" />
         {modelState === 'loaded' && (
@@ -234,7 +267,7 @@ export function SharedBanner() {
         )}
         {modelState === 'remembered' && (
           <button type="button" className="primary" onClick={rerun} disabled={busy}>
-            Load {r.model.name} from this computer and re-run
+            Load {clip(plainText(r.model.name), 40)} from this computer and re-run
           </button>
         )}
         {(modelState === 'none' || modelState === 'other') && source && (
@@ -254,13 +287,13 @@ export function SharedBanner() {
       </div>
       {modelState === 'other' && model && (
         <p className="warning" role="status">
-          The loaded model, {model.name} ({shortFingerprint(model.fingerprint)}), is not the model this run was made with. Everything shown comes from the link
-          alone; it cannot be re-run with these weights. Load {r.model.name} ({fp}) to re-run it.
+          The loaded model, {clip(plainText(model.name), 80)} ({shortFingerprint(model.fingerprint)}), is not the model this run was made with. Everything shown
+          comes from the link alone; it cannot be re-run with these weights. Load {clip(plainText(r.model.name), 80)} ({fp}) to re-run it.
         </p>
       )}
       {modelState === 'none' && (
         <p className="small muted">
-          Nothing is computed here: these are the link’s numbers. Load {r.model.name} ({fp}) to re-run it live.
+          Nothing is computed here: these are the link’s numbers. Load {clip(plainText(r.model.name), 80)} ({fp}) to re-run it live.
         </p>
       )}
       {source && <HubStatus />}

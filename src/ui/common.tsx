@@ -7,14 +7,15 @@ import { focusOf } from '../state/selectors';
 import type { Focus } from '../state/types';
 import type { Diverging } from './colors';
 import { downloadPng, downloadSvg, exportStem } from './export';
-import { num } from './format';
+import { captionLines } from './export-caption';
+import { clip, num, plainText, tokenLabel } from './format';
 
 /** The focus of the views: result and target index for the shown position. */
 export function useFocus(): Focus | null {
   const result = useApp((s) => s.result);
-  const override = useApp((s) => s.override);
+  const overrides = useApp((s) => s.overrides);
   const selected = useApp((s) => s.selected);
-  return useMemo(() => focusOf(result, override, selected), [result, override, selected]);
+  return useMemo(() => focusOf(result, overrides, selected), [result, overrides, selected]);
 }
 
 /**
@@ -49,12 +50,17 @@ interface PanelProps {
 }
 
 export function Panel({ id, title, caption, svgRef, exportName, tools, className, children }: PanelProps) {
-  const model = useApp((s) => s.model?.name ?? 'model');
+  const model = useApp((s) => s.result?.model.name ?? s.model?.name ?? 'model');
   const prompt = useApp((s) => s.result?.prompt ?? '');
+  const vocab = useApp((s) => s.vocab);
+  const shared = useApp((s) => s.shared !== null);
+  const f = useFocus();
   const [err, setErr] = useState<string | null>(null);
   const canExport = !!svgRef;
   const stem = exportStem(model, prompt, exportName ?? title);
   const svg = () => svgRef?.current ?? null;
+  // Every picture carries what it shows: model, fingerprint, prompt, position, target, rule.
+  const captionText = () => (f ? captionLines(title, f, vocab, shared) : []);
   return (
     <section className={`panel ${className ?? ''}`} id={id} aria-labelledby={`${id}-title`} data-view={id}>
       <header className="panel-head">
@@ -69,7 +75,7 @@ export function Panel({ id, title, caption, svgRef, exportName, tools, className
               aria-label={`Export ${title} as PNG`}
               onClick={() => {
                 const s = svg();
-                if (s) downloadPng(s, stem, `${title}: ${prompt}`).catch((e: Error) => setErr(e.message));
+                if (s) downloadPng(s, stem, `${title}: ${plainText(prompt)}`, captionText()).catch((e: Error) => setErr(e.message));
               }}
             >
               PNG
@@ -80,7 +86,7 @@ export function Panel({ id, title, caption, svgRef, exportName, tools, className
               aria-label={`Export ${title} as SVG`}
               onClick={() => {
                 const s = svg();
-                if (s) downloadSvg(s, stem, `${title}: ${prompt}`);
+                if (s) downloadSvg(s, stem, `${title}: ${plainText(prompt)}`, captionText());
               }}
             >
               SVG
@@ -95,6 +101,19 @@ export function Panel({ id, title, caption, svgRef, exportName, tools, className
       )}
       <div className="panel-body">{children}</div>
     </section>
+  );
+}
+
+/**
+ * Token text in HTML: visible whitespace and controls, its own bidirectional island (<bdi>), cut
+ * to `max` characters with the whole text in the tooltip.
+ */
+export function Tok({ text, max = 40, className }: { text: string; max?: number; className?: string }) {
+  const label = tokenLabel(text);
+  return (
+    <bdi className={`mono tok-inline${className ? ` ${className}` : ''}`} title={label.length > max ? label : undefined}>
+      {clip(label, max)}
+    </bdi>
   );
 }
 

@@ -66,7 +66,8 @@ function spread(n: number, top: number, bottom: number): number[] {
 }
 
 export function layoutFlow(f: Focus, L: number, o: FlowOptions): FlowLayout {
-  const pad = { left: 110, right: 110, top: 28, bottom: 16 };
+  // Left: room for a source label (position, token, score); right: for the target's.
+  const pad = { left: 150, right: 130, top: 28, bottom: 16 };
   const innerW = Math.max(100, o.width - pad.left - pad.right);
   const colX = (c: number) => pad.left + (innerW * c) / (L + 1);
   const columns = [

@@ -6,7 +6,7 @@ import { deflateSync } from 'fflate';
 import type { DepassResult, ResultTarget, Rule, TopEntry } from '../../depass/result';
 import { toBase64Url } from './base64url';
 import { ByteWriter } from './binary';
-import { LINK_PREFIX, LINK_VERSION, type RunSettingsShared, type SharedRun, type ViewState } from './format';
+import { LINK_PREFIX, LINK_VERSION, type RunSettingsShared, type SharedOverride, type SharedRun, type ViewState } from './format';
 import { units } from './quantise';
 
 /** Section shapes in the JSON head, in writing order. */
@@ -39,8 +39,12 @@ interface Head extends SectionsHead {
   vocab?: [number, string][];
   /** Layers and entries per layer of the logit lens; `final`: the last layer is the predictions. */
   lens?: { L: number; k: number; final?: true };
-  override?: SectionsHead & { position: number; target: number; contrast: number | null; targets: number; completeness: number };
+  override?: OverrideHead;
+  /** Further re-runs, written after `override`'s sections in this order. */
+  more?: OverrideHead[];
 }
+
+type OverrideHead = SectionsHead & { position: number; target: number; contrast: number | null; targets: number; completeness: number };
 
 const sameTop = (a: TopEntry[], b: TopEntry[]) => a.length === b.length && a.every((e, k) => e.id === b[k].id && units(e.logit) === units(b[k].logit));
 
@@ -134,10 +138,9 @@ export function encodeRun(run: SharedRun): string {
     head.lens = { L, k, ...(final ? { final: true as const } : {}) };
     for (const layers of r.logit_lens) for (const entries of layers.slice(0, final ? L - 1 : L)) w.top(entries);
   }
-  const o = run.override;
-  if (o && o.result.prompt === r.prompt) {
+  const writeOverride = (o: SharedOverride): OverrideHead => {
     writeTargets(w, o.result.targets);
-    head.override = {
+    return {
       position: o.position,
       target: o.target,
       contrast: o.contrast,
@@ -145,6 +148,12 @@ export function encodeRun(run: SharedRun): string {
       completeness: o.result.completeness.max_abs_error,
       ...writeSections(w, o.result),
     };
+  };
+  const o = run.override;
+  if (o && o.result.prompt === r.prompt) {
+    head.override = writeOverride(o);
+    const more = (run.more ?? []).filter((m) => m.result.prompt === r.prompt);
+    if (more.length > 0) head.more = more.map(writeOverride);
   }
 
   const json = new TextEncoder().encode(JSON.stringify(head));

@@ -58,9 +58,12 @@ export interface SharedRun {
   shape?: { layers: number; vocab_size: number };
   /** Display text of the token ids the run names, [id, text] sorted by id (version 2). */
   vocab?: [number, string][];
+  /** The first target re-run, by position. */
   override?: SharedOverride;
   /** The Hub repository and commit of the model, when it came from the Hub (version 2, optional). */
   source?: ModelSource;
+  /** Target re-runs at further positions, one per position, after `override` (version 2). */
+  more?: SharedOverride[];
 }
 
 export class LinkError extends Error {

@@ -114,6 +114,10 @@ export function rebuild(raw: unknown, r: ByteReader, version: number): SharedRun
   }
   if (h.vocab !== undefined) run.vocab = vocabOf(h.vocab, vocabBound);
   if (h.override !== undefined) run.override = overrideOf(h.override, r, need, result, v, maxLayers, vocabBound);
+  if (h.more !== undefined) {
+    if (run.override === undefined) bad('further re-runs without a first');
+    run.more = arr(h.more, 'further re-runs', undefined, T).map((m) => overrideOf(m, r, need, result, v, maxLayers, vocabBound));
+  }
   return run;
 }
 

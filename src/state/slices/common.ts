@@ -13,10 +13,12 @@ export function failure(err: unknown): Failure {
 export const fileRows = (files: ModelFile[]): FileRow[] => files.map((f) => ({ path: f.path, size: f.blob.size }));
 
 /** No result on screen. */
-export const clearedResult = (): Pick<RunSlice, 'result' | 'resultState' | 'override' | 'runError' | 'ablation'> => ({
+export const clearedResult = (): Pick<RunSlice, 'result' | 'resultState' | 'ranWith' | 'runNote' | 'overrides' | 'runError' | 'ablation'> => ({
   result: null,
   resultState: null,
-  override: null,
+  ranWith: null,
+  runNote: null,
+  overrides: [],
   runError: null,
   ablation: null,
 });

@@ -6,9 +6,9 @@ import type { DepassResult } from '../../depass/result';
 import type { RunHandle } from '../../worker/client';
 import type { RunSettings } from '../../worker/protocol';
 import { planAblation } from '../ranking';
-import { focusOf, readOnly, shownPosition } from '../selectors';
+import { focusOf, promptLengthProblem, readOnly, shownPosition } from '../selectors';
 import type { Mode } from '../../depass/result';
-import type { AblationOutcome, Failure, RunSlice, Running, Slice } from '../types';
+import type { AblationOutcome, Failure, RanWith, RunSlice, Running, Slice } from '../types';
 import { clearedSelection, failure } from './common';
 
 export const runSlice: Slice<RunSlice> = (ctx) => (set, get) => {
@@ -19,7 +19,7 @@ export const runSlice: Slice<RunSlice> = (ctx) => (set, get) => {
   const recover = async (f: Failure) => {
     if (f.kind !== 'unresponsive' || !ctx.recovery.files) return;
     const files = ctx.recovery.files;
-    const keep = { result: get().result, resultState: get().resultState, override: get().override, selected: get().selected };
+    const keep = { result: get().result, resultState: get().resultState, ranWith: get().ranWith, overrides: get().overrides, selected: get().selected };
     set({ notice: 'The engine stopped answering and was restarted; reloading the model.' });
     if (await get().loadModel(files, 'reload after restart')) {
       set({ ...keep, notice: 'The engine was restarted and the model reloaded; results were kept.' });
@@ -41,7 +41,7 @@ export const runSlice: Slice<RunSlice> = (ctx) => (set, get) => {
       },
     );
     handle = h;
-    set({ running: { kind, progress: null, modesDone: [], startedAt: Date.now() }, runError: null });
+    set({ running: { kind, progress: null, modesDone: [], startedAt: Date.now() }, runError: null, runNote: null });
     h.result.then(
       (r) => {
         if (handle !== h) return;
@@ -56,6 +56,7 @@ export const runSlice: Slice<RunSlice> = (ctx) => (set, get) => {
         set((s) => ({
           running: null,
           runError: f.kind === 'cancelled' ? null : f,
+          runNote: f.kind === 'cancelled' ? 'cancelled' : null,
           resultState: f.kind === 'cancelled' && s.resultState === 'partial' ? 'cancelled' : s.resultState,
         }));
         void recover(f);
@@ -84,7 +85,9 @@ export const runSlice: Slice<RunSlice> = (ctx) => (set, get) => {
     running: null,
     result: null,
     resultState: null,
-    override: null,
+    ranWith: null,
+    runNote: null,
+    overrides: [],
     runError: null,
     ablation: null,
     completedRuns: 0,
@@ -114,13 +117,25 @@ export const runSlice: Slice<RunSlice> = (ctx) => (set, get) => {
       if (!model) return set({ runError: { kind: 'input', message: 'Load a model first.' } });
       if (settings.modes.length === 0) return set({ runError: { kind: 'input', message: 'Choose at least one mode.' } });
       if (prompt.length === 0) return set({ runError: { kind: 'input', message: 'Type a prompt first.' } });
-      start('run', prompt, runSettings(), (r, partial) => {
+      const tooLong = promptLengthProblem(get());
+      if (tooLong) return set({ runError: { kind: 'input', message: tooLong } });
+      const rs = runSettings();
+      const ranWith: RanWith = {
+        prompt,
+        modes: settings.modes,
+        rule: settings.rule,
+        layer: rs.layer ?? null,
+        layerDetail: settings.layerDetail,
+        fingerprint: model.fingerprint,
+      };
+      start('run', prompt, rs, (r, partial) => {
         if (readOnly(get())) return;
         const keepSel = get().result?.prompt === r.prompt;
         set({
           result: r,
           resultState: partial ? 'partial' : 'complete',
-          override: null,
+          ranWith,
+          overrides: [],
           ablation: null,
           ...(keepSel ? {} : clearedSelection(ctx)),
         });
@@ -130,25 +145,32 @@ export const runSlice: Slice<RunSlice> = (ctx) => (set, get) => {
       handle?.cancel();
     },
     setTarget(target, contrast) {
-      const { result, selected, running } = get();
+      const { result, selected, running, ranWith } = get();
       const position = shownPosition(result, selected);
       // One run at a time: a target change would otherwise cancel the run in progress.
       if (!result || position === null || running) return;
       if (readOnly(get())) return set({ runError: { kind: 'input', message: 'This is a shared run, read-only: re-run it live to explain another token.' } });
       const predicted = result.predictions[position].top[0]?.id;
+      const others = get().overrides.filter((o) => o.position !== position);
       if ((target === null || target === predicted) && contrast === null) {
-        set({ override: null, ablation: null });
+        set({ overrides: others, ablation: null });
         return;
       }
       const id = target ?? predicted;
-      start('target', result.prompt, { ...runSettings(), positions: [position], target: id, contrast: contrast ?? undefined }, (r) => {
+      // The re-run explains the result on screen, so it uses that result's settings, not the ones edited since.
+      const base: RunSettings = ranWith
+        ? { modes: ranWith.modes, rule: ranWith.rule, layer: ranWith.layer ?? undefined, layerDetail: ranWith.layerDetail }
+        : runSettings();
+      start('target', result.prompt, { ...base, positions: [position], target: id, contrast: contrast ?? undefined }, (r) => {
         if (get().result?.prompt !== r.prompt || readOnly(get())) return;
-        set({ override: { position, target: id, contrast, result: r }, ablation: null });
+        const kept = get().overrides.filter((o) => o.position !== position);
+        const overrides = [...kept, { position, target: id, contrast, result: r }].sort((a, b) => a.position - b.position);
+        set({ overrides, ablation: null });
       });
     },
     async ablate(source, k) {
-      const { result, override, selected } = get();
-      const f = focusOf(result, override, selected);
+      const { result, overrides, selected } = get();
+      const f = focusOf(result, overrides, selected);
       if (!f) return;
       if (readOnly(get())) return set({ runError: { kind: 'input', message: 'This is a shared run, read-only: re-run it live to ablate.' } });
       const plan = planAblation(f, source, k, (s) => f.result.tokens[s]?.text ?? '');

@@ -29,15 +29,15 @@ export const selectionSlice: Slice<SelectionSlice> = (ctx) => (set, get) => ({
       // Set once per head: views that ask again on every change must not loop.
       const fresh = heads.map(headKey).filter((key) => !get().patterns[key]);
       if (fresh.length === 0) return;
-      const failed: Record<string, Pattern> = {};
-      for (const key of fresh) failed[key] = { status: 'failed', error: 'attention patterns are not part of a shared link; re-run it live to see them' };
-      set((s) => ({ patterns: { ...s.patterns, ...failed } }));
+      const absent: Record<string, Pattern> = {};
+      for (const key of fresh) absent[key] = { status: 'absent', note: 'Attention patterns are not part of a shared link; re-run it live to see them.' };
+      set((s) => ({ patterns: { ...s.patterns, ...absent } }));
       return;
     }
     for (const h of heads) {
       const key = headKey(h);
       const cur = get().patterns[key];
-      if (cur && cur.status !== 'failed') continue;
+      if (cur && cur.status !== 'failed' && cur.status !== 'absent') continue;
       set((s) => ({ patterns: { ...s.patterns, [key]: { status: 'loading' } } }));
       const epoch = ctx.patternEpoch;
       ctx

@@ -5,7 +5,7 @@
 
 import type { ModelFile } from '../../model/files';
 import { ModelShelf, StorageError } from '../../share/remembered';
-import { vocabTable } from '../../share/snapshot';
+import { sharedOverrides, vocabTable } from '../../share/snapshot';
 import type { ShareSlice, Shelf, Slice } from '../types';
 import { clearedResult, clearedSelection } from './common';
 
@@ -37,14 +37,15 @@ export const shareSlice: Slice<ShareSlice> = (ctx) => (set, get, api) => {
       const s = get();
       if (s.running) s.cancel();
       const r = run.result;
-      const o = run.override;
       set({
         shared: { run, chars, modelVocab: s.shared ? s.shared.modelVocab : s.model ? s.vocab : null },
         linkError: null,
         linkOpening: false,
         result: r,
         resultState: 'complete',
-        override: o ? { position: o.position, target: o.target, contrast: o.contrast, result: o.result } : null,
+        overrides: sharedOverrides(run).map((o) => ({ position: o.position, target: o.target, contrast: o.contrast, result: o.result })),
+        ranWith: null,
+        runNote: null,
         runError: null,
         ablation: null,
         selected: run.view.selected,
@@ -115,7 +116,7 @@ export const shareSlice: Slice<ShareSlice> = (ctx) => (set, get, api) => {
       set((s) => ({
         shared: null,
         vocab: shared.modelVocab ?? s.vocab,
-        override: null,
+        overrides: [],
         patterns: {},
         promotes: {},
         prompt: run.result.prompt,
@@ -130,12 +131,15 @@ export const shareSlice: Slice<ShareSlice> = (ctx) => (set, get, api) => {
       await idle();
       if (get().result?.prompt !== run.result.prompt || get().runError) return;
       if (view.head) get().fetchPatterns([view.head]);
-      if (run.override) {
-        // The link's target re-run, at its own position; then the link's selection again.
-        const o = run.override;
-        set({ selected: o.position });
-        get().setTarget(o.target, o.contrast);
-        await idle();
+      const chosen = sharedOverrides(run);
+      if (chosen.length > 0) {
+        // The link's target re-runs, each at its own position; then the link's selection again.
+        for (const o of chosen) {
+          set({ selected: o.position });
+          get().setTarget(o.target, o.contrast);
+          await idle();
+          if (get().result?.prompt !== run.result.prompt) return;
+        }
         set({ selected: view.selected });
       }
     },
