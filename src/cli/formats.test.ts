@@ -1,11 +1,15 @@
-// `depass --format csv` as a user runs it on the bundled demo model: the table's rows are the JSON
-// result's scores, one for one, and a mode's rows for a target add up to its logit. The CSV is read
-// back by a small parser written here from RFC 4180 (quoted cells, doubled quotes, line breaks).
+// `depass --format csv|html` as a user runs it on the bundled demo model. CSV: the table's rows are
+// the JSON result's scores, one for one, and a mode's rows for a target add up to its logit (read
+// back by a small parser written here from RFC 4180: quoted cells, doubled quotes, line breaks).
+// HTML: the report holds the run a link of it would (same tokens, targets, scores within the
+// link's 8-bit rows) and the viewer's policy.
 
 import { spawnSync } from 'node:child_process';
 import { resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { DepassResult } from '../depass/result';
+import { decodeRun } from '../share/permalink/decode';
+import { readReport } from '../share/report';
 import { skipWithoutFiles } from '../testing/requirements';
 
 const root = process.cwd();
@@ -45,7 +49,7 @@ function parseCsv(text: string): string[][] {
   return rows;
 }
 
-describe.skipIf(noDemo)('depass --format csv', () => {
+describe.skipIf(noDemo)('depass --format csv and html', () => {
   const args = ['--model', demo, '--prompt', 'the cat sat on the mat', '--modes', 'token,head', '--backend', 'cpu'];
 
   it('writes the JSON result as rows that add up to each logit', () => {
@@ -84,6 +88,25 @@ describe.skipIf(noDemo)('depass --format csv', () => {
         const layerSum = layerRows.reduce((a, r) => a + Number(r.score), 0);
         expect(Math.abs(layerSum - tg.logit)).toBeLessThan(1e-4 * Math.abs(tg.logit) + 1e-5);
       }
+    });
+  });
+
+  it('writes a report that holds the run', () => {
+    const json = depass(args);
+    const html = depass([...args, '--format', 'html']);
+    expect(html.code, html.stderr).toBe(0);
+    const result = JSON.parse(json.stdout) as DepassResult;
+    expect(html.stdout).toMatch(/^<!doctype html>/i);
+    expect(html.stdout).toContain("connect-src 'none'");
+    const block = /<script type="application\/json" id="depass-run">([^<]*)<\/script>/.exec(html.stdout)?.[1];
+    const run = decodeRun(readReport(block).fragment);
+    expect(run.result.tokens).toEqual(result.tokens);
+    expect(run.result.targets.map((t) => [t.position, t.id])).toEqual(result.targets.map((t) => [t.position, t.id]));
+    result.targets.forEach((t, i) => {
+      const row = result.token!.scores[i]!;
+      const scale = Math.max(...row.map(Math.abs));
+      row.forEach((v, s) => expect(Math.abs(run.result.token!.scores[i]![s]! - v)).toBeLessThanOrEqual(scale / 254 + 1e-6));
+      expect(Math.abs(run.result.targets[i]!.logit - t.logit)).toBeLessThanOrEqual(5e-4);
     });
   });
 
