@@ -6,9 +6,9 @@ import os from 'node:os';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { adapterName, type GpuContext } from '../src/gpu/device';
-import { kernelCache, type ShaderLoader } from '../src/gpu/kernels';
+import type { ShaderLoader } from '../src/gpu/kernels';
 import type { KernelTime } from '../src/gpu/profiler';
-import { StepPool } from '../src/gpu/step';
+import { devicePool } from '../src/gpu/tuning';
 import { createNodeGpu } from '../src/gpu/node';
 import { randomModel, type RandomModelOptions } from '../src/model/testing/random-model';
 import { MODELS, type BenchConfig } from './config';
@@ -83,8 +83,7 @@ export async function runBench(
   log: (s: string) => void = () => {},
 ): Promise<{ report: BenchReport; text: string }> {
   const started = performance.now();
-  const pool = new StepPool(ctx.device, kernelCache(ctx.device, loader));
-  if (ctx.adapter.isFallbackAdapter) pool.largeTileOutputs = 4 * 128 * 128; // as GpuBackend does
+  const pool = await devicePool(ctx, loader); // as GpuBackend makes it: calibrated once per device
   const adapter = adapterName(ctx.adapter);
   const driver = process.env.VK_ICD_FILENAMES ? `Vulkan ICD ${process.env.VK_ICD_FILENAMES}` : 'default Vulkan driver';
   const machine = {

@@ -5,6 +5,7 @@
 // in order.
 
 import { type BindingKind, type Kernel, type KernelCache, type KernelName, KERNELS, type Overrides } from './kernels';
+import { type DeviceProfile, plainProfile } from './profile';
 import type { GpuProfiler } from './profiler';
 
 /** A buffer, or a range of one, bound to a kernel slot; null binds a dummy for an unused slot. */
@@ -12,7 +13,7 @@ export type Binding = GPUBuffer | GPUBufferBinding | null;
 
 const ARENA_BYTES = 65536;
 
-/** Per-device resources shared by all steps: uniform arenas and dummy buffers. */
+/** Per-device resources shared by all steps: the kernels, the device's profile, uniform arenas and dummy buffers. */
 export class StepPool {
   private free: GPUBuffer[] = [];
   private made = 0;
@@ -21,16 +22,20 @@ export class StepPool {
   /** When set, every dispatch is timed (see profiler.ts). */
   profiler: GpuProfiler | null = null;
   /**
-   * Outputs from which matmuls use the large tiles: 64 of them keep a GPU's many cores busy;
-   * a CPU-backed adapter (few cores, fallback) does more work per cycle with them from 4 tiles.
+   * What the kernels use on this device (16-bit path, reductions, tiles); tuning.ts makes it. A
+   * pool made without one expands F16 weights and uses the cache's reductions and plain tiles.
    */
-  largeTileOutputs = 1 << 20;
+  readonly profile: DeviceProfile;
 
   constructor(
     readonly device: GPUDevice,
     readonly kernels: KernelCache,
+    profile: Partial<DeviceProfile> = {},
   ) {
     this.slot = Math.max(256, device.limits.minUniformBufferOffsetAlignment);
+    this.profile = { ...plainProfile(device, false), nativeF16: false, subgroups: kernels.variants.subgroups, ...profile };
+    if (this.profile.subgroups !== kernels.variants.subgroups) throw new Error('StepPool: the profile and the kernel cache disagree on subgroups');
+    if (this.profile.nativeF16 && !device.features.has('shader-f16')) throw new Error('StepPool: native f16 needs the shader-f16 feature');
   }
 
   acquireArena(): GPUBuffer {

@@ -1,0 +1,31 @@
+// What the engine uses on one device: native f16 products for F16 weights, reductions through
+// subgroups, and its matmul tile plan. Made once per device (tuning.ts: from the device's features
+// and limits, and a short calibration of the tiles) and carried by its StepPool.
+
+import { plainTilePlan, type TilePlan } from './tiles';
+
+export interface DeviceProfile {
+  /** F16 weights read and multiplied as f16 (kernel matmul_f16; the device has `shader-f16`). */
+  nativeF16: boolean;
+  /** Workgroup reductions through subgroup operations (the device has `subgroups`). */
+  subgroups: boolean;
+  tiles: TilePlan;
+}
+
+/** The profile a device's features and limits give without calibration. */
+export function plainProfile(device: GPUDevice, isFallbackAdapter: boolean): DeviceProfile {
+  return {
+    nativeF16: device.features.has('shader-f16'),
+    subgroups: device.features.has('subgroups'),
+    tiles: plainTilePlan(isFallbackAdapter),
+  };
+}
+
+/** One line for logs and reports: "f16 products, subgroup reductions, large tiles 'wide' (calibration)". */
+export function describeProfile(p: DeviceProfile): string {
+  return [
+    p.nativeF16 ? 'f16 products for F16 weights' : 'F16 weights expanded to f32',
+    p.subgroups ? 'subgroup reductions' : 'workgroup-memory reductions',
+    `large tiles '${p.tiles.large}' from ${p.tiles.largeFrom} outputs (${p.tiles.source})`,
+  ].join(', ');
+}
