@@ -123,7 +123,16 @@ export const ENGINE_CHECKS: EngineCheck[] = CASES.map((c) => ({
     try {
       const got = await runDepass(backend, input, options);
       t.equal(got.engine?.backend, 'webgpu', 'engine');
-      compareResults(t, cpu, got, toleranceFor(await deviceProfile(ctx, loader), model.description));
+      const tol = toleranceFor(await deviceProfile(ctx, loader), model.description);
+      compareResults(t, cpu, got, tol);
+      // The head map in one pass, every layer's heads joining at their own layer.
+      const map: RunOptions = { ...options, modes: ['head'], headMap: 'one-pass' };
+      compareResults(
+        t,
+        await runDepass(new CpuBackend(toReferenceModel(model.description, model.weights)), input, map),
+        await runDepass(backend, input, map),
+        tol,
+      );
     } finally {
       backend.destroy();
     }

@@ -152,6 +152,12 @@ async function checkCase(on: TestGpu, c: Case, tol: (cfg: ModelDescription) => T
     const more: RunOptions = { modes: ['neuron', 'module', 'subspace'], layer: L - 1, neuronGroup: model.description.intermediate_size, ...c.options };
     const cpu2 = await runDepass(new CpuBackend(toReferenceModel(model.description, model.weights)), input, more);
     compareResults(cpu2, await runDepass(backend, input, more), tol(model.description));
+    // The head map in one pass (every layer's heads joining at their own layer).
+    const map: RunOptions = { modes: ['head'], headMap: 'one-pass', ...c.options };
+    const cpu3 = await runDepass(new CpuBackend(toReferenceModel(model.description, model.weights)), input, map);
+    const got3 = await runDepass(backend, input, map);
+    expect(got3.head!.form).toBe('one-pass');
+    compareResults(cpu3, got3, tol(model.description));
   } finally {
     backend.destroy();
   }
