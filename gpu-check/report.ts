@@ -4,7 +4,7 @@
 
 import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { BenchReport } from '../bench/bench';
+import type { BenchReport } from '../bench/report';
 import { describeProfile, type DeviceProfile } from '../src/gpu/profile';
 import { tileCols, type TileName, tileRows } from '../src/gpu/tiles';
 import type { PackInfo } from './versions';

@@ -4,7 +4,7 @@
 
 import type { DType } from '../model/description';
 import { type Step, grid } from './step';
-import { tileCols, tileFor, type TileName, tileOverrides, tileRows } from './tiles';
+import { tileCols, tileFor, type TileName, tileOverrides, tileRows, TILES } from './tiles';
 import type { GpuMatrix } from './weights';
 
 export const DTYPE_CODE: Record<DType, number> = { F32: 0, F16: 1, BF16: 2 };
@@ -69,14 +69,12 @@ export function matmul(step: Step, a: MatmulArgs): Promise<void> {
   const native = a.wDtype === 'F16' && (a.nativeF16 ?? step.pool.profile.nativeF16);
   const kernel = native ? 'matmul_f16' : 'matmul';
   const overrides = native ? tileOverrides(shape) : { ...tileOverrides(shape), W_DTYPE: DTYPE_CODE[a.wDtype] };
-  return step.run(
-    kernel,
-    overrides,
-    [a.X, a.W, a.bias ?? null, a.rowScale ?? null, a.rows ?? null, a.Y],
-    p,
-    [Math.ceil(a.N / tileCols(shape)), Math.ceil(a.R / tileRows(shape)), batch],
-    2 * a.R * a.N * a.K * batch,
-  );
+  const groups = [Math.ceil(a.N / tileCols(shape)), Math.ceil(a.R / tileRows(shape)), batch] as const;
+  return step.run(kernel, overrides, [a.X, a.W, a.bias ?? null, a.rowScale ?? null, a.rows ?? null, a.Y], p, groups, 2 * a.R * a.N * a.K * batch, {
+    // Each row of workgroups reads all N x K weights, each column all R x K activations (f32).
+    bytes: batch * (groups[1] * a.N * a.K * (a.wDtype === 'F32' ? 4 : 2) + groups[0] * a.R * a.K * 4 + a.R * a.N * 4 * (a.accumulate ? 2 : 1)),
+    staged: groups[0] * groups[1] * batch * Math.ceil(a.K / TILES[shape].tk) * TILES[shape].tk * (tileRows(shape) + tileCols(shape)) * (native ? 2 : 4),
+  });
 }
 
 const WG = 64;

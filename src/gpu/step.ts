@@ -13,6 +13,15 @@ export type Binding = GPUBuffer | GPUBufferBinding | null;
 
 const ARENA_BYTES = 65536;
 
+/** What dispatches report of their work (so far only the matrix products, which move nearly all the bytes). */
+export interface Traffic {
+  flops: number;
+  /** Bytes read from and written to device memory, counting every workgroup's tile loads (no cache). */
+  bytes: number;
+  /** Bytes written into workgroup memory (the staged tiles). */
+  staged: number;
+}
+
 /** Per-device resources shared by all steps: the kernels, the device's profile, uniform arenas and dummy buffers. */
 export class StepPool {
   private free: GPUBuffer[] = [];
@@ -21,6 +30,8 @@ export class StepPool {
   readonly slot: number;
   /** When set, every dispatch is timed (see profiler.ts). */
   profiler: GpuProfiler | null = null;
+  /** When set, every dispatch adds what it reports: FLOPs, bytes of device memory moved, bytes staged in workgroup memory. */
+  traffic: Traffic | null = null;
   /**
    * What the kernels use on this device (16-bit path, reductions, tiles); tuning.ts makes it. A
    * pool made without one expands F16 weights and uses the cache's reductions and plain tiles.
@@ -118,7 +129,14 @@ export class Step {
    * Records one dispatch of `kernel`. `buffers` lists the storage bindings in the kernel's order
    * (the uniform `params` binding is appended here from `params`).
    */
-  dispatch(kernel: Kernel, buffers: Binding[], params: Record<string, number>, groups: readonly [number, number?, number?], flops = 0): void {
+  dispatch(
+    kernel: Kernel,
+    buffers: Binding[],
+    params: Record<string, number>,
+    groups: readonly [number, number?, number?],
+    flops = 0,
+    moved?: Omit<Traffic, 'flops'>,
+  ): void {
     const spec = KERNELS[kernel.name].bindings;
     if (buffers.length !== spec.length - 1) {
       throw new Error(`${kernel.name}: ${buffers.length} buffers for ${spec.length - 1} storage bindings`);
@@ -140,6 +158,12 @@ export class Step {
     pass.setBindGroup(0, group);
     pass.dispatchWorkgroups(x, y, z);
     this.dispatches++;
+    const traffic = this.pool.traffic;
+    if (traffic) {
+      traffic.flops += flops;
+      traffic.bytes += moved?.bytes ?? 0;
+      traffic.staged += moved?.staged ?? 0;
+    }
     if (pass !== this.pass) pass.end();
   }
 
@@ -172,9 +196,10 @@ export class Step {
     params: Record<string, number>,
     groups: readonly [number, number?, number?],
     flops = 0,
+    moved?: Omit<Traffic, 'flops'>,
   ): Promise<void> {
     const kernel = await this.pool.kernels.get(name, overrides);
-    this.dispatch(kernel, buffers, params, groups, flops);
+    this.dispatch(kernel, buffers, params, groups, flops, moved);
   }
 
   copy(src: GPUBuffer, srcOffset: number, dst: GPUBuffer, dstOffset: number, size: number): void {
