@@ -36,7 +36,8 @@ export async function runBench(
   log: (s: string) => void = () => {},
 ): Promise<{ report: BenchReport; text: string }> {
   const started = performance.now();
-  const pool = await devicePool(ctx, loader); // as GpuBackend makes it: calibrated once per device
+  // As GpuBackend makes it, but calibrated on any adapter (GpuBackend calibrates on hardware ones).
+  const pool = await devicePool(ctx, loader, { calibrate: true });
   log(`profile: ${describeProfile(pool.profile)}`);
   const adapter = adapterName(ctx.adapter);
   const driver = process.env.VK_ICD_FILENAMES ? `Vulkan ICD ${process.env.VK_ICD_FILENAMES}` : 'default Vulkan driver';

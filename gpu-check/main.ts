@@ -249,14 +249,16 @@ async function main(argv: string[]): Promise<number> {
   };
 
   // What the engine uses on this device, chosen once (the tile calibration takes a few seconds).
-  const profile = await deviceProfile(ctx, loader);
+  const profile = await deviceProfile(ctx, loader, { calibrate: true });
   report.profile = profile;
   log(`profile: ${describeProfile(profile)}`);
   save();
   const kernels = kernelCache(ctx.device, loader);
   const testGpu = { ctx, kernels, pool: new StepPool(ctx.device, kernels), profile };
   await section('kernels', () => {
-    log('  (one WGSL compile error is printed below on purpose: a check feeds a broken shader and expects the error to name it)');
+    log(
+      '  (WGSL compile errors are printed below on purpose: two checks, run with each reduction prelude, feed broken shaders and expect the errors to name them)',
+    );
     return runChecks(
       'kernels',
       KERNEL_CHECKS.map((c) => ({ name: c.name, unsupported: c.unsupported?.(testGpu), run: (t) => c.run(testGpu, t) })),

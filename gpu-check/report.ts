@@ -212,6 +212,13 @@ export function summaryMarkdown(r: GpuCheckReport): string {
     out.push(
       `Best kernel rate ${f(b.kernel.bestGflops, 2)} GFLOP/s (${b.kernel.best.R} x ${b.kernel.best.N} x ${b.kernel.best.K}); ${f(b.elapsedSeconds, 0)} s. The full table is \`bench.txt\`.`,
       '',
+      `Head map in one pass / one pass per layer (${b.pipeline.head.passes} layers): time ${f(b.headMapSaving.time, 3)}, FLOPs ${f(b.headMapSaving.flops, 3)}.`,
+      '',
+      mdTable(
+        ['weights', 'forward ms', 'token mode ms', 'forward MB/token', 'token mode MB/token'],
+        b.paths.weights.map((w) => [w.path, f(w.forwardMs), f(w.tokenMs), f(w.forwardBytes / 1e6, 2), f(w.tokenBytes / 1e6, 2)]),
+      ),
+      '',
     );
     out.push(
       mdTable(

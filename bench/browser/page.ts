@@ -24,7 +24,7 @@ async function benchKernelsInPage(
   opts: { reps: number; minSampleMs: number; tfPrograms: number[]; tfLayouts: TfLayout[] },
 ): Promise<PageKernelResult> {
   const ctx = await createDevice(navigator.gpu);
-  const pool = await devicePool(ctx, shaderLoaderFromModules(shaders)); // as GpuBackend makes it
+  const pool = await devicePool(ctx, shaderLoaderFromModules(shaders), { calibrate: true }); // as the Node part does
   const log: string[] = [];
   const tf = await loadTfMatmul();
   const rows = await benchKernels(pool, tf, ctx.adapter.isFallbackAdapter ? fallbackShapes : shapes, { ...opts, log: (s) => log.push(s) });

@@ -1,6 +1,6 @@
 // The initial components of each granularity in the reference engine, [M, T, D], built from the
-// forward record: what differs between token, head, neuron, module and subspace mode. The pass
-// itself (decomposed.ts) is the same for all of them. The GPU builds the same components in
+// forward record, and those that join a pass later (the one-pass head map's heads): what differs
+// between the modes. The pass itself (decomposed.ts) is the same for all of them. The GPU builds the same components in
 // src/gpu/components.ts; src/depass/bias-placement.test.ts checks both against the formulas.
 
 import { dims } from '../model/description';

@@ -1,6 +1,6 @@
 // The initial components of each granularity on the GPU, [M, T, D], built from the forward
-// record: the GPU twin of src/depass/components.ts (same formulas; bias-placement.test.ts checks
-// both against the weights).
+// record, and those that join a pass later: the GPU twin of src/depass/components.ts (same
+// formulas; bias-placement.test.ts checks both against the weights).
 
 import type { ModeRequest } from '../depass/backend';
 import { joining, type PassPlan } from '../depass/plan';

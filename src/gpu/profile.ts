@@ -14,10 +14,13 @@ export interface DeviceProfile {
   f16?: { expanded: number; native: number };
 }
 
-/** The profile a device's features and limits give without calibration. */
+/**
+ * The profile a device's features and limits give without calibration: F16 weights expanded (f16
+ * products cost precision and are taken only where a calibration finds them faster).
+ */
 export function plainProfile(device: GPUDevice, isFallbackAdapter: boolean): DeviceProfile {
   return {
-    nativeF16: device.features.has('shader-f16'),
+    nativeF16: false,
     subgroups: device.features.has('subgroups'),
     tiles: plainTilePlan(isFallbackAdapter),
   };

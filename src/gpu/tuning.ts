@@ -1,8 +1,8 @@
 // The device's profile, made once per device: subgroup reductions where the device has them; the
 // matmul tile plan, the large-tile shapes its limits allow timed on one product (a short
-// calibration) and the fastest kept; and native f16 products where the device has shader-f16 and
-// they beat expanding the weights on the same product. Cached per device; a tool or test may fix
-// a device's profile instead (setDeviceProfile).
+// calibration, on hardware adapters unless asked) and the fastest kept; and native f16 products
+// where the device has shader-f16 and they beat expanding the weights on the same product. Cached
+// per device; a tool or test may fix a device's profile instead (setDeviceProfile).
 
 import { float32ToTensorBytes } from '../model/dtype';
 import { createStorage, uploadStorage } from './buffers';
@@ -14,8 +14,13 @@ import { Step, StepPool } from './step';
 import { LARGE_CANDIDATES, tileFits, type TileName, type TilePlan } from './tiles';
 
 export interface TuningOptions {
-  /** Time the large-tile shapes (default); false: the plan from limits alone. */
-  calibrate?: boolean;
+  /**
+   * Time the tile shapes and the f16 path: always (true), never (false: the plan from limits
+   * alone), or only on a hardware adapter ('hardware', the default): on a CPU-backed adapter the
+   * calibration costs seconds of compilation and its timings are at the mercy of the machine's
+   * other work, so the app and the command take the plain profile there.
+   */
+  calibrate?: boolean | 'hardware';
 }
 
 const profiles = new WeakMap<GPUDevice, Promise<DeviceProfile>>();
@@ -44,10 +49,11 @@ export async function devicePool(ctx: GpuContext, loader: ShaderLoader, opts: Tu
 
 async function makeProfile(ctx: GpuContext, loader: ShaderLoader, opts: TuningOptions): Promise<DeviceProfile> {
   const plain = plainProfile(ctx.device, ctx.adapter.isFallbackAdapter);
-  if (opts.calibrate === false) return plain;
   const software = ctx.adapter.isFallbackAdapter;
+  const calibrate = opts.calibrate ?? 'hardware';
+  if (calibrate === false || (calibrate === 'hardware' && software)) return plain;
   const tiles = await calibrateTiles(ctx.device, loader, plain.tiles, software);
-  if (!plain.nativeF16) return { ...plain, tiles };
+  if (!ctx.device.features.has('shader-f16')) return { ...plain, tiles };
   // Native f16 products cost precision (docs/method.md): used only where clearly faster.
   const f16 = await calibrateF16(ctx.device, loader, tiles, software);
   return { ...plain, tiles, nativeF16: f16.native > F16_MARGIN * f16.expanded, f16 };

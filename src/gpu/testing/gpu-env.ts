@@ -29,7 +29,8 @@ const loader = nodeShaderLoader();
  * A test device. 'exact' (default): the device has every optional feature the adapter offers and
  * its engines reduce through subgroups where offered but expand F16 weights to f32, so that they
  * match independent references as tightly as the f32 reference engine does. 'offered': its engines
- * also multiply F16 weights as f16 where offered (the engine's default on such a device).
+ * also multiply F16 weights as f16 where offered (what the engine does where a calibration finds
+ * it faster).
  * 'fallback': no shader-f16 and no subgroups (the paths a device without them takes).
  */
 export function testGpu(paths: Paths = 'exact'): Promise<TestGpu | null> {
@@ -41,7 +42,7 @@ export function testGpu(paths: Paths = 'exact'): Promise<TestGpu | null> {
         const ctx = await createDevice(createNodeGpu(), { disableF16: fallback, disableSubgroups: fallback });
         const kernels = kernelCache(ctx.device, loader);
         const plain = plainProfile(ctx.device, ctx.adapter.isFallbackAdapter);
-        const profile = paths === 'exact' ? { ...plain, nativeF16: false } : plain;
+        const profile = paths === 'offered' ? { ...plain, nativeF16: ctx.device.features.has('shader-f16') } : plain;
         setDeviceProfile(ctx.device, profile);
         return { ctx, kernels, pool: new StepPool(ctx.device, kernels), profile };
       } catch (e) {
