@@ -93,7 +93,7 @@ function calibrationRun(device: GPUDevice, loader: ShaderLoader, plan: TilePlan,
     'calibration X',
     Float32Array.from({ length: R * K }, (_, i) => ((i * 7919) % 13) / 13 - 0.5),
   );
-  // Small integers over 16: exact in f32, f16 and bf16 alike, so one buffer serves every dtype.
+  // Multiples of 1/16: exact in f32 and f16 alike, so both paths multiply the same numbers.
   const values = Float32Array.from({ length: N * K }, (_, i) => (((i * 104729) % 17) - 8) / 16);
   const W32 = uploadStorage(device, 'calibration W f32', values);
   const W16 = uploadStorage(device, 'calibration W f16', float32ToTensorBytes(values, 'F16'));
