@@ -1,6 +1,7 @@
 // shaders/matmul.wgsl against its twin ops.gemm: odd shapes, one row, every weight dtype, the vec4
 // and scalar load paths, bias on all rows or on one block, row maps, batches, accumulation, each
-// tile shape. The cases live in gpu-check/kernel-checks.ts, which the self-contained GPU check runs too.
+// tile shape, and the native f16 path. The cases live in testing/matmul-checks.ts, which the
+// self-contained GPU check runs too; a case the device cannot run is skipped, saying why.
 
 import { describe, it } from 'vitest';
 import { MATMUL_CHECKS } from './testing/matmul-checks';
@@ -10,5 +11,8 @@ import { describeAdapter, skipWithoutGpu, testGpu } from './testing/gpu-env';
 const gpu = await testGpu();
 
 describe.skipIf(skipWithoutGpu(gpu))(`matmul.wgsl vs ops.gemm (${gpu ? describeAdapter(gpu) : 'no GPU'})`, () => {
-  for (const c of MATMUL_CHECKS) it(c.name, () => c.run(gpu!, new Tally()));
+  for (const c of MATMUL_CHECKS) {
+    const why = gpu && c.unsupported?.(gpu);
+    it.skipIf(!!why)(why ? `${c.name} [unsupported here: ${why}]` : c.name, () => c.run(gpu!, new Tally()));
+  }
 });
