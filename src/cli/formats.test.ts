@@ -5,7 +5,9 @@
 // link's 8-bit rows) and the viewer's policy.
 
 import { spawnSync } from 'node:child_process';
-import { resolve } from 'node:path';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { DepassResult } from '../depass/result';
 import { decodeRun } from '../share/permalink/decode';
@@ -118,5 +120,18 @@ describe.skipIf(noDemo)('depass --format csv and html', () => {
     const batch = depass(['--model', demo, '--prompts', 'requests.jsonl', '--out', 'x.jsonl', '--format', 'csv']);
     expect(batch.code).toBe(2);
     expect(batch.stderr).toMatch(/JSONL/);
+  });
+
+  it('writes the whole report to a pipe whose reader is slow', () => {
+    // A pipe takes 64 KiB at once; the rest must not be lost when the command exits.
+    const dir = mkdtempSync(join(tmpdir(), 'depass-pipe-'));
+    const file = join(dir, 'report.html');
+    const cmd = [process.execPath, resolve(root, 'bin/depass.mjs'), ...args, '--format', 'html'].map((a) => `'${a}'`).join(' ');
+    const r = spawnSync('sh', ['-c', `${cmd} 2>/dev/null | (sleep 1; cat > '${file}')`], { timeout: 300_000 });
+    expect(r.status).toBe(0);
+    const piped = readFileSync(file, 'utf8');
+    expect(piped.length).toBeGreaterThan(65_536);
+    expect(piped.trimEnd()).toMatch(/<\/html>$/i);
+    rmSync(dir, { recursive: true, force: true });
   });
 });

@@ -200,7 +200,7 @@ async function main(argv: string[]): Promise<number> {
             ? await reportOf(result, defaults, checkpoint.description, tokenText)
             : JSON.stringify(result, null, 1) + '\n';
       if (values.out) writeFileSync(values.out, text);
-      else process.stdout.write(text);
+      else await writeOut(text);
       return 0;
     }
     const summary = await runBatch({
@@ -264,6 +264,14 @@ function showProgress(line: string, final: boolean): void {
   if (!final && t - lastProgress < 1000) return;
   lastProgress = t;
   process.stderr.write(`depass: ${line}\n`);
+}
+
+/**
+ * Stdout in full before the exit: on a pipe the write is asynchronous, and process.exit would cut
+ * off a report (hundreds of KB) that is still in Node's buffer.
+ */
+function writeOut(text: string): Promise<void> {
+  return new Promise((done, fail) => process.stdout.write(text, (err) => (err ? fail(err) : done())));
 }
 
 main(process.argv.slice(2)).then(

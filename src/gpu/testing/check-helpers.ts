@@ -12,6 +12,12 @@ export interface KernelCheck {
   /** Why this device cannot run the check (a feature or limit it lacks), or null. */
   unsupported?(gpu: TestGpu): string | null;
   run(gpu: TestGpu, t: Tally): Promise<void>;
+  /**
+   * On a device that cannot run the check: what the engine does there instead (it refuses the
+   * path in one line naming what is missing, or never plans it), so that such a device still
+   * tests something rather than skipping.
+   */
+  refused?(gpu: TestGpu, t: Tally): Promise<void>;
 }
 
 export function helpers(gpu: TestGpu) {

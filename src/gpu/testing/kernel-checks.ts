@@ -9,6 +9,7 @@ import { makeShaderDataDefinitions } from 'webgpu-utils';
 import * as twin from '../../depass/ops';
 import type { DType } from '../../model/description';
 import { readU32 } from '../buffers';
+import { plainProfile } from '../profile';
 import { KernelCache, KERNELS, shaderLoaderFromModules, type KernelName } from '../kernels';
 import * as ops from '../ops';
 import { maxAbs, randn, weightsIn } from './compare';
@@ -336,5 +337,14 @@ export const KERNEL_CHECKS: KernelCheck[] = [false, true].flatMap((subgroups) =>
     name: `${c.name} (${subgroups ? 'subgroup' : 'workgroup'} reductions)`,
     unsupported: (gpu) => (subgroups ? lacks(gpu, 'subgroups') : null),
     run: (gpu, t) => c.run(onPaths(gpu, { subgroups, nativeF16: false }), t),
+    refused: async (gpu, t) => {
+      t.equal(plainProfile(gpu.ctx.device, gpu.ctx.adapter.isFallbackAdapter).subgroups, false, 'the profile keeps workgroup-memory reductions');
+      // A kernel without a reduction has no subgroup variant and runs; one with a reduction is refused.
+      const refusal = await c.run(onPaths(gpu, { subgroups: true, nativeF16: false }), t).then(
+        () => null,
+        (e: Error) => e.message,
+      );
+      t.ok(refusal === null || /lacks subgroups/.test(refusal), `the subgroup variant runs or is refused naming the feature (${refusal})`);
+    },
   })),
 );

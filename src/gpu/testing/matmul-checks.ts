@@ -9,8 +9,8 @@ import { gemm, type GemmParams } from '../../depass/gemm';
 import type { DType } from '../../model/description';
 import { readF32, uploadStorage } from '../buffers';
 import * as ops from '../ops';
-import { Step } from '../step';
-import { tileFits, TILES, type TileName } from '../tiles';
+import { Step, StepPool } from '../step';
+import { plainTilePlan, tileFits, TILES, type TileName } from '../tiles';
 import { maxAbs, maxAbsDiff, randn, weightsIn } from './compare';
 import { lacks, onPaths, type KernelCheck } from './check-helpers';
 import type { TestGpu } from './gpu-env';
@@ -165,6 +165,17 @@ function checkOf(c: MatmulCase, native: boolean): KernelCheck {
     unsupported: (gpu) =>
       (native ? lacks(gpu, 'shader-f16') : null) ??
       (c.tiles && !tileFits(c.tiles, gpu.ctx.device.limits) ? `the device's limits do not allow the ${c.tiles} tiles` : null),
+    refused: async (gpu, t) => {
+      if (native && lacks(gpu, 'shader-f16')) {
+        const dev = gpu.ctx.device;
+        t.throws(() => new StepPool(dev, gpu.kernels, { nativeF16: true }), /shader-f16/, 'a pool on native f16 products is refused');
+        await t.rejects(gpu.kernels.get('matmul_f16'), /lacks shader-f16/, 'the f16 kernel is refused, naming the feature');
+      }
+      if (c.tiles && !tileFits(c.tiles, gpu.ctx.device.limits)) {
+        const plan = plainTilePlan(gpu.ctx.adapter.isFallbackAdapter);
+        t.ok(plan.large !== c.tiles || tileFits(plan.large, gpu.ctx.device.limits), `the plain plan does not choose the ${c.tiles} tiles`);
+      }
+    },
     run: async (gpu, t) => {
       const o = await matmulCase(onPaths(gpu, { subgroups: false, nativeF16: native }), c, native);
       t.ok(o.scale > 0, 'the product is not all zero');
