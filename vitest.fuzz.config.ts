@@ -1,10 +1,10 @@
-// `npm run fuzz`: only the fuzz suites (src/fuzz/**/*.fuzz.test.ts), 2000 cases per parser
+// `npm run fuzz`: only the fuzz suites (fuzz/**/*.fuzz.test.ts), 2000 cases per parser
 // instead of the 200 the normal test run gives them. DEPASS_FUZZ_N set in the shell still wins.
 import { defineConfig } from 'vitest/config';
 
 export default defineConfig({
   test: {
-    include: ['src/fuzz/**/*.fuzz.test.ts'],
+    include: ['fuzz/**/*.fuzz.test.ts'],
     environment: 'node',
     env: { DEPASS_FUZZ_N: process.env['DEPASS_FUZZ_N'] ?? '2000' },
     testTimeout: 600_000,

@@ -11,11 +11,41 @@ export type Mode = 'quick' | 'default' | 'full';
 /** Shapes of real small models (Hugging Face configs); the benchmark may keep fewer layers. */
 export const MODELS: Record<string, RandomModelOptions> = {
   // SmolLM-135M
-  smollm: { family: 'llama', hidden_size: 576, num_attention_heads: 9, num_key_value_heads: 3, head_dim: 64, intermediate_size: 1536, vocab_size: 49152, num_hidden_layers: 30, tie_word_embeddings: true },
+  smollm: {
+    family: 'llama',
+    hidden_size: 576,
+    num_attention_heads: 9,
+    num_key_value_heads: 3,
+    head_dim: 64,
+    intermediate_size: 1536,
+    vocab_size: 49152,
+    num_hidden_layers: 30,
+    tie_word_embeddings: true,
+  },
   // Qwen2.5-0.5B
-  qwen: { family: 'qwen2', hidden_size: 896, num_attention_heads: 14, num_key_value_heads: 2, head_dim: 64, intermediate_size: 4864, vocab_size: 151936, num_hidden_layers: 24, tie_word_embeddings: true },
+  qwen: {
+    family: 'qwen2',
+    hidden_size: 896,
+    num_attention_heads: 14,
+    num_key_value_heads: 2,
+    head_dim: 64,
+    intermediate_size: 4864,
+    vocab_size: 151936,
+    num_hidden_layers: 24,
+    tie_word_embeddings: true,
+  },
   // Small enough for a smoke run, in the proportions of the others.
-  tiny: { family: 'llama', hidden_size: 128, num_attention_heads: 4, num_key_value_heads: 2, head_dim: 32, intermediate_size: 384, vocab_size: 4096, num_hidden_layers: 2, tie_word_embeddings: true },
+  tiny: {
+    family: 'llama',
+    hidden_size: 128,
+    num_attention_heads: 4,
+    num_key_value_heads: 2,
+    head_dim: 32,
+    intermediate_size: 384,
+    vocab_size: 4096,
+    num_hidden_layers: 2,
+    tie_word_embeddings: true,
+  },
 };
 
 export interface BenchConfig {
@@ -55,11 +85,25 @@ function pairs(R: number[], nk: [number, number][]): KernelShape[] {
 }
 
 // SwiftShader in Chromium is several times slower than lavapipe: fewer rows.
-const SOFTWARE_PAGE_SHAPES = pairs([256], [[576, 576], [1536, 576], [576, 1536], [896, 896]]);
+const SOFTWARE_PAGE_SHAPES = pairs(
+  [256],
+  [
+    [576, 576],
+    [1536, 576],
+    [576, 1536],
+    [896, 896],
+  ],
+);
 
 const PRESETS: Record<Mode, Omit<BenchConfig, 'mode' | 'profile' | 'tf' | 'out'>> = {
   quick: {
-    kernelShapes: pairs([512], [[384, 128], [128, 384]]),
+    kernelShapes: pairs(
+      [512],
+      [
+        [384, 128],
+        [128, 384],
+      ],
+    ),
     kernelReps: 2,
     minSampleMs: 20,
     tfPrograms: [-1],
@@ -78,7 +122,15 @@ const PRESETS: Record<Mode, Omit<BenchConfig, 'mode' | 'profile' | 'tf' | 'out'>
     ablationBudget: 2 ** 30,
   },
   default: {
-    kernelShapes: pairs([1024], [[576, 576], [1536, 576], [576, 1536], [896, 896]]),
+    kernelShapes: pairs(
+      [1024],
+      [
+        [576, 576],
+        [1536, 576],
+        [576, 1536],
+        [896, 896],
+      ],
+    ),
     kernelReps: 5,
     minSampleMs: 50,
     tfPrograms: [-1],
@@ -97,13 +149,33 @@ const PRESETS: Record<Mode, Omit<BenchConfig, 'mode' | 'profile' | 'tf' | 'out'>
     ablationBudget: 2 ** 30,
   },
   full: {
-    kernelShapes: pairs([1024, 4096], [[576, 576], [1536, 576], [576, 1536], [896, 896], [4864, 896], [896, 4864]]),
+    kernelShapes: pairs(
+      [1024, 4096],
+      [
+        [576, 576],
+        [1536, 576],
+        [576, 1536],
+        [896, 896],
+        [4864, 896],
+        [896, 4864],
+      ],
+    ),
     kernelReps: 7,
     minSampleMs: 100,
     tfPrograms: [-1, 1, 2, 3],
     tfLayouts: ['NK', 'KN'],
     chromium: true,
-    chromiumShapes: pairs([1024, 4096], [[576, 576], [1536, 576], [576, 1536], [896, 896], [4864, 896], [896, 4864]]),
+    chromiumShapes: pairs(
+      [1024, 4096],
+      [
+        [576, 576],
+        [1536, 576],
+        [576, 1536],
+        [896, 896],
+        [4864, 896],
+        [896, 4864],
+      ],
+    ),
     chromiumFallbackShapes: SOFTWARE_PAGE_SHAPES,
     model: 'qwen',
     layers: 0, // all
@@ -129,7 +201,27 @@ export const USAGE = `npm run bench -- [--quick | --full] [options]
   --out FILE                report path
 BENCH_FULL=1 / BENCH_QUICK=1 choose the size like --full / --quick.`;
 
-const FLAGS = ['quick', 'full', 'model', 'layers', 'tokens', 'reps', 'neuron-tokens', 'neuron-layer', 'sample', 'neuron-reps', 'kernel-reps', 'kernel-shapes', 'no-tf', 'tf-programs', 'chromium', 'no-chromium', 'profile', 'out', 'help'];
+const FLAGS = [
+  'quick',
+  'full',
+  'model',
+  'layers',
+  'tokens',
+  'reps',
+  'neuron-tokens',
+  'neuron-layer',
+  'sample',
+  'neuron-reps',
+  'kernel-reps',
+  'kernel-shapes',
+  'no-tf',
+  'tf-programs',
+  'chromium',
+  'no-chromium',
+  'profile',
+  'out',
+  'help',
+];
 const BOOLEAN = new Set(['quick', 'full', 'no-tf', 'chromium', 'no-chromium', 'profile', 'help']);
 
 export function parseArgs(argv: string[], env: Record<string, string | undefined> = {}): BenchConfig | 'help' {
@@ -159,18 +251,25 @@ export function parseArgs(argv: string[], env: Record<string, string | undefined
   if (!MODELS[model]) throw new Error(`--model ${model}: known shapes are ${Object.keys(MODELS).join(', ')}`);
   const fullL = MODELS[model]!.num_hidden_layers!;
   const layers = Math.min(fullL, num('layers', p.layers) || fullL);
-  const neuronLayer = flags.has('neuron-layer') ? num('neuron-layer', 0) : p.neuronLayer < 0 ? Math.max(0, Math.floor(layers / 2) - 1) : Math.min(p.neuronLayer, layers - 1);
+  const neuronLayer = flags.has('neuron-layer')
+    ? num('neuron-layer', 0)
+    : p.neuronLayer < 0
+      ? Math.max(0, Math.floor(layers / 2) - 1)
+      : Math.min(p.neuronLayer, layers - 1);
   if (neuronLayer >= layers) throw new Error(`--neuron-layer ${neuronLayer}: the model keeps ${layers} layers`);
   const tfPrograms = flags.has('tf-programs') ? flags.get('tf-programs')!.split(',').map(Number) : p.tfPrograms;
   for (const x of tfPrograms) if (!(x in TF_PROGRAMS)) throw new Error(`--tf-programs: ${x} is not one of ${Object.keys(TF_PROGRAMS).join(', ')}`);
   const pos = (k: string, d: number) => Math.max(1, num(k, d));
   let shapes: KernelShape[] | null = null;
   if (flags.has('kernel-shapes')) {
-    shapes = flags.get('kernel-shapes')!.split(',').map((x) => {
-      const d = x.split('x').map(Number);
-      if (d.length !== 3 || !d.every((v) => Number.isInteger(v) && v > 0)) throw new Error(`--kernel-shapes: ${x} is not RxNxK`);
-      return { R: d[0]!, N: d[1]!, K: d[2]! };
-    });
+    shapes = flags
+      .get('kernel-shapes')!
+      .split(',')
+      .map((x) => {
+        const d = x.split('x').map(Number);
+        if (d.length !== 3 || !d.every((v) => Number.isInteger(v) && v > 0)) throw new Error(`--kernel-shapes: ${x} is not RxNxK`);
+        return { R: d[0]!, N: d[1]!, K: d[2]! };
+      });
   }
   return {
     ...p,

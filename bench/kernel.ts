@@ -2,8 +2,10 @@
 // same adapter, f32, shapes of the decomposed pass (rows = components x tokens, inner dims of small
 // models). Both warmed up, timed to a GPU fence, alternating sample by sample; median reported.
 
-import { createStorage, matmul, Step, type StepPool, uploadStorage } from '../src/gpu/index';
-import { tileShape, type TileShape } from '../src/gpu/ops';
+import { createStorage, uploadStorage } from '../src/gpu/buffers';
+import { matmul } from '../src/gpu/ops';
+import { Step, type StepPool } from '../src/gpu/step';
+import { tileFor, type TileName } from '../src/gpu/tiles';
 import { randn } from '../src/gpu/testing/compare';
 import { timeInterleaved, type Timing } from './stats';
 import { TF_PROGRAMS, type TfLayout, type TfMatmul } from './tfjs';
@@ -16,7 +18,7 @@ export interface KernelShape {
 
 export interface KernelRow extends KernelShape {
   flops: number;
-  ours: { ms: number; cpuMs: number; gflops: number; tiles: TileShape; samples: number[]; repeats: number };
+  ours: { ms: number; cpuMs: number; gflops: number; tiles: TileName; samples: number[]; repeats: number };
   /** The fastest TF.js variant (program, layout of b) tried on this shape (null without TF.js). */
   tf: {
     ms: number;
@@ -61,7 +63,9 @@ export function oursOn(pool: StepPool, { R, N, K }: KernelShape): { run: (repeat
 
 /** Milliseconds of the fastest TF.js timing whose name passes `keep` (null when none does). */
 function fastestMs(t: Record<string, Timing>, keep: (name: string) => boolean): number | null {
-  const ms = Object.entries(t).filter(([n]) => n !== 'ours' && keep(n)).map(([, tm]) => tm.ms);
+  const ms = Object.entries(t)
+    .filter(([n]) => n !== 'ours' && keep(n))
+    .map(([, tm]) => tm.ms);
   return ms.length ? Math.min(...ms) : null;
 }
 
@@ -75,7 +79,7 @@ export async function benchKernels(
   for (const { R, N, K } of shapes) {
     const ours = oursOn(pool, { R, N, K });
     const flops = ours.flops;
-    const tiles = tileShape(R, N, pool.largeTileOutputs);
+    const tiles = tileFor(R, N, pool.profile.tiles);
     const runs: Record<string, (repeats: number) => Promise<void>> = { ours: ours.run };
     if (tf) {
       for (const layout of opts.tfLayouts) for (const p of opts.tfPrograms) runs[`tf ${TF_PROGRAMS[p]}, b ${layout}`] = tf.prepare(R, N, K, p, layout);
@@ -102,7 +106,11 @@ export async function benchKernels(
             auto: tf!.autoProgram(R, N, K),
             samples: best[1].samples,
             repeats: best[1].repeats,
-            tried: Object.fromEntries(Object.entries(t).filter(([n]) => n !== 'ours').map(([n, tm]) => [n.slice(3), tm.ms])),
+            tried: Object.fromEntries(
+              Object.entries(t)
+                .filter(([n]) => n !== 'ours')
+                .map(([n, tm]) => [n.slice(3), tm.ms]),
+            ),
             transposedGflops: gflopsOf(fastestMs(t, (n) => n.endsWith('b NK'))),
           }
         : null,

@@ -5,7 +5,7 @@
 
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { createDevice } from '../src/gpu/index';
+import { createDevice } from '../src/gpu/device';
 import { createNodeGpu, nodeShaderLoader } from '../src/gpu/node';
 import { runBench } from './bench';
 import { parseArgs, USAGE } from './config';

@@ -6,8 +6,11 @@
 
 import type { TargetSpec } from '../src/depass/backend';
 import { runDepass, type RunInput } from '../src/depass/run';
-import { GpuBackend, type GpuContext, type KernelTime, type ShaderLoader } from '../src/gpu/index';
-import { NeuronAblation } from '../src/gpu/ablation';
+import type { GpuContext } from '../src/gpu/device';
+import { GpuBackend } from '../src/gpu/engine';
+import type { ShaderLoader } from '../src/gpu/kernels';
+import type { KernelTime } from '../src/gpu/profiler';
+import { NeuronAblation } from './ablation';
 import type { RandomModel } from '../src/model/testing/random-model';
 import { ablationFlops, forwardFlops, neuronModeFlops } from './flops';
 import { matmulCheck, poolOf, profiled, promptIds } from './pipeline';
@@ -17,7 +20,17 @@ export interface NeuronResult {
   T: number;
   layer: number;
   neurons: number;
-  depass: { ms: number; cpuMs: number; flops: number; gflops: number; matmulFlops: number; groupSize: number; passes: number; profile?: KernelTime[]; matmulCheck?: number };
+  depass: {
+    ms: number;
+    cpuMs: number;
+    flops: number;
+    gflops: number;
+    matmulFlops: number;
+    groupSize: number;
+    passes: number;
+    profile?: KernelTime[];
+    matmulCheck?: number;
+  };
   /** One pass per neuron: `sample` neurons timed, the rest extrapolated. */
   single: { ms: number; cpuMs: number; flops: number; gflops: number; sample: number; sampleMs: number; cleanMs: number };
   batched: { ms: number; cpuMs: number; flops: number; gflops: number; copies: number; passes: number; cleanMs: number };
@@ -88,7 +101,9 @@ export async function benchNeurons(
       ms.batched.push(b.ms);
       cpu.batched.push(b.cpuMs);
       batchedLogits = b.value;
-      opts.log(`  run ${rep + 1}: DePass ${d.ms.toFixed(0)} ms; ablation: ${sample} neurons one per pass ${sRun.ms.toFixed(0)} ms, all ${I} in ${copies}-copy passes ${b.ms.toFixed(0)} ms`);
+      opts.log(
+        `  run ${rep + 1}: DePass ${d.ms.toFixed(0)} ms; ablation: ${sample} neurons one per pass ${sRun.ms.toFixed(0)} ms, all ${I} in ${copies}-copy passes ${b.ms.toFixed(0)} ms`,
+      );
     }
     const fl = ablationFlops(cfg, T, layer, I);
     const fw = forwardFlops(cfg, T);
@@ -120,7 +135,15 @@ export async function benchNeurons(
       layer,
       neurons: I,
       depass,
-      single: { ms: singleMs, cpuMs: median(cpu.clean) + (median(cpu.single) * I) / sample, flops: fl.total, gflops: fl.total / singleMs / 1e6, sample, sampleMs, cleanMs },
+      single: {
+        ms: singleMs,
+        cpuMs: median(cpu.clean) + (median(cpu.single) * I) / sample,
+        flops: fl.total,
+        gflops: fl.total / singleMs / 1e6,
+        sample,
+        sampleMs,
+        cleanMs,
+      },
       batched: { ms: bMs, cpuMs: median(cpu.batched), flops: fl.total, gflops: fl.total / bMs / 1e6, copies, passes: Math.ceil(I / copies), cleanMs },
       maxDiffSingleVsBatched: maxDiff,
       rankCorrelation: spearman(depassScores, effects),

@@ -73,7 +73,7 @@ export function spearman(a: ArrayLike<number>, b: ArrayLike<number>): number {
   const rank = (x: ArrayLike<number>) => {
     const idx = Array.from({ length: x.length }, (_, i) => i).sort((i, j) => x[i]! - x[j]!);
     const r = new Array<number>(x.length);
-    for (let i = 0; i < idx.length; ) {
+    for (let i = 0; i < idx.length;) {
       let j = i;
       while (j + 1 < idx.length && x[idx[j + 1]!] === x[idx[i]!]) j++;
       for (let k = i; k <= j; k++) r[idx[k]!] = (i + j) / 2;
@@ -96,4 +96,3 @@ export function spearman(a: ArrayLike<number>, b: ArrayLike<number>): number {
   }
   return num / Math.sqrt(da * db);
 }
-

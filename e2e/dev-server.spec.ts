@@ -5,12 +5,12 @@
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { devPort } from './playwright.config';
-import { ROOT, expect, runAndWait, test } from './fixtures';
+import { ROOT, expect, needs, runAndWait, test } from './fixtures';
 
 test.use({ baseURL: `http://127.0.0.1:${devPort}` });
 
 test('npm start: the demo model is one click away and a probe prompt runs', async ({ page }) => {
-  test.skip(!existsSync(resolve(ROOT, 'public/models/demo-llama/config.json')), 'public/models/demo-llama is not in this checkout');
+  needs(existsSync(resolve(ROOT, 'public/models/demo-llama/config.json')), 'public/models/demo-llama is not in this checkout');
   await page.goto('/');
   await page.getByRole('button', { name: 'Load Llama demo' }).click();
   await expect(page.getByLabel('Loaded model')).toContainText('demo-llama');

@@ -1,16 +1,16 @@
 // Nothing is lost when the engine fails: a lost GPU device ends the run with a message, the last
 // result stays on screen, and the next run works on a fresh device.
 
-import { NO_STORIES, expect, haveStories, loadStories, runAndWait, runPrompt, test } from './fixtures';
+import { NO_STORIES, backendShown, expect, groupNeeds, haveStories, loadStories, needs, runAndWait, runPrompt, test } from './fixtures';
 
 test.describe('failures', () => {
-  test.skip(!haveStories, NO_STORIES);
+  groupNeeds(haveStories, NO_STORIES);
 
   test('a lost GPU device keeps the results and the next run recovers', async ({ page }) => {
     await page.goto('/?testhooks');
     await loadStories(page);
-    const backend = (await page.getByLabel('Loaded model').locator('dt:text-is("backend") + dd').textContent()) ?? '';
-    test.skip(!backend.startsWith('WebGPU'), `the model runs on the CPU here (${backend}); there is no device to lose`);
+    const backend = await backendShown(page);
+    needs(backend.startsWith('WebGPU'), `WebGPU in the browser: the model runs on the CPU here (${backend}), so there is no device to lose`);
     await runPrompt(page, 'Once upon a time', ['tokens']);
     await expect(page.locator('#heatmap g.tok')).toHaveCount(5);
 

@@ -1,7 +1,9 @@
 // Shared e2e fixtures: every test records every request the page and its workers make (page and
-// context level) and fails if one leaves the app's origin, or if the page throws or the CSP
-// refuses something; helpers load models through the file input and run prompts. Models are
-// read from ../shared, which the tests say when absent.
+// context level) and fails if one leaves the app's origin (or the origins a test names with
+// allowedOrigins), or if the page throws or the CSP refuses something; helpers load models
+// through the file input and run prompts. Models are read from ../shared, which the tests say
+// when absent. Under CI=true a missing requirement and a page that ran on the CPU fallback
+// instead of WebGPU are failures, not skips or notes.
 
 import { test as base, expect, type Page, type Request } from '@playwright/test';
 import { execFileSync } from 'node:child_process';
@@ -15,14 +17,45 @@ export const haveStories = STORIES_FILES.every((f) => existsSync(f));
 export const NO_STORIES = `../shared/models/stories260K is absent (looked in ${STORIES}); these tests need it`;
 export const ARTIFACTS = resolve(ROOT, 'e2e/artifacts');
 
+/** CI sets CI=true; there every missing requirement is a failure. */
+export const inCI = process.env['CI'] === 'true' || process.env['CI'] === '1';
+
+function missing(what: string): Error {
+  return new Error(`${what}; under CI=true a missing requirement fails instead of skipping`);
+}
+
+/** In a test or a hook: skip it when `ok` is false, saying `why`; under CI=true, fail it. */
+export function needs(ok: boolean, why: string): void {
+  if (ok) return;
+  if (inCI) throw missing(why);
+  test.skip(true, why);
+}
+
+/** In a test.describe, before its hooks: the same for every test of the group. */
+export function groupNeeds(ok: boolean, why: string): void {
+  if (ok) return;
+  if (inCI)
+    test.beforeAll(() => {
+      throw missing(why);
+    });
+  else test.skip(true, why);
+}
+
+/** The model card's backend line: "WebGPU · <adapter>" or "CPU reference". */
+export async function backendShown(page: Page): Promise<string> {
+  return (await page.getByLabel('Loaded model').locator('dt:text-is("backend") + dd').textContent()) ?? '';
+}
+
 export interface RequestLog {
   all: string[];
   offsite: string[];
 }
 
-export const test = base.extend<{ requests: RequestLog }>({
+export const test = base.extend<{ requests: RequestLog; allowedOrigins: string[] }>({
+  /** Origins besides the app's that a test may reach (the stand-in Hub of hub.spec.ts); none by default. */
+  allowedOrigins: [[], { option: true }],
   requests: [
-    async ({ context, page, baseURL }, use, testInfo) => {
+    async ({ context, page, baseURL, allowedOrigins }, use, testInfo) => {
       const origin = new URL(baseURL!).origin;
       const log: RequestLog = { all: [], offsite: [] };
       const seen = new Set<Request>();
@@ -31,7 +64,7 @@ export const test = base.extend<{ requests: RequestLog }>({
         seen.add(r);
         const url = r.url();
         log.all.push(url);
-        const ok = url.startsWith('data:') || url.startsWith('blob:') || new URL(url).origin === origin;
+        const ok = url.startsWith('data:') || url.startsWith('blob:') || new URL(url).origin === origin || allowedOrigins.includes(new URL(url).origin);
         if (!ok) log.offsite.push(url);
       };
       context.on('request', record);
@@ -45,6 +78,17 @@ export const test = base.extend<{ requests: RequestLog }>({
       await use(log);
       // A test that skipped itself (its data is absent) loaded nothing: nothing to judge.
       if (testInfo.status === 'skipped') return;
+      // A model that ran on the CPU fallback proves nothing about the WebGPU engine: noted
+      // (scripts/test-all.mjs lists these), and a failure under CI=true.
+      for (const p of context.pages()) {
+        const card = p.getByLabel('Loaded model');
+        if (p.isClosed() || (await card.count()) === 0) continue;
+        const backend = await backendShown(p);
+        if (backend.startsWith('WebGPU')) continue;
+        const note = `the page ran on the CPU fallback instead of WebGPU (backend: ${backend || 'unknown'})`;
+        testInfo.annotations.push({ type: 'cpu-fallback', description: note });
+        if (inCI) throw new Error(`${note}; under CI=true that is a failure`);
+      }
       expect(log.all.length, 'the request recorder saw the page load').toBeGreaterThan(0);
       expect(log.offsite, 'requests that left the page origin').toEqual([]);
       expect(problems, 'page errors and CSP refusals').toEqual([]);

@@ -6,18 +6,18 @@ import type { Page } from '@playwright/test';
 import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { ARTIFACTS, NO_STORIES, STORIES, expect, haveStories, loadFiles, loadStories, runPrompt, test } from './fixtures';
+import { ARTIFACTS, NO_STORIES, STORIES, expect, groupNeeds, haveStories, loadFiles, loadStories, runPrompt, test } from './fixtures';
 
 /** The top next token at the shown position, from the prediction panel's accessible names. */
 async function topPrediction(page: Page): Promise<{ token: string; logit: number }> {
   const label = (await page.locator('#prediction .pred-row').first().getAttribute('aria-label')) ?? '';
-  const m = /^Explain (.*), logit (\S+)$/.exec(label);
+  const m = /^\d+\. (.*) \S+: explain this token \(logit (\S+)\)$/.exec(label);
   if (!m) throw new Error(`unexpected label ${label}`);
   return { token: m[1], logit: Number(m[2].replace('−', '-')) };
 }
 
 test.describe('loading', () => {
-  test.skip(!haveStories, NO_STORIES);
+  groupNeeds(haveStories, NO_STORIES);
 
   let broken: string;
   test.beforeAll(() => {

@@ -10,6 +10,13 @@ const port = Number(process.env.DEPASS_E2E_PORT ?? 4173);
 const dist = 'test-results/e2e-dist';
 /** The development server (what `npm start` runs), checked by dev-server.spec.ts. */
 export const devPort = Number(process.env.DEPASS_E2E_DEV_PORT ?? 5174);
+/**
+ * The stand-in Hugging Face Hub (e2e/mock-hub.ts, started by hub.spec.ts) and its CDN host. The
+ * app under test is built against it: DEPASS_HUB_URL and DEPASS_HUB_HOSTS exist for test builds
+ * only, and a normal build talks to huggingface.co with the production policy.
+ */
+export const hubPort = Number(process.env.DEPASS_E2E_HUB_PORT ?? port + 100);
+export const cdnPort = hubPort + 1;
 
 export default defineConfig({
   testDir: '.',
@@ -24,7 +31,10 @@ export default defineConfig({
   // scripts/test-all.mjs reads the JSON report from PLAYWRIGHT_JSON_OUTPUT_NAME, meant relative to
   // the working directory (Playwright would resolve it against this folder); without it, the
   // report goes to test-results/playwright.json rather than stdout.
-  reporter: [['list'], ['json', { outputFile: resolve(process.cwd(), process.env.PLAYWRIGHT_JSON_OUTPUT_NAME ?? resolve(root, 'test-results/playwright.json')) }]],
+  reporter: [
+    ['list'],
+    ['json', { outputFile: resolve(process.cwd(), process.env.PLAYWRIGHT_JSON_OUTPUT_NAME ?? resolve(root, 'test-results/playwright.json')) }],
+  ],
   use: {
     baseURL: `http://127.0.0.1:${port}`,
     viewport: { width: 1440, height: 900 },
@@ -52,6 +62,7 @@ export default defineConfig({
       // did not start, which could be serving an older build.
       command: `npx vite build --logLevel warn --outDir ${dist} --emptyOutDir && npx vite preview --outDir ${dist} --port ${port} --strictPort --host 127.0.0.1`,
       cwd: root,
+      env: { DEPASS_HUB_URL: `http://127.0.0.1:${hubPort}`, DEPASS_HUB_HOSTS: `http://127.0.0.1:${cdnPort}` },
       url: `http://127.0.0.1:${port}/`,
       reuseExistingServer: false,
       timeout: 180_000,

@@ -7,7 +7,7 @@
 import type { Page } from '@playwright/test';
 import { readFileSync } from 'node:fs';
 import type { DepassResult } from '../src/depass/result';
-import { NO_STORIES, expect, haveStories, loadStories, runPrompt, test } from './fixtures';
+import { NO_STORIES, expect, groupNeeds, haveStories, loadStories, runPrompt, test } from './fixtures';
 
 const PROMPT = 'Lily saw a big red ball in the park';
 
@@ -19,7 +19,7 @@ async function exportJson(page: Page, button: string): Promise<DepassResult> {
 const maxAbs = (xs: number[]) => xs.reduce((m, v) => Math.max(m, Math.abs(v)), 0);
 
 test.describe('remembered models', () => {
-  test.skip(!haveStories, NO_STORIES);
+  groupNeeds(haveStories, NO_STORIES);
 
   test('a remembered model survives a reload, loads without dropping it, and re-runs a link in one click', async ({ page }) => {
     test.setTimeout(420_000);
@@ -33,7 +33,7 @@ test.describe('remembered models', () => {
     const list = page.getByRole('list', { name: 'Remembered models' });
     await expect(list.getByRole('listitem')).toHaveCount(1);
     await expect(remember).toBeChecked();
-    const fingerprint = await page.getByLabel('Loaded model').locator('.model-name').getAttribute('title');
+    const fingerprint = await page.getByLabel('Loaded model').locator('.model-name').getAttribute('data-fingerprint');
     await expect(list.getByRole('listitem')).toHaveAttribute('data-fingerprint', fingerprint!);
     // config + safetensors + tokenizer files: about a megabyte.
     await expect(list).toContainText(/1(\.0)? MB|10\d\d KB/);
@@ -48,7 +48,12 @@ test.describe('remembered models', () => {
       return { manifest, weights: weights.size };
     }, fingerprint!);
     expect(onDisk.manifest).toMatchObject({ format: 'depass-remembered/1', fingerprint });
-    expect(onDisk.manifest.files.map((f: { path: string }) => f.path).sort()).toEqual(['config.json', 'model.safetensors', 'tokenizer.json', 'tokenizer_config.json']);
+    expect(onDisk.manifest.files.map((f: { path: string }) => f.path).sort()).toEqual([
+      'config.json',
+      'model.safetensors',
+      'tokenizer.json',
+      'tokenizer_config.json',
+    ]);
     expect(onDisk.weights).toBe(onDisk.manifest.files.find((f: { path: string }) => f.path === 'model.safetensors').size);
 
     await runPrompt(page, PROMPT, ['tokens', 'heads']);
@@ -61,7 +66,7 @@ test.describe('remembered models', () => {
     await expect(page.getByLabel('Loaded model')).toHaveCount(0);
     await expect(list.getByRole('listitem')).toHaveCount(1);
     await page.getByRole('button', { name: /^Load .* from this computer$/ }).click();
-    await expect(page.getByLabel('Loaded model').locator('.model-name')).toHaveAttribute('title', fingerprint!);
+    await expect(page.getByLabel('Loaded model').locator('.model-name')).toHaveAttribute('data-fingerprint', fingerprint!);
     await expect(remember).toBeChecked();
 
     // The link, in a page that starts empty: one click loads the remembered model and re-runs.
@@ -76,7 +81,7 @@ test.describe('remembered models', () => {
     await expect(row).toHaveAttribute('data-runs', String(before + 1), { timeout: 180_000 });
     await expect(row).toHaveAttribute('data-running', 'no');
     await expect(banner).toHaveCount(0);
-    await expect(page.getByLabel('Loaded model').locator('.model-name')).toHaveAttribute('title', fingerprint!);
+    await expect(page.getByLabel('Loaded model').locator('.model-name')).toHaveAttribute('data-fingerprint', fingerprint!);
     const live = await exportJson(page, 'Export JSON');
     const tol = 1e-3 * Math.max(maxAbs(original.token!.scores.flat()), maxAbs(original.head!.scores.flat(2)));
     expect(live.tokens).toEqual(original.tokens);
@@ -87,12 +92,14 @@ test.describe('remembered models', () => {
     await page.getByRole('button', { name: /^Remove .* from this computer$/ }).click();
     await expect(list).toHaveCount(0);
     await expect(remember).not.toBeChecked();
-    expect(await page.evaluate(async () => {
-      const root = await (await navigator.storage.getDirectory()).getDirectoryHandle('depass-models');
-      const names: string[] = [];
-      for await (const name of (root as unknown as { keys(): AsyncIterable<string> }).keys()) names.push(name);
-      return names;
-    })).toEqual([]);
+    expect(
+      await page.evaluate(async () => {
+        const root = await (await navigator.storage.getDirectory()).getDirectoryHandle('depass-models');
+        const names: string[] = [];
+        for await (const name of (root as unknown as { keys(): AsyncIterable<string> }).keys()) names.push(name);
+        return names;
+      }),
+    ).toEqual([]);
     await expect(page.getByLabel('Loaded model')).toBeVisible();
   });
 
@@ -105,7 +112,9 @@ test.describe('remembered models', () => {
     await loadStories(page);
     // The box unticks itself again when the save fails, so it is clicked rather than checked.
     await page.getByRole('checkbox', { name: 'Remember this model on this computer' }).click();
-    await expect(page.getByRole('alert')).toContainText(/Could not remember .*: not enough storage space: the model needs 1(\.0)? MB and this browser allows this site 3\.0 KB more\. The model stays loaded\./);
+    await expect(page.getByRole('alert')).toContainText(
+      /Could not remember .*: not enough storage space: the model needs 1(\.0)? MB and this browser allows this site 3\.0 KB more\. The model stays loaded\./,
+    );
     await expect(page.getByRole('checkbox', { name: 'Remember this model on this computer' })).not.toBeChecked();
     await expect(page.getByRole('list', { name: 'Remembered models' })).toHaveCount(0);
     await runPrompt(page, 'One day', ['tokens']);

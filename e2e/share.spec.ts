@@ -9,11 +9,13 @@ import type { Browser, BrowserContext, Page } from '@playwright/test';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { DepassResult } from '../src/depass/result';
-import { encodeRun, type SharedRun } from '../src/share/permalink';
-import { ARTIFACTS, NO_STORIES, expect, haveStories, loadStories, runAndWait, runPrompt, test } from './fixtures';
+import { encodeRun } from '../src/share/permalink/encode';
+import type { SharedRun } from '../src/share/permalink/format';
+import { ARTIFACTS, NO_STORIES, expect, groupNeeds, haveStories, loadStories, needs, runAndWait, runPrompt, test } from './fixtures';
 
 /** Exactly 64 stories260K tokens (BOS and 63 pieces). */
-const PROMPT64 = 'Once upon a time, there was a little girl named Lily. She loved to play outside in the park with her big red ball. One day, she saw a dog and a cat and they all played together in the s';
+const PROMPT64 =
+  'Once upon a time, there was a little girl named Lily. She loved to play outside in the park with her big red ball. One day, she saw a dog and a cat and they all played together in the s';
 
 async function exportJson(page: Page, button: string): Promise<DepassResult> {
   const [download] = await Promise.all([page.waitForEvent('download'), page.getByRole('button', { name: button, exact: true }).click()]);
@@ -31,8 +33,14 @@ interface Tolerance {
 /** Scores of `got` against `want`: rows within `tol`, the same tokens, targets and top ids. */
 function expectScores(got: DepassResult, want: DepassResult, tol: Tolerance, what: string): void {
   expect(got.tokens, `${what}: tokens`).toEqual(want.tokens);
-  expect(got.targets.map((t) => [t.position, t.id, t.contrast_id]), `${what}: targets`).toEqual(want.targets.map((t) => [t.position, t.id, t.contrast_id]));
-  expect(got.predictions.map((p) => p.top.map((e) => e.id)), `${what}: predictions`).toEqual(want.predictions.map((p) => p.top.map((e) => e.id)));
+  expect(
+    got.targets.map((t) => [t.position, t.id, t.contrast_id]),
+    `${what}: targets`,
+  ).toEqual(want.targets.map((t) => [t.position, t.id, t.contrast_id]));
+  expect(
+    got.predictions.map((p) => p.top.map((e) => e.id)),
+    `${what}: predictions`,
+  ).toEqual(want.predictions.map((p) => p.top.map((e) => e.id)));
   want.targets.forEach((t, i) => {
     expect(Math.abs(got.targets[i].logit - t.logit), `${what}: logit ${i}`).toBeLessThanOrEqual(tol.logit);
     const row = want.token!.scores[i];
@@ -83,7 +91,14 @@ function handLink(prompt: string, fingerprint: string, name = 'elsewhere'): stri
     ],
     predictions: [0, 1, 2].map((t) => ({ top: [{ id: 10 + t, logit: 4 }] })),
     targets: [0, 1, 2].map((t) => ({ position: t, id: 10 + t, contrast_id: null, logit: 4 })),
-    token: { scores: [[4, 0, 0], [1, 3, 0], [1, 2, 1]], rest: [0, 0, 0] },
+    token: {
+      scores: [
+        [4, 0, 0],
+        [1, 3, 0],
+        [1, 2, 1],
+      ],
+      rest: [0, 0, 0],
+    },
     completeness: { max_abs_error: 0 },
   };
   const run: SharedRun = {
@@ -97,7 +112,7 @@ function handLink(prompt: string, fingerprint: string, name = 'elsewhere'): stri
 }
 
 test.describe('permalinks on stories260K', () => {
-  test.skip(!haveStories, NO_STORIES);
+  groupNeeds(haveStories, NO_STORIES);
 
   test('share a run; open it without the model; load the model and re-run it live', async ({ page, browser, baseURL }) => {
     // Four 64-token runs with per-layer detail on a software GPU (two here, two in the other browser).
@@ -116,6 +131,9 @@ test.describe('permalinks on stories260K', () => {
     await runAndWait(page, () => page.locator('#prediction .pred-row').nth(1).click());
     await expect(page.locator('#prediction .target-line')).toContainText('chosen');
     const originalTarget = await exportJson(page, 'Export target JSON');
+    // Export JSON now holds the chosen target after the predictions.
+    const originalAll = await exportJson(page, 'Export JSON');
+    expect(originalAll.targets.slice(original.targets.length)).toEqual(originalTarget.targets);
     await page.locator('#heads .cell[data-layer="1"][data-head="2"]').click();
     await page.getByLabel('Flow graph edge threshold, as a fraction of the strongest edge').fill('0.3');
     await expect(page.locator('#heads')).toContainText('pinned L1 H2');
@@ -131,7 +149,21 @@ test.describe('permalinks on stories260K', () => {
     await page.getByRole('dialog', { name: 'Link to this run' }).getByRole('checkbox', { name: 'include per-layer detail' }).uncheck();
     const compact = await page.getByTestId('share-url').inputValue();
     mkdirSync(ARTIFACTS, { recursive: true });
-    writeFileSync(join(ARTIFACTS, 'link-sizes.json'), JSON.stringify({ model: 'stories260K', tokens: 64, modes: ['token', 'head'], withDetail: url.length, withoutDetail: compact.length, note: 'full URL length in characters, including a chosen target at one position' }, null, 1));
+    writeFileSync(
+      join(ARTIFACTS, 'link-sizes.json'),
+      JSON.stringify(
+        {
+          model: 'stories260K',
+          tokens: 64,
+          modes: ['token', 'head'],
+          withDetail: url.length,
+          withoutDetail: compact.length,
+          note: 'full URL length in characters, including a chosen target at one position',
+        },
+        null,
+        1,
+      ),
+    );
     console.log(`share link, stories260K, 64 tokens, token+head, with a chosen target: ${url.length} characters (${compact.length} without per-layer detail)`);
     await page.keyboard.press('Escape');
     await expect(page.getByRole('dialog', { name: 'Link to this run' })).toHaveCount(0);
@@ -158,7 +190,7 @@ test.describe('permalinks on stories260K', () => {
 
     // Same numbers, within the link's quantisation (max |row| / 254 per row of scores).
     const quantised: Tolerance = { row: (row) => maxAbs(row) / 254 + 1e-6, logit: 5e-4 + 1e-6 };
-    expectScores(await exportJson(p2, 'Export JSON'), original, quantised, 'read-only view');
+    expectScores(await exportJson(p2, 'Export JSON'), originalAll, quantised, 'read-only view');
     expectScores(await exportJson(p2, 'Export target JSON'), originalTarget, quantised, 'read-only target');
 
     // The matching model arrives: one click re-runs the link live, then its chosen target.
@@ -183,7 +215,7 @@ test.describe('permalinks on stories260K', () => {
     // Identical to the original run within engine tolerances (1e-3 of the largest score).
     const largest = Math.max(maxAbs(original.token!.scores.flat()), maxAbs(original.head!.scores.flat(2)));
     const engine: Tolerance = { row: () => 1e-3 * largest, logit: 1e-3 * largest };
-    expectScores(await exportJson(p2, 'Export JSON'), original, engine, 'live re-run');
+    expectScores(await exportJson(p2, 'Export JSON'), originalAll, engine, 'live re-run');
     expectScores(await exportJson(p2, 'Export target JSON'), originalTarget, engine, 'live target re-run');
     await other.ctx.close();
     other.check();
@@ -226,7 +258,7 @@ test.describe('links that cannot be used as they are', () => {
   });
 
   test('a link from another model is shown, not re-run with the loaded weights', async ({ page }) => {
-    test.skip(!haveStories, NO_STORIES);
+    needs(haveStories, NO_STORIES);
     await page.goto('/');
     await loadStories(page);
     await page.evaluate((h) => (location.hash = h), handLink('Once upon a time', 'sha256:0badc0de99', 'other-model').slice(1));

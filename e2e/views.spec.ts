@@ -5,7 +5,7 @@
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Page } from '@playwright/test';
-import { ARTIFACTS, NO_STORIES, STORIES, expect, haveStories, runPrompt, test } from './fixtures';
+import { ARTIFACTS, NO_STORIES, STORIES, expect, groupNeeds, haveStories, runPrompt, test } from './fixtures';
 
 const VIEWS = ['heatmap', 'prediction', 'heads', 'flow', 'layers', 'lens', 'neurons', 'modules', 'ablation'];
 const PROMPT = 'Lily had a red ball. She gave the ball to';
@@ -20,7 +20,7 @@ async function prepare(page: Page): Promise<void> {
 }
 
 test.describe('views', () => {
-  test.skip(!haveStories, NO_STORIES);
+  groupNeeds(haveStories, NO_STORIES);
 
   test('screenshots and exports of every view', async ({ page }) => {
     mkdirSync(ARTIFACTS, { recursive: true });
@@ -52,8 +52,8 @@ test.describe('views', () => {
       const panel = page.locator(`#${v}`);
       await panel.scrollIntoViewIfNeeded();
       await panel.screenshot({ path: join(ARTIFACTS, `view-${v}.png`) });
-      // Charts are images with a name for assistive technology.
-      await expect(panel.locator('svg[role="img"]').first()).toHaveAttribute('aria-label', /\w/);
+      // Charts are images (or, when they hold controls, groups) with a name for assistive technology.
+      await expect(panel.locator('svg[role="img"], svg[role="group"]').first()).toHaveAttribute('aria-label', /\w/);
     }
 
     // Every view exports as SVG (styles inlined) and PNG (a real PNG file).

@@ -6,7 +6,7 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { toReferenceModel } from '../src/depass/reference-model';
-import { type EvalReport, evaluate, type Probe } from '../src/eval/faithfulness';
+import { type EvalReport, evaluate, type Probe } from '../eval/faithfulness';
 import { loadCheckpoint } from '../src/model/checkpoint';
 import { loadTokenizer } from '../src/model/tokenizer';
 import { filesFromPath } from '../src/node/files';
@@ -53,7 +53,9 @@ for (const name of models) {
   const hitRows = { ...report.topSourceHit, 'depass, answer vs rival': report.topSourceHitContrast };
   console.log('\n' + table('top-1 source token is a ground-truth source (rival: the strongest distractor)', hitRows, pctf));
   console.log('\n' + table('deletion: mean relative drop of p(answer) after removing the top p% tokens (higher = more faithful)', report.deletion, pctf));
-  const counts = Object.entries(report.headCounts).map(([f, n]) => `${f}=${n}`).join(', ');
+  const counts = Object.entries(report.headCounts)
+    .map(([f, n]) => `${f}=${n}`)
+    .join(', ');
   console.log('\n' + table(`head masking: accuracy after zeroing the top heads (${counts} heads; lower = more faithful)`, report.headMasking, pctf));
 }
 mkdirSync(resolve(values.out, '..'), { recursive: true });

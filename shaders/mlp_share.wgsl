@@ -3,7 +3,7 @@
 //   softmax_m(g[m, t, j] / tau)                   (default rule), or
 //   g[m, t, j] / sum_m g[m, t, j]                 (PROPORTIONAL; even split when |sum| <= guard * sum |g|).
 // Component m takes part at t when start[m] <= t and, with the BOS rule, not (m == 0 and t > 0);
-// when nobody does, the rest component takes it all. Shares sum to one, so completeness holds.
+// the pass plan guarantees that someone does. Shares sum to one, so completeness holds.
 // Output c = share * a for every component (0 where it does not take part).
 //
 // Bindings (group 0): 0 g     array<f32>, read         [M, T, J] each component's gate (or fc) pre-activation
@@ -23,7 +23,6 @@ struct Params {
   J: u32,
   a0: u32,
   lda: u32,
-  rest: u32,
   tau: f32,
   guard: f32,
   flags: u32,
@@ -49,13 +48,6 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
   if (j >= J || t >= T) {
     return;
   }
-  var anyone = false;
-  for (var m = 0u; m < M; m++) {
-    if (takesPart(m, t)) {
-      anyone = true;
-      break;
-    }
-  }
   let act = a[params.a0 + t * params.lda + j];
   let proportional = (params.flags & PROPORTIONAL) != 0u;
 
@@ -65,7 +57,7 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
   var absSum = 0.0;
   var n = 0.0;
   for (var m = 0u; m < M; m++) {
-    if (!(takesPart(m, t) || (!anyone && m == params.rest))) {
+    if (!takesPart(m, t)) {
       continue;
     }
     let v = g[(m * T + t) * J + j];
@@ -79,7 +71,7 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
   }
   if (!proportional) {
     for (var m = 0u; m < M; m++) {
-      if (takesPart(m, t) || (!anyone && m == params.rest)) {
+      if (takesPart(m, t)) {
         sum += exp(g[(m * T + t) * J + j] / params.tau - mx);
       }
     }
@@ -90,7 +82,7 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
   for (var m = 0u; m < M; m++) {
     let e = (m * T + t) * J + j;
     var share = 0.0;
-    if (takesPart(m, t) || (!anyone && m == params.rest)) {
+    if (takesPart(m, t)) {
       if (proportional) {
         share = select(g[e] / sum, 1.0 / n, even);
       } else {

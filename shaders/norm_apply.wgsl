@@ -3,6 +3,7 @@
 // c_r is the row's own mean with CENTER (LayerNorm on a component: each component is centred by
 // itself, the real state's std is frozen), else 0. betaBlock < 0 puts beta on every row. With
 // ROW_MAP only rows listed in `rows` are read and written (structurally zero rows are skipped).
+// With ACCUMULATE the result is added to y (a post-norm's output joining the residual).
 //
 // Bindings (group 0): 0 x      array<f32>, read         [rows, D]
 //                     1 scale  array<f32>, read         [T]
@@ -12,11 +13,13 @@
 //                     5 y      array<f32>, read_write   [rows, D]
 //                     6 params uniform Params
 // Dispatch: R workgroups as an (x, y) grid, flattened as x + y * num_workgroups.x; workgroup 64.
+// Prelude: reduce (groupSum, for CENTER), through workgroup memory or subgroups.
 // Precision: f32.
 
 const CENTER = 1u;
 const HAS_BETA = 2u;
 const ROW_MAP = 4u;
+const ACCUMULATE = 8u;
 
 struct Params {
   R: u32,
@@ -35,7 +38,6 @@ struct Params {
 @group(0) @binding(6) var<uniform> params: Params;
 
 const WG = 64u;
-var<workgroup> partial: array<f32, WG>;
 
 @compute @workgroup_size(64)
 fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
@@ -55,15 +57,7 @@ fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: vec3
     for (var d = lid; d < D; d += WG) {
       s += x[base + d];
     }
-    partial[lid] = s;
-    workgroupBarrier();
-    for (var k = WG / 2u; k > 0u; k >>= 1u) {
-      if (lid < k) {
-        partial[lid] += partial[lid + k];
-      }
-      workgroupBarrier();
-    }
-    c = partial[0] / f32(D);
+    c = groupSum(lid, s) / f32(D);
   }
   let s = scale[r % params.T];
   let addBeta = (params.flags & HAS_BETA) != 0u && (params.betaBlock < 0 || i32(r / params.T) == params.betaBlock);
@@ -71,6 +65,9 @@ fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: vec3
     var v = gamma[d] * (x[base + d] - c) * s;
     if (addBeta) {
       v += beta[d];
+    }
+    if ((params.flags & ACCUMULATE) != 0u) {
+      v += y[base + d];
     }
     y[base + d] = v;
   }

@@ -15,7 +15,13 @@ import type { PageKernelResult } from './page';
 export const CHROMIUM = process.env.DEPASS_CHROMIUM ?? '/usr/bin/chromium';
 
 const ROOT = resolve(fileURLToPath(new URL('../../', import.meta.url)));
-const TYPES: Record<string, string> = { '.html': 'text/html', '.js': 'text/javascript', '.css': 'text/css', '.wasm': 'application/wasm', '.json': 'application/json' };
+const TYPES: Record<string, string> = {
+  '.html': 'text/html',
+  '.js': 'text/javascript',
+  '.css': 'text/css',
+  '.wasm': 'application/wasm',
+  '.json': 'application/json',
+};
 
 function serve(dir: string): Promise<{ server: Server; url: string }> {
   const server = createServer((req, res) => {
@@ -27,7 +33,9 @@ function serve(dir: string): Promise<{ server: Server; url: string }> {
     }
     res.writeHead(200, { 'content-type': TYPES[extname(file)] ?? 'application/octet-stream' }).end(readFileSync(file));
   });
-  return new Promise((ok) => server.listen(0, '127.0.0.1', () => ok({ server, url: `http://127.0.0.1:${(server.address() as { port: number }).port}/bench/browser/index.html` })));
+  return new Promise((ok) =>
+    server.listen(0, '127.0.0.1', () => ok({ server, url: `http://127.0.0.1:${(server.address() as { port: number }).port}/bench/browser/index.html` })),
+  );
 }
 
 /** Runs part 1 in the page on `shapes`, or on `fallbackShapes` when the page's adapter is a software one. */
@@ -43,7 +51,16 @@ export async function chromiumKernels(
   let server: Server | null = null;
   const browser = await chromium.launch({
     executablePath: CHROMIUM,
-    args: ['--enable-unsafe-webgpu', '--no-sandbox', '--headless', '--disable-background-networking', '--disable-component-update', '--no-first-run', '--disable-sync', '--disable-quic'],
+    args: [
+      '--enable-unsafe-webgpu',
+      '--no-sandbox',
+      '--headless',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--no-first-run',
+      '--disable-sync',
+      '--disable-quic',
+    ],
   });
   try {
     opts.log('  building the page');

@@ -2,7 +2,9 @@
 // backend on the page's adapter. bench/browser/chromium.ts builds this page with Vite, opens it in
 // Chromium and calls window.benchKernels; nothing here runs in Node.
 
-import { adapterName, createDevice, kernelCache, shaderLoaderFromModules, StepPool } from '../../src/gpu/index';
+import { adapterName, createDevice } from '../../src/gpu/device';
+import { shaderLoaderFromModules } from '../../src/gpu/kernels';
+import { devicePool } from '../../src/gpu/tuning';
 import { benchKernels, type KernelRow, type KernelShape } from '../kernel';
 import { loadTfMatmul, type TfLayout } from '../tfjs';
 
@@ -22,8 +24,7 @@ async function benchKernelsInPage(
   opts: { reps: number; minSampleMs: number; tfPrograms: number[]; tfLayouts: TfLayout[] },
 ): Promise<PageKernelResult> {
   const ctx = await createDevice(navigator.gpu);
-  const pool = new StepPool(ctx.device, kernelCache(ctx.device, shaderLoaderFromModules(shaders)));
-  if (ctx.adapter.isFallbackAdapter) pool.largeTileOutputs = 4 * 128 * 128; // as GpuBackend does
+  const pool = await devicePool(ctx, shaderLoaderFromModules(shaders), { calibrate: true }); // as the Node part does
   const log: string[] = [];
   const tf = await loadTfMatmul();
   const rows = await benchKernels(pool, tf, ctx.adapter.isFallbackAdapter ? fallbackShapes : shapes, { ...opts, log: (s) => log.push(s) });

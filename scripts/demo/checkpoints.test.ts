@@ -37,7 +37,10 @@ function num(config: Config, key: string): number {
 function llamaShapes(c: Config): Map<string, number[]> {
   const [D, I, V, H, Hkv] = ['hidden_size', 'intermediate_size', 'vocab_size', 'num_attention_heads', 'num_key_value_heads'].map((k) => num(c, k));
   const dh = num(c, 'head_dim');
-  const m = new Map<string, number[]>([['model.embed_tokens.weight', [V, D]], ['model.norm.weight', [D]]]);
+  const m = new Map<string, number[]>([
+    ['model.embed_tokens.weight', [V, D]],
+    ['model.norm.weight', [D]],
+  ]);
   for (let l = 0; l < num(c, 'num_hidden_layers'); l++) {
     const p = `model.layers.${l}.`;
     m.set(`${p}input_layernorm.weight`, [D]);

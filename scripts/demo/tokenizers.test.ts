@@ -49,9 +49,7 @@ describe.each([
 
   it('encodes every saved text to the Python ids', () => {
     expect(reference.tokenizer_cases.length).toBeGreaterThan(probes.length);
-    const mismatches = reference.tokenizer_cases.filter(
-      (c) => JSON.stringify(tokenizer.encode(c.text).ids) !== JSON.stringify(c.ids),
-    );
+    const mismatches = reference.tokenizer_cases.filter((c) => JSON.stringify(tokenizer.encode(c.text).ids) !== JSON.stringify(c.ids));
     expect(mismatches.map((c) => c.text)).toEqual([]);
   });
 

@@ -5,9 +5,10 @@ import { adapterName } from '../gpu/device';
 import { createNodeGpu, nodeShaderLoader } from '../gpu/node';
 import { openGpuSession } from '../gpu/session';
 import type { Checkpoint } from '../model/checkpoint';
+import type { Weight } from '../model/description';
 
 export async function openNodeGpuBackend(
-  c: Checkpoint,
+  c: Checkpoint<Weight>,
 ): Promise<{ backend: AttributionBackend & { destroy(): void }; adapter: string } | { unavailable: string }> {
   let gpu: GPU;
   try {

@@ -3,7 +3,7 @@
 // per target. Implemented by the TypeScript reference (cpu-backend.ts) and the WebGPU engine
 // (src/gpu). The granularity only chooses the initial components; the rest is one code path.
 
-import type { Ablation } from './forward';
+import type { Ablation } from './record';
 import type { Rule, TopEntry } from './result';
 
 export interface TargetSpec {
@@ -17,6 +17,12 @@ export type ModeRequest =
   | { kind: 'token'; byLayer?: boolean }
   /** One component per head's output at `layer`, plus the rest (residual + attention biases). */
   | { kind: 'head'; layer: number }
+  /**
+   * Every layer's heads in one pass: head h of layer l joins at layer l's attention output (zero
+   * before), the rest holds the embeddings and every constant. Not the per-layer map's numbers:
+   * see plan.ts.
+   */
+  | { kind: 'head_map' }
   /** Neurons from..to-1 of `layer` (their writes), plus the rest of the state after the MLP. */
   | { kind: 'neuron'; layer: number; from: number; to: number }
   /** Incoming residual (also the rest), attention output and MLP output of `layer`. */
@@ -40,8 +46,8 @@ export interface ForwardSummary {
   top: TopEntry[][]; // [T][5]
   /** Logit lens: five highest tokens of the residual after each layer. */
   lens?: TopEntry[][][]; // [T][L][5]
-  /** logit(id) (minus logit(contrast)) at each target's position. */
-  targetLogits(targets: TargetSpec[]): number[];
+  /** logit(id) (minus logit(contrast)) at each target's position (before any final soft-cap). */
+  targetLogits(targets: TargetSpec[]): Promise<number[]>;
 }
 
 export interface AttributeOptions {
@@ -69,6 +75,13 @@ export interface AttributionBackend {
    * (for checks of where each bias and beta goes; a run never needs them).
    */
   initialComponents(req: ModeRequest): Promise<InitialComponents>;
+  /** The k tokens each neuron's write promotes most: top-k of W_U Wdown[:, j], read from the weights. */
+  neuronPromotes(layer: number, neurons: number[], k: number): Promise<NeuronPromotes[]>;
+}
+
+export interface NeuronPromotes {
+  neuron: number;
+  top: TopEntry[];
 }
 
 export interface InitialComponents {

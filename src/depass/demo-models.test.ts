@@ -30,7 +30,10 @@ describe.each(models)('%s on the CPU reference engine', (name, dir) => {
     const V = c.description.vocab_size;
     expect(ref.prompts.length).toBeGreaterThan(0);
     for (const p of ref.prompts) {
-      expect(tokenizer.encode(p.text).map((t) => t.id), `${name}: ids of ${p.name}`).toEqual(p.ids);
+      expect(
+        tokenizer.encode(p.text).map((t) => t.id),
+        `${name}: ids of ${p.name}`,
+      ).toEqual(p.ids);
       const rec = forward(model, p.ids);
       p.logits.forEach((row, t) => {
         const scale = Math.max(1, ...row.map(Math.abs));

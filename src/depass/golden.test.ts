@@ -1,20 +1,20 @@
 // The reference engine against outputs of an independent implementation (numpy float64 with
 // Hugging Face Llama semantics) for stories260K, from the Hugging Face folder and from the
-// llama2.c files. Needs ../shared; says so and skips when it is absent.
+// llama2.c files. Needs ../shared; says so and skips when it is absent (fails under CI=true).
 
-import { existsSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { loadCheckpoint } from '../model/checkpoint';
 import { loadTokenizer } from '../model/tokenizer';
 import { filesFromPath } from '../node/files';
+import { SHARED, skipWithoutFiles } from '../testing/requirements';
 import { CpuBackend } from './cpu-backend';
 import { toReferenceModel } from './reference-model';
 
-const shared = resolve(process.cwd(), '../shared');
+const shared = SHARED;
 const goldenPath = resolve(shared, 'golden/stories260K.json');
-const present = existsSync(goldenPath);
-if (!present) console.warn(`golden tests skipped: ${goldenPath} is absent (the shared reference data is not mounted)`);
+const skip = skipWithoutFiles(goldenPath, resolve(shared, 'models/stories260K'));
 
 interface Golden {
   greedy_from_bos: { ids: number[]; text: string };
@@ -26,8 +26,8 @@ const sources: [string, string, string?][] = [
   ['llama2.c files', resolve(shared, 'models/stories260K/llama2c/stories260K.bin'), resolve(shared, 'models/stories260K/llama2c/tok512.bin')],
 ];
 
-describe.skipIf(!present).each(sources)('stories260K from the %s on the CPU reference', (_name, path, tok) => {
-  const golden = present ? (JSON.parse(readFileSync(goldenPath, 'utf8')) as Golden) : null;
+describe.skipIf(skip).each(sources)('stories260K from the %s on the CPU reference', (_name, path, tok) => {
+  const golden = !skip ? (JSON.parse(readFileSync(goldenPath, 'utf8')) as Golden) : null;
 
   it('matches the golden top-5 logits', async () => {
     const files = await filesFromPath(path, tok);
@@ -36,7 +36,10 @@ describe.skipIf(!present).each(sources)('stories260K from the %s on the CPU refe
     for (const [name, g] of Object.entries(golden!.last_position_top5)) {
       const fwd = await backend.forward(g.ids);
       const top = fwd.top[g.ids.length - 1];
-      expect(top.map((e) => e.id), name).toEqual(g.top_ids);
+      expect(
+        top.map((e) => e.id),
+        name,
+      ).toEqual(g.top_ids);
       top.forEach((e, k) => expect(Math.abs(e.logit - g.top_logits[k]), `${name} #${k}`).toBeLessThan(1e-3));
     }
   });

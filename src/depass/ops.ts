@@ -3,36 +3,8 @@
 // Plain loops over Float32Array, accumulating in f64 (JS numbers); no allocation in the hot
 // loops beyond the output. Layouts are row-major and stated on every function.
 
-/** Y[r, n] = sum_k (rowScale[r] * X[r, k]) * W[n, k] + bias[n] + residual[r, n].
- *  X [R, K], W [N, K], Y [R, N]. The twin of shaders/matmul.wgsl. */
-export function matmul(
-  X: Float32Array,
-  W: Float32Array,
-  R: number,
-  K: number,
-  N: number,
-  opts: { bias?: Float32Array; rowScale?: Float32Array; residual?: Float32Array; out?: Float32Array } = {},
-): Float32Array {
-  const Y = opts.out ?? new Float32Array(R * N);
-  const { bias, rowScale, residual } = opts;
-  for (let r = 0; r < R; r++) {
-    const xo = r * K;
-    const s = rowScale ? rowScale[r] : 1;
-    for (let n = 0; n < N; n++) {
-      const wo = n * K;
-      let acc = 0;
-      for (let k = 0; k < K; k++) acc += X[xo + k] * W[wo + k];
-      let y = acc * s;
-      if (bias) y += bias[n];
-      if (residual) y += residual[r * N + n];
-      Y[r * N + n] = y;
-    }
-  }
-  return Y;
-}
-
 /** Per-row inverse RMS: s[t] = 1 / sqrt(mean_d(h[t, d]^2) + eps). h [T, D], s [T].
- *  The twin of the statistics half of shaders/norm.wgsl. */
+ *  The twin of shaders/norm_stats.wgsl for RMSNorm. */
 export function rmsScale(h: Float32Array, T: number, D: number, eps: number): Float32Array {
   const s = new Float32Array(T);
   for (let t = 0; t < T; t++) {
@@ -43,7 +15,8 @@ export function rmsScale(h: Float32Array, T: number, D: number, eps: number): Fl
   return s;
 }
 
-/** Per-row mean and inverse std for LayerNorm. h [T, D]; mean [T], s [T]. */
+/** Per-row mean and inverse std for LayerNorm. h [T, D]; mean [T], s [T].
+ *  The twin of shaders/norm_stats.wgsl for LayerNorm. */
 export function layerNormStats(h: Float32Array, T: number, D: number, eps: number): { mean: Float32Array; s: Float32Array } {
   const mean = new Float32Array(T);
   const s = new Float32Array(T);
@@ -62,7 +35,8 @@ export function layerNormStats(h: Float32Array, T: number, D: number, eps: numbe
 /**
  * Frozen-scale normalisation of rows: y[r, d] = gamma[d] * (x[r, d] - c[r]) * scale[pos(r)] (+ beta[d]
  * where addBeta[r]). c[r] is the row's own mean when `center` (LayerNorm on a component), else 0.
- * x, y [R, D]; scale indexed by position = r % T (rows are components x positions).
+ * x, y [R, D]; scale indexed by position = r % T (rows are components x positions). With
+ * `accumulate`, the result is added into that array (which is also returned).
  * The twin of shaders/norm_apply.wgsl.
  */
 export function normApply(
@@ -72,9 +46,9 @@ export function normApply(
   T: number,
   scale: Float32Array,
   gamma: Float32Array,
-  opts: { center?: boolean; beta?: Float32Array; betaRows?: (r: number) => boolean } = {},
+  opts: { center?: boolean; beta?: Float32Array; betaRows?: (r: number) => boolean; accumulate?: Float32Array } = {},
 ): Float32Array {
-  const y = new Float32Array(R * D);
+  const y = opts.accumulate ?? new Float32Array(R * D);
   for (let r = 0; r < R; r++) {
     let c = 0;
     if (opts.center) {
@@ -86,23 +60,22 @@ export function normApply(
     for (let d = 0; d < D; d++) {
       let v = gamma[d] * (x[r * D + d] - c) * s;
       if (addBeta) v += opts.beta![d];
-      y[r * D + d] = v;
+      y[r * D + d] = opts.accumulate ? y[r * D + d] + v : v;
     }
   }
   return y;
 }
 
-/** Rotate-half RoPE in place on x [T, nh, dh] for positions 0..T-1 (Hugging Face convention).
- *  The twin of shaders/rope.wgsl. */
-export function rope(x: Float32Array, T: number, nh: number, dh: number, theta: number): void {
-  const half = dh / 2;
+/**
+ * Rotate-half RoPE in place on x [T, nh, dh] over the first `rot` dims of each head (the rest pass
+ * through), with cos/sin from a table [2, T, rot/2] (rope.ts ropeTable). The twin of shaders/rope.wgsl.
+ */
+export function rope(x: Float32Array, T: number, nh: number, dh: number, table: Float32Array, rot = dh): void {
+  const half = rot / 2;
   for (let t = 0; t < T; t++) {
     for (let i = 0; i < half; i++) {
-      // Same f32 rounding of the angle as the shader, so both agree at long positions.
-      const invFreq = Math.fround(1 / Math.pow(theta, (2 * i) / dh));
-      const ang = Math.fround(t * invFreq);
-      const c = Math.cos(ang);
-      const s = Math.sin(ang);
+      const c = table[t * half + i];
+      const s = table[(T + t) * half + i];
       for (let h = 0; h < nh; h++) {
         const o = (t * nh + h) * dh;
         const a = x[o + i];
@@ -126,30 +99,45 @@ export function headRmsNorm(x: Float32Array, T: number, nh: number, dh: number, 
 
 /**
  * Causal attention probabilities. q [T, H, dh], k [T, Hkv, dh] (already roped); returns
- * A [H, T, T] with A[h][q][k] = softmax_k<=q(q.k / sqrt(dh)), zeros above the diagonal.
- * Query head h reads KV head floor(h / (H / Hkv)). The twin of shaders/attention_probs.wgsl.
+ * A [H, T, T] with A[h][q][k] = softmax over visible k of cap(q.k * scale), zeros elsewhere;
+ * scale defaults to 1/sqrt(dh), cap(s) = softcap * tanh(s / softcap) when softcap > 0, and with a
+ * window W > 0 the visible keys are q - W < k <= q. Query head h reads KV head floor(h / (H / Hkv)).
+ * The twin of shaders/attention_probs.wgsl.
  */
-export function attentionProbs(q: Float32Array, k: Float32Array, T: number, H: number, Hkv: number, dh: number): Float32Array {
+export function attentionProbs(
+  q: Float32Array,
+  k: Float32Array,
+  T: number,
+  H: number,
+  Hkv: number,
+  dh: number,
+  opts: { scale?: number; softcap?: number; window?: number } = {},
+): Float32Array {
   const A = new Float32Array(H * T * T);
   const group = H / Hkv;
-  const scale = 1 / Math.sqrt(dh);
+  const scale = opts.scale ?? 1 / Math.sqrt(dh);
+  const cap = opts.softcap ?? 0;
+  const W = opts.window ?? 0;
   const row = new Float64Array(T);
   for (let h = 0; h < H; h++) {
     const g = Math.floor(h / group);
     for (let i = 0; i < T; i++) {
+      const j0 = W > 0 ? Math.max(0, i + 1 - W) : 0;
       let max = -Infinity;
-      for (let j = 0; j <= i; j++) {
+      for (let j = j0; j <= i; j++) {
         let dot = 0;
         for (let e = 0; e < dh; e++) dot += q[(i * H + h) * dh + e] * k[(j * Hkv + g) * dh + e];
-        row[j] = dot * scale;
-        if (row[j] > max) max = row[j];
+        let s = dot * scale;
+        if (cap > 0) s = cap * Math.tanh(s / cap);
+        row[j] = s;
+        if (s > max) max = s;
       }
       let sum = 0;
-      for (let j = 0; j <= i; j++) {
+      for (let j = j0; j <= i; j++) {
         row[j] = Math.exp(row[j] - max);
         sum += row[j];
       }
-      for (let j = 0; j <= i; j++) A[(h * T + i) * T + j] = row[j] / sum;
+      for (let j = j0; j <= i; j++) A[(h * T + i) * T + j] = row[j] / sum;
     }
   }
   return A;
@@ -160,16 +148,7 @@ export function attentionProbs(q: Float32Array, k: Float32Array, T: number, H: n
  * v [M, T, Hkv, dh], y [M, T, H, dh]. Rows q < start[m] are structurally zero and skipped
  * (their inputs are zero too, so k ranges over start[m]..q). The twin of shaders/attention_mix.wgsl.
  */
-export function attentionMix(
-  A: Float32Array,
-  v: Float32Array,
-  M: number,
-  T: number,
-  H: number,
-  Hkv: number,
-  dh: number,
-  start: Int32Array,
-): Float32Array {
+export function attentionMix(A: Float32Array, v: Float32Array, M: number, T: number, H: number, Hkv: number, dh: number, start: Int32Array): Float32Array {
   const y = new Float32Array(M * T * H * dh);
   const group = H / Hkv;
   for (let m = 0; m < M; m++) {
@@ -198,42 +177,21 @@ export function geluTanh(x: number): number {
   return 0.5 * x * (1 + Math.tanh(Math.sqrt(2 / Math.PI) * (x + 0.044715 * x * x * x)));
 }
 
-/** Exact GELU, x * Phi(x), with erf from Abramowitz-Stegun 7.1.26 refined to f32 accuracy. */
+/** Exact GELU, x * Phi(x) = 0.5 x (1 + erf(x / sqrt 2)), with the erf below. */
 export function geluErf(x: number): number {
   return 0.5 * x * (1 + erf(x / Math.SQRT2));
 }
 
-function erf(x: number): number {
-  // W. J. Cody's rational approximations are overkill here; a high-order series/continued
-  // fraction split keeps |error| < 1e-7, well below f32 resolution of the activations.
+/**
+ * erf by Abramowitz and Stegun 7.1.26, the formula shaders/activation.wgsl evaluates in f32 (so
+ * the twins differ by f32 rounding only). Its absolute error is below 1.5e-7, about one f32 step
+ * of values near 1; ops.test.ts bounds it against a float64 erf. GELU inherits 0.75e-7 |x|.
+ */
+export function erf(x: number): number {
   const ax = Math.abs(x);
-  if (ax < 2) {
-    let term = ax;
-    let sum = ax;
-    const x2 = ax * ax;
-    for (let n = 1; n < 60; n++) {
-      term *= -x2 / n;
-      const add = term / (2 * n + 1);
-      sum += add;
-      if (Math.abs(add) < 1e-17) break;
-    }
-    return Math.sign(x) * (2 / Math.sqrt(Math.PI)) * sum;
-  }
-  // Continued fraction for erfc at larger |x| (Lentz).
-  let f = ax;
-  let C = ax;
-  let Dn = 0;
-  for (let n = 1; n < 200; n++) {
-    const an = n / 2;
-    Dn = ax + an * Dn;
-    Dn = Dn === 0 ? 1e-300 : 1 / Dn;
-    C = ax + an / C;
-    const delta = C * Dn;
-    f *= delta;
-    if (Math.abs(delta - 1) < 1e-16) break;
-  }
-  const erfc = Math.exp(-ax * ax) / (f * Math.sqrt(Math.PI));
-  return Math.sign(x) * (1 - erfc);
+  const t = 1 / (1 + 0.3275911 * ax);
+  const poly = t * (0.254829592 + t * (-0.284496736 + t * (1.421413741 + t * (-1.453152027 + t * 1.061405429))));
+  return Math.sign(x) * (1 - poly * Math.exp(-ax * ax));
 }
 
 export type Activation = 'silu' | 'gelu_tanh' | 'gelu';
@@ -248,8 +206,8 @@ export function activation(kind: Activation): (x: number) => number {
  *   softmax_m(g[m, t, j] / tau)        (rule 'softmax'), or
  *   g[m, t, j] / sum_m g[m, t, j]      (rule 'proportional'; even split when the sum is ~0).
  * g [M, T, J] (each component's gate/fc pre-activation), a [T, J]; returns c [M, T, J] with
- * c = alpha * a. Component m takes part at t when start[m] <= t and it is not excluded by
- * `exclude(m, t)` (the BOS rule); when nobody takes part, `rest` takes all.
+ * c = alpha * a. Component m takes part at t when start[m] <= t and, with the BOS rule, not
+ * (m == 0 and t > 0). The pass plan makes sure someone always does (plan.ts).
  * The twin of shaders/mlp_share.wgsl.
  */
 export function mlpShare(
@@ -259,20 +217,14 @@ export function mlpShare(
   T: number,
   J: number,
   start: Int32Array,
-  rest: number,
   rule: 'softmax' | 'proportional',
   tau: number,
-  exclude?: (m: number, t: number) => boolean,
+  bos = false,
 ): Float32Array {
   const c = new Float32Array(M * T * J);
   const takes = new Uint8Array(M);
   for (let t = 0; t < T; t++) {
-    let any = false;
-    for (let m = 0; m < M; m++) {
-      takes[m] = start[m] <= t && !(exclude && exclude(m, t)) ? 1 : 0;
-      if (takes[m]) any = true;
-    }
-    if (!any) takes[rest] = 1;
+    for (let m = 0; m < M; m++) takes[m] = start[m] <= t && !(bos && m === 0 && t > 0) ? 1 : 0;
     for (let j = 0; j < J; j++) {
       const aj = a[t * J + j];
       if (rule === 'softmax') {
@@ -325,72 +277,6 @@ export function topK(values: ArrayLike<number>, k: number): number[] {
   return idx;
 }
 
-/** Strides, offsets and options of `gemm`; every field but R, N, K has a plain default. */
-export interface GemmParams {
-  R: number;
-  N: number;
-  K: number;
-  /** Independent products; batch b shifts X, W and Y by b*xb, b*wb, b*yb. Default 1. */
-  batch?: number;
-  x0?: number;
-  ldx?: number; // default K
-  xb?: number;
-  w0?: number;
-  ldw?: number; // default K
-  wb?: number;
-  y0?: number;
-  ldy?: number; // default N
-  yb?: number;
-  alpha?: number;
-  /** Row r belongs to block floor(r / T) (components x positions); default R. */
-  T?: number;
-  bias?: Float32Array;
-  bias0?: number;
-  /** Add the bias only to rows of this block (the rest component); -1 (default) every row. */
-  biasBlock?: number;
-  /** Per-row scale, indexed by row r. */
-  rowScale?: Float32Array;
-  /** Row map: virtual row i is row rows[i]; rows not listed are neither read nor written. */
-  rows?: Uint32Array;
-  /** Add the product to Y instead of overwriting it. */
-  accumulate?: boolean;
-}
-
-/**
- * General strided, batched product Y[b, r, n] = alpha * sum_k X[b, r, k] W[b, n, k] (* rowScale[r])
- * (+ bias[bias0 + n] on the chosen rows) (+ Y[b, r, n]), where element (b, r, k) of X is at
- * x0 + b*xb + r*ldx + k, (b, n, k) of W at w0 + b*wb + n*ldw + k and (b, r, n) of Y at
- * y0 + b*yb + r*ldy + n. Writes Y in place. The twin of shaders/matmul.wgsl.
- */
-export function gemm(X: Float32Array, W: Float32Array, Y: Float32Array, p: GemmParams): void {
-  const { R, N, K } = p;
-  const batch = p.batch ?? 1;
-  const ldx = p.ldx ?? K;
-  const ldw = p.ldw ?? K;
-  const ldy = p.ldy ?? N;
-  const T = p.T ?? R;
-  const alpha = p.alpha ?? 1;
-  const biasBlock = p.biasBlock ?? -1;
-  for (let b = 0; b < batch; b++) {
-    for (let i = 0; i < R; i++) {
-      const r = p.rows ? p.rows[i] : i;
-      const xo = (p.x0 ?? 0) + b * (p.xb ?? 0) + r * ldx;
-      const yo = (p.y0 ?? 0) + b * (p.yb ?? 0) + r * ldy;
-      const withBias = p.bias && (biasBlock < 0 || Math.floor(r / T) === biasBlock);
-      for (let n = 0; n < N; n++) {
-        const wo = (p.w0 ?? 0) + b * (p.wb ?? 0) + n * ldw;
-        let acc = 0;
-        for (let k = 0; k < K; k++) acc += X[xo + k] * W[wo + k];
-        let y = alpha * acc;
-        if (p.rowScale) y *= p.rowScale[r];
-        if (withBias) y += p.bias![(p.bias0 ?? 0) + n];
-        if (p.accumulate) y += Y[yo + n];
-        Y[yo + n] = y;
-      }
-    }
-  }
-}
-
 /**
  * Embedding gather from one chunk of rows: out[t, :] = table[ids[t] - row0, :] (+ out[t, :] when
  * `accumulate`) for ids[t] in [row0, row0 + rows); other rows of out are left alone.
@@ -438,8 +324,7 @@ export function scaleAdd(
 }
 
 /**
- * Per-component read-out of target directions through a frozen norm (what decomposed.ts readout
- * computes, in kernel layout): out[i * M + m] = scale[p_i] * dir_i . (gamma * (C[m, p_i] - c_m))
+ * Per-component read-out of target directions through a frozen norm: out[i * M + m] = scale[p_i] * dir_i . (gamma * (C[m, p_i] - c_m))
  * (+ dir_i . beta for m = rest), c_m the row mean when `center`. C [M, T, D], dirs [n, D].
  * The twin of shaders/readout.wgsl.
  */

@@ -15,14 +15,16 @@ export interface NormF32 {
 }
 
 export interface LayerF32 {
-  input_layernorm: NormF32;
+  input_layernorm?: NormF32;
   q_proj: LinearF32;
   k_proj: LinearF32;
   v_proj: LinearF32;
   o_proj: LinearF32;
   q_norm?: NormF32;
   k_norm?: NormF32;
-  post_attention_layernorm: NormF32;
+  attn_output_norm?: NormF32;
+  post_attention_layernorm?: NormF32;
+  mlp_output_norm?: NormF32;
   gate_proj?: LinearF32;
   up_proj: LinearF32;
   down_proj: LinearF32;
@@ -47,14 +49,16 @@ export function toReferenceModel(description: ModelDescription, w: ModelWeights)
     embed_tokens,
     embed_positions: w.embed_positions && f(w.embed_positions),
     layers: w.layers.map((l) => ({
-      input_layernorm: norm(l.input_layernorm),
+      input_layernorm: l.input_layernorm && norm(l.input_layernorm),
       q_proj: lin(l.q_proj),
       k_proj: lin(l.k_proj),
       v_proj: lin(l.v_proj),
       o_proj: lin(l.o_proj),
       q_norm: l.q_norm && norm(l.q_norm),
       k_norm: l.k_norm && norm(l.k_norm),
-      post_attention_layernorm: norm(l.post_attention_layernorm),
+      attn_output_norm: l.attn_output_norm && norm(l.attn_output_norm),
+      post_attention_layernorm: l.post_attention_layernorm && norm(l.post_attention_layernorm),
+      mlp_output_norm: l.mlp_output_norm && norm(l.mlp_output_norm),
       gate_proj: l.gate_proj && lin(l.gate_proj),
       up_proj: lin(l.up_proj),
       down_proj: lin(l.down_proj),

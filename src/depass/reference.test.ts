@@ -5,10 +5,14 @@
 
 import { describe, expect, it } from 'vitest';
 import type { ModelDescription } from '../model/description';
+import { FAMILY_CASES } from '../model/testing/family-cases';
 import { randomModel, type RandomModelOptions } from '../model/testing/random-model';
-import { CpuBackend, tokenComponents } from './cpu-backend';
-import { type Components, decomposedLayers } from './decomposed';
-import { forward } from './forward';
+import { tokenComponents } from './components';
+import { CpuBackend } from './cpu-backend';
+import { type CpuPass, decomposedAttention, decomposedLayer, decomposedMlp } from './decomposed';
+import { type CpuForwardRecord, forward } from './forward';
+import { activeRows, type PassPlan, planPass } from './plan';
+import type { ReferenceModel } from './reference-model';
 import { toReferenceModel } from './reference-model';
 import { runDepass } from './run';
 
@@ -20,7 +24,14 @@ const cases: [string, RandomModelOptions][] = [
   ['qwen3 q/k norm, head_dim != D/H', { family: 'qwen3', hidden_size: 24, num_attention_heads: 4, num_key_value_heads: 2, head_dim: 10, seed: 5 }],
   ['gpt2', { family: 'gpt2', seed: 6 }],
   ['gpt2 f16', { family: 'gpt2', dtype: 'F16', seed: 7 }],
+  ...FAMILY_CASES.map((c): [string, RandomModelOptions] => [c.name, c.model]),
 ];
+
+/** Token mode's pass over a forward record. */
+function tokenPass(model: ReferenceModel, rec: CpuForwardRecord, bosAtZero = false): CpuPass {
+  const plan = planPass(model.description, rec.T, { kind: 'token' }, bosAtZero);
+  return { plan, T: rec.T, D: model.description.hidden_size, data: tokenComponents(model, rec), rows: activeRows(plan, rec.T) };
+}
 
 function fakeTokens(ids: number[]) {
   return ids.map((id, i) => ({ id, text: `t${id}`, start: i, end: i + 1 }));
@@ -74,14 +85,15 @@ describe.each(cases)('reference engine on a random %s model', (_name, opts) => {
 
   it('keeps the components summing to the real residual after every layer', () => {
     const rec = forward(model, ids);
-    const C = tokenComponents(model, rec);
+    const comps = tokenPass(model, rec);
     let checked = 0;
-    decomposedLayers(model, rec, C, 0, { rule: 'softmax', tau: 0.1, bosRule: false }, false, (l, comps) => {
+    for (let l = 0; l < description.num_hidden_layers; l++) {
+      decomposedLayer(model, l, rec.layers[l], comps, { rule: 'softmax', tau: 0.1 });
       const h = l + 1 < description.num_hidden_layers ? rec.layers[l + 1].h_in : rec.h_final;
       const scale = Math.max(...h.map(Math.abs));
       for (let i = 0; i < T * D; i++) {
         let sum = 0;
-        for (let m = 0; m < comps.M; m++) sum += comps.data[m * T * D + i];
+        for (let m = 0; m < comps.plan.M; m++) sum += comps.data[m * T * D + i];
         expect(Math.abs(sum - h[i])).toBeLessThan(2e-5 * scale);
       }
       // Token m's component is exactly zero before position m, at every layer.
@@ -92,14 +104,15 @@ describe.each(cases)('reference engine on a random %s model', (_name, opts) => {
         }
       }
       checked++;
-    });
+    }
     expect(checked).toBe(description.num_hidden_layers);
   });
 
   it('reproduces the forward pass with a single component (M = 1)', () => {
     const rec = forward(model, ids);
-    const C: Components = { M: 1, T, D, data: rec.layers[0].h_in.slice(), start: new Int32Array(1), rest: 0 };
-    decomposedLayers(model, rec, C, 0, { rule: 'softmax', tau: 0.1, bosRule: false });
+    const plan: PassPlan = { kind: 'module', M: 1, rest: 0, from: 0, startAtMlp: false, start: new Int32Array(1), enter: new Int32Array([-1]), bosRule: false };
+    const C: CpuPass = { plan, T, D, data: rec.layers[0].h_in.slice(), rows: activeRows(plan, T) };
+    for (let l = 0; l < description.num_hidden_layers; l++) decomposedLayer(model, l, rec.layers[l], C, { rule: 'softmax', tau: 0.1 });
     const scale = Math.max(...rec.h_final.map(Math.abs));
     for (let i = 0; i < T * D; i++) expect(Math.abs(C.data[i] - rec.h_final[i])).toBeLessThan(1e-5 * scale);
   });
@@ -159,7 +172,6 @@ describe('reference engine structure', () => {
 
 describe('the BOS rule', () => {
   it('gives component 0 no MLP share after position 0, and only in token mode', async () => {
-    const { decomposedAttention, decomposedMlp } = await import('./decomposed');
     const { description, weights } = randomModel({ family: 'llama', seed: 21 });
     const model = toReferenceModel(description, weights);
     const ids = promptIds(description, 6, 9);
@@ -167,10 +179,10 @@ describe('the BOS rule', () => {
     const D = description.hidden_size;
     const rec = forward(model, ids);
     for (const bosRule of [true, false]) {
-      const C = tokenComponents(model, rec);
+      const C = tokenPass(model, rec, bosRule);
       decomposedAttention(model, 0, rec.layers[0], C);
       const before = C.data.slice(0, T * D);
-      decomposedMlp(model, 0, rec.layers[0], C, { rule: 'softmax', tau: 0.1, bosRule });
+      decomposedMlp(model, 0, rec.layers[0], C, { rule: 'softmax', tau: 0.1 });
       const after = C.data.slice(0, T * D);
       const changedAfter0 = after.some((v, i) => i >= D && v !== before[i]);
       const changedAt0 = after.some((v, i) => i < D && v !== before[i]);

@@ -5,7 +5,7 @@
 import { type AttributionBackend, MODULE_NAMES, type ModeRequest, type ModeScores, SUBSPACE_NAMES, type TargetSpec } from './backend';
 import type { ModelDescription } from '../model/description';
 import type { TokenSpan } from '../model/tokenizer-types';
-import { type DepassResult, type Mode, RESULT_FORMAT, type Rule } from './result';
+import { type DepassResult, type HeadMapForm, type Mode, RESULT_FORMAT, type Rule } from './result';
 
 export interface RunOptions {
   modes: Mode[];
@@ -13,6 +13,11 @@ export interface RunOptions {
   layer?: number;
   /** Layers for head mode (default: all). */
   headLayers?: number[];
+  /**
+   * Head mode as one pass per layer (default) or all layers' heads in one pass (equal scores under
+   * the proportional rule, close ones under the softmax rule; see plan.ts).
+   */
+  headMap?: HeadMapForm;
   positions?: 'all' | 'last' | number[];
   /** A fixed target token for every position (default: each position's own prediction). */
   target?: number;
@@ -65,21 +70,22 @@ export async function runDepass(
   const fwd = await backend.forward(ids, { lens: options.layerDetail });
 
   const positions =
-    options.positions === undefined || options.positions === 'all'
-      ? ids.map((_, t) => t)
-      : options.positions === 'last'
-        ? [T - 1]
-        : options.positions;
+    options.positions === undefined || options.positions === 'all' ? ids.map((_, t) => t) : options.positions === 'last' ? [T - 1] : options.positions;
   const targets: TargetSpec[] = positions.map((position) => ({
     position,
     id: options.target ?? fwd.top[position][0].id,
     contrast_id: options.contrast ?? null,
   }));
-  const logits = fwd.targetLogits(targets);
+  const logits = await fwd.targetLogits(targets);
 
   const result: DepassResult = {
     format: RESULT_FORMAT,
-    model: { name: input.model.name, architecture: cfg.family, fingerprint: input.model.fingerprint },
+    model: {
+      name: input.model.name,
+      architecture: cfg.family,
+      fingerprint: input.model.fingerprint,
+      ...(cfg.final_logit_softcapping ? { final_logit_softcapping: cfg.final_logit_softcapping } : {}),
+    },
     prompt: input.prompt,
     rule,
     tokens: input.tokens.map(({ id, text, start, end }) => ({ id, text, start, end })),
@@ -116,25 +122,38 @@ export async function runDepass(
       };
       if (s.byLayer) {
         const by = s.byLayer;
-        result.token.by_layer = targets.map((_, i) =>
-          Array.from({ length: L }, (_, l) => Array.from(by.subarray((i * L + l) * s.M, (i * L + l) * s.M + T))),
-        );
+        result.token.by_layer = targets.map((_, i) => Array.from({ length: L }, (_, l) => Array.from(by.subarray((i * L + l) * s.M, (i * L + l) * s.M + T))));
         result.token.rest_by_layer = targets.map((_, i) => Array.from({ length: L }, (_, l) => by[(i * L + l) * s.M + s.rest]));
       }
     } else if (mode === 'head') {
       const layers = options.headLayers ?? Array.from({ length: L }, (_, l) => l);
       const scores = targets.map(() => [] as number[][]);
       const rest = targets.map(() => [] as number[]);
-      for (const [n, l] of layers.entries()) {
-        const s = await backend.attribute({ kind: 'head', layer: l }, targets, opts(`head layer ${l}`, n / layers.length, 1 / layers.length));
+      const H = cfg.num_attention_heads;
+      if (options.headMap === 'one-pass') {
+        // Component 1 + l H + h is head h of layer l; a layer's rest is what its heads leave of the logit.
+        const s = await backend.attribute({ kind: 'head_map' }, targets, opts('head map'));
         check(s);
         targets.forEach((_, i) => {
           const r = rows(s, i);
-          scores[i].push(r.filter((_, m) => m !== s.rest));
-          rest[i].push(r[s.rest]);
+          for (const l of layers) {
+            const heads = r.slice(1 + l * H, 1 + (l + 1) * H);
+            scores[i].push(heads);
+            rest[i].push(logits[i] - heads.reduce((a, b) => a + b, 0));
+          }
         });
+      } else {
+        for (const [n, l] of layers.entries()) {
+          const s = await backend.attribute({ kind: 'head', layer: l }, targets, opts(`head layer ${l}`, n / layers.length, 1 / layers.length));
+          check(s);
+          targets.forEach((_, i) => {
+            const r = rows(s, i);
+            scores[i].push(r.filter((_, m) => m !== s.rest));
+            rest[i].push(r[s.rest]);
+          });
+        }
       }
-      result.head = { scores, rest, layers };
+      result.head = { scores, rest, layers, ...(options.headMap === 'one-pass' ? { form: 'one-pass' as const } : {}) };
     } else if (mode === 'neuron') {
       const I = cfg.intermediate_size;
       const group = Math.max(1, Math.min(I, options.neuronGroup ?? backend.maxComponents(T) - 1));
@@ -193,7 +212,10 @@ function validate(input: RunInput, o: RunOptions, layer: number): void {
       if (!Number.isInteger(p) || p < 0 || p >= T) throw new RunInputError(`position ${p} is out of range: the prompt has ${T} tokens (0-${T - 1})`);
     }
   }
-  for (const [name, id] of [['target', o.target], ['contrast', o.contrast]] as const) {
+  for (const [name, id] of [
+    ['target', o.target],
+    ['contrast', o.contrast],
+  ] as const) {
     if (id !== undefined && (!Number.isInteger(id) || id < 0 || id >= V)) {
       throw new RunInputError(`${name} token id ${id} is out of range: the vocabulary has ${V} tokens`);
     }

@@ -57,13 +57,13 @@ export async function readBytes(device: GPUDevice, buffer: GPUBuffer, offset: nu
 }
 
 export async function readF32(device: GPUDevice, buffer: GPUBuffer, offsetElems = 0, count?: number): Promise<Float32Array> {
-  const n = count ?? (buffer.size / 4 - offsetElems);
+  const n = count ?? buffer.size / 4 - offsetElems;
   const bytes = await readBytes(device, buffer, offsetElems * 4, n * 4);
   return new Float32Array(bytes.buffer, bytes.byteOffset, n);
 }
 
 export async function readU32(device: GPUDevice, buffer: GPUBuffer, offsetElems = 0, count?: number): Promise<Uint32Array> {
-  const n = count ?? (buffer.size / 4 - offsetElems);
+  const n = count ?? buffer.size / 4 - offsetElems;
   const bytes = await readBytes(device, buffer, offsetElems * 4, n * 4);
   return new Uint32Array(bytes.buffer, bytes.byteOffset, n);
 }

@@ -1,126 +1,26 @@
 // shaders/matmul.wgsl against its twin ops.gemm: odd shapes, one row, every weight dtype, the vec4
-// and scalar load paths, bias on all rows or on one block, row maps, batches, accumulation.
+// and scalar load paths, bias on all rows or on one block, row maps, batches, accumulation, each
+// tile shape, and the native f16 path. The cases live in testing/matmul-checks.ts, which the
+// self-contained GPU check runs too; a case the device cannot run checks that the engine refuses it, naming why.
 
 import { describe, expect, it } from 'vitest';
-import { gemm, type GemmParams } from '../depass/ops';
-import type { DType } from '../model/description';
-import { readF32, uploadStorage } from './buffers';
-import { matmul } from './ops';
-import { Step } from './step';
-import { maxAbs, maxAbsDiff, randn, weightsIn } from './testing/compare';
-import { describeAdapter, testGpu } from './testing/gpu-env';
+import { MATMUL_CHECKS } from './testing/matmul-checks';
+import { Tally } from './testing/tally';
+import { describeAdapter, skipWithoutGpu, testGpu } from './testing/gpu-env';
 
 const gpu = await testGpu();
 
-interface Case extends GemmParams {
-  name: string;
-  tiles?: 'small' | 'large' | 'thin' | 'thin32';
-  dtype: DType;
-  /** Element counts of X, W and Y buffers (defaults from R, N, K). */
-  sizes?: [number, number, number];
-  withBias?: boolean;
-  withScale?: boolean;
-}
-
-async function runCase(c: Case): Promise<{ diff: number; scale: number }> {
-  const g = gpu!;
-  const dev = g.ctx.device;
-  const [xs, ws, ys] = c.sizes ?? [c.R * c.K, c.N * c.K, c.R * c.N];
-  const X = randn(xs, 1);
-  const w = weightsIn(c.dtype, randn(ws, 2, 0.5));
-  const Y0 = randn(ys, 3);
-  const bias = c.withBias ? randn((c.bias0 ?? 0) + c.N, 4) : undefined;
-  const rowScale = c.withScale ? randn(ys, 5) : undefined;
-  const want = Y0.slice();
-  gemm(X, w.f32, want, { ...c, bias, rowScale });
-
-  const bx = uploadStorage(dev, 'X', X);
-  const bw = uploadStorage(dev, 'W', w.bytes);
-  const by = uploadStorage(dev, 'Y', Y0);
-  const bb = bias && uploadStorage(dev, 'bias', bias);
-  const bs = rowScale && uploadStorage(dev, 'scale', rowScale);
-  const br = c.rows && uploadStorage(dev, 'rows', c.rows);
-  const step = new Step(g.pool, `matmul ${c.name}`);
-  await matmul(step, { ...c, X: bx, W: bw, wDtype: c.dtype, Y: by, bias: bb, rowScale: bs, rows: br });
-  await step.submit();
-  const got = await readF32(dev, by, 0, ys);
-  for (const b of [bx, bw, by, bb, bs, br]) b?.destroy();
-  return { diff: maxAbsDiff(got, want), scale: maxAbs(want) };
-}
-
-describe.skipIf(!gpu)(`matmul.wgsl vs ops.gemm (${gpu ? describeAdapter(gpu) : 'no GPU'})`, () => {
-  const cases: Case[] = [];
-  for (const dtype of ['F32', 'F16', 'BF16'] as DType[]) {
-    cases.push(
-      { name: `${dtype} 1 row`, dtype, R: 1, N: 37, K: 20 },
-      { name: `${dtype} odd K scalar path`, dtype, R: 67, N: 70, K: 23, withBias: true },
-      { name: `${dtype} vec4 path, several tiles`, dtype, R: 130, N: 65, K: 36, withBias: true, withScale: true },
-      { name: `${dtype} several large tiles`, dtype, R: 260, N: 131, K: 20 },
-      { name: `${dtype} several thin tiles`, dtype, R: 37, N: 530, K: 44, withBias: true },
-      { name: `${dtype} odd offsets, strides, alpha, accumulate`, dtype, R: 5, N: 9, K: 7, x0: 3, ldx: 11, w0: 1, ldw: 9, y0: 2, ldy: 13, alpha: -0.5, accumulate: true, sizes: [3 + 5 * 11, 1 + 9 * 9, 2 + 5 * 13] },
-    );
-  }
-  cases.push(
-    {
-      name: 'row map with bias on one block only',
-      dtype: 'F16',
-      R: 6,
-      N: 10,
-      K: 8,
-      T: 4,
-      rows: new Uint32Array([1, 2, 3, 6, 7, 9]),
-      withBias: true,
-      bias0: 3,
-      biasBlock: 1,
-      sizes: [12 * 8, 10 * 8, 12 * 10],
-    },
-    {
-      name: 'batched K = 1 outer products (neuron writes)',
-      dtype: 'BF16',
-      R: 5,
-      N: 12,
-      K: 1,
-      batch: 3,
-      x0: 2,
-      ldx: 9,
-      xb: 1,
-      w0: 2,
-      ldw: 9,
-      wb: 1,
-      yb: 60,
-      sizes: [45, 108, 180],
-    },
-    {
-      name: 'batched per-head slices (head outputs)',
-      dtype: 'F32',
-      R: 7,
-      N: 16,
-      K: 4,
-      batch: 4,
-      ldx: 16,
-      xb: 4,
-      ldw: 16,
-      wb: 4,
-      yb: 7 * 16,
-      sizes: [7 * 16, 16 * 16, 4 * 7 * 16],
-    },
-  );
-
-  // The same cases on the large tiles (128 x 128, 8 x 8 per invocation) and the thin ones
-  // (16 or 32 x 256, 64 x 4 invocations), chosen by size otherwise.
-  for (const c of [...cases]) {
-    cases.push(
-      { ...c, name: `${c.name}, large tiles`, tiles: 'large' },
-      { ...c, name: `${c.name}, thin tiles`, tiles: 'thin' },
-      { ...c, name: `${c.name}, thin32 tiles`, tiles: 'thin32' },
-    );
-  }
-
-  for (const c of cases) {
-    it(c.name, async () => {
-      const { diff, scale } = await runCase(c);
-      expect(scale).toBeGreaterThan(0);
-      expect(diff).toBeLessThanOrEqual(2e-6 * Math.max(1, scale) * Math.sqrt(c.K));
-    });
+describe.skipIf(skipWithoutGpu(gpu))(`matmul.wgsl vs ops.gemm (${gpu ? describeAdapter(gpu) : 'no GPU'})`, () => {
+  for (const c of MATMUL_CHECKS) {
+    const why = gpu && c.unsupported?.(gpu);
+    // Under CI a skip is a failure: a path this device lacks is checked for its refusal instead.
+    if (!why) it(c.name, () => c.run(gpu!, new Tally()));
+    else
+      it(`${c.name}: refused here (${why})`, async () => {
+        if (!c.refused) throw new Error(`${c.name}: the device cannot run it (${why}) and the check says nothing of a refusal`);
+        const t = new Tally();
+        await c.refused(gpu!, t);
+        expect(t.comparisons).toBeGreaterThan(0);
+      });
   }
 });

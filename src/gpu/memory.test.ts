@@ -3,19 +3,28 @@
 
 import { describe, expect, it } from 'vitest';
 import { randomDescription } from '../model/testing/random-model';
-import { checkMemory, componentsOf, estimateMemory, GpuMemoryError, maxComponentsFor, neuronTile } from './memory';
+import { componentCount } from '../depass/plan';
+import { checkMemory, estimateMemory, GpuMemoryError, maxComponentsFor, neuronTile } from './memory';
 
 // D 64, H 8, Hkv 4, dh 8, I 172, L 5, V 512: stories260K's shape.
-const cfg = randomDescription({ family: 'llama', hidden_size: 64, num_attention_heads: 8, num_key_value_heads: 4, intermediate_size: 172, num_hidden_layers: 5, vocab_size: 512 });
+const cfg = randomDescription({
+  family: 'llama',
+  hidden_size: 64,
+  num_attention_heads: 8,
+  num_key_value_heads: 4,
+  intermediate_size: 172,
+  num_hidden_layers: 5,
+  vocab_size: 512,
+});
 const MiB = 1024 * 1024;
 
 describe('GPU memory planning', () => {
   it('counts components per mode', () => {
-    expect(componentsOf(cfg, 10, { kind: 'token' })).toBe(11);
-    expect(componentsOf(cfg, 10, { kind: 'head', layer: 0 })).toBe(9);
-    expect(componentsOf(cfg, 10, { kind: 'neuron', layer: 0, from: 5, to: 25 })).toBe(21);
-    expect(componentsOf(cfg, 10, { kind: 'module', layer: 0 })).toBe(3);
-    expect(componentsOf(cfg, 10, { kind: 'subspace', layer: 0, direction: new Float32Array(64) })).toBe(2);
+    expect(componentCount(cfg, 10, { kind: 'token' })).toBe(11);
+    expect(componentCount(cfg, 10, { kind: 'head', layer: 0 })).toBe(9);
+    expect(componentCount(cfg, 10, { kind: 'neuron', layer: 0, from: 5, to: 25 })).toBe(21);
+    expect(componentCount(cfg, 10, { kind: 'module', layer: 0 })).toBe(3);
+    expect(componentCount(cfg, 10, { kind: 'subspace', layer: 0, direction: new Float32Array(64) })).toBe(2);
   });
 
   it('sizes the forward records by hand', () => {
@@ -23,10 +32,10 @@ describe('GPU memory planning', () => {
     const e = estimateMemory(cfg, T, null, { maxStorageBufferBindingSize: 128 * MiB });
     const A = 8 * T * T * 4; // [H, T, T] f32 per layer
     const act = T * 172 * 4;
-    const find = (s: string) => e.buffers.find((b) => b.name.startsWith(s))!;
+    const find = (s: string) => e.buffers.find((b) => b.what.startsWith(s))!;
     expect(find('attention probabilities')).toMatchObject({ bytes: A, count: 5 });
     expect(find('activations')).toMatchObject({ bytes: act, count: 5 });
-    expect(find('residual records')).toMatchObject({ bytes: T * 64 * 4, count: 20 });
+    for (const r of ['residual h_in', 'residual h_mid', 'attention output', 'MLP output']) expect(find(r)).toMatchObject({ bytes: T * 64 * 4, count: 5 });
     expect(e.forward).toBeGreaterThan(5 * (A + act));
     expect(e.decomposed).toBe(0);
   });
@@ -37,7 +46,7 @@ describe('GPU memory planning', () => {
     expect(e.M).toBe(65);
     expect(e.neuronTile).toBe(172); // the whole layer fits
     // C and its normalised copy: 2 * M * T * D * 4 bytes.
-    expect(e.buffers.filter((b) => b.name.includes('[M=65, T=64, D]')).reduce((s, b) => s + b.bytes, 0)).toBe(2 * 65 * 64 * 64 * 4);
+    expect(e.buffers.filter((b) => b.what.includes('[M=65, T=64, D]')).reduce((s, b) => s + b.bytes, 0)).toBe(2 * 65 * 64 * 64 * 4);
     // With a 1 MiB binding, M * T * J * 4 <= 1 MiB: J = floor(1048576 / (65 * 64 * 4)) = 63, rounded to 60.
     expect(neuronTile(cfg, T, 65, 1 * MiB)).toBe(60);
   });

@@ -4,42 +4,10 @@
 
 import type { DType } from '../model/description';
 import { type Step, grid } from './step';
+import { tileCols, tileFor, type TileName, tileOverrides, tileRows, TILES } from './tiles';
 import type { GpuMatrix } from './weights';
 
 export const DTYPE_CODE: Record<DType, number> = { F32: 0, F16: 1, BF16: 2 };
-
-/**
- * matmul.wgsl's LARGE tiles (128 x 128, 8 x 8 per invocation) pay off once the output holds
- * enough of them to keep the device busy (`minOutputs`: 64 tiles on a GPU, see StepPool); below
- * that the 64 x 64 tiles leave more workgroups.
- */
-export function largeTiles(R: number, N: number, minOutputs = 1 << 20): boolean {
-  return R >= 128 && N >= 128 && R * N >= minOutputs;
-}
-
-export type TileShape = 'small' | 'large' | 'thin' | 'thin32';
-
-/** Rows and columns of one workgroup's output tile, and matmul.wgsl's SHAPE override for it. */
-export const TILE: Record<TileShape, { rows: number; cols: number; code: number }> = {
-  small: { rows: 64, cols: 64, code: 0 },
-  large: { rows: 128, cols: 128, code: 1 },
-  thin: { rows: 16, cols: 256, code: 2 },
-  thin32: { rows: 32, cols: 256, code: 3 },
-};
-
-/**
- * The tile shape for an R x N output: the large tiles by largeTiles, else whichever of the 64 x 64,
- * 32 x 256 and 16 x 256 tiles computes the least padding (ties to the one listed first, which does
- * more work per invocation). The thin tiles win for few rows, a short prompt's forward pass, where
- * 64-row tiles would be mostly empty.
- */
-export function tileShape(R: number, N: number, minOutputs = 1 << 20): TileShape {
-  if (largeTiles(R, N, minOutputs)) return 'large';
-  const padded = (t: TileShape) => Math.ceil(R / TILE[t].rows) * TILE[t].rows * Math.ceil(N / TILE[t].cols) * TILE[t].cols;
-  let best: TileShape = 'small';
-  for (const t of ['thin32', 'thin'] as const) if (padded(t) < padded(best)) best = t;
-  return best;
-}
 
 export interface MatmulArgs {
   X: GPUBuffer; // f32
@@ -67,8 +35,10 @@ export interface MatmulArgs {
   bias0?: number;
   biasBlock?: number;
   accumulate?: boolean;
-  /** Tile shape; default by output size (tileShape). */
-  tiles?: TileShape;
+  /** Tile shape; default the device's plan for this output size (tiles.tileFor). */
+  tiles?: TileName;
+  /** F16 weights multiplied as f16 (default: the device profile's choice); ignored for other dtypes. */
+  nativeF16?: boolean;
 }
 
 /** Y = alpha X W^T (* scale) (+ bias) (+ Y) with strides; see shaders/matmul.wgsl and ops.gemm. */
@@ -95,20 +65,17 @@ export function matmul(step: Step, a: MatmulArgs): Promise<void> {
   };
   const vec4 = [p.K, p.x0, p.ldx, p.w0, p.ldw].every((v) => v % 4 === 0) && (batch === 1 || (p.xb % 4 === 0 && p.wb % 4 === 0));
   p.flags = (a.bias ? 1 : 0) | (a.rowScale ? 2 : 0) | (a.rows ? 4 : 0) | (a.accumulate ? 8 : 0) | (vec4 ? 16 : 0);
-  const shape = a.tiles ?? tileShape(a.R, a.N, step.pool.largeTileOutputs);
-  const tile = TILE[shape];
-  const overrides = { W_DTYPE: DTYPE_CODE[a.wDtype], SHAPE: tile.code };
-  return step.run(
-    'matmul',
-    overrides,
-    [a.X, a.W, a.bias ?? null, a.rowScale ?? null, a.rows ?? null, a.Y],
-    p,
-    [Math.ceil(a.N / tile.cols), Math.ceil(a.R / tile.rows), batch],
-    2 * a.R * a.N * a.K * batch,
-  );
+  const shape = a.tiles ?? tileFor(a.R, a.N, step.pool.profile.tiles);
+  const native = a.wDtype === 'F16' && (a.nativeF16 ?? step.pool.profile.nativeF16);
+  const kernel = native ? 'matmul_f16' : 'matmul';
+  const overrides = native ? tileOverrides(shape) : { ...tileOverrides(shape), W_DTYPE: DTYPE_CODE[a.wDtype] };
+  const groups = [Math.ceil(a.N / tileCols(shape)), Math.ceil(a.R / tileRows(shape)), batch] as const;
+  return step.run(kernel, overrides, [a.X, a.W, a.bias ?? null, a.rowScale ?? null, a.rows ?? null, a.Y], p, groups, 2 * a.R * a.N * a.K * batch, {
+    // Each row of workgroups reads all N x K weights, each column all R x K activations (f32).
+    bytes: batch * (groups[1] * a.N * a.K * (a.wDtype === 'F32' ? 4 : 2) + groups[0] * a.R * a.K * 4 + a.R * a.N * 4 * (a.accumulate ? 2 : 1)),
+    staged: groups[0] * groups[1] * batch * Math.ceil(a.K / TILES[shape].tk) * TILES[shape].tk * (tileRows(shape) + tileCols(shape)) * (native ? 2 : 4),
+  });
 }
-
-
 
 const WG = 64;
 
@@ -157,13 +124,21 @@ export function normApply(
     T: number;
     center: boolean;
     betaBlock?: number;
+    /** Add the result to y. */
+    accumulate?: boolean;
   },
 ): Promise<void> {
   return step.run(
     'norm_apply',
     {},
     [a.x, a.scale, a.gamma, a.beta ?? null, a.rows ?? null, a.y],
-    { R: a.R, D: a.D, T: a.T, betaBlock: a.betaBlock ?? -1, flags: (a.center ? 1 : 0) | (a.beta ? 2 : 0) | (a.rows ? 4 : 0) },
+    {
+      R: a.R,
+      D: a.D,
+      T: a.T,
+      betaBlock: a.betaBlock ?? -1,
+      flags: (a.center ? 1 : 0) | (a.beta ? 2 : 0) | (a.rows ? 4 : 0) | (a.accumulate ? 8 : 0),
+    },
     grid(a.R),
   );
 }
@@ -173,33 +148,20 @@ export function headNorm(step: Step, a: { gamma: GPUBuffer; x: GPUBuffer; rows: 
   return step.run('head_norm', {}, [a.gamma, a.x], { rows: a.rows, dh: a.dh, eps: a.eps }, grid(a.rows));
 }
 
-/** cos/sin table [2, T, dh/2] for rope.wgsl, with the same f32 angle as ops.rope. */
-export function ropeTable(T: number, dh: number, theta: number): Float32Array {
-  const half = dh / 2;
-  const table = new Float32Array(2 * T * half);
-  for (let i = 0; i < half; i++) {
-    const invFreq = Math.fround(1 / Math.pow(theta, (2 * i) / dh));
-    for (let t = 0; t < T; t++) {
-      const ang = Math.fround(t * invFreq);
-      table[t * half + i] = Math.cos(ang);
-      table[(T + t) * half + i] = Math.sin(ang);
-    }
-  }
-  return table;
+/** Rotate-half RoPE in place on x [T, nh, dh] over the first `rot` dims, from a rope.ts table [2, T, rot/2]; twin ops.rope. */
+export function rope(step: Step, a: { table: GPUBuffer; x: GPUBuffer; T: number; nh: number; dh: number; rot?: number }): Promise<void> {
+  const rot = a.rot ?? a.dh;
+  const n = a.T * a.nh * (rot / 2);
+  return step.run('rope', {}, [a.table, a.x], { T: a.T, nh: a.nh, dh: a.dh, rot }, grid(Math.ceil(n / WG)));
 }
 
-/** Rotate-half RoPE in place on x [T, nh, dh] from a ropeTable; twin ops.rope. */
-export function rope(step: Step, a: { table: GPUBuffer; x: GPUBuffer; T: number; nh: number; dh: number }): Promise<void> {
-  const n = a.T * a.nh * (a.dh / 2);
-  return step.run('rope', {}, [a.table, a.x], { T: a.T, nh: a.nh, dh: a.dh }, grid(Math.ceil(n / WG)));
-}
-
-/** A [H, T, T] from q [T, H, dh] and k [T, Hkv, dh]; twin ops.attentionProbs. */
+/** A [H, T, T] from q [T, H, dh] and k [T, Hkv, dh], scores scaled (default 1/sqrt(dh)), capped and windowed; twin ops.attentionProbs. */
 export function attentionProbs(
   step: Step,
-  a: { q: GPUBuffer; k: GPUBuffer; A: GPUBuffer; T: number; H: number; Hkv: number; dh: number },
+  a: { q: GPUBuffer; k: GPUBuffer; A: GPUBuffer; T: number; H: number; Hkv: number; dh: number; scale?: number; softcap?: number | null; window?: number },
 ): Promise<void> {
-  return step.run('attention_probs', {}, [a.q, a.k, a.A], { T: a.T, H: a.H, Hkv: a.Hkv, dh: a.dh, scale: 1 / Math.sqrt(a.dh) }, [a.T, a.H]);
+  const params = { T: a.T, H: a.H, Hkv: a.Hkv, dh: a.dh, scale: a.scale ?? 1 / Math.sqrt(a.dh), softcap: a.softcap ?? 0, window: a.window ?? 0 };
+  return step.run('attention_probs', {}, [a.q, a.k, a.A], params, [a.T, a.H]);
 }
 
 /** The most head_dim attention_mix.wgsl handles (64 invocations of 4 columns). */
@@ -213,27 +175,14 @@ export function attentionMix(
   if (a.dh > MAX_HEAD_DIM) throw new Error(`attention_mix: head_dim ${a.dh} exceeds ${MAX_HEAD_DIM}`);
   const cg = Math.ceil(a.dh / 4); // column groups of four
   const S = Math.min(32, Math.floor(WG / cg)); // query slots; 4 S queries per workgroup (<= 128, attention_mix's tile)
-  return step.run('attention_mix', {}, [a.A, a.v, a.start, a.y], { M: a.M, T: a.T, H: a.H, Hkv: a.Hkv, dh: a.dh, cg, S }, [
-    Math.ceil(a.T / (4 * S)),
-    a.H,
-    a.M,
-  ]);
+  return step.run('attention_mix', {}, [a.A, a.v, a.start, a.y], { M: a.M, T: a.T, H: a.H, Hkv: a.Hkv, dh: a.dh, cg, S }, [Math.ceil(a.T / (4 * S)), a.H, a.M]);
 }
 
 export const ACTIVATION_CODE = { silu: 0, gelu_tanh: 1, gelu: 2 } as const;
 
 /** a = act(gate) * up (gated) or act(gate) over n elements; twin ops.activation. */
-export function activation(
-  step: Step,
-  a: { gate: GPUBuffer; up?: GPUBuffer; a: GPUBuffer; n: number; act: keyof typeof ACTIVATION_CODE },
-): Promise<void> {
-  return step.run(
-    'activation',
-    {},
-    [a.gate, a.up ?? null, a.a],
-    { n: a.n, act: ACTIVATION_CODE[a.act], gated: a.up ? 1 : 0 },
-    grid(Math.ceil(a.n / WG)),
-  );
+export function activation(step: Step, a: { gate: GPUBuffer; up?: GPUBuffer; a: GPUBuffer; n: number; act: keyof typeof ACTIVATION_CODE }): Promise<void> {
+  return step.run('activation', {}, [a.gate, a.up ?? null, a.a], { n: a.n, act: ACTIVATION_CODE[a.act], gated: a.up ? 1 : 0 }, grid(Math.ceil(a.n / WG)));
 }
 
 /** y = alpha x + beta y over a strided [R, C] block; twin ops.scaleAdd. */
@@ -264,7 +213,6 @@ export function mlpShare(
     J: number;
     a0: number;
     lda: number;
-    rest: number;
     rule: 'softmax' | 'proportional';
     tau: number;
     guard: number;
@@ -281,7 +229,6 @@ export function mlpShare(
       J: a.J,
       a0: a.a0,
       lda: a.lda,
-      rest: a.rest,
       tau: a.tau,
       guard: a.guard,
       flags: (a.rule === 'proportional' ? 1 : 0) | (a.bos ? 2 : 0),
@@ -370,6 +317,16 @@ export async function linear(step: Step, a: LinearArgs): Promise<void> {
 /** Embedding rows ids[t] of a (possibly chunked) table into out [T, D], one dispatch per chunk. */
 export async function gather(step: Step, a: { table: GpuMatrix; ids: GPUBuffer; out: GPUBuffer; T: number; accumulate?: boolean }): Promise<void> {
   for (const c of a.table.chunks) {
-    await embedding(step, { table: c.buffer, dtype: a.table.dtype, ids: a.ids, out: a.out, T: a.T, D: a.table.cols, row0: c.row0, rows: c.rows, accumulate: a.accumulate });
+    await embedding(step, {
+      table: c.buffer,
+      dtype: a.table.dtype,
+      ids: a.ids,
+      out: a.out,
+      T: a.T,
+      D: a.table.cols,
+      row0: c.row0,
+      rows: c.rows,
+      accumulate: a.accumulate,
+    });
   }
 }

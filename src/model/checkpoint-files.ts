@@ -2,8 +2,8 @@
 // beside model.safetensors or a sharded index) or a llama2.c .bin. Only names are looked at here;
 // reading and validating is the readers' job. Tokenizer files are someone else's concern.
 
-import { ModelFormatError } from './errors.ts';
-import { baseName, type ModelFile } from './files.ts';
+import { ModelFormatError } from './errors';
+import { baseName, type ModelFile } from './files';
 
 export type CheckpointFiles =
   | {
@@ -43,10 +43,18 @@ export function findCheckpointFiles(files: readonly ModelFile[]): CheckpointFile
     const others = inDir.filter((f) => f.path.endsWith('.safetensors'));
     if (others.length === 1) return { format: 'safetensors', config, weights: others[0]!, index: null, folder };
     if (others.length > 1) {
-      throw new ModelFormatError('missing', config.path, `${others.length} .safetensors files beside it but no model.safetensors.index.json to say which tensor is where`);
+      throw new ModelFormatError(
+        'missing',
+        config.path,
+        `${others.length} .safetensors files beside it but no model.safetensors.index.json to say which tensor is where`,
+      );
     }
     if (named('pytorch_model.bin') || named('pytorch_model.bin.index.json')) {
-      throw new ModelFormatError('unsupported', config.path, 'PyTorch .bin weights are not supported; save the model as safetensors (save_pretrained with safe_serialization=True)');
+      throw new ModelFormatError(
+        'unsupported',
+        config.path,
+        'PyTorch .bin weights are not supported; save the model as safetensors (save_pretrained with safe_serialization=True)',
+      );
     }
     throw new ModelFormatError('missing', config.path, 'no model.safetensors or model.safetensors.index.json beside it');
   }

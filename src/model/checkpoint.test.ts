@@ -2,17 +2,18 @@
 // Hugging Face and llama2.c writers, a GPT-2 layout built by hand, and the stories260K model
 // in ../shared read both as a Hugging Face folder and as the original llama2.c export.
 
-import { existsSync, openAsBlob, readdirSync, statSync } from 'node:fs';
+import { openAsBlob, readdirSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { loadCheckpoint, transposeColumns } from './checkpoint.ts';
-import type { DType, Family, LayerWeights, ModelWeights, Tensor } from './description.ts';
-import { ModelFormatError } from './errors.ts';
-import type { ModelFile } from './files.ts';
-import { randomModel } from './testing/random-model.ts';
-import { encodeSafetensors } from './testing/safetensors-writer.ts';
-import { hfConfig, hfTensors, toHfFiles, toLlama2cBin } from './testing/serialize.ts';
+import { SHARED, skipWithoutFiles } from '../testing/requirements';
+import { loadCheckpoint } from './checkpoint';
+import { transposeColumns } from './tensor-ops';
+import type { DType, Family, LayerWeights, ModelWeights, Tensor } from './description';
+import { ModelFormatError } from './errors';
+import type { ModelFile } from './files';
+import { randomModel } from './testing/random-model';
+import { encodeSafetensors } from './testing/safetensors-writer';
+import { hfConfig, hfTensors, toHfFiles, toLlama2cBin } from './testing/serialize';
 
 const FAMILIES: Family[] = ['llama', 'mistral', 'qwen2', 'qwen3', 'gpt2'];
 const DTYPES: DType[] = ['F32', 'F16', 'BF16'];
@@ -25,10 +26,10 @@ function flatten(w: ModelWeights): Map<string, Tensor> {
   put('embed_tokens', w.embed_tokens);
   put('embed_positions', w.embed_positions);
   w.layers.forEach((l: LayerWeights, i) => {
-    put(`${i}.input_layernorm.weight`, l.input_layernorm.weight);
-    put(`${i}.input_layernorm.bias`, l.input_layernorm.bias);
-    put(`${i}.post_attention_layernorm.weight`, l.post_attention_layernorm.weight);
-    put(`${i}.post_attention_layernorm.bias`, l.post_attention_layernorm.bias);
+    put(`${i}.input_layernorm.weight`, l.input_layernorm!.weight);
+    put(`${i}.input_layernorm.bias`, l.input_layernorm!.bias);
+    put(`${i}.post_attention_layernorm.weight`, l.post_attention_layernorm!.weight);
+    put(`${i}.post_attention_layernorm.bias`, l.post_attention_layernorm!.bias);
     put(`${i}.q_norm`, l.q_norm?.weight);
     put(`${i}.k_norm`, l.k_norm?.weight);
     for (const k of LINEARS) {
@@ -75,7 +76,15 @@ describe('round trips through the Hugging Face writer', () => {
   }
 
   it('llama with attention and MLP biases, GQA 4:1 and head_dim != D/H', async () => {
-    const m = randomModel({ family: 'llama', attention_bias: true, mlp_bias: true, num_attention_heads: 4, num_key_value_heads: 1, head_dim: 6, dtype: 'BF16' });
+    const m = randomModel({
+      family: 'llama',
+      attention_bias: true,
+      mlp_bias: true,
+      num_attention_heads: 4,
+      num_key_value_heads: 1,
+      head_dim: 6,
+      dtype: 'BF16',
+    });
     const ckpt = await loadCheckpoint(toHfFiles(m.description, m.weights));
     expect(ckpt.description).toEqual(m.description);
     expectSameWeights(ckpt.weights, m.weights, 'llama biases');
@@ -120,7 +129,15 @@ describe('round trips through the Hugging Face writer', () => {
 describe('GPT-2 layout', () => {
   it('splits c_attn [D, 3D] into q, k, v [D, D] and transposes Conv1D weights (values set by hand)', async () => {
     // D = 2, H = 1, I = 3: c_attn.weight[i][o] = 10 * i + o, so q[o][i] = 10 i + o, k[o][i] = 10 i + 2 + o ...
-    const m = randomModel({ family: 'gpt2', hidden_size: 2, num_attention_heads: 1, intermediate_size: 3, num_hidden_layers: 1, vocab_size: 4, max_position_embeddings: 2 });
+    const m = randomModel({
+      family: 'gpt2',
+      hidden_size: 2,
+      num_attention_heads: 1,
+      intermediate_size: 3,
+      num_hidden_layers: 1,
+      vocab_size: 4,
+      max_position_embeddings: 2,
+    });
     const tensors = hfTensors(m.description, m.weights);
     const f32 = (values: number[]) => new Uint8Array(new Float32Array(values).buffer);
     const set = (name: string, values: number[]) => (tensors.find((t) => t.name === name)!.bytes = f32(values));
@@ -181,7 +198,7 @@ describe('finding the checkpoint among the files', () => {
 
   it('names what is missing', async () => {
     const cases: [ModelFile[], string][] = [
-      [[hf[0]!], "top/config.json: no model.safetensors or model.safetensors.index.json beside it"],
+      [[hf[0]!], 'top/config.json: no model.safetensors or model.safetensors.index.json beside it'],
       [[hf[1]!], 'top/model.safetensors: config.json is missing beside the safetensors weights'],
       [[{ path: 'notes.txt', blob: new Blob(['x']) }], 'notes.txt: no model found'],
       [[], '(no files): no model found'],
@@ -201,7 +218,7 @@ describe('finding the checkpoint among the files', () => {
   });
 });
 
-const STORIES = fileURLToPath(new URL('../../../shared/models/stories260K', import.meta.url));
+const STORIES = SHARED + 'models/stories260K';
 
 async function filesUnder(root: string, dir = root): Promise<ModelFile[]> {
   const out: ModelFile[] = [];
@@ -213,7 +230,7 @@ async function filesUnder(root: string, dir = root): Promise<ModelFile[]> {
   return out;
 }
 
-describe.skipIf(!existsSync(STORIES))('stories260K (../shared): Hugging Face folder vs llama2.c export', () => {
+describe.skipIf(skipWithoutFiles(STORIES))('stories260K (../shared): Hugging Face folder vs llama2.c export', () => {
   it('gives identical weights and descriptions', async () => {
     const all = await filesUnder(STORIES);
     const hf = await loadCheckpoint(all); // config.json wins over the llama2c/ subfolder
@@ -221,9 +238,20 @@ describe.skipIf(!existsSync(STORIES))('stories260K (../shared): Hugging Face fol
     expect(hf.format).toBe('safetensors');
     expect(l2c.format).toBe('llama2c');
     expect(hf.description).toMatchObject({
-      name: 'stories260K', family: 'llama', num_hidden_layers: 5, hidden_size: 64, num_attention_heads: 8,
-      num_key_value_heads: 4, intermediate_size: 172, vocab_size: 512, head_dim: 8, tie_word_embeddings: true,
-      norm_eps: 1e-5, rope_theta: 10000, max_position_embeddings: 512, dtype: 'F32',
+      name: 'stories260K',
+      family: 'llama',
+      num_hidden_layers: 5,
+      hidden_size: 64,
+      num_attention_heads: 8,
+      num_key_value_heads: 4,
+      intermediate_size: 172,
+      vocab_size: 512,
+      head_dim: 8,
+      tie_word_embeddings: true,
+      norm_eps: 1e-5,
+      rope: { theta: 10000, dim: 8 },
+      max_position_embeddings: 512,
+      dtype: 'F32',
     });
     // The folder's config names eos 2 only; llama2.c models also stop at BOS (DESIGN.md section 6).
     expect(l2c.description.name).toBe('stories260K');
@@ -233,4 +261,3 @@ describe.skipIf(!existsSync(STORIES))('stories260K (../shared): Hugging Face fol
     expect(hf.fingerprint).not.toBe(l2c.fingerprint);
   });
 });
-if (!existsSync(STORIES)) console.warn(`skipping stories260K comparison: ${STORIES} is absent`);

@@ -2,8 +2,8 @@
 // 100000-deep list in the message) or as a megabyte message; found by the config.json fuzz suite.
 
 import { describe, expect, it } from 'vitest';
-import { describeModel } from './config.ts';
-import { ModelFormatError } from './errors.ts';
+import { describeModel } from './config';
+import { ModelFormatError } from './errors';
 
 const base = { model_type: 'llama', vocab_size: 32, hidden_size: 16, num_hidden_layers: 2, num_attention_heads: 4, intermediate_size: 24 };
 
@@ -21,7 +21,9 @@ describe('describeModel on hostile values', () => {
   it('refuses a 100000-deep list or object as a size with a short ModelFormatError', () => {
     const d = 100_000;
     for (const text of ['['.repeat(d) + ']'.repeat(d), '{"a":'.repeat(d) + '1' + '}'.repeat(d)]) {
-      const config = JSON.parse(`{"model_type":"llama","vocab_size":${text},"hidden_size":16,"num_hidden_layers":2,"num_attention_heads":4,"intermediate_size":24}`);
+      const config = JSON.parse(
+        `{"model_type":"llama","vocab_size":${text},"hidden_size":16,"num_hidden_layers":2,"num_attention_heads":4,"intermediate_size":24}`,
+      );
       const e = refusal(config);
       expect(e.message).toMatch(/^tiny\/config\.json: 'vocab_size' must be an integer, got [[{]/);
       expect(e.message.length).toBeLessThan(200);

@@ -2,17 +2,7 @@
 // and, for rounding, against a brute-force nearest-value search over every f16 value.
 
 import { describe, expect, it } from 'vitest';
-import {
-  bf16ToF32,
-  bytesToFloat32,
-  f16ToF32,
-  f32FromBits,
-  f32ToBf16,
-  f32ToF16,
-  float32ToTensorBytes,
-  numel,
-  tensorToFloat32,
-} from './dtype.ts';
+import { bf16ToF32, bytesToFloat32, f16ToF32, f32FromBits, f32ToBf16, f32ToF16, float32ToTensorBytes, numel, tensorToFloat32 } from './dtype';
 
 const isNaNF16 = (h: number) => (h & 0x7c00) === 0x7c00 && (h & 0x3ff) !== 0;
 
@@ -82,7 +72,7 @@ describe('f16', () => {
     }
     // Random f32 values in range: nearest by binary search, ties to the even pattern.
     let seed = 12345;
-    const rand = () => ((seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) / 2 ** 32);
+    const rand = () => (seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) / 2 ** 32;
     for (let i = 0; i < 20000; i++) {
       const x = Math.fround(rand() ** 8 * 65000);
       let lo = 0;
@@ -159,9 +149,7 @@ describe('tensors', () => {
     expect([...float32ToTensorBytes(data.subarray(0, 1), 'F32')]).toEqual([0x00, 0x00, 0x80, 0x3f]);
     for (const dtype of ['F32', 'F16', 'BF16'] as const) {
       const bytes = float32ToTensorBytes(data, dtype);
-      expect([...tensorToFloat32({ name: 't', dtype, shape: [2, 2], bytes })]).toEqual(
-        dtype === 'BF16' ? [1, -2, 65536, 0.5] : [1, -2, 65504, 0.5],
-      );
+      expect([...tensorToFloat32({ name: 't', dtype, shape: [2, 2], bytes })]).toEqual(dtype === 'BF16' ? [1, -2, 65536, 0.5] : [1, -2, 65504, 0.5]);
     }
   });
 

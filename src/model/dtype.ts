@@ -2,7 +2,7 @@
 // Used by the reference implementation, the importers and the test-model generator; the GPU
 // expands f16/bf16 in its shaders and does not go through here.
 
-import { bytesPerElement, type DType, type Tensor } from './description.ts';
+import { bytesPerElement, type DType, type Tensor } from './description';
 
 // Scratch views for reinterpreting one f32 as its bit pattern (little-endian on every platform
 // we run on; the typed-array path below also assumes a little-endian host).

@@ -2,7 +2,7 @@
 // values they quote (found by fuzzing: megabyte tensor names and shard names, U+2028 in names).
 
 import { describe, expect, it } from 'vitest';
-import { ModelFormatError } from './errors.ts';
+import { ModelFormatError } from './errors';
 
 describe('ModelFormatError', () => {
   it('keeps ordinary messages exactly as written', () => {

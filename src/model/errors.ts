@@ -38,3 +38,8 @@ export class ModelFormatError extends Error {
     super(`${file}${tensor ? ` (${clip(tensor, MAX_TENSOR_CHARS)})` : ''}: ${clip(message, MAX_MESSAGE_CHARS)}`.replace(LINE_BREAKS, ' '));
   }
 }
+
+/** The message of anything thrown (libraries do not always throw Errors). */
+export function errorText(e: unknown): string {
+  return e instanceof Error ? e.message : String(e);
+}

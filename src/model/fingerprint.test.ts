@@ -2,19 +2,27 @@
 // matches values computed for stories260K by a separate Python implementation of the same
 // recipe (hashlib.sha256 over the length-prefixed parts listed in fingerprint.ts).
 
-import { existsSync, openAsBlob } from 'node:fs';
-import { fileURLToPath } from 'node:url';
+import { openAsBlob } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { ModelFormatError } from './errors.ts';
-import type { ModelFile } from './files.ts';
-import { fingerprint, sampleWindows } from './fingerprint.ts';
-import { readSafetensorsHeader } from './safetensors.ts';
-import { countingFiles } from './testing/counting-blob.ts';
-import { randomModel } from './testing/random-model.ts';
-import { toHfFiles, toLlama2cBin } from './testing/serialize.ts';
+import { SHARED, skipWithoutFiles } from '../testing/requirements';
+import { ModelFormatError } from './errors';
+import type { ModelFile } from './files';
+import { fingerprint, sampleWindows } from './fingerprint';
+import { readSafetensorsHeader } from './safetensors';
+import { countingFiles } from './testing/counting-blob';
+import { randomModel } from './testing/random-model';
+import { toHfFiles, toLlama2cBin } from './testing/serialize';
 
 // About 4.7 MB of f32 weights.
-const model = randomModel({ family: 'llama', hidden_size: 256, num_attention_heads: 4, intermediate_size: 512, vocab_size: 1000, num_hidden_layers: 2, seed: 21 });
+const model = randomModel({
+  family: 'llama',
+  hidden_size: 256,
+  num_attention_heads: 4,
+  intermediate_size: 512,
+  vocab_size: 1000,
+  num_hidden_layers: 2,
+  seed: 21,
+});
 const files = toHfFiles(model.description, model.weights, { folder: 'big' });
 
 async function withWeightBytes(edit: (bytes: Uint8Array) => Uint8Array<ArrayBuffer>): Promise<ModelFile[]> {
@@ -57,7 +65,7 @@ describe('fingerprint', () => {
     for (const k of [0, 7, 15]) {
       const [start, end] = windows[k]!;
       const at = Math.floor((start + end) / 2);
-      const flipped = await withWeightBytes((b) => (b[at] ^= 0x01, b.slice()));
+      const flipped = await withWeightBytes((b) => ((b[at] ^= 0x01), b.slice()));
       expect(await fingerprint(flipped), `window ${k}`).not.toBe(base);
     }
     const longer = await withWeightBytes((b) => {
@@ -77,7 +85,7 @@ describe('fingerprint', () => {
     const windows = sampleWindows(header.dataStart, files[1]!.blob.size);
     const at = windows[3]![1] + 100; // between windows 3 and 4
     expect(windows[4]![0]).toBeGreaterThan(at);
-    const flipped = await withWeightBytes((b) => (b[at] ^= 0x01, b.slice()));
+    const flipped = await withWeightBytes((b) => ((b[at] ^= 0x01), b.slice()));
     expect(await fingerprint(flipped)).toBe(base);
   });
 
@@ -98,13 +106,12 @@ describe('fingerprint', () => {
   });
 });
 
-const STORIES = fileURLToPath(new URL('../../../shared/models/stories260K', import.meta.url));
+const STORIES = SHARED + 'models/stories260K';
 
-describe.skipIf(!existsSync(STORIES))('stories260K fingerprints (../shared)', () => {
+describe.skipIf(skipWithoutFiles(STORIES))('stories260K fingerprints (../shared)', () => {
   it('match the Python implementation', async () => {
     const open = async (rel: string): Promise<ModelFile> => ({ path: `stories260K/${rel}`, blob: (await openAsBlob(`${STORIES}/${rel}`)) as Blob });
     expect(await fingerprint([await open('config.json'), await open('model.safetensors')])).toBe('sha256:18c661b26bfc15e4bd7bac23feea9655');
     expect(await fingerprint([await open('llama2c/stories260K.bin'), await open('llama2c/tok512.bin')])).toBe('sha256:515cfd0b3856bba9236fe453f3c3fcc2');
   });
 });
-if (!existsSync(STORIES)) console.warn(`skipping stories260K fingerprints: ${STORIES} is absent`);

@@ -7,11 +7,11 @@
 // bytes or the header; a single flipped byte elsewhere does not. It is an identifier, not an
 // integrity check.
 
-import { findCheckpointFiles } from './checkpoint-files.ts';
-import { ModelFormatError } from './errors.ts';
-import { baseName, readBytes, type ModelFile } from './files.ts';
-import { readLlama2cHeader } from './llama2c.ts';
-import { MAX_JSON_BYTES, openSafetensorsFile, openSafetensorsIndex } from './safetensors.ts';
+import { findCheckpointFiles } from './checkpoint-files';
+import { ModelFormatError } from './errors';
+import { baseName, readBytes, type ModelFile } from './files';
+import { readLlama2cHeader } from './llama2c';
+import { MAX_JSON_BYTES, openSafetensorsFile, openSafetensorsIndex } from './safetensors';
 
 export const FINGERPRINT_WINDOWS = 16;
 export const FINGERPRINT_WINDOW_BYTES = 4096;

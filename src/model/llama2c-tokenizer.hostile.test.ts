@@ -3,9 +3,9 @@
 // suite). The faster search is checked against the plain all-splits search it replaced.
 
 import { describe, expect, it } from 'vitest';
-import { ModelFormatError } from './errors.ts';
-import { LLAMA2C_SPECIALS, llama2cToHuggingFace, parseLlama2cTokenizer, type Llama2cVocab } from './llama2c-tokenizer.ts';
-import { seededRandom } from './testing/random-model.ts';
+import { ModelFormatError } from './errors';
+import { LLAMA2C_SPECIALS, llama2cToHuggingFace, parseLlama2cTokenizer, type Llama2cVocab } from './llama2c-tokenizer';
+import { seededRandom } from './testing/random-model';
 
 const hex = (b: number) => `<0x${b.toString(16).toUpperCase().padStart(2, '0')}>`;
 

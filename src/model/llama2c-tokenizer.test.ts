@@ -2,9 +2,9 @@
 // written here whose merges and encodings are derived by hand, every malformed-file case, and
 // the real tok512.bin against the independently converted tokenizer.json in ../shared.
 
-import { existsSync, readFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
+import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
+import { SHARED as SHARED_ROOT, skipWithoutFiles } from '../testing/requirements';
 import { ModelFormatError } from './errors';
 import { llama2cToHuggingFace, parseLlama2cTokenizer } from './llama2c-tokenizer';
 import { tokenizerFromJson } from './tokenizer';
@@ -138,10 +138,7 @@ describe('llama2cToHuggingFace', () => {
   });
 
   it('encodes as llama2.c would', () => {
-    const { tokenizerJson, tokenizerConfig } = llama2cToHuggingFace(
-      parseLlama2cTokenizer(tokenizerBin(tinyPieces()), FILE),
-      FILE,
-    );
+    const { tokenizerJson, tokenizerConfig } = llama2cToHuggingFace(parseLlama2cTokenizer(tokenizerBin(tinyPieces()), FILE), FILE);
     const tok = tokenizerFromJson(tokenizerJson, tokenizerConfig, FILE);
     // "the" -> "▁the": ▁+t (rank 0), h+e (1), ▁t+he (3).
     expect(tok.encode('the').map((t) => t.id)).toEqual([1, 262]);
@@ -153,26 +150,19 @@ describe('llama2cToHuggingFace', () => {
   it('refuses two ids with the same piece', () => {
     const pieces = tinyPieces();
     pieces[265] = ['he', -6];
-    expectFormatError(
-      () => llama2cToHuggingFace(parseLlama2cTokenizer(tokenizerBin(pieces), FILE), FILE),
-      'bad-header',
-    );
+    expectFormatError(() => llama2cToHuggingFace(parseLlama2cTokenizer(tokenizerBin(pieces), FILE), FILE), 'bad-header');
   });
 });
 
-const SHARED = fileURLToPath(new URL('../../../shared/models/stories260K/', import.meta.url));
-const hasShared = existsSync(SHARED + 'llama2c/tok512.bin') && existsSync(SHARED + 'tokenizer.json');
+const SHARED = SHARED_ROOT + 'models/stories260K/';
 
-describe.skipIf(!hasShared)('stories260K tok512.bin (../shared)', () => {
+describe.skipIf(skipWithoutFiles(SHARED + 'llama2c/tok512.bin', SHARED + 'tokenizer.json'))('stories260K tok512.bin (../shared)', () => {
   it('converts to exactly the tokenizer.json shipped beside it', () => {
     const bin = new Uint8Array(readFileSync(SHARED + 'llama2c/tok512.bin'));
     const { tokenizerJson } = llama2cToHuggingFace(parseLlama2cTokenizer(bin, 'tok512.bin'), 'tok512.bin');
     const shipped = JSON.parse(readFileSync(SHARED + 'tokenizer.json', 'utf8')) as Record<string, unknown>;
     // Merges are compared in order (their rank is their meaning); the rest structurally.
-    expect((tokenizerJson.model as { merges: string[] }).merges).toEqual(
-      (shipped.model as { merges: string[] }).merges,
-    );
+    expect((tokenizerJson.model as { merges: string[] }).merges).toEqual((shipped.model as { merges: string[] }).merges);
     expect(tokenizerJson).toEqual(shipped);
   });
 });
-if (!hasShared) console.warn(`skipping stories260K tok512.bin tests: ${SHARED} is absent`);

@@ -57,18 +57,10 @@ export function parseLlama2cTokenizer(bytes: Uint8Array, file: string): Llama2cV
     const score = view.getFloat32(off, true);
     const len = view.getInt32(off + 4, true);
     if (len > left - 8) {
-      throw new ModelFormatError(
-        'truncated',
-        file,
-        `token ${id} declares ${len} bytes but only ${left - 8} remain`,
-      );
+      throw new ModelFormatError('truncated', file, `token ${id} declares ${len} bytes but only ${left - 8} remain`);
     }
     if (len <= 0 || len > maxTokenLength) {
-      throw new ModelFormatError(
-        'bad-header',
-        file,
-        `token ${id} has length ${len}, outside 1..max_token_length (${maxTokenLength})`,
-      );
+      throw new ModelFormatError('bad-header', file, `token ${id} has length ${len}, outside 1..max_token_length (${maxTokenLength})`);
     }
     if (!Number.isFinite(score)) {
       throw new ModelFormatError('bad-header', file, `token ${id} has a non-finite score`);
@@ -84,11 +76,7 @@ export function parseLlama2cTokenizer(bytes: Uint8Array, file: string): Llama2cV
     off += 8 + len;
   }
   if (pieces.length < LLAMA2C_SPECIALS.length) {
-    throw new ModelFormatError(
-      'bad-header',
-      file,
-      `holds ${pieces.length} tokens; expected at least <unk>, <s> and </s>`,
-    );
+    throw new ModelFormatError('bad-header', file, `holds ${pieces.length} tokens; expected at least <unk>, <s> and </s>`);
   }
   return { maxTokenLength, pieces, scores };
 }
@@ -112,9 +100,7 @@ export interface ConvertedTokenizer {
  * first; ties by merged id, then left id, then right id), with byte fallback and a prepended `▁`.
  */
 export function llama2cToHuggingFace(vocab: Llama2cVocab, file: string): ConvertedTokenizer {
-  const names = vocab.pieces.map((p, id) =>
-    id < LLAMA2C_SPECIALS.length ? LLAMA2C_SPECIALS[id]! : p.split(' ').join(METASPACE),
-  );
+  const names = vocab.pieces.map((p, id) => (id < LLAMA2C_SPECIALS.length ? LLAMA2C_SPECIALS[id]! : p.split(' ').join(METASPACE)));
   const idOf = new Map<string, number>();
   names.forEach((name, id) => {
     if (idOf.has(name)) {
@@ -158,13 +144,7 @@ export function llama2cToHuggingFace(vocab: Llama2cVocab, file: string): Convert
       }
     }
   });
-  merges.sort(
-    (a, b) =>
-      vocab.scores[b.merged]! - vocab.scores[a.merged]! ||
-      a.merged - b.merged ||
-      a.left - b.left ||
-      a.right - b.right,
-  );
+  merges.sort((a, b) => vocab.scores[b.merged]! - vocab.scores[a.merged]! || a.merged - b.merged || a.left - b.left || a.right - b.right);
 
   const specialToken = (id: number) => ({
     id,

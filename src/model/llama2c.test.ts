@@ -2,14 +2,14 @@
 // row permutation are checked against DESIGN.md section 6, not against the writer), a round trip
 // through the test writer, the stories260K export in ../shared, and header refusals.
 
-import { existsSync, openAsBlob } from 'node:fs';
-import { fileURLToPath } from 'node:url';
+import { openAsBlob } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { ModelFormatError } from './errors.ts';
-import type { ModelFile } from './files.ts';
-import { readLlama2c, readLlama2cHeader } from './llama2c.ts';
-import { randomModel } from './testing/random-model.ts';
-import { toLlama2cBin } from './testing/serialize.ts';
+import { SHARED, skipWithoutFiles } from '../testing/requirements';
+import { ModelFormatError } from './errors';
+import type { ModelFile } from './files';
+import { readLlama2c, readLlama2cHeader } from './llama2c';
+import { randomModel } from './testing/random-model';
+import { toLlama2cBin } from './testing/serialize';
 
 const file = (path: string, bytes: Uint8Array<ArrayBuffer>): ModelFile => ({ path, blob: new Blob([bytes]) });
 
@@ -45,7 +45,22 @@ describe('readLlama2c', () => {
       ...range(1400, 12), // classifier [3, 4]
     ];
     const { description: d, weights: w } = await readLlama2c(file('m/tiny.bin', binary([4, 2, 1, 1, 1, -3, 2], floats)));
-    expect(d).toMatchObject({ name: 'tiny', family: 'llama', hidden_size: 4, intermediate_size: 2, num_hidden_layers: 1, vocab_size: 3, head_dim: 4, max_position_embeddings: 2, tie_word_embeddings: false, norm_eps: 1e-5, rope_theta: 10000, bos_token_id: 1, eos_token_ids: [2, 1], dtype: 'F32' });
+    expect(d).toMatchObject({
+      name: 'tiny',
+      family: 'llama',
+      hidden_size: 4,
+      intermediate_size: 2,
+      num_hidden_layers: 1,
+      vocab_size: 3,
+      head_dim: 4,
+      max_position_embeddings: 2,
+      tie_word_embeddings: false,
+      norm_eps: 1e-5,
+      rope: { theta: 10000, dim: 4 },
+      bos_token_id: 1,
+      eos_token_ids: [2, 1],
+      dtype: 'F32',
+    });
     expect(f32(w.embed_tokens.bytes)).toEqual(range(100, 12));
     const layer = w.layers[0]!;
     // Interleaved pairs (r0, r1), (r2, r3) become halves: HF rows = old rows 0, 2, 1, 3.
@@ -54,8 +69,8 @@ describe('readLlama2c', () => {
     expect(f32(layer.k_proj.weight.bytes)).toEqual(rows(400, [0, 2, 1, 3]));
     expect(f32(layer.v_proj.weight.bytes)).toEqual(range(500, 16));
     expect(f32(layer.o_proj.weight.bytes)).toEqual(range(600, 16));
-    expect(f32(layer.input_layernorm.weight.bytes)).toEqual(range(200, 4));
-    expect(f32(layer.post_attention_layernorm.weight.bytes)).toEqual(range(700, 4));
+    expect(f32(layer.input_layernorm!.weight.bytes)).toEqual(range(200, 4));
+    expect(f32(layer.post_attention_layernorm!.weight.bytes)).toEqual(range(700, 4));
     expect(f32(layer.gate_proj!.weight.bytes)).toEqual(range(800, 8));
     expect(layer.down_proj.weight.shape).toEqual([4, 2]);
     expect(f32(layer.down_proj.weight.bytes)).toEqual(range(900, 8));
@@ -67,13 +82,28 @@ describe('readLlama2c', () => {
 
   it('permutes k with Hkv heads, not H', async () => {
     // D=8, H=2, Hkv=1, dh=4: k has one head of 4 rows.
-    const m = randomModel({ family: 'llama', hidden_size: 8, num_attention_heads: 2, num_key_value_heads: 1, intermediate_size: 4, vocab_size: 5, max_position_embeddings: 4, tie_word_embeddings: true, num_hidden_layers: 2 });
+    const m = randomModel({
+      family: 'llama',
+      hidden_size: 8,
+      num_attention_heads: 2,
+      num_key_value_heads: 1,
+      intermediate_size: 4,
+      vocab_size: 5,
+      max_position_embeddings: 4,
+      tie_word_embeddings: true,
+      num_hidden_layers: 2,
+    });
     const bin = toLlama2cBin(m.description, m.weights);
     const kOffset = 28 + 4 * (5 * 8 + 2 * 8 + 2 * 8 * 8); // after embeddings, norms, wq
     const stored = new Float32Array(bin.buffer.slice(kOffset, kOffset + 4 * 4 * 8)); // layer 0 k [4, 8]
     const { weights } = await readLlama2c(file('k.bin', bin));
     const k = new Float32Array(weights.layers[0]!.k_proj.weight.bytes.slice().buffer);
-    for (const [hf, old] of [[0, 0], [1, 2], [2, 1], [3, 3]] as const) {
+    for (const [hf, old] of [
+      [0, 0],
+      [1, 2],
+      [2, 1],
+      [3, 3],
+    ] as const) {
       expect([...k.subarray(hf * 8, hf * 8 + 8)]).toEqual([...stored.subarray(old * 8, old * 8 + 8)]);
     }
   });
@@ -97,7 +127,11 @@ describe('readLlama2c', () => {
 
   it('refuses versioned exports and bad headers', async () => {
     const cases: [Uint8Array<ArrayBuffer>, string, string][] = [
-      [binary([0x616b3432, 1, 64, 64], []), 'unsupported', 'llama2.c version 1 export (magic "ak42") is not supported; export the legacy format with `python export.py --version 0`'],
+      [
+        binary([0x616b3432, 1, 64, 64], []),
+        'unsupported',
+        'llama2.c version 1 export (magic "ak42") is not supported; export the legacy format with `python export.py --version 0`',
+      ],
       [binary([0x616b3432, 2], []), 'unsupported', 'version 2 export'],
       [new Uint8Array(20), 'truncated', '20 bytes is too short for a llama2.c header'],
       [binary([0, 2, 1, 1, 1, 3, 2], []), 'bad-header', 'dim = 0 in the llama2.c header must be positive'],
@@ -123,13 +157,21 @@ describe('readLlama2c', () => {
   });
 });
 
-const STORIES_BIN = fileURLToPath(new URL('../../../shared/models/stories260K/llama2c/stories260K.bin', import.meta.url));
+const STORIES_BIN = SHARED + 'models/stories260K/llama2c/stories260K.bin';
 
-describe.skipIf(!existsSync(STORIES_BIN))('stories260K.bin (../shared)', () => {
+describe.skipIf(skipWithoutFiles(STORIES_BIN))('stories260K.bin (../shared)', () => {
   it('has the header DESIGN.md gives and 28 + 4 x 264,128 bytes', async () => {
     const f: ModelFile = { path: 'stories260K.bin', blob: (await openAsBlob(STORIES_BIN)) as Blob };
     expect(f.blob.size).toBe(28 + 4 * 264128);
-    expect(await readLlama2cHeader(f)).toEqual({ dim: 64, hidden_dim: 172, n_layers: 5, n_heads: 8, n_kv_heads: 4, vocab_size: 512, seq_len: 512, shared_classifier: true });
+    expect(await readLlama2cHeader(f)).toEqual({
+      dim: 64,
+      hidden_dim: 172,
+      n_layers: 5,
+      n_heads: 8,
+      n_kv_heads: 4,
+      vocab_size: 512,
+      seq_len: 512,
+      shared_classifier: true,
+    });
   });
 });
-if (!existsSync(STORIES_BIN)) console.warn(`skipping stories260K.bin test: ${STORIES_BIN} is absent`);

@@ -2,9 +2,9 @@
 // into the same description and Hugging Face-layout weights a safetensors Llama gives (q/k rows
 // moved from interleaved to rotate-half RoPE order). Versioned (v1, v2) exports are refused.
 
-import type { LayerWeights, ModelDescription, ModelWeights, Tensor } from './description.ts';
-import { ModelFormatError } from './errors.ts';
-import { baseName, readBytes, type ModelFile } from './files.ts';
+import { type LayerWeights, type ModelDescription, type ModelWeights, plainRopeFeatures, type Tensor } from './description';
+import { ModelFormatError } from './errors';
+import { baseName, readBytes, type ModelFile } from './files';
 
 /** "ak42" read as a little-endian uint32: the start of llama2.c's versioned exports. */
 export const LLAMA2C_MAGIC = 0x616b3432;
@@ -114,12 +114,10 @@ export function llama2cDescription(h: Llama2cHeader, name: string): ModelDescrip
     norm_eps: 1e-5,
     mlpKind: 'gated',
     hidden_act: 'silu',
-    positionKind: 'rope',
-    rope_theta: 10000,
+    ...plainRopeFeatures(h.n_layers, h.dim / h.n_heads, 10000),
     hasQkvBias: false,
     hasOBias: false,
     hasMlpBias: false,
-    hasQkNorm: false,
     tie_word_embeddings: h.shared_classifier,
     bos_token_id: 1,
     // llama2.c training data separates stories with BOS, so BOS ends generation as well as EOS.

@@ -1,16 +1,15 @@
 // Safetensors header validation and lazy reads, on hand-built files and on the stories260K file
 // in ../shared (whose header layout was listed with Python's json module when these tests were
-// written). The large malformed-file corpus lives in checkpoint.malformed.test.ts.
+// written). The large malformed-file corpus lives in checkpoint.malformed-*.test.ts.
 
-import { existsSync } from 'node:fs';
 import { openAsBlob } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { ModelFormatError } from './errors.ts';
-import type { ModelFile } from './files.ts';
-import { openSafetensorsIndex, readSafetensorsHeader, readSafetensorsTensor } from './safetensors.ts';
-import { countingFiles } from './testing/counting-blob.ts';
-import { rawSafetensors } from './testing/safetensors-writer.ts';
+import { SHARED, skipWithoutFiles } from '../testing/requirements';
+import { ModelFormatError } from './errors';
+import type { ModelFile } from './files';
+import { openSafetensorsIndex, readSafetensorsHeader, readSafetensorsTensor } from './safetensors';
+import { countingFiles } from './testing/counting-blob';
+import { rawSafetensors } from './testing/safetensors-writer';
 
 const file = (path: string, bytes: Uint8Array<ArrayBuffer>): ModelFile => ({ path, blob: new Blob([bytes]) });
 
@@ -19,7 +18,10 @@ const DATA = new Uint8Array([0x00, 0x00, 0x80, 0x3f, 0x00, 0x00, 0x00, 0x40, 0x0
 const HEADER = '{"__metadata__":{"format":"pt"},"a":{"dtype":"F32","shape":[2],"data_offsets":[0,8]},"b":{"dtype":"F16","shape":[1],"data_offsets":[8,10]}}';
 
 async function rejects(f: ModelFile, code: string, fragment: string): Promise<void> {
-  const err = await readSafetensorsHeader(f).then(() => null, (e: unknown) => e);
+  const err = await readSafetensorsHeader(f).then(
+    () => null,
+    (e: unknown) => e,
+  );
   expect(err).toBeInstanceOf(ModelFormatError);
   expect((err as ModelFormatError).code).toBe(code);
   expect((err as Error).message).toContain(f.path);
@@ -52,7 +54,9 @@ describe('readSafetensorsHeader', () => {
   });
 
   it('allows other dtypes in the header, but not as weights', async () => {
-    const h = await readSafetensorsHeader(file('g.safetensors', rawSafetensors({ m: { dtype: 'BOOL', shape: [2, 2], data_offsets: [0, 4] } }, new Uint8Array(4))));
+    const h = await readSafetensorsHeader(
+      file('g.safetensors', rawSafetensors({ m: { dtype: 'BOOL', shape: [2, 2], data_offsets: [0, 4] } }, new Uint8Array(4))),
+    );
     const err = await readSafetensorsTensor(h.entries.get('m')!).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(ModelFormatError);
     expect((err as ModelFormatError).code).toBe('unsupported');
@@ -81,13 +85,20 @@ describe('readSafetensorsHeader', () => {
     await rejects(ok({ a: { dtype: 'F32', shape: [2], data_offsets: [4, 12] } }), 'truncated', 'run past the data region');
     await rejects(ok({ a: { dtype: 'F32', shape: [1], data_offsets: [0, 8] } }), 'bad-tensor', 'is 4 bytes but data_offsets span 8');
     await rejects(ok({ a: { dtype: 'F32', shape: [2 ** 40, 2 ** 40], data_offsets: [0, 8] } }), 'bad-tensor', 'needs more bytes');
-    await rejects(ok({ a: { dtype: 'F32', shape: [2], data_offsets: [0, 8] }, b: { dtype: 'F16', shape: [2], data_offsets: [6, 10] } }), 'bad-tensor', "overlaps tensor 'a'");
+    await rejects(
+      ok({ a: { dtype: 'F32', shape: [2], data_offsets: [0, 8] }, b: { dtype: 'F16', shape: [2], data_offsets: [6, 10] } }),
+      'bad-tensor',
+      "overlaps tensor 'a'",
+    );
   });
 });
 
 describe('openSafetensorsIndex', () => {
   const shard = (names: string[]) =>
-    rawSafetensors(Object.fromEntries(names.map((n, i) => [n, { dtype: 'F16', shape: [1], data_offsets: [2 * i, 2 * i + 2] }])), new Uint8Array(2 * names.length));
+    rawSafetensors(
+      Object.fromEntries(names.map((n, i) => [n, { dtype: 'F16', shape: [1], data_offsets: [2 * i, 2 * i + 2] }])),
+      new Uint8Array(2 * names.length),
+    );
   const index = (map: Record<string, string>) => new TextEncoder().encode(JSON.stringify({ metadata: {}, weight_map: map }));
 
   it('resolves shards beside the index', async () => {
@@ -107,14 +118,16 @@ describe('openSafetensorsIndex', () => {
     expect(err).toBeInstanceOf(ModelFormatError);
     expect((err as Error).message).toContain('m/model.safetensors.index.json');
     expect((err as Error).message).toContain("shard 's2.safetensors'");
-    const err2 = await openSafetensorsIndex(idx, [idx, file('m/s1.safetensors', shard(['a'])), file('m/s2.safetensors', shard(['c']))]).catch((e: unknown) => e);
+    const err2 = await openSafetensorsIndex(idx, [idx, file('m/s1.safetensors', shard(['a'])), file('m/s2.safetensors', shard(['c']))]).catch(
+      (e: unknown) => e,
+    );
     expect((err2 as Error).message).toBe('m/s2.safetensors (b): tensor listed in model.safetensors.index.json is not in this shard');
   });
 });
 
-const STORIES = fileURLToPath(new URL('../../../shared/models/stories260K/model.safetensors', import.meta.url));
+const STORIES = SHARED + 'models/stories260K/model.safetensors';
 
-describe.skipIf(!existsSync(STORIES))('stories260K model.safetensors (../shared)', () => {
+describe.skipIf(skipWithoutFiles(STORIES))('stories260K model.safetensors (../shared)', () => {
   it('has the layout Python lists', async () => {
     const f: ModelFile = { path: 'model.safetensors', blob: (await openAsBlob(STORIES)) as Blob };
     const h = await readSafetensorsHeader(f);
@@ -125,4 +138,3 @@ describe.skipIf(!existsSync(STORIES))('stories260K model.safetensors (../shared)
     expect(k).toMatchObject({ dtype: 'F32', shape: [32, 64], begin: 8 + 4880 + 147712, end: 8 + 4880 + 155904 });
   });
 });
-if (!existsSync(STORIES)) console.warn(`skipping stories260K safetensors test: ${STORIES} is absent`);

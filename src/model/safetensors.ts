@@ -2,14 +2,28 @@
 // sharded index, and lazy reads of single tensors through Blob.slice. It knows nothing of model
 // families or tensor names; checkpoint.ts maps names to weights.
 
-import type { DType, Tensor } from './description.ts';
-import { ModelFormatError } from './errors.ts';
-import { baseName, readBytes, type ModelFile } from './files.ts';
+import type { DType, StoredTensor, Tensor } from './description';
+import { ModelFormatError } from './errors';
+import { baseName, readBytes, type ModelFile } from './files';
+import { fileTensor, inMemory } from './stored-tensor';
 
 /** Bytes per element of every dtype the format defines (so ignored tensors can still be bounds-checked). */
 export const SAFETENSORS_DTYPE_SIZE: Readonly<Record<string, number>> = {
-  F64: 8, F32: 4, F16: 2, BF16: 2, F8_E4M3: 1, F8_E5M2: 1,
-  I64: 8, I32: 4, I16: 2, I8: 1, U64: 8, U32: 4, U16: 2, U8: 1, BOOL: 1,
+  F64: 8,
+  F32: 4,
+  F16: 2,
+  BF16: 2,
+  F8_E4M3: 1,
+  F8_E5M2: 1,
+  I64: 8,
+  I32: 4,
+  I16: 2,
+  I8: 1,
+  U64: 8,
+  U32: 4,
+  U16: 2,
+  U8: 1,
+  BOOL: 1,
 };
 
 /** The reference implementation's limit; real headers are at most a few hundred KB. */
@@ -189,19 +203,15 @@ export function isWeightDType(dtype: string): dtype is DType {
   return dtype === 'F32' || dtype === 'F16' || dtype === 'BF16';
 }
 
-/** Reads one tensor's raw bytes (and only those). Refuses dtypes other than F32/F16/BF16. */
-export async function readSafetensorsTensor(entry: SafetensorsEntry): Promise<Tensor> {
+/** One tensor of the file, left there and read on demand. Refuses dtypes other than F32/F16/BF16. */
+export function storedSafetensorsTensor(entry: SafetensorsEntry): StoredTensor {
   if (!isWeightDType(entry.dtype)) {
     throw new ModelFormatError('unsupported', entry.file.path, `dtype ${entry.dtype} is not supported for weights (F32, F16 or BF16 only)`, entry.name);
   }
-  let bytes: Uint8Array;
-  try {
-    bytes = await readBytes(entry.file, entry.begin, entry.end);
-  } catch (e) {
-    throw new ModelFormatError('truncated', entry.file.path, `could not read bytes ${entry.begin}..${entry.end} (${(e as Error).message})`, entry.name);
-  }
-  if (bytes.byteLength !== entry.end - entry.begin) {
-    throw new ModelFormatError('truncated', entry.file.path, `read ${bytes.byteLength} of ${entry.end - entry.begin} bytes`, entry.name);
-  }
-  return { name: entry.name, dtype: entry.dtype, shape: [...entry.shape], bytes };
+  return fileTensor(entry.file, entry.begin, entry.end, { name: entry.name, dtype: entry.dtype, shape: [...entry.shape] });
+}
+
+/** Reads one tensor's raw bytes (and only those). Refuses dtypes other than F32/F16/BF16. */
+export async function readSafetensorsTensor(entry: SafetensorsEntry): Promise<Tensor> {
+  return inMemory(storedSafetensorsTensor(entry));
 }

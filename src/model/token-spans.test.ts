@@ -3,16 +3,7 @@
 // text, and span alignment (exact, prepended space, normaliser fallback, split characters).
 
 import { describe, expect, it } from 'vitest';
-import {
-  alignTokenBytes,
-  BYTE_LEVEL_CHARS,
-  byteLevelPieceBytes,
-  displayBytes,
-  sentencePieceBytes,
-  spansForTokens,
-  utf8,
-  utf8CharLength,
-} from './token-spans';
+import { alignTokenBytes, BYTE_LEVEL_CHARS, byteLevelPieceBytes, displayBytes, sentencePieceBytes, spansForTokens, utf8, utf8CharLength } from './token-spans';
 
 const bytes = (...b: number[]) => Uint8Array.from(b);
 const ascii = (s: string) => utf8(s);
@@ -81,9 +72,7 @@ describe('alignTokenBytes', () => {
   });
 
   it('absorbs a lowercasing normaliser and stripped whitespace', () => {
-    expect(Array.from(alignTokenBytes(ascii('Hello World'), [ascii('hello'), ascii(' world')]))).toEqual([
-      0, 5, 11,
-    ]);
+    expect(Array.from(alignTokenBytes(ascii('Hello World'), [ascii('hello'), ascii(' world')]))).toEqual([0, 5, 11]);
     // Whitespace the tokenizer dropped goes to the token before it.
     expect(Array.from(alignTokenBytes(ascii('ab  <x>'), [ascii('ab'), ascii('<x>')]))).toEqual([0, 4, 7]);
   });
@@ -123,7 +112,7 @@ describe('alignTokenBytes, exact path against edit distance', () => {
       const P = utf8(prompt);
       const stream = rand(2) ? utf8(' ' + prompt) : P;
       const tokens: Uint8Array[] = [];
-      for (let at = 0; at < stream.length; ) {
+      for (let at = 0; at < stream.length;) {
         const len = 1 + rand(4);
         tokens.push(stream.subarray(at, at + len));
         at += len;

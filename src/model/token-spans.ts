@@ -1,6 +1,6 @@
 // Character spans for tokens: maps each token's bytes back onto UTF-16 offsets of the prompt it
 // came from, because @huggingface/tokenizers reports no offsets. Pure functions on bytes and
-// strings; how a vocabulary piece becomes bytes is decided by the caller (tokenizer.ts).
+// strings; how a vocabulary piece becomes bytes is decided by the caller (tokenizer-pieces.ts).
 //
 // Rule for a character split across tokens: the token holding its LAST byte gets the whole
 // character; earlier tokens that end inside it get the bytes before it only (an empty span when
@@ -17,8 +17,7 @@ export function utf8(text: string): Uint8Array {
  * bytes stand for themselves, the others take code points 256, 257, ... in byte order.
  */
 export const BYTE_LEVEL_CHARS: readonly string[] = (() => {
-  const printable = (b: number) =>
-    (b >= 0x21 && b <= 0x7e) || (b >= 0xa1 && b <= 0xac) || (b >= 0xae && b <= 0xff);
+  const printable = (b: number) => (b >= 0x21 && b <= 0x7e) || (b >= 0xa1 && b <= 0xac) || (b >= 0xae && b <= 0xff);
   const chars: string[] = [];
   let next = 256;
   for (let b = 0; b < 256; b++) chars.push(String.fromCharCode(printable(b) ? b : next++));
@@ -81,7 +80,7 @@ export function utf8CharLength(bytes: Uint8Array, i: number): number {
  */
 export function displayBytes(bytes: Uint8Array): string {
   let s = '';
-  for (let i = 0; i < bytes.length; ) {
+  for (let i = 0; i < bytes.length;) {
     const len = utf8CharLength(bytes, i);
     if (len === 0) {
       s += `<0x${bytes[i]!.toString(16).toUpperCase().padStart(2, '0')}>`;
@@ -102,7 +101,7 @@ export function displayBytes(bytes: Uint8Array): string {
  */
 function charStarts(bytes: Uint8Array): Int32Array {
   const starts = new Int32Array(bytes.length + 1);
-  for (let i = 0; i < bytes.length; ) {
+  for (let i = 0; i < bytes.length;) {
     const len = Math.max(1, utf8CharLength(bytes, i));
     for (let k = 0; k < len; k++) starts[i + k] = i;
     i += len;
@@ -118,7 +117,7 @@ function charStarts(bytes: Uint8Array): Int32Array {
 function utf16OffsetsOfBytes(text: string, byteLength: number): Int32Array {
   const map = new Int32Array(byteLength + 1);
   let b = 0;
-  for (let k = 0; k < text.length; ) {
+  for (let k = 0; k < text.length;) {
     const c = text.charCodeAt(k);
     let len: number;
     let units = 1;
@@ -193,11 +192,10 @@ function alignStream(P: Uint8Array, S: Uint8Array): Int32Array {
   const dir = new Uint8Array(rowStart[n + 1]!);
   const INF = 0x3fffffff;
   let prev = new Int32Array(0);
-  let cur = new Int32Array(0);
   for (let i = 0; i <= n; i++) {
     const l = lo[i]!;
     const h = hi[i]!;
-    cur = new Int32Array(h - l + 1);
+    const cur = new Int32Array(h - l + 1);
     const pl = i > 0 ? lo[i - 1]! : 0;
     const ph = i > 0 ? hi[i - 1]! : -1;
     const base = rowStart[i]!;
@@ -251,18 +249,13 @@ function alignStream(P: Uint8Array, S: Uint8Array): Int32Array {
  * prompt, possibly after one prepended space; otherwise (or when asked) an edit-distance
  * alignment, which gives the same cuts in the exact cases.
  */
-export function alignTokenBytes(
-  prompt: Uint8Array,
-  tokens: readonly Uint8Array[],
-  method: 'auto' | 'edit-distance' = 'auto',
-): Int32Array {
+export function alignTokenBytes(prompt: Uint8Array, tokens: readonly Uint8Array[], method: 'auto' | 'edit-distance' = 'auto'): Int32Array {
   const { bytes: S, bounds } = concat(tokens);
   let pos: (j: number) => number;
   if (method === 'auto' && sameBytes(S, 0, prompt)) pos = (j) => j;
   else if (method === 'auto' && S.length > 0 && S[0] === 0x20 && sameBytes(S, 1, prompt)) {
     pos = (j) => Math.max(0, j - 1);
-  }
-  else {
+  } else {
     const path = alignStream(prompt, S);
     pos = (j) => path[j]!;
   }

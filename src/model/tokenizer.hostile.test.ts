@@ -1,11 +1,12 @@
 // tokenizer.json files that once loaded for minutes or loaded broken (found by the tokenizer.json
 // fuzz suite): the tokenizer library keeps tokens in an array indexed by id and walks it, so one
 // id of 2^31 - 1 in a 2 KB file meant two billion steps; a vocabulary id of -1 came back out of
-// encode(); a 1 MB added token took seconds to index. All are now refused up front.
+// encode(); a 1 MB added token took seconds to index; a model type the library does not know
+// loaded as whatever model it guessed from the vocabulary. All are now refused up front.
 
 import { describe, expect, it } from 'vitest';
-import { ModelFormatError } from './errors.ts';
-import { tokenizerFromJson } from './tokenizer.ts';
+import { ModelFormatError } from './errors';
+import { tokenizerFromJson } from './tokenizer';
 
 /** A minimal BPE tokenizer.json over a, b, c, ab with `extra` vocabulary entries and added tokens. */
 function bpe(extra: Record<string, unknown> = {}, added: unknown[] = []): Record<string, unknown> {
@@ -31,10 +32,7 @@ function loadTimed(json: unknown, config: unknown = {}): { ms: number; error: un
 
 describe('tokenizer ids far beyond the vocabulary', () => {
   it('refuses them at once, whether in the vocabulary or among added tokens', () => {
-    const cases = [
-      bpe({ x: 2 ** 31 - 1 }),
-      bpe({}, [{ id: 2 ** 31 - 1, content: '<big>', special: true }]),
-    ];
+    const cases = [bpe({ x: 2 ** 31 - 1 }), bpe({}, [{ id: 2 ** 31 - 1, content: '<big>', special: true }])];
     for (const json of cases) {
       const { ms, error } = loadTimed(json);
       expect(error).toBeInstanceOf(ModelFormatError);
@@ -49,7 +47,16 @@ describe('tokenizer ids far beyond the vocabulary', () => {
 
   it('refuses vocabulary ids that are not token ids, which encode() would hand back', () => {
     const deep = JSON.parse('['.repeat(100_000) + ']'.repeat(100_000)) as unknown;
-    for (const [id, shown] of [[-1, '-1'], [1.5, '1.5'], ['3', "'3'"], [null, 'null'], [-1e308, '-1e+308'], [deep, 'a list'], [{}, 'an object'], [true, 'true']] as const) {
+    for (const [id, shown] of [
+      [-1, '-1'],
+      [1.5, '1.5'],
+      ['3', "'3'"],
+      [null, 'null'],
+      [-1e308, '-1e+308'],
+      [deep, 'a list'],
+      [{}, 'an object'],
+      [true, 'true'],
+    ] as const) {
       const { error } = loadTimed(bpe({ x: id }));
       expect(error).toBeInstanceOf(ModelFormatError);
       expect((error as Error).message).toBe(`tok/tokenizer.json: vocabulary entry 'x' has id ${shown}, not a token id`);
@@ -67,5 +74,26 @@ describe('tokenizer ids far beyond the vocabulary', () => {
     expect(t.vocabSize).toBe(101);
     expect(t.eosIds).toEqual([100]);
     expect(t.encode('ab c').map((s) => s.id)).toEqual([3, 2]);
+  });
+});
+
+describe('tokenizer model types', () => {
+  it('refuses a model type it does not know, quoting at most 40 characters of it', () => {
+    const typed = (type: unknown) => ({ ...bpe(), model: { ...(bpe().model as object), type } });
+    const deep = JSON.parse('['.repeat(100_000) + ']'.repeat(100_000)) as unknown;
+    const cases: [unknown, string][] = [
+      ['Mystery', "model type 'Mystery' is not one this tool can run (BPE, Unigram, WordPiece)"],
+      ['bpe', "model type 'bpe' is not one this tool can run (BPE, Unigram, WordPiece)"],
+      ['constructor', "model type 'constructor' is not one this tool can run (BPE, Unigram, WordPiece)"],
+      ['X'.repeat(1 << 20), `model type '${'X'.repeat(40)}' is not one this tool can run (BPE, Unigram, WordPiece)`],
+      [7, '"model" has no "type" string (expected one of BPE, Unigram, WordPiece)'],
+      [deep, '"model" has no "type" string (expected one of BPE, Unigram, WordPiece)'],
+      [{ toString: 'BPE' }, '"model" has no "type" string (expected one of BPE, Unigram, WordPiece)'],
+    ];
+    for (const [type, message] of cases) {
+      const { error } = loadTimed(typed(type));
+      expect(error).toBeInstanceOf(ModelFormatError);
+      expect((error as Error).message).toBe(`tok/tokenizer.json: ${message}`);
+    }
   });
 });

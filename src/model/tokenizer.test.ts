@@ -1,13 +1,13 @@
 // Tests for loadTokenizer and the Tokenizer it returns: stories260K's tokenizer.json and its
 // llama2.c tok512.bin against the golden encodings and each other (../shared), spans derived by
-// hand from the vocabulary, a hand-written GPT-2-style byte-level tokenizer, normaliser fallback,
-// the config's BOS rules, and every malformed-input case.
+// hand from the vocabulary, a hand-written GPT-2-style byte-level tokenizer, normaliser fallback
+// and the config's BOS rules. Malformed inputs are in tokenizer.errors.test.ts.
 
-import { existsSync, readFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
+import { readFileSync } from 'node:fs';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { ModelFormatError } from './errors';
+import { SHARED, skipWithoutFiles } from '../testing/requirements';
 import type { ModelFile } from './files';
+import { byteLevelJson } from './testing/byte-level-tokenizer';
 import { loadTokenizer, tokenizerFromJson } from './tokenizer';
 import type { TokenSpan, Tokenizer } from './tokenizer-types';
 
@@ -32,25 +32,10 @@ function expectSpansCoverPrompt(prompt: string, spans: TokenSpan[], templateIds:
   expect(spelled).toBe(prompt);
 }
 
-async function expectLoadError(files: ModelFile[], code: string, named: string): Promise<ModelFormatError> {
-  const err = await loadTokenizer(files).then(
-    () => null,
-    (e: unknown) => e,
-  );
-  expect(err).toBeInstanceOf(ModelFormatError);
-  const e = err as ModelFormatError;
-  expect(e.code).toBe(code);
-  expect(e.message).toContain(named);
-  expect(e.message).not.toContain('\n');
-  return e;
-}
-
 // ---------------------------------------------------------------------------------------------
 // stories260K (../shared)
 
-const SHARED = fileURLToPath(new URL('../../../shared/', import.meta.url));
 const MODEL = SHARED + 'models/stories260K/';
-const hasShared = existsSync(MODEL + 'tokenizer.json') && existsSync(MODEL + 'llama2c/tok512.bin');
 
 interface Golden {
   encodings: Record<string, number[]>;
@@ -79,172 +64,134 @@ function testStrings(words: string[], count: number): string[] {
   return out;
 }
 
-describe.skipIf(!hasShared)('stories260K tokenizers (../shared)', () => {
-  let fromJson: Tokenizer;
-  let fromBin: Tokenizer;
-  let golden: Golden;
-  let vocab: Record<string, number>;
+describe.skipIf(skipWithoutFiles(MODEL + 'tokenizer.json', MODEL + 'llama2c/tok512.bin', SHARED + 'golden/stories260K.json'))(
+  'stories260K tokenizers (../shared)',
+  () => {
+    let fromJson: Tokenizer;
+    let fromBin: Tokenizer;
+    let golden: Golden;
+    let vocab: Record<string, number>;
 
-  beforeAll(async () => {
-    const read = (p: string) => new Uint8Array(readFileSync(p));
-    // As dropped: with a leading folder name and the weights among the files.
-    fromJson = await loadTokenizer([
-      file('stories260K/config.json', read(MODEL + 'config.json')),
-      file('stories260K/tokenizer.json', read(MODEL + 'tokenizer.json')),
-      file('stories260K/tokenizer_config.json', read(MODEL + 'tokenizer_config.json')),
-    ]);
-    fromBin = await loadTokenizer([
-      file('llama2c/stories260K.bin', read(MODEL + 'llama2c/stories260K.bin')),
-      file('llama2c/tok512.bin', read(MODEL + 'llama2c/tok512.bin')),
-    ]);
-    golden = JSON.parse(readFileSync(SHARED + 'golden/stories260K.json', 'utf8')) as Golden;
-    vocab = (JSON.parse(readFileSync(MODEL + 'tokenizer.json', 'utf8')) as { model: { vocab: Record<string, number> } })
-      .model.vocab;
-  });
+    beforeAll(async () => {
+      const read = (p: string) => new Uint8Array(readFileSync(p));
+      // As dropped: with a leading folder name and the weights among the files.
+      fromJson = await loadTokenizer([
+        file('stories260K/config.json', read(MODEL + 'config.json')),
+        file('stories260K/tokenizer.json', read(MODEL + 'tokenizer.json')),
+        file('stories260K/tokenizer_config.json', read(MODEL + 'tokenizer_config.json')),
+      ]);
+      fromBin = await loadTokenizer([
+        file('llama2c/stories260K.bin', read(MODEL + 'llama2c/stories260K.bin')),
+        file('llama2c/tok512.bin', read(MODEL + 'llama2c/tok512.bin')),
+      ]);
+      golden = JSON.parse(readFileSync(SHARED + 'golden/stories260K.json', 'utf8')) as Golden;
+      vocab = (JSON.parse(readFileSync(MODEL + 'tokenizer.json', 'utf8')) as { model: { vocab: Record<string, number> } }).model.vocab;
+    });
 
-  it('encodes the golden prompts exactly, from both files', () => {
-    expect(Object.keys(golden.encodings).length).toBeGreaterThan(0);
-    for (const [prompt, ids] of Object.entries(golden.encodings)) {
-      expect(fromJson.encode(prompt).map((t) => t.id)).toEqual(ids);
-      expect(fromBin.encode(prompt).map((t) => t.id)).toEqual(ids);
-    }
-  });
+    it('encodes the golden prompts exactly, from both files', () => {
+      expect(Object.keys(golden.encodings).length).toBeGreaterThan(0);
+      for (const [prompt, ids] of Object.entries(golden.encodings)) {
+        expect(fromJson.encode(prompt).map((t) => t.id)).toEqual(ids);
+        expect(fromBin.encode(prompt).map((t) => t.id)).toEqual(ids);
+      }
+    });
 
-  it('agrees between tokenizer.json and tok512.bin, with covering spans, on many strings', () => {
-    const words = golden.greedy_from_bos.text.split(/\s+/).filter(Boolean);
-    const strings = testStrings(words, 300);
-    for (const s of strings) {
-      const a = fromJson.encode(s);
-      const b = fromBin.encode(s);
-      expect(b.map((t) => t.id), JSON.stringify(s)).toEqual(a.map((t) => t.id));
-      expect(b).toEqual(a);
-      expect(a[0]).toMatchObject({ id: 1, start: 0, end: 0 });
-      expectSpansCoverPrompt(s, a, new Set([1]));
-      expect(fromJson.decode(a.map((t) => t.id))).toBe(s);
-    }
-  });
+    it('agrees between tokenizer.json and tok512.bin, with covering spans, on many strings', () => {
+      const words = golden.greedy_from_bos.text.split(/\s+/).filter(Boolean);
+      const strings = testStrings(words, 300);
+      for (const s of strings) {
+        const a = fromJson.encode(s);
+        const b = fromBin.encode(s);
+        expect(
+          b.map((t) => t.id),
+          JSON.stringify(s),
+        ).toEqual(a.map((t) => t.id));
+        expect(b).toEqual(a);
+        expect(a[0]).toMatchObject({ id: 1, start: 0, end: 0 });
+        expectSpansCoverPrompt(s, a, new Set([1]));
+        expect(fromJson.decode(a.map((t) => t.id))).toBe(s);
+      }
+    });
 
-  it('spans a lone surrogate as the U+FFFD it is encoded as', () => {
-    // TextEncoder writes U+FFFD (EF BF BD): three byte-fallback tokens, the last one holding it.
-    const spans = fromJson.encode('a\ud800b');
-    expect(spans.map((t) => t.id)).toEqual([1, vocab['▁a'], 0xef + 3, 0xbf + 3, 0xbd + 3, vocab['b']]);
-    expect(spans.map((t) => [t.start, t.end])).toEqual([
-      [0, 0],
-      [0, 1],
-      [1, 1],
-      [1, 1],
-      [1, 2],
-      [2, 3],
-    ]);
-  });
+    it('spans a lone surrogate as the U+FFFD it is encoded as', () => {
+      // TextEncoder writes U+FFFD (EF BF BD): three byte-fallback tokens, the last one holding it.
+      const spans = fromJson.encode('a\ud800b');
+      expect(spans.map((t) => t.id)).toEqual([1, vocab['▁a'], 0xef + 3, 0xbf + 3, 0xbd + 3, vocab['b']]);
+      expect(spans.map((t) => [t.start, t.end])).toEqual([
+        [0, 0],
+        [0, 1],
+        [1, 1],
+        [1, 1],
+        [1, 2],
+        [2, 3],
+      ]);
+    });
 
-  it('gives "Hello world!" the spans its vocabulary implies', () => {
-    // tokenizer.json's vocab: ▁He 346, ll 306, o 414, ▁w 263, or 304, ld 341, ! 443.
-    expect([vocab['▁He'], vocab['ll'], vocab['o'], vocab['▁w'], vocab['or'], vocab['ld'], vocab['!']]).toEqual([
-      346, 306, 414, 263, 304, 341, 443,
-    ]);
-    // The prepended ▁ of "▁He" is not in the prompt; the one of "▁w" is the real space.
-    expect(fromJson.encode('Hello world!')).toEqual([
-      { id: 1, text: '<s>', start: 0, end: 0 },
-      { id: 346, text: ' He', start: 0, end: 2 },
-      { id: 306, text: 'll', start: 2, end: 4 },
-      { id: 414, text: 'o', start: 4, end: 5 },
-      { id: 263, text: ' w', start: 5, end: 7 },
-      { id: 304, text: 'or', start: 7, end: 9 },
-      { id: 341, text: 'ld', start: 9, end: 11 },
-      { id: 443, text: '!', start: 11, end: 12 },
-    ]);
-  });
+    it('gives "Hello world!" the spans its vocabulary implies', () => {
+      // tokenizer.json's vocab: ▁He 346, ll 306, o 414, ▁w 263, or 304, ld 341, ! 443.
+      expect([vocab['▁He'], vocab['ll'], vocab['o'], vocab['▁w'], vocab['or'], vocab['ld'], vocab['!']]).toEqual([346, 306, 414, 263, 304, 341, 443]);
+      // The prepended ▁ of "▁He" is not in the prompt; the one of "▁w" is the real space.
+      expect(fromJson.encode('Hello world!')).toEqual([
+        { id: 1, text: '<s>', start: 0, end: 0 },
+        { id: 346, text: ' He', start: 0, end: 2 },
+        { id: 306, text: 'll', start: 2, end: 4 },
+        { id: 414, text: 'o', start: 4, end: 5 },
+        { id: 263, text: ' w', start: 5, end: 7 },
+        { id: 304, text: 'or', start: 7, end: 9 },
+        { id: 341, text: 'ld', start: 9, end: 11 },
+        { id: 443, text: '!', start: 11, end: 12 },
+      ]);
+    });
 
-  it('spans byte-fallback characters and a leading space as derived by hand', () => {
-    // ▁ is 410; bytes are <0xNN> = NN + 3. 日 = E6 97 A5, 😀 = F0 9F 98 80.
-    expect(vocab['▁']).toBe(410);
-    expect(vocab['<0xE6>']).toBe(0xe6 + 3);
-    expect(fromJson.encode(' 日😀').map(({ id, start, end, text }) => [id, start, end, text])).toEqual([
-      [1, 0, 0, '<s>'],
-      [410, 0, 0, ' '], // the prepended ▁ (the real space is the next ▁)
-      [410, 0, 1, ' '],
-      [0xe6 + 3, 1, 1, '<0xE6>'],
-      [0x97 + 3, 1, 1, '<0x97>'],
-      [0xa5 + 3, 1, 2, '日'],
-      [0xf0 + 3, 2, 2, '<0xF0>'],
-      [0x9f + 3, 2, 2, '<0x9F>'],
-      [0x98 + 3, 2, 2, '<0x98>'],
-      [0x80 + 3, 2, 4, '😀'],
-    ]);
-  });
+    it('spans byte-fallback characters and a leading space as derived by hand', () => {
+      // ▁ is 410; bytes are <0xNN> = NN + 3. 日 = E6 97 A5, 😀 = F0 9F 98 80.
+      expect(vocab['▁']).toBe(410);
+      expect(vocab['<0xE6>']).toBe(0xe6 + 3);
+      expect(fromJson.encode(' 日😀').map(({ id, start, end, text }) => [id, start, end, text])).toEqual([
+        [1, 0, 0, '<s>'],
+        [410, 0, 0, ' '], // the prepended ▁ (the real space is the next ▁)
+        [410, 0, 1, ' '],
+        [0xe6 + 3, 1, 1, '<0xE6>'],
+        [0x97 + 3, 1, 1, '<0x97>'],
+        [0xa5 + 3, 1, 2, '日'],
+        [0xf0 + 3, 2, 2, '<0xF0>'],
+        [0x9f + 3, 2, 2, '<0x9F>'],
+        [0x98 + 3, 2, 2, '<0x98>'],
+        [0x80 + 3, 2, 4, '😀'],
+      ]);
+    });
 
-  it('reports BOS, EOS, specials, vocabulary and display text', () => {
-    expect(fromJson.vocabSize).toBe(512);
-    expect(fromBin.vocabSize).toBe(512);
-    expect(fromJson.bosId).toBe(1);
-    expect(fromBin.bosId).toBe(1);
-    expect(fromJson.eosIds).toEqual([2]);
-    expect(fromBin.eosIds).toEqual([2, 1]); // llama2.c stops at BOS too
-    for (const t of [fromJson, fromBin]) {
-      expect([0, 1, 2, 3, 100].map((id) => t.isSpecial(id))).toEqual([true, true, true, false, false]);
-      expect(t.tokenText(1)).toBe('<s>');
-      expect(t.tokenText(vocab['▁Once']!)).toBe(' Once');
-      expect(t.tokenText(0x0a + 3)).toBe('\n');
-      expect(t.tokenText(0xe6 + 3)).toBe('<0xE6>');
-      expect(t.decode([1, 346, 306, 414, 2])).toBe('Hello');
-      expect(t.decode([])).toBe('');
-      expect(t.encode('')).toEqual([{ id: 1, text: '<s>', start: 0, end: 0 }]);
-    }
-  });
+    it('reports BOS, EOS, specials, vocabulary and display text', () => {
+      expect(fromJson.vocabSize).toBe(512);
+      expect(fromBin.vocabSize).toBe(512);
+      expect(fromJson.bosId).toBe(1);
+      expect(fromBin.bosId).toBe(1);
+      expect(fromJson.eosIds).toEqual([2]);
+      expect(fromBin.eosIds).toEqual([2, 1]); // llama2.c stops at BOS too
+      for (const t of [fromJson, fromBin]) {
+        expect([0, 1, 2, 3, 100].map((id) => t.isSpecial(id))).toEqual([true, true, true, false, false]);
+        expect(t.tokenText(1)).toBe('<s>');
+        expect(t.tokenText(vocab['▁Once']!)).toBe(' Once');
+        expect(t.tokenText(0x0a + 3)).toBe('\n');
+        expect(t.tokenText(0xe6 + 3)).toBe('<0xE6>');
+        expect(t.decode([1, 346, 306, 414, 2])).toBe('Hello');
+        expect(t.decode([])).toBe('');
+        expect(t.encode('')).toEqual([{ id: 1, text: '<s>', start: 0, end: 0 }]);
+      }
+    });
 
-  it('prefers tokenizer.json when a folder holds both formats', async () => {
-    const t = await loadTokenizer([
-      file('m/tok512.bin', new Uint8Array(readFileSync(MODEL + 'llama2c/tok512.bin'))),
-      file('m/tokenizer.json', readFileSync(MODEL + 'tokenizer.json', 'utf8')),
-    ]);
-    expect(t.eosIds).toEqual([2]);
-  });
-});
-if (!hasShared) console.warn(`skipping stories260K tokenizer tests: ${MODEL} is absent`);
+    it('prefers tokenizer.json when a folder holds both formats', async () => {
+      const t = await loadTokenizer([
+        file('m/tok512.bin', new Uint8Array(readFileSync(MODEL + 'llama2c/tok512.bin'))),
+        file('m/tokenizer.json', readFileSync(MODEL + 'tokenizer.json', 'utf8')),
+      ]);
+      expect(t.eosIds).toEqual([2]);
+    });
+  },
+);
 
 // ---------------------------------------------------------------------------------------------
-// A GPT-2-style byte-level tokenizer written by hand
-
-/** GPT-2's byte table, from its published rule: printable Latin-1 stays, the rest go to 256+. */
-function gpt2ByteChars(): string[] {
-  const keep = (b: number) => (b >= 33 && b <= 126) || (b >= 161 && b <= 172) || (b >= 174 && b <= 255);
-  let next = 256;
-  return Array.from({ length: 256 }, (_, b) => String.fromCharCode(keep(b) ? b : next++));
-}
-
-const MERGED = ['Ġc', 'af', 'Ġcaf', 'Ã©', 'æĹ', 'æĹ¥', 'ðŁ', 'ðŁĺ', 'Hi']; // ids 257..265
-const MERGES = ['Ġ c', 'a f', 'Ġc af', 'Ã ©', 'æ Ĺ', 'æĹ ¥', 'ð Ł', 'ðŁ ĺ', 'H i'];
-
-function byteLevelJson(normalizer: unknown = null): Record<string, unknown> {
-  const vocab: Record<string, number> = {};
-  gpt2ByteChars().forEach((c, b) => (vocab[c] = b));
-  vocab['<|endoftext|>'] = 256;
-  MERGED.forEach((p, k) => (vocab[p] = 257 + k));
-  return {
-    version: '1.0',
-    truncation: null,
-    padding: null,
-    added_tokens: [
-      { id: 256, content: '<|endoftext|>', single_word: false, lstrip: false, rstrip: false, normalized: false, special: true },
-    ],
-    normalizer,
-    pre_tokenizer: { type: 'ByteLevel', add_prefix_space: false, trim_offsets: true, use_regex: true },
-    post_processor: { type: 'ByteLevel', add_prefix_space: true, trim_offsets: false, use_regex: true },
-    decoder: { type: 'ByteLevel', add_prefix_space: true, trim_offsets: true, use_regex: true },
-    model: {
-      type: 'BPE',
-      dropout: null,
-      unk_token: null,
-      continuing_subword_prefix: null,
-      end_of_word_suffix: null,
-      fuse_unk: false,
-      byte_fallback: false,
-      vocab,
-      merges: MERGES,
-    },
-  };
-}
+// A GPT-2-style byte-level tokenizer written by hand (testing/byte-level-tokenizer.ts)
 
 describe('byte-level BPE (GPT-2 style, hand-written)', () => {
   const prompt = 'Hi café 日本😀!';
@@ -331,86 +278,5 @@ describe('byte-level BPE (GPT-2 style, hand-written)', () => {
       [0x21, 5, 6],
     ]);
     expectSpansCoverPrompt(prompt, spans, new Set());
-  });
-});
-
-// ---------------------------------------------------------------------------------------------
-// Malformed inputs
-
-describe('loadTokenizer errors', () => {
-  it('names a tokenizer.json that is not JSON', async () => {
-    await expectLoadError([file('m/tokenizer.json', '{"model": ')], 'bad-json', 'm/tokenizer.json');
-  });
-
-  it('names a tokenizer.json without a model', async () => {
-    await expectLoadError([file('m/tokenizer.json', '[1, 2]')], 'bad-json', 'm/tokenizer.json');
-    await expectLoadError([file('m/tokenizer.json', '{"version": "1.0"}')], 'bad-json', 'm/tokenizer.json');
-  });
-
-  it('names a tokenizer.json the library refuses', async () => {
-    const bogus = { ...byteLevelJson(), normalizer: { type: 'NoSuchNormalizer' } };
-    await expectLoadError([file('m/tokenizer.json', JSON.stringify(bogus))], 'unsupported', 'm/tokenizer.json');
-    const badModel = { ...byteLevelJson(), model: { type: 'NoSuchModel' } };
-    await expectLoadError([file('m/tokenizer.json', JSON.stringify(badModel))], 'unsupported', 'm/tokenizer.json');
-  });
-
-  it('names a template whose special token is not in the vocabulary', async () => {
-    const bad = {
-      ...byteLevelJson(),
-      post_processor: {
-        type: 'TemplateProcessing',
-        single: [{ SpecialToken: { id: '<nope>', type_id: 0 } }, { Sequence: { id: 'A', type_id: 0 } }],
-        pair: [],
-        special_tokens: {},
-      },
-    };
-    await expectLoadError([file('m/tokenizer.json', JSON.stringify(bad))], 'unsupported', 'm/tokenizer.json');
-  });
-
-  it('names malformed added tokens', async () => {
-    const bad = { ...byteLevelJson(), added_tokens: [{ id: 'x', content: 5 }] };
-    await expectLoadError([file('m/tokenizer.json', JSON.stringify(bad))], 'bad-json', 'm/tokenizer.json');
-  });
-
-  it('names a tokenizer_config.json that is not JSON', async () => {
-    await expectLoadError(
-      [file('m/tokenizer.json', JSON.stringify(byteLevelJson())), file('m/tokenizer_config.json', '{oops')],
-      'bad-json',
-      'm/tokenizer_config.json',
-    );
-  });
-
-  it('names a truncated tokenizer.bin and one with an absurd length', async () => {
-    const bin = new Uint8Array(4 + 8 + 5);
-    const view = new DataView(bin.buffer);
-    view.setUint32(0, 7, true);
-    view.setInt32(8, 5, true);
-    bin.set(new TextEncoder().encode('<unk>'), 12);
-    await expectLoadError([file('l/tokenizer.bin', bin.subarray(0, 10))], 'truncated', 'l/tokenizer.bin');
-    view.setInt32(8, 1_000_000_000, true);
-    const e = await expectLoadError([file('l/tok512.bin', bin)], 'truncated', 'l/tok512.bin');
-    expect(e.message).toContain('1000000000');
-  });
-
-  it('refuses an oversized tok*.bin without reading it', async () => {
-    let reads = 0;
-    const huge = {
-      size: 2 ** 33,
-      type: '',
-      slice: () => huge,
-      arrayBuffer: () => (reads++, Promise.reject(new Error('read'))),
-      text: () => (reads++, Promise.reject(new Error('read'))),
-    } as unknown as Blob;
-    await expectLoadError([{ path: 'l/tokenizer.bin', blob: huge }], 'bad-header', 'l/tokenizer.bin');
-    expect(reads).toBe(0);
-  });
-
-  it('says which file is missing when no tokenizer is given', async () => {
-    await expectLoadError(
-      [file('m/config.json', '{}'), file('m/model.safetensors', new Uint8Array(8)), file('m/stories.bin', new Uint8Array(8))],
-      'missing',
-      'tokenizer.json',
-    );
-    await expectLoadError([], 'missing', 'tokenizer.json');
   });
 });

@@ -1,14 +1,13 @@
 // filesFromPath on a temporary folder laid out by hand, and on ../shared/models/stories260K.
 
-import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { loadCheckpoint } from '../model/checkpoint.ts';
-import { ModelFormatError } from '../model/errors.ts';
-import { filesFromPath } from './files.ts';
+import { loadCheckpoint } from '../model/checkpoint';
+import { ModelFormatError } from '../model/errors';
+import { SHARED, skipWithoutFiles } from '../testing/requirements';
+import { filesFromPath } from './files';
 
 let root = '';
 
@@ -69,9 +68,9 @@ describe('filesFromPath', () => {
   });
 });
 
-const STORIES = fileURLToPath(new URL('../../../shared/models/stories260K', import.meta.url));
+const STORIES = join(SHARED, 'models/stories260K');
 
-describe.skipIf(!existsSync(STORIES))('stories260K from disk (../shared)', () => {
+describe.skipIf(skipWithoutFiles(STORIES))('stories260K from disk (../shared)', () => {
   it('loads the folder and the .bin with its tokenizer', async () => {
     const folder = await filesFromPath(STORIES);
     expect(folder.map((f) => f.path)).toContain('stories260K/llama2c/tok512.bin');
@@ -82,4 +81,3 @@ describe.skipIf(!existsSync(STORIES))('stories260K from disk (../shared)', () =>
     expect((await loadCheckpoint(bin)).format).toBe('llama2c');
   });
 });
-if (!existsSync(STORIES)) console.warn(`skipping stories260K files test: ${STORIES} is absent`);

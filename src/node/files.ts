@@ -5,9 +5,9 @@
 import { openAsBlob } from 'node:fs';
 import { readdir, stat } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
-import { isLlama2cTokenizer } from '../model/checkpoint-files.ts';
-import { ModelFormatError } from '../model/errors.ts';
-import type { ModelFile } from '../model/files.ts';
+import { isLlama2cTokenizer } from '../model/checkpoint-files';
+import { ModelFormatError } from '../model/errors';
+import type { ModelFile } from '../model/files';
 
 async function open(fullPath: string, path: string): Promise<ModelFile> {
   return { path, blob: (await openAsBlob(fullPath)) as Blob };

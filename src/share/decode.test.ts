@@ -4,7 +4,9 @@
 
 import { describe, expect, it } from 'vitest';
 import { isRunFragment, openFragment } from './decode';
-import { encodeRun, LinkError, MAX_LINK_CHARS } from './permalink';
+import { MAX_LINK_CHARS } from './permalink/caps';
+import { encodeRun } from './permalink/encode';
+import { LinkError } from './permalink/format';
 import { sampleRun } from './testing/hostile-links';
 
 describe('opening fragments', () => {

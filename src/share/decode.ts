@@ -1,8 +1,10 @@
 // Opening a link without stalling the page: the fragment is decoded in a short-lived worker
 // (inline, after the current task, where there are no workers), and the same fragment is never
-// decoded twice in a row. Not the codec (permalink.ts) and not the UI.
+// decoded twice in a row. Not the codec (permalink/) and not the UI.
 
-import { decodeRun, LINK_PREFIX, LinkError, MAX_LINK_CHARS, type SharedRun } from './permalink';
+import { MAX_LINK_CHARS } from './permalink/caps';
+import { decodeRun } from './permalink/decode';
+import { LINK_PREFIX, LinkError, type SharedRun } from './permalink/format';
 
 export type DecodeReply = { ok: true; run: SharedRun } | { ok: false; message: string };
 

@@ -2,7 +2,8 @@
 // field by field), answering with the run or the LinkError's one-line message. Knows nothing of
 // the app; one request per worker.
 
-import { decodeRun, LinkError } from './permalink';
+import { decodeRun } from './permalink/decode';
+import { LinkError } from './permalink/format';
 import type { DecodeReply } from './decode';
 
 const scope = self as unknown as { onmessage: ((e: MessageEvent<string>) => void) | null; postMessage(m: DecodeReply): void };

@@ -3,7 +3,6 @@
 // built as the Share button builds them (snapshotRun). Also checks that every score survives
 // within the stated quantisation on trained weights, where scores are far from uniform.
 
-import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { CpuBackend } from '../depass/cpu-backend';
@@ -13,21 +12,23 @@ import { runDepass } from '../depass/run';
 import { loadCheckpoint } from '../model/checkpoint';
 import { loadTokenizer } from '../model/tokenizer';
 import { filesFromPath } from '../node/files';
-import { decodeRun, encodeRun } from './permalink';
+import { SHARED, skipWithoutFiles } from '../testing/requirements';
+import { decodeRun } from './permalink/decode';
+import { encodeRun } from './permalink/encode';
 import { snapshotRun, withoutLayerDetail } from './snapshot';
 
 const ROOT = resolve(import.meta.dirname, '../..');
 const MODELS = [
-  { key: 'stories260K', dir: resolve(ROOT, '../shared/models/stories260K'), absent: '../shared/models/stories260K is absent' },
-  { key: 'demo-llama', dir: resolve(ROOT, 'public/models/demo-llama'), absent: 'public/models/demo-llama is not in this checkout' },
+  { key: 'stories260K', dir: resolve(SHARED, 'models/stories260K') },
+  { key: 'demo-llama', dir: resolve(ROOT, 'public/models/demo-llama') },
 ];
-const TEXT = 'Once upon a time, there was a little girl named Lily. She loved to play outside in the park with her big red ball. One day, she saw a dog and a cat and they all played together in the sun until it was time to go home';
+const TEXT =
+  'Once upon a time, there was a little girl named Lily. She loved to play outside in the park with her big red ball. One day, she saw a dog and a cat and they all played together in the sun until it was time to go home';
 
 const maxAbs = (xs: number[]) => xs.reduce((m, v) => Math.max(m, Math.abs(v)), 0);
 
-describe.each(MODELS)('link size on $key', ({ key, dir, absent }) => {
-  const present = existsSync(resolve(dir, 'config.json'));
-  it.skipIf(!present)(`64 tokens, token and head modes: a few kilobytes, scores within the quantisation${present ? '' : ` (skipped: ${absent})`}`, async () => {
+describe.each(MODELS)('link size on $key', ({ key, dir }) => {
+  it.skipIf(skipWithoutFiles(resolve(dir, 'config.json')))('64 tokens, token and head modes: a few kilobytes, scores within the quantisation', async () => {
     const files = await filesFromPath(dir);
     const ck = await loadCheckpoint(files);
     const tok = await loadTokenizer(files);
@@ -40,14 +41,19 @@ describe.each(MODELS)('link size on $key', ({ key, dir, absent }) => {
     const d = ck.description;
     const result = await runDepass(
       new CpuBackend(toReferenceModel(d, ck.weights)),
-      { model: { name: key, fingerprint: ck.fingerprint, description: d }, prompt, tokens, bosAtZero: tokens[0].id === tok.bosId && tok.isSpecial(tokens[0].id) },
+      {
+        model: { name: key, fingerprint: ck.fingerprint, description: d },
+        prompt,
+        tokens,
+        bosAtZero: tokens[0].id === tok.bosId && tok.isSpecial(tokens[0].id),
+      },
       { modes: ['token', 'head'], layerDetail: true },
     );
     const vocab = Array.from({ length: d.vocab_size }, (_, id) => tok.tokenText(id));
     const share = (r: DepassResult, layerDetail: boolean) =>
       snapshotRun({
         result: r,
-        override: null,
+        overrides: [],
         settings: { modes: ['token', 'head'], rule: 'softmax', layer: null, layerDetail },
         selected: 40,
         pinnedHead: { layer: 1, head: 2 },

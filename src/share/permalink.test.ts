@@ -5,7 +5,10 @@ import { deflateSync } from 'fflate';
 import { describe, expect, it } from 'vitest';
 import type { DepassResult } from '../depass/result';
 import { seededRandom } from '../model/testing/random-model';
-import { decodeRun, encodeRun, fromBase64Url, LINK_PREFIX, LINK_VERSION, LinkError, linkVersion, type SharedRun, toBase64Url } from './permalink';
+import { fromBase64Url, toBase64Url } from './permalink/base64url';
+import { decodeRun, linkVersion } from './permalink/decode';
+import { encodeRun } from './permalink/encode';
+import { LINK_PREFIX, LINK_VERSION, LinkError, type SharedRun } from './permalink/format';
 import { decodeRaw, hostileLinks, sampleRun } from './testing/hostile-links';
 import { V1_LINK } from './testing/v1-link';
 
@@ -92,6 +95,27 @@ describe('permalinks', () => {
     expect(back.settings.layerDetail).toBe(true);
   });
 
+  it('carries target re-runs at several positions, one per position', async () => {
+    const run = await sampleRun(10, ['token', 'head'], false, { override: true });
+    const first = run.override!;
+    // A second chosen target, at another position, with its own scores.
+    const second = structuredClone(first);
+    second.position = 3;
+    second.target = run.result.predictions[3].top[2].id;
+    second.contrast = null;
+    second.result.targets = [{ position: 3, id: second.target, contrast_id: null, logit: run.result.predictions[3].top[2].logit }];
+    second.result.token!.scores = [[0.25, -1, 0.5, 2, 0, 0, 0, 0, 0, 0]];
+    second.result.token!.rest = [second.result.targets[0].logit - 1.75];
+    run.more = [second];
+    const back = decodeRun(encodeRun(run));
+    expect(back.override!.position).toBe(first.position);
+    expect(back.more!.map((m) => [m.position, m.target, m.contrast])).toEqual([[3, second.target, null]]);
+    expectClose(back.more![0].result.token!.scores, second.result.token!.scores, 2 / 254 + 1e-9);
+    // Further re-runs without a first one are a damaged link.
+    const lone = { ...run, override: undefined };
+    expect(decodeRun(encodeRun(lone)).more).toBeUndefined();
+  });
+
   it('decoded scores still add up to the logit: the rest takes the rounding of the scores', async () => {
     const run = await sampleRun(12, ['token', 'head', 'neuron'], true);
     const r = run.result;
@@ -101,7 +125,9 @@ describe('permalinks', () => {
     const own = (scores: number[], rest: number, i: number) => sum(scores) + rest - r.targets[i].logit;
     d.targets.forEach((t, i) => {
       expect(Math.abs(sum(d.token!.scores[i]) + d.token!.rest[i] - t.logit - own(r.token!.scores[i], r.token!.rest[i], i))).toBeLessThanOrEqual(5e-4 + 1e-6);
-      expect(Math.abs(sum(d.neuron!.scores[i]) + d.neuron!.rest[i] - t.logit - own(r.neuron!.scores[i], r.neuron!.rest[i], i))).toBeLessThanOrEqual(5e-4 + 1e-6);
+      expect(Math.abs(sum(d.neuron!.scores[i]) + d.neuron!.rest[i] - t.logit - own(r.neuron!.scores[i], r.neuron!.rest[i], i))).toBeLessThanOrEqual(
+        5e-4 + 1e-6,
+      );
       d.head!.scores[i].forEach((heads, l) => {
         expect(Math.abs(sum(heads) + d.head!.rest[i][l] - t.logit - own(r.head!.scores[i][l], r.head!.rest[i][l], i))).toBeLessThanOrEqual(5e-4 + 1e-6);
       });
@@ -112,7 +138,9 @@ describe('permalinks', () => {
     // The last layer of the read-out is the final scores, restored rather than stored.
     d.token!.by_layer!.forEach((layers, i) => expect(layers[layers.length - 1]).toEqual(d.token!.scores[i]));
     d.logit_lens!.forEach((layers, t) => expect(layers[layers.length - 1].map((e) => e.id)).toEqual(r.predictions[t].top.map((e) => e.id)));
-    r.logit_lens!.forEach((layers, t) => layers.forEach((es, l) => es.forEach((e, k) => expect(Math.abs(d.logit_lens![t][l][k].logit - e.logit)).toBeLessThanOrEqual(5e-4 + 1e-9))));
+    r.logit_lens!.forEach((layers, t) =>
+      layers.forEach((es, l) => es.forEach((e, k) => expect(Math.abs(d.logit_lens![t][l][k].logit - e.logit)).toBeLessThanOrEqual(5e-4 + 1e-9))),
+    );
   });
 
   it('writes targets that are the predictions, and token texts that are the prompt, only once', async () => {
@@ -146,6 +174,22 @@ describe('permalinks', () => {
     const run = await sampleRun(6, ['token', 'head']);
     expect(() => decodeRun(encodeRun({ ...run, shape: { layers: 3, vocab_size: 512 } }))).toThrow(/head layer/);
     expect(() => decodeRun(encodeRun({ ...run, shape: { layers: 5, vocab_size: 100 } }))).toThrow(/id/);
+  });
+
+  it('carries the Hub id and commit of the model, and refuses anything else in their place', async () => {
+    const run = await sampleRun(4);
+    expect(decodeRun(encodeRun(run)).source).toBeUndefined();
+    const source = { hub: 'HuggingFaceTB/SmolLM2-135M', revision: '0123456789abcdef0123456789abcdef01234567' };
+    expect(decodeRun(encodeRun({ ...run, source })).source).toEqual(source);
+    // A link may not name a branch (it would not say which weights), an address or a malformed id.
+    for (const bad of [
+      { hub: 'HuggingFaceTB/SmolLM2-135M', revision: 'main' },
+      { hub: 'https://evil.example/x', revision: source.revision },
+      { hub: '../../x', revision: source.revision },
+      { hub: 42, revision: source.revision },
+    ]) {
+      expect(() => decodeRun(encodeRun({ ...run, source: bad as typeof source }))).toThrow(/this link is damaged: model (source|revision)/);
+    }
   });
 
   it('base64url round-trips every length', () => {

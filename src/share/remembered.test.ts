@@ -90,7 +90,9 @@ describe('remembered models', () => {
     expect((await shelf.list()).map((m) => m.fingerprint)).toEqual(['sha256:00ff']);
     expect(root.entries.has('sha256-dead')).toBe(false);
 
-    const weights = await (await (await (await root.getDirectoryHandle('sha256-00ff')).getDirectoryHandle('files')).getDirectoryHandle('tiny')).getFileHandle('model.safetensors');
+    const weights = await (
+      await (await (await root.getDirectoryHandle('sha256-00ff')).getDirectoryHandle('files')).getDirectoryHandle('tiny')
+    ).getFileHandle('model.safetensors');
     weights.data = weights.data.slice(0, 100);
     const e = await failure(shelf.open('sha256:00ff'));
     expect(e.kind).toBe('damaged');
@@ -128,12 +130,58 @@ describe('remembered models', () => {
   });
 
   it('reads back only well-formed manifests', () => {
-    const good = { format: 'depass-remembered/1', name: 'm', fingerprint: 'sha256:1', saved: '2025-01-01T00:00:00Z', files: [{ path: 'a/b', size: 3 }], bytes: 3 };
+    const good = {
+      format: 'depass-remembered/1',
+      name: 'm',
+      fingerprint: 'sha256:1',
+      saved: '2025-01-01T00:00:00Z',
+      files: [{ path: 'a/b', size: 3 }],
+      bytes: 3,
+    };
     expect(parseManifest(JSON.stringify(good))?.bytes).toBe(3);
     expect(parseManifest('{')).toBeNull();
     expect(parseManifest(JSON.stringify({ ...good, format: 'other/1' }))).toBeNull();
     expect(parseManifest(JSON.stringify({ ...good, files: [{ path: '../b', size: 3 }] }))).toBeNull();
     expect(parseManifest(JSON.stringify({ ...good, files: [{ path: 'b', size: -1 }] }))).toBeNull();
     expect(parseManifest(JSON.stringify({ ...good, files: [] }))).toBeNull();
+    // A Hub source is kept when it reads as one, dropped (model kept) when not.
+    const source = { hub: 'owner/name', revision: 'c'.repeat(40) };
+    expect(parseManifest(JSON.stringify({ ...good, source }))?.source).toEqual(source);
+    const dropped = parseManifest(JSON.stringify({ ...good, source: { hub: '../x', revision: 'main' } }));
+    expect(dropped?.bytes).toBe(3);
+    expect(dropped && 'source' in dropped).toBe(false);
+  });
+
+  it('adopts staged downloads by moving them, or by copying where a move is not offered', async () => {
+    const storage = new MemoryStorage();
+    const shelf = new ModelShelf(storage);
+    const stage = async (key: string, strip: boolean) => {
+      const dir = await shelf.staging(key);
+      return Promise.all(
+        modelFiles()
+          .filter((f) => !f.path.includes('sub/'))
+          .map(async (f) => {
+            const handle = await dir.getFileHandle(f.path.split('/').pop()!, { create: true });
+            const w = await handle.createWritable();
+            await w.write(f.blob);
+            await w.close();
+            if (strip) Object.defineProperty(handle, 'move', { value: undefined });
+            return { path: f.path, handle };
+          }),
+      );
+    };
+    const source = { hub: 'o/tiny', revision: 'a'.repeat(40) };
+    const moved = await shelf.adopt({ ...MODEL, source }, await stage('o/tiny@a', false), 'o/tiny@a');
+    expect(storage.moves).toBe(2);
+    expect(moved).toMatchObject({ name: 'tiny', bytes: 5022, source });
+    expect((await shelf.list())[0].source).toEqual(source);
+    expect(new Uint8Array(await (await shelf.open(MODEL.fingerprint)).files[1].blob.arrayBuffer())).toEqual(bytesOf(5000, 1));
+    // The staging folder is gone.
+    expect([...(storage.top.entries.get('depass-downloads') as MemoryDir).entries.keys()]).toEqual([]);
+
+    const other = { name: 'copy', fingerprint: 'sha256:0copy' };
+    await shelf.adopt(other, await stage('o/copy@b', true), 'o/copy@b');
+    expect(storage.moves).toBe(2);
+    expect((await shelf.open(other.fingerprint)).files.map((f) => f.blob.size)).toEqual([22, 5000]);
   });
 });

@@ -1,14 +1,18 @@
 // Models remembered on this computer, with the user's consent: the files as they were dropped,
 // kept in the origin private file system (OPFS) under the model's fingerprint, with a small JSON
-// manifest written last (a folder without one is an interrupted save and is cleared). Not the
+// manifest written last (a folder without one is an interrupted save and is cleared). Downloads
+// from the Hub land in a staging folder first and are moved onto the shelf once complete. Not the
 // UI and not the store; nothing here leaves the machine. Layout:
 //   depass-models/<fingerprint as a name>/manifest.json
 //   depass-models/<fingerprint as a name>/files/<relative path of each file>
+//   depass-downloads/<repository and commit as a name>/<file>   (downloads in progress)
 
+import { COMMIT, isRepoId } from '../hub/repo-id';
 import type { ModelFile } from '../model/files';
 
 export const MANIFEST_FORMAT = 'depass-remembered/1';
 const ROOT = 'depass-models';
+const DOWNLOADS = 'depass-downloads';
 const MANIFEST = 'manifest.json';
 const FILES = 'files';
 const MAX_MANIFEST_BYTES = 1 << 20;
@@ -20,6 +24,14 @@ export interface RememberedFile {
   size: number;
 }
 
+/** Where a model came from when it was downloaded from the Hugging Face Hub. */
+export interface ModelSource {
+  /** Repository id, "owner/name". */
+  hub: string;
+  /** The commit hash the files were downloaded at. */
+  revision: string;
+}
+
 export interface RememberedModel {
   format: typeof MANIFEST_FORMAT;
   name: string;
@@ -29,6 +41,8 @@ export interface RememberedModel {
   bytes: number;
   /** When it was saved, ISO 8601. */
   saved: string;
+  /** Set for a model downloaded from the Hub. */
+  source?: ModelSource;
 }
 
 export type StorageErrorKind = 'unavailable' | 'quota' | 'damaged' | 'io';
@@ -47,6 +61,9 @@ export class StorageError extends Error {
 // in an in-memory stand-in.
 export interface WritableLike {
   write(data: Blob | BufferSource | string): Promise<void>;
+  /** Where the next write goes. */
+  seek(position: number): Promise<void>;
+  truncate(size: number): Promise<void>;
   close(): Promise<void>;
   abort(reason?: unknown): Promise<void>;
 }
@@ -54,7 +71,10 @@ export interface FileHandleLike {
   readonly kind: 'file';
   readonly name: string;
   getFile(): Promise<File | Blob>;
-  createWritable(): Promise<WritableLike>;
+  /** keepExistingData: start from the file as it is (to continue a download), not empty. */
+  createWritable(options?: { keepExistingData?: boolean }): Promise<WritableLike>;
+  /** Moves the file without copying (Chromium's OPFS); absent elsewhere, then it is copied. */
+  move?(parent: DirHandleLike, name: string): Promise<void>;
 }
 export interface DirHandleLike {
   readonly kind: 'directory';
@@ -113,7 +133,13 @@ export function parseManifest(text: string): RememberedModel | null {
     files.push({ path, size });
   }
   const bytes = files.reduce((a, f) => a + f.size, 0);
-  return { format: MANIFEST_FORMAT, name: m.name.slice(0, 500), fingerprint: m.fingerprint.slice(0, 200), files, bytes, saved: m.saved };
+  const out: RememberedModel = { format: MANIFEST_FORMAT, name: m.name.slice(0, 500), fingerprint: m.fingerprint.slice(0, 200), files, bytes, saved: m.saved };
+  const src = m.source as Partial<ModelSource> | undefined;
+  // A source that does not read as one is dropped; the model itself is still fine.
+  if (src && typeof src.hub === 'string' && isRepoId(src.hub) && typeof src.revision === 'string' && COMMIT.test(src.revision)) {
+    out.source = { hub: src.hub, revision: src.revision };
+  }
+  return out;
 }
 
 /** Folders being written by this page: a listing must not take them for interrupted saves. */
@@ -121,7 +147,7 @@ const writing = new Set<string>();
 
 const isQuota = (e: unknown) => e instanceof Error && (e.name === 'QuotaExceededError' || /quota/i.test(e.message));
 
-function sizeText(n: number): string {
+export function sizeText(n: number): string {
   const units = ['B', 'KB', 'MB', 'GB', 'TB'];
   let u = 0;
   while (n >= 1024 && u < units.length - 1) {
@@ -146,12 +172,16 @@ export class ModelShelf {
   }
 
   private async root(create: boolean): Promise<DirHandleLike | null> {
-    if (!this.storage) throw new StorageError('unavailable', 'this browser offers no private file storage for this site (OPFS), so models cannot be remembered here');
+    if (!this.storage)
+      throw new StorageError('unavailable', 'this browser offers no private file storage for this site (OPFS), so models cannot be remembered here');
     let top: DirHandleLike;
     try {
       top = await this.storage.getDirectory();
     } catch (e) {
-      throw new StorageError('unavailable', `this browser refused its private file storage (${e instanceof Error ? e.message : String(e)}), so models cannot be remembered here`);
+      throw new StorageError(
+        'unavailable',
+        `this browser refused its private file storage (${e instanceof Error ? e.message : String(e)}), so models cannot be remembered here`,
+      );
     }
     try {
       return await top.getDirectoryHandle(ROOT, { create });
@@ -230,7 +260,11 @@ export class ModelShelf {
    * Saves the files under the fingerprint (replacing an earlier copy). Checks the free space
    * first; on any failure the partial copy is removed, so nothing half-saved is listed.
    */
-  async remember(model: { name: string; fingerprint: string }, files: ModelFile[], onProgress?: (done: number, total: number) => void): Promise<RememberedModel> {
+  async remember(
+    model: { name: string; fingerprint: string },
+    files: ModelFile[],
+    onProgress?: (done: number, total: number) => void,
+  ): Promise<RememberedModel> {
     if (files.length === 0) throw new StorageError('damaged', 'there are no files to remember');
     const paths = files.map((f) => safeSegments(f.path));
     const badAt = paths.findIndex((p) => p === null);
@@ -239,7 +273,10 @@ export class ModelShelf {
     const total = files.reduce((a, f) => a + f.blob.size, 0);
     const u = await this.usage();
     if (u && u.quota - u.usage < total) {
-      throw new StorageError('quota', `not enough storage space: the model needs ${sizeText(total)} and this browser allows this site ${sizeText(Math.max(0, u.quota - u.usage))} more`);
+      throw new StorageError(
+        'quota',
+        `not enough storage space: the model needs ${sizeText(total)} and this browser allows this site ${sizeText(Math.max(0, u.quota - u.usage))} more`,
+      );
     }
     const root = (await this.root(true))!;
     const name = folderName(model.fingerprint);
@@ -290,7 +327,8 @@ export class ModelShelf {
       throw missing();
     }
     const model = await this.readManifest(dir);
-    if (!model || model.fingerprint !== fingerprint) throw new StorageError('damaged', 'the remembered copy has no readable manifest; remove it and remember the model again');
+    if (!model || model.fingerprint !== fingerprint)
+      throw new StorageError('damaged', 'the remembered copy has no readable manifest; remove it and remember the model again');
     const files: ModelFile[] = [];
     try {
       const filesDir = await dir.getDirectoryHandle(FILES);
@@ -299,14 +337,117 @@ export class ModelShelf {
         let d = filesDir;
         for (const s of segs.slice(0, -1)) d = await d.getDirectoryHandle(s);
         const blob = await (await d.getFileHandle(segs[segs.length - 1])).getFile();
-        if (blob.size !== f.size) throw new StorageError('damaged', `the remembered copy of ${model.name} is incomplete (${f.path} has ${blob.size} bytes, ${f.size} expected); remove it and remember the model again`);
+        if (blob.size !== f.size)
+          throw new StorageError(
+            'damaged',
+            `the remembered copy of ${model.name} is incomplete (${f.path} has ${blob.size} bytes, ${f.size} expected); remove it and remember the model again`,
+          );
         files.push({ path: f.path, blob });
       }
     } catch (e) {
       if (e instanceof StorageError) throw e;
-      throw new StorageError('damaged', `the remembered copy of ${model.name} is incomplete (${e instanceof Error ? e.message : String(e)}); remove it and remember the model again`);
+      throw new StorageError(
+        'damaged',
+        `the remembered copy of ${model.name} is incomplete (${e instanceof Error ? e.message : String(e)}); remove it and remember the model again`,
+      );
     }
     return { model, files };
+  }
+
+  /** Free bytes this site may still store, or null when the browser does not say. */
+  async freeBytes(): Promise<number | null> {
+    const u = await this.usage();
+    return u ? Math.max(0, u.quota - u.usage) : null;
+  }
+
+  /** The staging folder of a download (created when absent); what is in it stays until adopted or cleared. */
+  async staging(key: string): Promise<DirHandleLike> {
+    const top = await this.top();
+    try {
+      const downloads = await top.getDirectoryHandle(DOWNLOADS, { create: true });
+      return await downloads.getDirectoryHandle(folderName(key), { create: true });
+    } catch (e) {
+      throw this.io(e, 'open the download folder');
+    }
+  }
+
+  /** Removes a download's staging folder (a cancelled or finished download). */
+  async clearStaging(key: string): Promise<void> {
+    const top = await this.top();
+    try {
+      const downloads = await top.getDirectoryHandle(DOWNLOADS);
+      await downloads.removeEntry(folderName(key), { recursive: true });
+    } catch (e) {
+      if (e instanceof Error && e.name === 'NotFoundError') return;
+      throw this.io(e, 'remove the download folder');
+    }
+  }
+
+  private async top(): Promise<DirHandleLike> {
+    if (!this.storage)
+      throw new StorageError('unavailable', 'this browser offers no private file storage for this site (OPFS), so models cannot be downloaded here');
+    try {
+      return await this.storage.getDirectory();
+    } catch (e) {
+      throw new StorageError('unavailable', `this browser refused its private file storage (${e instanceof Error ? e.message : String(e)})`);
+    }
+  }
+
+  /**
+   * Puts downloaded files on the shelf under the model's fingerprint, moving them out of the
+   * staging folder (copying where a move is not offered), then writes the manifest and clears
+   * the staging folder. On failure nothing is listed and the staged files stay where they were
+   * (as far as they were not moved yet).
+   */
+  async adopt(
+    model: { name: string; fingerprint: string; source?: ModelSource },
+    files: { path: string; handle: FileHandleLike }[],
+    stagingKey: string,
+  ): Promise<RememberedModel> {
+    const paths = files.map((f) => safeSegments(f.path));
+    const badAt = paths.findIndex((p) => p === null);
+    if (files.length === 0 || badAt >= 0) throw new StorageError('damaged', `the file name ${JSON.stringify(files[badAt]?.path ?? '')} cannot be stored`);
+    const root = (await this.root(true))!;
+    const name = folderName(model.fingerprint);
+    if (writing.has(name)) throw new StorageError('io', `${model.name} is being saved already`);
+    writing.add(name);
+    await root.removeEntry(name, { recursive: true }).catch(() => undefined);
+    try {
+      const dir = await root.getDirectoryHandle(name, { create: true });
+      const filesDir = await dir.getDirectoryHandle(FILES, { create: true });
+      const sizes: number[] = [];
+      for (let i = 0; i < files.length; i++) {
+        const segs = paths[i]!;
+        let d = filesDir;
+        for (const s of segs.slice(0, -1)) d = await d.getDirectoryHandle(s, { create: true });
+        const leaf = segs[segs.length - 1];
+        const blob = await files[i].handle.getFile();
+        sizes.push(blob.size);
+        const moved = files[i].handle.move
+          ? await files[i].handle.move!(d, leaf)
+              .then(() => true)
+              .catch(() => false)
+          : false;
+        if (!moved) await writeFile(d, leaf, blob);
+      }
+      const manifest: RememberedModel = {
+        format: MANIFEST_FORMAT,
+        name: model.name,
+        fingerprint: model.fingerprint,
+        files: files.map((f, i) => ({ path: f.path, size: sizes[i] })),
+        bytes: sizes.reduce((a, b) => a + b, 0),
+        saved: new Date().toISOString(),
+        ...(model.source ? { source: model.source } : {}),
+      };
+      await writeFile(dir, MANIFEST, new Blob([JSON.stringify(manifest, null, 1)], { type: 'application/json' }));
+      await this.clearStaging(stagingKey).catch(() => undefined);
+      return manifest;
+    } catch (e) {
+      await root.removeEntry(name, { recursive: true }).catch(() => undefined);
+      throw this.io(e, `keep ${model.name} on this computer`);
+    } finally {
+      writing.delete(name);
+    }
   }
 
   async forget(fingerprint: string): Promise<void> {

@@ -1,15 +1,16 @@
 // What a permalink carries, gathered from the app's state, and the state a decoded link puts
-// back. Pure functions over plain data: no store, no DOM, no engine. The codec (permalink.ts)
+// back. Pure functions over plain data: no store, no DOM, no engine. The codec (permalink/)
 // decides how it is written; this decides what is in it.
 
 import type { DepassResult, Mode, Rule } from '../depass/result';
-import type { SharedOverride, SharedRun, ViewState } from './permalink';
+import type { SharedOverride, SharedRun, ViewState } from './permalink/format';
+import type { ModelSource } from './remembered';
 
 /** The parts of the app's state a link is made from. */
 export interface ShareSource {
   result: DepassResult;
-  /** A target re-run at one position (another token or a contrast), if any. */
-  override: { position: number; target: number; contrast: number | null; result: DepassResult } | null;
+  /** Target re-runs (another token or a contrast), at most one per position. */
+  overrides: SharedOverride[];
   settings: { modes: Mode[]; rule: Rule; layer: number | null; layerDetail: boolean };
   selected: number | null;
   pinnedHead: { layer: number; head: number } | null;
@@ -20,6 +21,8 @@ export interface ShareSource {
   /** Layers and vocabulary size of the model the run was made with. */
   layers: number;
   vocabSize: number;
+  /** Where the run's model came from, when it came from the Hub. */
+  source?: ModelSource | null;
 }
 
 /** The run without the per-layer read-out and the logit lens (a shorter link). */
@@ -42,10 +45,10 @@ export function openViews(r: DepassResult): string[] {
 }
 
 /** Every token id the run names outside the prompt: predictions, targets, contrasts, logit lens. */
-export function namedIds(r: DepassResult, override: SharedOverride | null | undefined): number[] {
+export function namedIds(r: DepassResult, overrides: SharedOverride[]): number[] {
   const ids = new Set<number>();
   for (const p of r.predictions) for (const e of p.top) ids.add(e.id);
-  for (const t of [...r.targets, ...(override?.result.targets ?? [])]) {
+  for (const t of [...r.targets, ...overrides.flatMap((o) => o.result.targets)]) {
     ids.add(t.id);
     if (t.contrast_id !== null) ids.add(t.contrast_id);
   }
@@ -55,8 +58,9 @@ export function namedIds(r: DepassResult, override: SharedOverride | null | unde
 
 export function snapshotRun(s: ShareSource): SharedRun {
   const r = s.result;
-  const override: SharedOverride | undefined =
-    s.override && s.override.result.prompt === r.prompt ? { position: s.override.position, target: s.override.target, contrast: s.override.contrast, result: s.override.result } : undefined;
+  const overrides: SharedOverride[] = s.overrides
+    .filter((o) => o.result.prompt === r.prompt)
+    .map((o) => ({ position: o.position, target: o.target, contrast: o.contrast, result: o.result }));
   const needsLayer = s.settings.modes.some((m) => m === 'neuron' || m === 'module');
   const view: ViewState = {
     selected: s.selected === null ? null : Math.min(Math.max(0, s.selected), r.tokens.length - 1),
@@ -76,11 +80,13 @@ export function snapshotRun(s: ShareSource): SharedRun {
     },
     view,
     shape: { layers: s.layers, vocab_size: s.vocabSize },
-    vocab: namedIds(r, override)
+    vocab: namedIds(r, overrides)
       .filter((id) => id < s.vocab.length && s.vocab[id] !== undefined)
       .map((id) => [id, s.vocab[id]] as [number, string]),
   };
-  if (override) run.override = override;
+  if (overrides.length > 0) run.override = overrides[0];
+  if (overrides.length > 1) run.more = overrides.slice(1);
+  if (s.source) run.source = { hub: s.source.hub, revision: s.source.revision };
   return run;
 }
 
@@ -105,11 +111,16 @@ export function vocabTable(run: SharedRun): string[] {
   return table;
 }
 
+/** Every target re-run a link carries, first and further ones. */
+export function sharedOverrides(run: SharedRun): SharedOverride[] {
+  return run.override ? [run.override, ...(run.more ?? [])] : [];
+}
+
 /** Number of layers the views should draw: the link's own statement, else what its sections imply. */
 export function layerCount(run: SharedRun): number {
   if (run.shape) return run.shape.layers;
   const r = run.result;
-  return Math.max(r.token?.by_layer?.[0]?.length ?? 0, r.logit_lens?.[0]?.length ?? 0, (r.head ? Math.max(...r.head.layers) + 1 : 0), 1);
+  return Math.max(r.token?.by_layer?.[0]?.length ?? 0, r.logit_lens?.[0]?.length ?? 0, r.head ? Math.max(...r.head.layers) + 1 : 0, 1);
 }
 
 /** "sha256:0123abcd…" -> "0123abcd": enough to tell models apart at a glance. */

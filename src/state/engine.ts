@@ -10,10 +10,8 @@ function spawnWorker(): WorkerLike {
   return new Worker(new URL('../worker/engine.worker.ts', import.meta.url), { type: 'module', name: 'depass-engine' }) as unknown as WorkerLike;
 }
 
-let instance: Engine | null = null;
-
 /** The app's engine, started on first use so the page paints before the worker boots. */
-export function browserEngine(): Engine {
-  instance ??= new EngineClient(spawnWorker(), spawnWorker, 60_000);
-  return instance;
+export function lazyBrowserEngine(): () => Engine {
+  let instance: Engine | null = null;
+  return () => (instance ??= new EngineClient(spawnWorker(), spawnWorker, 60_000));
 }

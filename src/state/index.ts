@@ -1,9 +1,10 @@
 // The app's store instance, bound to the engine worker. Tests build their own with
 // createAppStore and a stand-in engine.
 
-import { browserEngine } from './engine';
+import { lazyBrowserEngine } from './engine';
 import { createAppStore } from './store';
 
+const browserEngine = lazyBrowserEngine();
 export const useApp = createAppStore(browserEngine);
 
 // Browser tests reach the engine's test hooks (device loss) through this, only when asked for
@@ -11,4 +12,3 @@ export const useApp = createAppStore(browserEngine);
 if (typeof location !== 'undefined' && new URLSearchParams(location.search).has('testhooks')) {
   (globalThis as { __depass?: unknown }).__depass = { store: useApp, engine: browserEngine };
 }
-export type { AppState } from './store';

@@ -1,7 +1,7 @@
 // Rankings for "ablate the top k", on the hand-made result (values worked out by hand).
 
 import { describe, expect, it } from 'vitest';
-import { focusOf } from './focus';
+import { focusOf } from './selectors';
 import { ablateSources, planAblation } from './ranking';
 import { handResult } from './testing';
 
@@ -16,13 +16,24 @@ describe('planAblation', () => {
   it('heads: the most positive first, across layers', () => {
     const p = planAblation(f3(), 'head', 3, () => '')!;
     expect(p.removed.map((c) => c.label)).toEqual(['L1H0', 'L1H1', 'L0H0']);
-    expect(p.spec).toEqual({ heads: [{ layer: 1, head: 0 }, { layer: 1, head: 1 }, { layer: 0, head: 0 }] });
+    expect(p.spec).toEqual({
+      heads: [
+        { layer: 1, head: 0 },
+        { layer: 1, head: 1 },
+        { layer: 0, head: 0 },
+      ],
+    });
     expect(p.predicted).toBeCloseTo(-3.25, 12);
   });
 
   it('neurons of the run layer', () => {
     const p = planAblation(f3(), 'neuron', 2, () => '')!;
-    expect(p.spec).toEqual({ neurons: [{ layer: 1, neuron: 2 }, { layer: 1, neuron: 0 }] });
+    expect(p.spec).toEqual({
+      neurons: [
+        { layer: 1, neuron: 2 },
+        { layer: 1, neuron: 0 },
+      ],
+    });
     expect(p.predicted).toBeCloseTo(-2.5, 12);
   });
 

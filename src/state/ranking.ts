@@ -2,14 +2,7 @@
 // focus credits most, and the ablation spec that removes them. Pure; the store calls the engine.
 
 import type { AblationSpec } from '../worker/protocol';
-import type { Focus } from './focus';
-
-export type AblateSource = 'head' | 'neuron' | 'token';
-
-export interface RankedComponent {
-  label: string;
-  score: number;
-}
+import type { AblateSource, Focus, RankedComponent } from './types';
 
 export interface AblationPlan {
   source: AblateSource;
@@ -48,9 +41,7 @@ export function planAblation(f: Focus, source: AblateSource, k: number, tokenTex
     );
   } else if (source === 'neuron' && f.result.neuron) {
     const { layer, scores } = f.result.neuron;
-    scores[f.i].forEach((score, neuron) =>
-      items.push({ label: `L${layer}N${neuron}`, score, pick: () => (spec.neurons ??= []).push({ layer, neuron }) }),
-    );
+    scores[f.i].forEach((score, neuron) => items.push({ label: `L${layer}N${neuron}`, score, pick: () => (spec.neurons ??= []).push({ layer, neuron }) }));
   } else if (source === 'token' && f.result.token) {
     f.result.token.scores[f.i].forEach((score, s) => {
       if (s >= f.position) return;

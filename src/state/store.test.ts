@@ -5,7 +5,7 @@
 
 import { describe, expect, it } from 'vitest';
 import { EngineError } from '../worker/client';
-import { focusOf } from './focus';
+import { focusOf } from './selectors';
 import { createAppStore } from './store';
 import { ScriptedEngine, file, handResult } from './testing';
 
@@ -113,24 +113,44 @@ describe('run slice', () => {
     engine.runs[1].resolve(one);
     await flush();
     const s = store.getState();
-    const f = focusOf(s.result, s.override, s.selected)!;
+    const f = focusOf(s.result, s.overrides, s.selected)!;
     expect(f.custom).toBe(true);
     expect(f.target).toEqual({ position: 2, id: 20, contrast_id: 21, logit: 1 });
-    const g = focusOf(s.result, s.override, 1)!;
+    const g = focusOf(s.result, s.overrides, 1)!;
     expect(g.custom).toBe(false);
     expect(g.target.id).toBe(11);
+    // A second chosen target at another position: both are kept, each at its own position.
+    store.getState().select(1);
+    store.getState().setTarget(21, null);
+    expect(engine.runs[2].settings).toMatchObject({ positions: [1], target: 21 });
+    const two = handResult();
+    two.targets = [{ position: 1, id: 21, contrast_id: null, logit: 2 }];
+    engine.runs[2].resolve(two);
+    await flush();
+    const s2 = store.getState();
+    expect(s2.overrides.map((o) => [o.position, o.target, o.contrast])).toEqual([
+      [1, 21, null],
+      [2, 20, 21],
+    ]);
+    expect(focusOf(s2.result, s2.overrides, 2)!.target).toEqual({ position: 2, id: 20, contrast_id: 21, logit: 1 });
+    expect(focusOf(s2.result, s2.overrides, 1)!.target.id).toBe(21);
+    // Resetting one position leaves the other.
+    store.getState().setTarget(null, null);
+    expect(store.getState().overrides.map((o) => o.position)).toEqual([2]);
     // Ignored while a run is in progress (it would cancel it).
     store.getState().run();
     store.getState().setTarget(21, null);
-    expect(engine.runs).toHaveLength(3);
-    expect(engine.runs[2].settings.positions).toBeUndefined();
-    engine.runs[2].resolve(handResult());
+    expect(engine.runs).toHaveLength(4);
+    expect(engine.runs[3].settings.positions).toBeUndefined();
+    engine.runs[3].resolve(handResult());
     await flush();
+    // A new run starts without chosen targets.
+    expect(store.getState().overrides).toEqual([]);
     store.getState().select(2);
     // Back to the prediction: no engine call.
     store.getState().setTarget(null, null);
-    expect(engine.runs).toHaveLength(3);
-    expect(store.getState().override).toBeNull();
+    expect(engine.runs).toHaveLength(4);
+    expect(store.getState().overrides).toEqual([]);
   });
 
   it('ablation removes the top-k by score and reports real vs predicted change', async () => {
@@ -140,7 +160,12 @@ describe('run slice', () => {
     await flush();
     // Position 3 heads: L1H0 2, L1H1 0.75, L0H0 0.5, L0H1 -0.25.
     await store.getState().ablate('head', 2);
-    expect(engine.ablations[0][1]).toEqual({ heads: [{ layer: 1, head: 0 }, { layer: 1, head: 1 }] });
+    expect(engine.ablations[0][1]).toEqual({
+      heads: [
+        { layer: 1, head: 0 },
+        { layer: 1, head: 1 },
+      ],
+    });
     expect(engine.ablations[0][2]).toEqual([{ position: 3, id: 13, contrast_id: null }]);
     const a = store.getState().ablation!;
     expect(a.status).toBe('done');

@@ -3,6 +3,7 @@
 // be worked out on paper; nothing here comes from running the engine.
 
 import type { DepassResult, Mode } from '../depass/result';
+import { plainRopeFeatures } from '../model/description';
 import type { ModelFile } from '../model/files';
 import { EngineError, type RunHandle } from '../worker/client';
 import type { ModelInfo, RunSettings } from '../worker/protocol';
@@ -100,12 +101,10 @@ export const handInfo: ModelInfo = {
     norm_eps: 1e-5,
     mlpKind: 'gated',
     hidden_act: 'silu',
-    positionKind: 'rope',
-    rope_theta: 10000,
+    ...plainRopeFeatures(2, 4, 10000),
     hasQkvBias: false,
     hasOBias: false,
     hasMlpBias: false,
-    hasQkNorm: false,
     tie_word_embeddings: true,
     bos_token_id: 1,
     eos_token_ids: [2],
@@ -142,7 +141,7 @@ export class ScriptedEngine implements Engine {
     return handInfo;
   }
   async tokenize(text: string) {
-    return { tokens: text.split(' ').map((w, k) => ({ id: 5 + k, text: w, start: 0, end: 0 })), bosAtZero: false };
+    return { tokens: text.split(' ').map((w, k) => ({ id: 5 + k, text: w, start: 0, end: 0 })), bosAtZero: false, memory: null };
   }
   run(prompt: string, settings: RunSettings, _onProgress?: unknown, onPartial?: (mode: Mode, r: DepassResult) => void): RunHandle {
     let resolve!: (r: DepassResult) => void;
@@ -172,8 +171,8 @@ export class ScriptedEngine implements Engine {
   async promotes(_layer: number, neurons: number[], k = 5) {
     return neurons.map((neuron) => ({ neuron, top: Array.from({ length: k }, (_, r) => ({ id: r, logit: 1 - r / 10 })) }));
   }
-  async vocab(_query: string, limit = 20) {
-    return Array.from({ length: Math.min(limit, 32) }, (_, id) => ({ id, text: `t${id}` }));
+  async vocab() {
+    return Array.from({ length: 32 }, (_, id) => `t${id}`);
   }
 }
 

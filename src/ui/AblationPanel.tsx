@@ -5,9 +5,12 @@
 import { scaleLinear } from 'd3';
 import { useRef } from 'react';
 import { useApp } from '../state';
-import { ablateSources, type AblateSource } from '../state/ranking';
-import { Empty, Panel, useFocus, useWidth } from './common';
-import { num, signed, tokenLabel } from './format';
+import { ablateSources } from '../state/ranking';
+import type { AblateSource } from '../state/types';
+import { Empty, Panel, Tok, useFocus, useWidth } from './common';
+import { clip, num, plainText, signed } from './format';
+import { MONO, fit } from './layout';
+import { readOnly } from '../state/selectors';
 
 const LABELS: Record<AblateSource, string> = { head: 'heads', neuron: 'neurons', token: 'source tokens' };
 
@@ -20,6 +23,7 @@ export function AblationPanel() {
   const source0 = useApp((s) => s.ablateSource);
   const setView = useApp((s) => s.setView);
   const running = useApp((s) => s.running !== null);
+  const shared = useApp(readOnly);
   const { ref: wrapRef, width } = useWidth<HTMLDivElement>(400);
   const svgRef = useRef<SVGSVGElement>(null);
 
@@ -36,8 +40,14 @@ export function AblationPanel() {
   const real = a?.status === 'done' ? a.ablated! - a.baseline! : null;
 
   const bars = a ? [{ label: 'predicted Δ', v: a.predicted }, ...(real !== null ? [{ label: 'real Δ', v: real }] : [])] : [];
+  // The exported picture says what was removed, in a line above the bars.
+  const removedLine = a ? `removed the top ${a.removed.length} ${LABELS[a.source]}: ${a.removed.map((c) => plainText(c.label)).join(', ')}` : '';
+  const BARS_Y = 20;
+  const disabledWhy = shared ? 'This is a shared run: ablation re-runs the model, so re-run the link live first.' : null;
   const maxV = Math.max(1e-9, ...bars.map((b) => Math.abs(b.v)));
-  const x = scaleLinear().domain([-maxV, maxV]).range([90, Math.max(160, width - 70)]);
+  const x = scaleLinear()
+    .domain([-maxV, maxV])
+    .range([90, Math.max(160, width - 70)]);
 
   return (
     <Panel
@@ -70,17 +80,30 @@ export function AblationPanel() {
             style={{ width: 56 }}
           />
         </label>
-        <button type="button" onClick={() => void ablate(source, k)} disabled={running || a?.status === 'running'}>
+        <button
+          type="button"
+          onClick={() => void ablate(source, k)}
+          disabled={shared || running || a?.status === 'running'}
+          title={disabledWhy ?? undefined}
+          aria-describedby={disabledWhy ? 'ablate-why' : undefined}
+        >
           Ablate top {k}
         </button>
       </div>
+      {disabledWhy && (
+        <p className="small muted" id="ablate-why" data-testid="ablate-why">
+          {disabledWhy}
+        </p>
+      )}
       {a && (
         <div className="ablation-result" aria-live="polite">
           <p className="small">
             removed ({a.removed.length}):{' '}
             {a.removed.map((c) => (
               <span key={c.label} className="chip inline">
-                <span className="chip-text">{c.label}</span>
+                <span className="chip-text" title={c.label.length > 40 ? plainText(c.label) : undefined}>
+                  {clip(plainText(c.label), 40)}
+                </span>
                 <span className="chip-id">{signed(c.score, 3)}</span>
               </span>
             ))}
@@ -114,16 +137,31 @@ export function AblationPanel() {
               {a.top && (
                 <tr>
                   <th scope="row">top-5 after</th>
-                  <td className="mono small">{a.top.map((t) => tokenLabel(vocab[t.id] ?? `#${t.id}`)).join('  ')}</td>
+                  <td className="small">
+                    {a.top.map((t) => (
+                      <span key={t.id}>
+                        <Tok text={vocab[t.id] ?? `#${t.id}`} max={24} />{' '}
+                      </span>
+                    ))}
+                  </td>
                 </tr>
               )}
             </tbody>
           </table>
           <div className="chart-wrap" ref={wrapRef}>
-            <svg ref={svgRef} width={width} height={bars.length * 22 + 8} role="img" aria-label={`Predicted change ${num(a.predicted)}${real !== null ? `, real change ${num(real)}` : ''}`}>
-              <line x1={x(0)} x2={x(0)} y1={0} y2={bars.length * 22} className="zero" />
+            <svg
+              ref={svgRef}
+              width={width}
+              height={BARS_Y + bars.length * 22 + 8}
+              role="img"
+              aria-label={`${removedLine}. Predicted change ${num(a.predicted)}${real !== null ? `, real change ${num(real)}` : ''}`}
+            >
+              <text x={0} y={12} className="tick mono">
+                {fit(removedLine, width - 4, MONO)}
+              </text>
+              <line x1={x(0)} x2={x(0)} y1={BARS_Y} y2={BARS_Y + bars.length * 22} className="zero" />
               {bars.map((b, n) => (
-                <g key={b.label} transform={`translate(0,${n * 22 + 2})`}>
+                <g key={b.label} transform={`translate(0,${BARS_Y + n * 22 + 2})`}>
                   <text x={84} y={10} textAnchor="end" dominantBaseline="middle" className="tick">
                     {b.label}
                   </text>

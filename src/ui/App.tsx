@@ -15,37 +15,57 @@ import { ModuleView, NeuronView } from './NeuronView';
 import { PredictionPanel } from './PredictionPanel';
 import { RememberedModels } from './RememberedModels';
 import { RunPanel } from './RunPanel';
+import { ExportReport } from './ExportReport';
 import { ShareButton, SharedBanner, useLinkFromLocation } from './Share';
 import { Summary } from './Summary';
 import { TokenHeatmap } from './TokenHeatmap';
 import { download, exportStem, resultBlob } from './export';
+import { plainText } from './format';
+import { useShallow } from 'zustand/react/shallow';
+import { withChosenTargets } from '../state/chosen-targets';
+import { shownPosition, staleReasons } from '../state/selectors';
 import './app.css';
 
-/** Keys typed into a field belong to the field. */
+/** Inputs whose arrow keys move a caret or a value; checkboxes, buttons and file inputs have none. */
+const TEXT_INPUTS = ['text', 'search', 'number', 'email', 'url', 'password', 'tel', 'range', 'date', 'time', 'datetime-local', 'month', 'week'];
+
+/** Keys typed into a field that uses them belong to the field. */
 function typing(el: EventTarget | null): boolean {
   if (!(el instanceof HTMLElement)) return false;
-  return el.isContentEditable || ['INPUT', 'TEXTAREA', 'SELECT'].includes(el.tagName);
+  if (el.isContentEditable || el.tagName === 'TEXTAREA' || el.tagName === 'SELECT') return true;
+  return el instanceof HTMLInputElement && TEXT_INPUTS.includes(el.type);
 }
 
 function ExportJson() {
   const result = useApp((s) => s.result);
-  const override = useApp((s) => s.override);
+  const overrides = useApp((s) => s.overrides);
+  const selected = useApp((s) => s.selected);
   const state = useApp((s) => s.resultState);
   const model = useApp((s) => s.result?.model.name ?? s.model?.name ?? 'model');
   if (!result) return null;
+  const position = shownPosition(result, selected);
+  const override = overrides.find((o) => o.position === position) ?? null;
+  const chosen = overrides.length;
   return (
     <span className="row">
       <button
         type="button"
-        onClick={() => download(resultBlob(result), `${exportStem(model, result.prompt)}.json`)}
-        title={`The run as returned by the engine (depass-result/1)${state !== 'complete' ? `; ${state}` : ''}`}
+        onClick={() => download(resultBlob(withChosenTargets(result, overrides)), `${exportStem(model, result.prompt)}.json`)}
+        title={`The run in the result format (depass-result/1): the model's own prediction at every position${
+          chosen > 0 ? `, then the ${chosen} chosen target${chosen === 1 ? '' : 's'}` : ''
+        }${state !== 'complete' ? `; ${state}` : ''}`}
       >
         Export JSON
       </button>
       {override && (
         <button
           type="button"
-          onClick={() => download(resultBlob(override.result), `${exportStem(model, result.prompt)}_pos${override.position}-target${override.target}${override.contrast !== null ? `-vs${override.contrast}` : ''}.json`)}
+          onClick={() =>
+            download(
+              resultBlob(override.result),
+              `${exportStem(model, result.prompt)}_pos${override.position}-target${override.target}${override.contrast !== null ? `-vs${override.contrast}` : ''}.json`,
+            )
+          }
           title="The target re-run at the selected position (depass-result/1)"
         >
           Export target JSON
@@ -60,6 +80,15 @@ function Status() {
   const notice = useApp((s) => s.notice);
   const result = useApp((s) => s.result);
   const shared = useApp((s) => s.shared !== null);
+  // Long names are cut with an ellipsis here; the tooltip has the whole line.
+  const line =
+    shared && result
+      ? `shared run of ${plainText(result.model.name)} · ${result.tokens.length} tokens · read-only`
+      : model
+        ? `${plainText(model.name)} · ${model.backend === 'webgpu' ? 'WebGPU' : 'CPU'}${
+            result ? ` · ${result.tokens.length} tokens · max completeness error ${result.completeness.max_abs_error.toExponential(1)}` : ''
+          }`
+        : null;
   return (
     <span className="status small">
       {notice && (
@@ -67,14 +96,9 @@ function Status() {
           {notice}
         </span>
       )}
-      {shared && result ? (
-        <span>
-          shared run of {result.model.name} · {result.tokens.length} tokens · read-only
-        </span>
-      ) : model ? (
-        <span>
-          {model.name} · {model.backend === 'webgpu' ? 'WebGPU' : 'CPU'}
-          {result ? ` · ${result.tokens.length} tokens · max completeness error ${result.completeness.max_abs_error.toExponential(1)}` : ''}
+      {line !== null ? (
+        <span title={line} data-testid="status-line">
+          {line}
         </span>
       ) : (
         <span className="muted">no model loaded</span>
@@ -83,7 +107,39 @@ function Status() {
   );
 }
 
+/** Results that no longer match the prompt, model or settings say so above the views. */
+function StaleNote() {
+  const reasons = useApp(useShallow(staleReasons));
+  if (reasons.length === 0) return null;
+  const list = reasons.length === 1 ? reasons[0] : `${reasons.slice(0, -1).join(', ')} and ${reasons[reasons.length - 1]}`;
+  return (
+    <p className="stale-note wide" role="status" data-testid="stale-note">
+      Out of date: {list} changed since this run. The views still show the earlier result; press Run to update them.
+    </p>
+  );
+}
+
+/** Inside another site's frame the app shows only a way out: a framed page could be made to click for you. */
+function Framed() {
+  return (
+    <main className="framed">
+      <h1>DePass Studio</h1>
+      <p>
+        This page was opened inside another page, which DePass Studio does not allow.{' '}
+        <a href={location.href} target="_blank" rel="noopener noreferrer">
+          Open it in its own tab
+        </a>
+        .
+      </p>
+    </main>
+  );
+}
+
 export function App() {
+  return window.top === window.self ? <Studio /> : <Framed />;
+}
+
+function Studio() {
   useLinkFromLocation();
   useEffect(() => {
     const onKey = (e: KeyboardEvent) => {
@@ -106,6 +162,7 @@ export function App() {
     window.addEventListener('keydown', onKey);
     return () => window.removeEventListener('keydown', onKey);
   }, []);
+  const stale = useApp((s) => staleReasons(s).length > 0);
 
   return (
     <div className="app">
@@ -114,18 +171,18 @@ export function App() {
         <Status />
         <span className="spacer" />
         <ExportJson />
+        <ExportReport />
         <ShareButton />
       </header>
       <aside className="side" aria-label="Model and prompt">
         <LoadPanel />
         <RememberedModels />
         <RunPanel />
-        <p className="keys small muted">
-          Keys: ← → move the selected token · Home/End · Esc clears pins, then the selection · Ctrl+Enter runs.
-        </p>
+        <p className="keys small muted">Keys: ← → move the selected token · Home/End · Esc clears pins, then the selection · Ctrl+Enter runs.</p>
       </aside>
-      <main className="views" aria-label="Attribution views">
+      <main className={`views${stale ? ' is-stale' : ''}`} aria-label="Attribution views">
         <SharedBanner />
+        <StaleNote />
         <div className="wide">
           <TokenHeatmap />
           <Summary />

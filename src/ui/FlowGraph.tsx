@@ -5,12 +5,12 @@
 
 import { useEffect, useMemo, useRef, useState } from 'react';
 import { useApp } from '../state';
-import { numLayers } from '../share/slice';
-import { headKey } from '../state/store';
+import { numLayers } from '../state/selectors';
+import { headKey } from '../state/selectors';
 import { diverging, maxAbs } from './colors';
 import { DivergingLegend, Empty, Panel, Tip, useFocus, useWidth, type TipState } from './common';
 import { layoutFlow, type FlowNode } from './flow';
-import { num, signed, tokenLabel } from './format';
+import { heldDecimals, heldSigned, isolate, num, signed, tokenLabel } from './format';
 import { MONO, fit } from './layout';
 
 const POS = '#5e3c99';
@@ -25,6 +25,7 @@ export function FlowGraph() {
   const setView = useApp((s) => s.setView);
   const pinHead = useApp((s) => s.pinHead);
   const L = useApp(numLayers);
+  const shared = useApp((s) => s.shared !== null);
   const { ref: wrapRef, width, el: wrapEl } = useWidth<HTMLDivElement>(900);
   const svgRef = useRef<SVGSVGElement>(null);
   const [hover, setHover] = useState<string | null>(null);
@@ -51,7 +52,11 @@ export function FlowGraph() {
         return p.A.subarray(position * T, (position + 1) * T);
       },
       tokenLabel: (s) => tokenLabel(f.result.tokens[s].text),
-      targetLabel: tokenLabel(vocab[f.target.id] ?? `#${f.target.id}`) + (f.target.contrast_id !== null ? ` − ${tokenLabel(vocab[f.target.contrast_id] ?? '')}` : ''),
+      // The target's label fits the graph's right margin: one token, or a token − its distractor.
+      targetLabel:
+        f.target.contrast_id === null
+          ? isolate(fit(tokenLabel(vocab[f.target.id] ?? `#${f.target.id}`), 108, MONO))
+          : `${isolate(fit(tokenLabel(vocab[f.target.id] ?? `#${f.target.id}`), 48, MONO))} − ${isolate(fit(tokenLabel(vocab[f.target.contrast_id] ?? ''), 48, MONO))}`,
     });
   }, [f, L, width, height, threshold, patterns, T, position, vocab]);
 
@@ -80,11 +85,26 @@ export function FlowGraph() {
     }
   }
   const maxW = layout.maxWeight || 1;
+  const byId = new Map(layout.nodes.map((n) => [n.id, n]));
+  /** A node as edge tooltips name it: position:token, L1 H2, or the target. */
+  const edgeName = (id: string) => {
+    const n = byId.get(id);
+    if (!n) return id;
+    return n.kind === 'token'
+      ? `${n.position}:${isolate(n.label)}`
+      : n.kind === 'head'
+        ? `L${n.layer} H${n.head}`
+        : n.kind === 'module'
+          ? `L${n.layer} ${n.label}`
+          : 'target';
+  };
   const used = new Set(layout.edges.flatMap((e) => [e.source, e.target]));
   const hasAttention = layout.edges.some((e) => e.basis === 'attention');
   const spacing = layout.columns.length > 1 ? layout.columns[1].x - layout.columns[0].x : width;
   const labelEvery = Math.max(1, Math.ceil(34 / spacing));
 
+  const sources = layout.nodes.filter((n) => n.kind === 'token').length;
+  const tokenRow = f.result.token?.scores[f.i] ?? null;
   const onNode = (n: FlowNode) => {
     setPin(pin === n.id ? null : n.id);
     if (n.kind === 'head') pinHead(pin === n.id ? null : { layer: n.layer!, head: n.head! });
@@ -96,7 +116,13 @@ export function FlowGraph() {
       title="Flow"
       caption={
         <>
-          width ∝ |contribution| (purple +, orange −) · head→target: exact head score{hasAttention ? ' · token→head: attention from the selected position × head score (approximate)' : ''}
+          <span data-testid="flow-sources">
+            {sources < position + 1
+              ? `the ${sources} strongest of the ${position + 1} source tokens up to position ${position} shown`
+              : `all ${sources} source tokens up to position ${position} shown`}
+          </span>{' '}
+          · tokens labelled position:text · width ∝ |contribution| (purple +, orange −) · head→target: exact head score
+          {hasAttention ? ' · token→head: attention from the selected position × head score (approximate)' : ''}
         </>
       }
       svgRef={svgRef}
@@ -120,7 +146,13 @@ export function FlowGraph() {
       }
     >
       <div className="chart-wrap" ref={wrapRef} onMouseLeave={() => setTip(null)}>
-        <svg ref={svgRef} width={width} height={height + 34} role="img" aria-label={`Flow graph from source tokens through the strongest heads of each layer to the target at position ${f.position}; ${layout.edges.length} edges above the threshold.`}>
+        <svg
+          ref={svgRef}
+          width={width}
+          height={height + 34}
+          role="img"
+          aria-label={`Flow graph from source tokens through the strongest heads of each layer to the target at position ${f.position}; ${layout.edges.length} edges above the threshold.`}
+        >
           {layout.columns.map((c, k) =>
             // Deep models: label every n-th layer column so the labels do not run together.
             k === 0 || k === layout.columns.length - 1 || (k - 1) % labelEvery === 0 ? (
@@ -142,7 +174,13 @@ export function FlowGraph() {
                   strokeOpacity={dim ? 0.06 : e.basis === 'attention' ? 0.35 : 0.6}
                   onMouseMove={(ev) => {
                     const r = wrapEl!.getBoundingClientRect();
-                    setTip({ x: ev.clientX - r.left, y: ev.clientY - r.top, content: <span className="num">{`${e.source} → ${e.target}: ${signed(e.weight)}${e.basis === 'attention' ? ' (attention-weighted)' : ''}`}</span> });
+                    setTip({
+                      x: ev.clientX - r.left,
+                      y: ev.clientY - r.top,
+                      content: (
+                        <span className="num">{`${edgeName(e.source)} → ${edgeName(e.target)}: ${signed(e.weight)}${e.basis === 'attention' ? ' (attention-weighted)' : ''}`}</span>
+                      ),
+                    });
                   }}
                 />
               );
@@ -169,7 +207,13 @@ export function FlowGraph() {
                       y: ev.clientY - r.top,
                       content: (
                         <span className="num">
-                          {n.kind === 'token' ? `token ${n.position} ${n.label}` : n.kind === 'head' ? `L${n.layer} H${n.head}` : n.kind === 'module' ? `L${n.layer} ${n.label}` : `target ${n.label}`}
+                          {n.kind === 'token'
+                            ? `token ${n.position} ${isolate(n.label)}`
+                            : n.kind === 'head'
+                              ? `L${n.layer} H${n.head}`
+                              : n.kind === 'module'
+                                ? `L${n.layer} ${n.label}`
+                                : `target ${n.label}`}
                           {n.score !== null ? `: ${n.kind === 'target' ? 'logit ' + num(n.score) : signed(n.score)}` : ''}
                         </span>
                       ),
@@ -182,8 +226,8 @@ export function FlowGraph() {
                     <circle r={n.kind === 'target' ? 8 : 6} fill={fill} stroke="#444" strokeWidth={pin === n.id ? 2 : 0.6} />
                   )}
                   {n.kind === 'token' && (
-                    <text x={-10} y={1} textAnchor="end" dominantBaseline="middle" className="mono node-label">
-                      {`${fit(n.label, 72, MONO)} ${n.score !== null ? signed(n.score, 2) : ''}`}
+                    <text x={-10} y={1} textAnchor="end" dominantBaseline="middle" className="mono node-label" data-position={n.position}>
+                      {`${n.position}:${isolate(fit(n.label, 64, MONO))} ${n.score === null ? '' : tokenRow && shared ? heldSigned(n.score, heldDecimals(tokenRow)) : signed(n.score, 2)}`}
                     </text>
                   )}
                   {(n.kind === 'head' || n.kind === 'module') && (
@@ -193,7 +237,7 @@ export function FlowGraph() {
                   )}
                   {n.kind === 'target' && (
                     <text x={12} y={1} dominantBaseline="middle" className="mono node-label strong">
-                      {fit(n.label, 96, MONO)}
+                      {n.label}
                     </text>
                   )}
                 </g>

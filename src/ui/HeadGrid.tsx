@@ -3,15 +3,15 @@
 // the head's contribution at every position. Hover previews, click (or Enter) pins.
 
 import { scaleBand } from 'd3';
-import { useMemo, useRef, useState, type KeyboardEvent, type MouseEvent } from 'react';
+import { useId, useMemo, useRef, useState, type KeyboardEvent, type MouseEvent } from 'react';
 import { useApp } from '../state';
-import { headKey, type HeadRef } from '../state/store';
+import { headKey } from '../state/selectors';
+import type { HeadRef } from '../state/types';
 import { diverging, maxAbs, sequential } from './colors';
 import { DivergingLegend, Empty, Panel, Tip, useFocus, useWidth, type TipState } from './common';
-import { compact, num, percent, signed, tokenLabel } from './format';
+import { compact, heldDecimals, heldSigned, num, percent, signed, tokenLabel } from './format';
+import { GRID_LABEL_W as LABEL_W, GRID_TOP as TOP, headGridLayout } from './head-grid-layout';
 import { MONO, fit } from './layout';
-
-const LABEL_W = 50;
 
 /** One scale object per maximum, so the pattern image is not redrawn on every render. */
 const seqCache = new Map<number, ReturnType<typeof sequential>>();
@@ -25,13 +25,27 @@ function seqFor(max: number): ReturnType<typeof sequential> {
   return s;
 }
 
-const TOP = 30;
-
 /**
  * A T×T attention pattern as one image (drawn at its displayed cell size) rather
  * than T² SVG rects, so long prompts stay fast; it still travels inside the exported SVG.
  */
-function AttentionImage({ A, T, x, y, cell, color, onHover }: { A: Float32Array; T: number; x: number; y: number; cell: number; color: (v: number) => string; onHover: (q: number, k: number, e: MouseEvent<SVGRectElement>) => void }) {
+function AttentionImage({
+  A,
+  T,
+  x,
+  y,
+  cell,
+  color,
+  onHover,
+}: {
+  A: Float32Array;
+  T: number;
+  x: number;
+  y: number;
+  cell: number;
+  color: (v: number) => string;
+  onHover: (q: number, k: number, e: MouseEvent<SVGRectElement>) => void;
+}) {
   const href = useMemo(() => {
     // Drawn at the displayed size (cells are whole pixels) so nothing is smoothed on screen or
     // in exports; a hairline gap between cells keeps neighbouring values apart.
@@ -83,10 +97,15 @@ export function HeadGrid() {
   const [cursor, setCursor] = useState<HeadRef>({ layer: 0, head: 0 });
   const [tip, setTip] = useState<TipState | null>(null);
   const [focused, setFocused] = useState(false);
+  const cellId = `hg${useId().replace(/[^a-zA-Z0-9_-]/g, '')}`;
 
   const hd = f?.result.head;
   const grid = hd ? hd.scores[f.i] : null; // [layers][H]
   const scale = useMemo(() => diverging(maxAbs((grid ?? []).flat())), [grid]);
+  // A shared run prints no more digits than its link holds (one row: every layer's heads).
+  const shared = useApp((s) => s.shared !== null);
+  const held = useMemo(() => (shared && grid ? heldDecimals(grid.flat()) : null), [shared, grid]);
+  const cellText = (v: number) => (held === null ? compact(v) : heldSigned(v, held).replace('+', ''));
 
   if (!f || !hd || !grid) {
     return (
@@ -103,24 +122,18 @@ export function HeadGrid() {
   const pat = show ? patterns[headKey(show)] : undefined;
   const patOk = pat?.status === 'done' && pat.T === T ? pat : null;
 
-  // Grid takes at most half the width when a pattern is shown.
-  const gridMax = show ? Math.min(width * 0.45, 420) : Math.min(width, 560);
-  const cell = Math.max(12, Math.min(40, Math.floor((gridMax - LABEL_W) / Math.max(1, H))));
-  const gx = scaleBand<number>().domain(Array.from({ length: H }, (_, h) => h)).range([LABEL_W, LABEL_W + cell * H]);
-  const gy = scaleBand<number>().domain(rows.map((_, n) => n)).range([TOP, TOP + cell * rows.length]);
-  const gridW = LABEL_W + cell * H;
-  const gridH = TOP + cell * rows.length;
+  const g = headGridLayout(width, H, rows.length, T, show !== null);
+  const { cell, gridW, gridH } = g;
+  const gx = scaleBand<number>()
+    .domain(Array.from({ length: H }, (_, h) => h))
+    .range([LABEL_W, gridW]);
+  const gy = scaleBand<number>()
+    .domain(rows.map((_, n) => n))
+    .range([TOP, gridH]);
   const logit = f.target.logit;
 
   // Attention pattern to the right of the grid, with the head's per-position contribution strip.
-  const ax0 = gridW + 70;
-  const labelW = 74;
-  const strip = 16;
-  const availA = Math.max(60, width - ax0 - labelW - strip - 12);
-  const ac = Math.max(3, Math.min(22, Math.floor(availA / Math.max(1, T)), Math.floor(320 / Math.max(1, T))));
-  const aLeft = ax0 + labelW;
-  const aTop = TOP + 40;
-  const showLabels = ac >= 9;
+  const { x0: ax0, labelW, strip, cell: ac, left: aLeft, top: aTop, labels: showLabels } = g.pattern;
   const headStrip =
     show && base?.head && base.targets.length === T
       ? base.targets.map((_, i) => base.head!.scores[i][base.head!.layers.indexOf(show.layer)]?.[show.head] ?? 0)
@@ -129,7 +142,7 @@ export function HeadGrid() {
   const A = patOk?.A;
   const aMax = A ? maxAbs(A) : 1;
   const seq = seqFor(aMax);
-  const height = Math.max(gridH + 36, show ? aTop + T * ac + 40 : 0);
+  const height = g.height;
 
   const onKey = (e: KeyboardEvent) => {
     const moves: Record<string, [number, number]> = { ArrowLeft: [0, -1], ArrowRight: [0, 1], ArrowUp: [-1, 0], ArrowDown: [1, 0] };
@@ -150,19 +163,30 @@ export function HeadGrid() {
   const describe = (h: HeadRef) => {
     const n = rows.indexOf(h.layer);
     const v = grid[n]?.[h.head] ?? 0;
-    return `layer ${h.layer} head ${h.head}: ${signed(v)}${Math.abs(logit) > 1e-9 ? ` (${percent(v / logit)} of logit)` : ''}`;
+    return `layer ${h.layer} head ${h.head}: ${held === null ? signed(v) : heldSigned(v, held)}${Math.abs(logit) > 1e-9 ? ` (${percent(v / logit)} of logit)` : ''}`;
   };
 
   return (
     <Panel
       id="heads"
       title="Attention heads"
-      caption={<>each head’s output at its layer, scored on the target (logit units){show ? ` · pinned L${show.layer} H${show.head}` : ' · click a head for its attention'}</>}
+      caption={
+        <>
+          each head’s output at its layer, scored on the target (logit units)
+          {show ? ` · pinned L${show.layer} H${show.head}` : ' · click a head for its attention'}
+        </>
+      }
       svgRef={svgRef}
       exportName="heads"
     >
       <div className="chart-wrap" ref={wrapRef} onMouseLeave={() => setTip(null)}>
-        <svg ref={svgRef} width={width} height={height} role="img" aria-label={`Head contributions, ${rows.length} layers by ${H} heads, for the target at position ${f.position}.${show ? ` Attention pattern of layer ${show.layer} head ${show.head}.` : ''}`}>
+        <svg
+          ref={svgRef}
+          width={width}
+          height={height}
+          role="group"
+          aria-label={`Head contributions, ${rows.length} layers by ${H} heads, for the target at position ${f.position}.${show ? ` Attention pattern of layer ${show.layer} head ${show.head}.` : ''}`}
+        >
           <text x={LABEL_W} y={11} className="axis-title">
             head →
           </text>
@@ -171,16 +195,20 @@ export function HeadGrid() {
           </text>
           {Array.from({ length: H }, (_, h) =>
             cell >= 16 ? (
-              <text key={h} x={gx(h)! + cell / 2} y={TOP - 3} textAnchor="middle" className="tick">
+              <text key={h} x={gx(h)! + cell / 2} y={TOP - 3} textAnchor="middle" className="tick" aria-hidden="true">
                 {h}
               </text>
             ) : null,
           )}
+          {focused && <rect x={LABEL_W - 3} y={TOP - 3} width={gridW - LABEL_W + 6} height={gridH - TOP + 6} className="grid-focus" aria-hidden="true" />}
           <g
             className="grid"
             tabIndex={0}
             role="grid"
             aria-label="Head grid: arrow keys move, Enter pins the head"
+            aria-rowcount={rows.length}
+            aria-colcount={H}
+            aria-activedescendant={focused && rows.includes(cursor.layer) ? `${cellId}-${cursor.layer}-${cursor.head}` : undefined}
             onKeyDown={onKey}
             onFocus={() => {
               setFocused(true);
@@ -192,8 +220,8 @@ export function HeadGrid() {
             }}
           >
             {rows.map((l, n) => (
-              <g key={l}>
-                <text x={LABEL_W - 6} y={gy(n)! + cell / 2} dominantBaseline="middle" textAnchor="end" className="tick">
+              <g key={l} role="row" aria-rowindex={n + 1}>
+                <text x={LABEL_W - 6} y={gy(n)! + cell / 2} dominantBaseline="middle" textAnchor="end" className="tick" aria-hidden="true">
                   {l}
                 </text>
                 {grid[n].map((v, h) => {
@@ -202,6 +230,11 @@ export function HeadGrid() {
                   return (
                     <g
                       key={h}
+                      id={`${cellId}-${l}-${h}`}
+                      role="gridcell"
+                      aria-colindex={h + 1}
+                      aria-label={`${cell >= 34 ? `${cellText(v)}: ` : ''}${describe({ layer: l, head: h })}`}
+                      aria-selected={isPinned}
                       className="cell"
                       data-layer={l}
                       data-head={h}
@@ -218,18 +251,31 @@ export function HeadGrid() {
                     >
                       <rect x={gx(h)! + 0.5} y={gy(n)! + 0.5} width={cell - 1} height={cell - 1} fill={scale(v)} />
                       {cell >= 34 && (
-                        <text x={gx(h)! + cell / 2} y={gy(n)! + cell / 2 + 1} textAnchor="middle" dominantBaseline="middle" className="cell-text" style={{ fill: scale.ink(v) }}>
-                          {compact(v)}
+                        <text
+                          x={gx(h)! + cell / 2}
+                          y={gy(n)! + cell / 2 + 1}
+                          textAnchor="middle"
+                          dominantBaseline="middle"
+                          className="cell-text"
+                          style={{ fill: scale.ink(v) }}
+                          aria-hidden="true"
+                        >
+                          {cellText(v)}
                         </text>
                       )}
-                      {(isPinned || isHover) && <rect x={gx(h)! + 1} y={gy(n)! + 1} width={cell - 2} height={cell - 2} className={isPinned ? 'pin-outline' : 'hover-outline'} />}
+                      {(isPinned || isHover) && (
+                        <rect x={gx(h)! + 1} y={gy(n)! + 1} width={cell - 2} height={cell - 2} className={isPinned ? 'pin-outline' : 'hover-outline'} />
+                      )}
                     </g>
                   );
                 })}
               </g>
             ))}
             {focused && rows.includes(cursor.layer) && (
-              <rect x={gx(cursor.head)! + 1} y={gy(rows.indexOf(cursor.layer))! + 1} width={cell - 2} height={cell - 2} className="cursor-outline" />
+              <g aria-hidden="true">
+                <rect x={gx(cursor.head)! + 1.5} y={gy(rows.indexOf(cursor.layer))! + 1.5} width={cell - 3} height={cell - 3} className="cursor-halo" />
+                <rect x={gx(cursor.head)! + 1.5} y={gy(rows.indexOf(cursor.layer))! + 1.5} width={cell - 3} height={cell - 3} className="cursor-outline" />
+              </g>
             )}
           </g>
           <DivergingLegend scale={scale} x={LABEL_W} y={gridH + 8} width={Math.min(160, cell * H)} />
@@ -240,15 +286,28 @@ export function HeadGrid() {
                 {`L${show.layer} H${show.head} attention (row: query, column: key)`}
               </text>
               {!patOk && (
-                <text x={ax0} y={TOP + 24} className="muted-text">
-                  {pat?.status === 'failed' ? `could not fetch: ${pat.error}` : pat?.status === 'done' ? 'pattern is from another prompt: run again' : 'fetching…'}
+                <text x={ax0} y={TOP + 24} className={pat?.status === 'failed' ? 'error-text' : 'muted-text'} data-testid="pattern-note">
+                  {pat?.status === 'failed'
+                    ? `could not fetch: ${pat.error}`
+                    : pat?.status === 'absent'
+                      ? pat.note
+                      : pat?.status === 'done'
+                        ? 'pattern is from another prompt: run again'
+                        : 'fetching…'}
                 </text>
               )}
               {patOk && A && (
                 <>
                   {showLabels &&
                     f.result.tokens.map((t, k) => (
-                      <text key={`q${k}`} x={aLeft - 4} y={aTop + k * ac + ac / 2} textAnchor="end" dominantBaseline="middle" className={`tick mono${k === f.position ? ' strong' : ''}`}>
+                      <text
+                        key={`q${k}`}
+                        x={aLeft - 4}
+                        y={aTop + k * ac + ac / 2}
+                        textAnchor="end"
+                        dominantBaseline="middle"
+                        className={`tick mono${k === f.position ? ' strong' : ''}`}
+                      >
                         {fit(tokenLabel(t.text), labelW - 6, MONO)}
                       </text>
                     ))}

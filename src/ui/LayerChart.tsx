@@ -6,13 +6,13 @@
 import { line, scaleLinear, scalePoint, schemeTableau10 } from 'd3';
 import { useMemo, useRef, useState } from 'react';
 import { useApp } from '../state';
-import { numLayers } from '../share/slice';
-import { Empty, Panel, Tip, useFocus, useWidth, type TipState } from './common';
-import { num, percent, signed, tokenLabel } from './format';
+import { numLayers } from '../state/selectors';
+import { Empty, Panel, Tip, Tok, useFocus, useWidth, type TipState } from './common';
+import { isolate, num, percent, signed, tokenLabel } from './format';
 import { MONO, fit } from './layout';
 
 const TOP_N = 6;
-const M = { left: 44, right: 130, top: 14, bottom: 32 };
+const M = { left: 44, right: 150, top: 14, bottom: 32 };
 
 export function LayerChart() {
   const f = useFocus();
@@ -50,24 +50,46 @@ export function LayerChart() {
 
   const height = 230;
   const layers = data.shares.map((_, l) => l);
-  const x = scalePoint<number>().domain(layers).range([M.left, width - M.right]).padding(0.1);
+  const x = scalePoint<number>()
+    .domain(layers)
+    .range([M.left, width - M.right])
+    .padding(0.1);
   const lo = Math.min(0, ...data.shares.flat());
   const hi = Math.max(0.05, ...data.shares.flat());
-  const y = scaleLinear().domain([lo, hi]).nice().range([height - M.bottom, M.top]);
+  const y = scaleLinear()
+    .domain([lo, hi])
+    .nice()
+    .range([height - M.bottom, M.top]);
   const path = line<number>()
     .x((_, l) => x(l)!)
     .y((v) => y(v));
   const colour = (k: number) => schemeTableau10[k % 10];
   const lastL = layers.length - 1;
   const tickEvery = Math.max(1, Math.ceil(22 / Math.max(1, x.step())));
-  // End labels, nudged apart so they do not overlap.
+  // End labels, nudged apart so they do not overlap, then pulled back up if they ran off the bottom.
+  const GAP = 15;
   const ends = data.top.map((s, k) => ({ k, s, y: y(data.shares[lastL][k]) })).sort((a, b) => a.y - b.y);
-  for (let n = 1; n < ends.length; n++) ends[n].y = Math.max(ends[n].y, ends[n - 1].y + 13);
+  for (let n = 1; n < ends.length; n++) ends[n].y = Math.max(ends[n].y, ends[n - 1].y + GAP);
+  const overflow = (ends[ends.length - 1]?.y ?? 0) - (height - M.bottom);
+  if (overflow > 0) for (const e of ends) e.y -= overflow;
+  for (let n = ends.length - 2; n >= 0; n--) ends[n].y = Math.min(ends[n].y, ends[n + 1].y - GAP);
 
   return (
-    <Panel id="layers" title="Layer by layer" caption={<>share of each top source in the read-out after every layer (score / Σ|scores|) at position {f.position}</>} svgRef={svgRef} exportName="layers">
+    <Panel
+      id="layers"
+      title="Layer by layer"
+      caption={<>share of each top source in the read-out after every layer (score / Σ|scores|) at position {f.position}</>}
+      svgRef={svgRef}
+      exportName="layers"
+    >
       <div className="chart-wrap" ref={wrapRef} onMouseLeave={() => setTip(null)}>
-        <svg ref={svgRef} width={width} height={height} role="img" aria-label={`Line chart of the shares of the ${data.top.length} strongest source tokens after each of ${L} layers.`}>
+        <svg
+          ref={svgRef}
+          width={width}
+          height={height}
+          role="img"
+          aria-label={`Line chart of the shares of the ${data.top.length} strongest source tokens after each of ${L} layers.`}
+        >
           {y.ticks(5).map((t) => (
             <g key={t}>
               <line x1={M.left} x2={width - M.right} y1={y(t)} y2={y(t)} className={t === 0 ? 'zero' : 'gridline'} />
@@ -103,7 +125,7 @@ export function LayerChart() {
                       y: e.clientY - rc.top,
                       content: (
                         <span className="num">
-                          <span className="mono">{tokenLabel(f.result.tokens[s].text)}</span> (pos {s}) after layer {l}: {percent(r[k])} · read-out {signed(data.raw[l][s])}
+                          <Tok text={f.result.tokens[s].text} /> (pos {s}) after layer {l}: {percent(r[k])} · read-out {signed(data.raw[l][s])}
                         </span>
                       ),
                     });
@@ -112,10 +134,14 @@ export function LayerChart() {
               ))}
             </g>
           ))}
+          {/* Legend: dark text beside a swatch of the line's colour (light colours are unreadable as text). */}
           {ends.map(({ k, s, y: ly }) => (
-            <text key={s} x={width - M.right + 8} y={ly} dominantBaseline="middle" className="mono tick" style={{ fill: colour(k) }} onMouseEnter={() => setHover(k)} onMouseLeave={() => setHover(null)}>
-              {`${fit(tokenLabel(f.result.tokens[s].text), 70, MONO)} @${s} ${num(data.shares[lastL][k] * 100, 2)}%`}
-            </text>
+            <g key={s} onMouseEnter={() => setHover(k)} onMouseLeave={() => setHover(null)}>
+              <line x1={width - M.right + 4} x2={width - M.right + 14} y1={ly} y2={ly} stroke={colour(k)} strokeWidth={3} />
+              <text x={width - M.right + 18} y={ly} dominantBaseline="middle" className="mono tick legend-label">
+                {`${s}:${isolate(fit(tokenLabel(f.result.tokens[s].text), 54, MONO))} ${num(data.shares[lastL][k] * 100, 2)}%`}
+              </text>
+            </g>
           ))}
         </svg>
         <Tip tip={tip} width={width} />

@@ -2,14 +2,15 @@
 // folder pickers for keyboard users and tests, the bundled demos, the file list with the
 // engine's one-line error beside the file it names, and the model card.
 
-import { useEffect, useState, type DragEvent } from 'react';
+import { useEffect, useLayoutEffect, useRef, useState, type DragEvent } from 'react';
 import { baseName, type ModelFile } from '../model/files';
 import { useApp } from '../state';
-import type { FileRow } from '../state/store';
+import type { FileRow } from '../state/types';
 import { DEMOS, demoAvailable, fetchDemo, fetchProbes, type Probe } from './demo';
+import { HubField } from './HubLoad';
 import { RememberToggle } from './RememberedModels';
 import { describeFiles, filesFromDrop, filesFromList } from './files';
-import { bytes, count } from './format';
+import { bytes, count, plainText } from './format';
 
 /** Does an error's file name refer to this row? Errors may name a path or a bare file name. */
 function names(row: FileRow, file: string | undefined): boolean {
@@ -48,19 +49,19 @@ function FileList({ files, error }: { files: FileRow[]; error?: { message: strin
 
 export function ModelCard() {
   const model = useApp((s) => s.model);
+  const promptMemory = useApp((s) => s.promptMemory);
+  const tokens = useApp((s) => s.tokens.length);
   if (!model) return null;
   const d = model.description;
   const fallback = model.backend === 'cpu' || model.adapter?.isFallbackAdapter;
   return (
-    <div className="model-card" aria-label="Loaded model">
-      <div className="model-name" title={model.fingerprint}>
-        {model.name}
+    <div className="model-card" role="group" aria-label="Loaded model">
+      <div className="model-name" title={`${plainText(model.name)}\n${model.fingerprint}`} data-fingerprint={model.fingerprint}>
+        {plainText(model.name)}
       </div>
       <dl>
         <dt>family</dt>
         <dd>{d.family}</dd>
-        <dt>format</dt>
-        <dd title={model.format}>{model.format}</dd>
         <dt>parameters</dt>
         <dd className="num">{count(model.parameters)}</dd>
         <dt>dtype</dt>
@@ -85,9 +86,28 @@ export function ModelCard() {
         <dd className="num" title="weights plus the working buffers of a 64-token token-mode run">
           {bytes(model.estimatedGpuBytes)}
         </dd>
+        {promptMemory && tokens > 0 && (
+          <>
+            <dt>this prompt</dt>
+            <dd className="num" title={`weights plus the working buffers of a token-mode run of this prompt's ${tokens} tokens`}>
+              {bytes(promptMemory.bytes)}
+            </dd>
+          </>
+        )}
+        <dt>format</dt>
+        <dd className="full" title={model.format}>
+          {model.format}
+        </dd>
         <dt>backend</dt>
-        <dd className="full" title={model.adapter ? `${model.adapter.vendor} ${model.adapter.architecture} ${model.adapter.description}` : model.backendNote}>{model.backend === 'webgpu' ? `WebGPU · ${model.adapter?.description || model.adapter?.vendor || 'adapter'}` : 'CPU reference'}</dd>
+        <dd className="full" title={model.adapter ? `${model.adapter.vendor} ${model.adapter.architecture} ${model.adapter.description}` : model.backendNote}>
+          {model.backend === 'webgpu' ? `WebGPU · ${model.adapter?.description || model.adapter?.vendor || 'adapter'}` : 'CPU reference'}
+        </dd>
       </dl>
+      {promptMemory?.refusal && (
+        <p className="warning" role="status">
+          {promptMemory.refusal}
+        </p>
+      )}
       {fallback && (
         <p className="warning" role="status">
           {model.backend === 'cpu'
@@ -105,10 +125,14 @@ export function LoadPanel() {
   const modelFiles = useApp((s) => s.modelFiles);
   const loadModel = useApp((s) => s.loadModel);
   const setPrompt = useApp((s) => s.setPrompt);
+  const fingerprint = useApp((s) => s.model?.fingerprint ?? null);
   const [over, setOver] = useState(false);
   const [demos, setDemos] = useState<Record<string, boolean>>({});
   const [demoNote, setDemoNote] = useState<string | null>(null);
   const [probes, setProbes] = useState<Probe[]>([]);
+  // The example prompts are the demos' own probes: offered only while a demo is the loaded model.
+  const [demoFingerprint, setDemoFingerprint] = useState<string | null>(null);
+  const isDemo = fingerprint !== null && fingerprint === demoFingerprint;
 
   useEffect(() => {
     let live = true;
@@ -142,13 +166,30 @@ export function LoadPanel() {
     }
     setDemoNote(null);
     if (await loadModel(got.files, demo.label)) {
+      const s = useApp.getState();
+      setDemoFingerprint(s.model?.fingerprint ?? null);
+      // An example prompt only where the user has typed nothing (or left an earlier example).
       const p = probes[0];
-      if (p) setPrompt(p.prompt);
+      if (p && (s.prompt.trim() === '' || probes.some((q) => q.prompt === s.prompt))) setPrompt(p.prompt);
     }
   };
 
   const busy = load?.status === 'loading';
   const anyDemo = DEMOS.some((d) => demos[d.key]);
+
+  // A demo button disables itself while its model loads: the focus goes to the load status and
+  // comes back to the button after, rather than falling to the page.
+  const statusRef = useRef<HTMLDivElement>(null);
+  const returnTo = useRef<HTMLButtonElement | null>(null);
+  useLayoutEffect(() => {
+    if (!returnTo.current) return;
+    if (busy) statusRef.current?.focus();
+    else {
+      const el = document.activeElement;
+      if (!el || el === document.body || el === statusRef.current) returnTo.current.focus();
+      returnTo.current = null;
+    }
+  }, [busy]);
 
   return (
     <section className="side-section" aria-labelledby="load-title">
@@ -165,8 +206,8 @@ export function LoadPanel() {
         aria-describedby="drop-help"
       >
         <p id="drop-help">
-          Drop a model folder (config.json, *.safetensors, tokenizer.json), several files, or a llama2.c <code>.bin</code> with its{' '}
-          <code>tokenizer.bin</code>. Files stay on this machine.
+          Drop a model folder (config.json, *.safetensors, tokenizer.json), several files, or a llama2.c <code>.bin</code> with its <code>tokenizer.bin</code>.
+          Files stay on this machine.
         </p>
         <div className="row">
           <label className="button">
@@ -203,7 +244,16 @@ export function LoadPanel() {
         </div>
         <div className="row demos">
           {DEMOS.map((d) => (
-            <button key={d.key} type="button" disabled={!demos[d.key] || busy} onClick={() => void loadDemo(d.key)} title={demos[d.key] ? `Load the bundled ${d.label}` : `${d.label} is not bundled with this build`}>
+            <button
+              key={d.key}
+              type="button"
+              disabled={!demos[d.key] || busy}
+              onClick={(e) => {
+                returnTo.current = document.activeElement === e.currentTarget ? e.currentTarget : null;
+                void loadDemo(d.key);
+              }}
+              title={demos[d.key] ? `Load the bundled ${d.label}` : `${d.label} is not bundled with this build`}
+            >
               Load {d.label}
             </button>
           ))}
@@ -215,9 +265,10 @@ export function LoadPanel() {
           </p>
         )}
       </div>
+      <HubField />
 
       {load && (
-        <div className={`load-status ${load.status}`} aria-live="polite">
+        <div className={`load-status ${load.status}`} aria-live="polite" ref={statusRef} tabIndex={-1} data-testid="load-status">
           <div className="load-head">
             {load.status === 'loading' ? (
               <span>
@@ -247,7 +298,7 @@ export function LoadPanel() {
           <FileList files={modelFiles} />
         </details>
       )}
-      {hasModel && probes.length > 0 && (
+      {hasModel && isDemo && probes.length > 0 && (
         <label className="field">
           <span>Example prompts</span>
           <select

@@ -6,10 +6,14 @@ import { useRef } from 'react';
 import { useApp } from '../state';
 import { sequential } from './colors';
 import { Empty, Panel, useFocus, useWidth } from './common';
-import { num, tokenLabel } from './format';
-import { MONO, fit } from './layout';
+import { clip, num, tokenLabel } from './format';
+import { fit } from './layout';
 
-const ROW = 22;
+/** The cells' face (svg .cell-text). */
+const MONO_10 = '10px "DejaVu Sans Mono", ui-monospace, Menlo, Consolas, monospace';
+
+/** Two lines per cell: the token across the whole cell, its logit under it. */
+const ROW = 32;
 
 export function LogitLens() {
   const f = useFocus();
@@ -31,9 +35,23 @@ export function LogitLens() {
   const cw = Math.max(60, Math.floor((width - labelW) / k));
   const height = 16 + rows.length * ROW + 4;
   return (
-    <Panel id="lens" title="Logit lens" caption={<>top-5 tokens of the residual after each layer at position {f.position} · cell text: token and logit</>} svgRef={svgRef} exportName="logit-lens">
+    <Panel
+      id="lens"
+      title="Logit lens"
+      caption={
+        <>top-5 tokens of the residual after each layer at position {f.position} · each cell: the token, and its logit under it · outlined: the target</>
+      }
+      svgRef={svgRef}
+      exportName="logit-lens"
+    >
       <div className="chart-wrap" ref={wrapRef}>
-        <svg ref={svgRef} width={width} height={height} role="img" aria-label={`Logit lens at position ${f.position}: ${rows.map((r) => `${r.label} ${vocab[r.top[0]?.id] ?? ''}`).join(', ')}`}>
+        <svg
+          ref={svgRef}
+          width={width}
+          height={height}
+          role="img"
+          aria-label={`Logit lens at position ${f.position}: ${rows.map((r) => `${r.label} ${clip(tokenLabel(vocab[r.top[0]?.id] ?? ''), 40)}`).join(', ')}`}
+        >
           {Array.from({ length: k }, (_, c) => (
             <text key={c} x={labelW + c * cw + 4} y={11} className="axis-title">
               {`#${c + 1}`}
@@ -53,11 +71,12 @@ export function LogitLens() {
                   const isTarget = t.id === f.target.id;
                   return (
                     <g key={c} transform={`translate(${labelW + c * cw},0)`}>
+                      <title>{`${tokenLabel(vocab[t.id] ?? `#${t.id}`)} · logit ${num(t.logit)}`}</title>
                       <rect x={0.5} y={0.5} width={cw - 1} height={ROW - 1} fill={seq(v)} className={isTarget ? 'target-cell' : undefined} />
-                      <text x={4} y={ROW / 2 + 1} dominantBaseline="middle" className="mono cell-text" style={{ fill: seq.ink(v) }}>
-                        {fit(tokenLabel(vocab[t.id] ?? `#${t.id}`), cw - 44, MONO)}
+                      <text x={4} y={11} dominantBaseline="middle" className="mono cell-text" style={{ fill: seq.ink(v) }}>
+                        {fit(tokenLabel(vocab[t.id] ?? `#${t.id}`), cw - 8, MONO_10)}
                       </text>
-                      <text x={cw - 4} y={ROW / 2 + 1} dominantBaseline="middle" textAnchor="end" className="num cell-text" style={{ fill: seq.ink(v) }}>
+                      <text x={4} y={24} dominantBaseline="middle" className="num cell-text" style={{ fill: seq.ink(v) }}>
                         {num(t.logit, 3)}
                       </text>
                     </g>

@@ -6,7 +6,7 @@ import { scaleBand, scaleLinear } from 'd3';
 import { useEffect, useMemo, useRef } from 'react';
 import { useApp } from '../state';
 import { Empty, Panel, useFocus, useWidth } from './common';
-import { num, percent, signed, tokenLabel } from './format';
+import { clip, num, percent, scoreText, signed, tokenLabel } from './format';
 import { MONO, fit } from './layout';
 
 const TOP_N = 12;
@@ -18,6 +18,7 @@ export function NeuronView() {
   const promotes = useApp((s) => s.promotes);
   const fetchPromotes = useApp((s) => s.fetchPromotes);
   const pinned = useApp((s) => s.pinnedNeuron);
+  const shared = useApp((s) => s.shared !== null);
   const pinNeuron = useApp((s) => s.pinNeuron);
   const { ref: wrapRef, width } = useWidth<HTMLDivElement>(520);
   const svgRef = useRef<SVGSVGElement>(null);
@@ -34,7 +35,11 @@ export function NeuronView() {
   const layer = nr?.layer ?? 0;
   const ids = top.map((t) => t.j).join(',');
   useEffect(() => {
-    if (top.length) void fetchPromotes(layer, top.map((t) => t.j));
+    if (top.length)
+      void fetchPromotes(
+        layer,
+        top.map((t) => t.j),
+      );
     // eslint-disable-next-line react-hooks/exhaustive-deps
   }, [layer, ids, fetchPromotes]);
 
@@ -52,8 +57,12 @@ export function NeuronView() {
   const valueW = 58;
   const promoX = labelW + barW + valueW + 10;
   const maxV = Math.max(1e-12, ...top.map((t) => Math.abs(t.v)));
-  const x = scaleLinear().domain([-maxV, maxV]).range([labelW, labelW + barW]);
-  const y = scaleBand<number>().domain(top.map((_, k) => k)).range([18, 18 + ROW * top.length]);
+  const x = scaleLinear()
+    .domain([-maxV, maxV])
+    .range([labelW, labelW + barW]);
+  const y = scaleBand<number>()
+    .domain(top.map((_, k) => k))
+    .range([18, 18 + ROW * top.length]);
   const height = 18 + ROW * top.length + 30;
   const sum = nr.scores[f.i].reduce((a, b) => a + b, 0);
 
@@ -63,24 +72,35 @@ export function NeuronView() {
       title="MLP neurons"
       caption={
         <>
-          layer {layer} · top {top.length} of {nr.scores[f.i].length} by |score| · all neurons {signed(sum)} ({Math.abs(logit) > 1e-9 ? percent(sum / logit) : '—'} of logit) · groups of {nr.group_size}
+          the MLP neurons of layer {layer} whose output moves the target most: top {top.length} of {nr.scores[f.i].length} · all neurons together {signed(sum)}{' '}
+          ({Math.abs(logit) > 1e-9 ? percent(sum / logit) : '—'} of the logit)
+          {nr.group_size < nr.scores[f.i].length ? ` · computed ${nr.group_size} neurons at a time` : ''} · right: the tokens each neuron’s output raises most
+          through the unembedding
         </>
       }
       svgRef={svgRef}
       exportName={`neurons-L${layer}`}
     >
       <div className="chart-wrap" ref={wrapRef}>
-        <svg ref={svgRef} width={width} height={height} role="img" aria-label={`Top ${top.length} neurons of layer ${layer} by contribution, with the tokens each promotes.`}>
+        <svg
+          ref={svgRef}
+          width={width}
+          height={height}
+          role="group"
+          aria-label={`Top ${top.length} neurons of layer ${layer} by contribution, with the tokens each promotes.`}
+        >
           <text x={labelW} y={11} className="axis-title">
             score (logit units)
           </text>
           <text x={promoX} y={11} className="axis-title">
-            promotes (W_U · W_down[:, j])
+            tokens its output raises most
           </text>
           <line x1={x(0)} x2={x(0)} y1={16} y2={height - 28} className="zero" />
           {top.map(({ j, v }, k) => {
             const pro = promotes[`${layer}:${j}`];
+            const proText = pro ? fit(pro.map((t) => tokenLabel(vocab[t.id] ?? `#${t.id}`)).join('  '), Math.max(40, width - promoX - 4), MONO) : '…';
             const isPinned = pinned === j;
+            const value = scoreText(v, nr.scores[f.i], shared, 3);
             return (
               <g
                 key={j}
@@ -88,7 +108,8 @@ export function NeuronView() {
                 transform={`translate(0,${y(k)})`}
                 role="button"
                 tabIndex={0}
-                aria-label={`Neuron ${j}: ${signed(v)}`}
+                aria-label={`N${j} ${value} ${proText}: ${isPinned ? 'pinned, press to unpin' : 'press to pin'} (score ${value}; then the tokens its output raises)`}
+                aria-pressed={isPinned}
                 onClick={() => pinNeuron(isPinned ? null : j)}
                 onKeyDown={(e) => {
                   if (e.key === 'Enter' || e.key === ' ') {
@@ -102,11 +123,12 @@ export function NeuronView() {
                   {`N${j}`}
                 </text>
                 <rect x={Math.min(x(0), x(v))} y={4} width={Math.max(1, Math.abs(x(v) - x(0)))} height={ROW - 10} fill={v >= 0 ? '#5e3c99' : '#e66101'} />
-                <text x={labelW + barW + 4} y={ROW / 2} dominantBaseline="middle" className="num">
-                  {signed(v, 3)}
+                <text x={labelW + barW + 4} y={ROW / 2} dominantBaseline="middle" className="num" aria-hidden="true">
+                  {/* A trailing space: the score and the promoted tokens are separate words to assistive technology. */}
+                  {`${value} `}
                 </text>
-                <text x={promoX} y={ROW / 2} dominantBaseline="middle" className="mono tick">
-                  {pro ? fit(pro.map((t) => tokenLabel(vocab[t.id] ?? `#${t.id}`)).join('  '), Math.max(40, width - promoX - 4), MONO) : '…'}
+                <text x={promoX} y={ROW / 2} dominantBaseline="middle" className="mono tick" aria-hidden="true">
+                  {proText}
                 </text>
               </g>
             );
@@ -121,7 +143,7 @@ export function NeuronView() {
           <b>N{pinned}</b> promotes:{' '}
           {promotes[`${layer}:${pinned}`].map((t) => (
             <span key={t.id} className="chip inline">
-              <span className="chip-text">{tokenLabel(vocab[t.id] ?? `#${t.id}`)}</span>
+              <span className="chip-text">{clip(tokenLabel(vocab[t.id] ?? `#${t.id}`), 40)}</span>
               <span className="chip-id">{num(t.logit, 3)}</span>
             </span>
           ))}
@@ -147,12 +169,30 @@ export function ModuleView() {
   const maxV = Math.max(1e-12, ...s.map(Math.abs));
   const labelW = 80;
   const valueW = 70;
-  const x = scaleLinear().domain([Math.min(0, ...s), Math.max(0, ...s, maxV * 0.05)]).range([labelW, Math.max(labelW + 60, width - valueW)]);
+  const x = scaleLinear()
+    .domain([Math.min(0, ...s), Math.max(0, ...s, maxV * 0.05)])
+    .range([labelW, Math.max(labelW + 60, width - valueW)]);
   const height = s.length * ROW + 24;
   return (
-    <Panel id="modules" title="Modules" caption={<>layer {md.layer} · shares of the target logit {num(f.target.logit)}</>} svgRef={svgRef} exportName={`modules-L${md.layer}`}>
+    <Panel
+      id="modules"
+      title="Modules"
+      caption={
+        <>
+          layer {md.layer} · shares of the target logit {num(f.target.logit)}
+        </>
+      }
+      svgRef={svgRef}
+      exportName={`modules-L${md.layer}`}
+    >
       <div className="chart-wrap" ref={wrapRef}>
-        <svg ref={svgRef} width={width} height={height} role="img" aria-label={`Module contributions at layer ${md.layer}: ${md.names.map((n, k) => `${n} ${num(s[k])}`).join(', ')}`}>
+        <svg
+          ref={svgRef}
+          width={width}
+          height={height}
+          role="img"
+          aria-label={`Module contributions at layer ${md.layer}: ${md.names.map((n, k) => `${n} ${num(s[k])}`).join(', ')}`}
+        >
           <line x1={x(0)} x2={x(0)} y1={0} y2={s.length * ROW} className="zero" />
           {md.names.map((name, k) => (
             <g key={name} transform={`translate(0,${k * ROW})`}>
@@ -166,7 +206,10 @@ export function ModuleView() {
             </g>
           ))}
           <text x={0} y={height - 6} className="tick">
-            {`Σ ${num(s.reduce((a, b) => a + b, 0), 6)} vs logit ${num(f.target.logit, 6)}`}
+            {`Σ ${num(
+              s.reduce((a, b) => a + b, 0),
+              6,
+            )} vs logit ${num(f.target.logit, 6)}`}
           </text>
         </svg>
       </div>

@@ -6,9 +6,10 @@
 import { scaleLinear } from 'd3';
 import { useMemo, useRef, useState } from 'react';
 import { useApp } from '../state';
-import { tokenCompleteness } from '../state/focus';
-import { Empty, Panel, useFocus, useWidth } from './common';
-import { num, signed, tokenLabel } from './format';
+import { tokenCompleteness } from '../state/selectors';
+import { Empty, Panel, Tok, useFocus, useWidth } from './common';
+import { clip, num, signed, tokenLabel } from './format';
+import { MONO, fit } from './layout';
 import { searchVocab, type VocabMatch } from './vocab';
 
 function VocabPicker({ label, onPick, disabled }: { label: string; onPick: (m: VocabMatch) => void; disabled?: boolean }) {
@@ -53,7 +54,7 @@ function VocabPicker({ label, onPick, disabled }: { label: string; onPick: (m: V
                   setQ('');
                 }}
               >
-                <span className="mono">{tokenLabel(m.text)}</span> <span className="muted num">#{m.id}</span>
+                <Tok text={m.text} max={30} /> <span className="muted num">#{m.id}</span>
               </button>
             </li>
           ))}
@@ -77,14 +78,18 @@ export function CompletenessBadge() {
   }
   const rel = c.error / Math.max(1e-12, Math.abs(c.logit));
   const ok = rel < 1e-3 || c.error < 1e-4;
+  const cap = f.result.model.final_logit_softcapping;
+  const capNote = cap
+    ? ` This model caps its logits as ${cap}·tanh(z/${cap}), which is not additive: the scores explain z, the logit before the cap; the predictions list shows the capped logits.`
+    : '';
   return (
     <div
       className={`badge ${ok ? 'ok' : 'bad'}`}
       data-testid="completeness"
-      title={`Σ token scores + rest should equal the target logit. Largest error over the whole run: ${num(overall, 2)}`}
+      title={`Σ token scores + rest should equal the target logit. Largest error over the whole run: ${num(overall, 2)}.${capNote}`}
     >
-      <span>{ok ? '✓' : '⚠'} Σ scores</span> <span className="num">{num(c.sum, 6)}</span> <span>vs logit</span> <span className="num">{num(c.logit, 6)}</span>{' '}
-      <span>· error</span> <span className="num">{num(c.error, 2)}</span>
+      <span>{ok ? '✓' : '⚠'} Σ scores</span> <span className="num">{num(c.sum, 6)}</span> <span>vs {cap ? 'pre-cap logit' : 'logit'}</span>{' '}
+      <span className="num">{num(c.logit, 6)}</span> <span>· error</span> <span className="num">{num(c.error, 2)}</span>
     </div>
   );
 }
@@ -94,6 +99,7 @@ export function PredictionPanel() {
   const vocab = useApp((s) => s.vocab);
   const setTarget = useApp((s) => s.setTarget);
   const running = useApp((s) => s.running);
+  const chosenPositions = useApp((s) => s.overrides.map((o) => o.position).join(', '));
   const svgRef = useRef<SVGSVGElement>(null);
   const { ref: wrapRef, width } = useWidth<HTMLDivElement>(420);
 
@@ -125,17 +131,25 @@ export function PredictionPanel() {
       title="Prediction"
       caption={
         <>
-          position {f.position} · <span className="mono">{tokenLabel(f.result.tokens[f.position].text)}</span> → top-5 next tokens (logits)
+          position {f.position} · <Tok text={f.result.tokens[f.position].text} max={24} /> → top-5 next tokens (logits)
         </>
       }
       svgRef={svgRef}
       exportName="prediction"
     >
       <div className="chart-wrap" ref={wrapRef}>
-        <svg ref={svgRef} width={width} height={height} role="img" aria-label={`Top five next tokens at position ${f.position}: ${top.map((t) => `${vocab[t.id] ?? t.id} ${num(t.logit)}`).join(', ')}`}>
+        <svg
+          ref={svgRef}
+          width={width}
+          height={height}
+          role="group"
+          aria-label={`Top five next tokens at position ${f.position}: ${top.map((t) => `${clip(name(t.id), 60)} ${num(t.logit)}`).join(', ')}`}
+        >
           {top.map((t, k) => {
             const isTarget = t.id === target;
             const isContrast = t.id === contrast;
+            // The label stops before the bars begin (the target line below has the whole token).
+            const label = fit(`${k + 1}. ${name(t.id)}`, labelW - 8, MONO);
             return (
               <g
                 key={t.id}
@@ -143,7 +157,7 @@ export function PredictionPanel() {
                 className={`pred-row${isTarget ? ' target' : ''}${isContrast ? ' contrast' : ''}`}
                 role="button"
                 tabIndex={0}
-                aria-label={`Explain ${vocab[t.id] ?? t.id}, logit ${num(t.logit)}`}
+                aria-label={`${label} ${num(t.logit)}: explain this token (logit ${num(t.logit)})`}
                 onClick={() => setTarget(t.id, null)}
                 onKeyDown={(e) => {
                   if (e.key === 'Enter' || e.key === ' ') {
@@ -153,11 +167,12 @@ export function PredictionPanel() {
                 }}
               >
                 <rect x={0} y={0} width={width} height={rowH - 2} className="row-bg" />
+                {/* The trailing space keeps the label and the number apart as words for assistive technology. */}
                 <text x={4} y={rowH / 2} dominantBaseline="middle" className="mono">
-                  {`${k + 1}. ${name(t.id)}`}
+                  {`${label} `}
                 </text>
                 <rect x={x(Math.min(0, t.logit))} y={4} width={Math.max(1, Math.abs(x(t.logit) - x(0)))} height={rowH - 10} className="bar" />
-                <text x={width - 4} y={rowH / 2} dominantBaseline="middle" textAnchor="end" className="num">
+                <text x={width - 4} y={rowH / 2} dominantBaseline="middle" textAnchor="end" className="num" aria-hidden="true">
                   {num(t.logit)}
                 </text>
               </g>
@@ -166,11 +181,17 @@ export function PredictionPanel() {
         </svg>
       </div>
       <div className="target-line" aria-live="polite">
-        <span className="muted">explaining</span> <b className="mono">{name(target)}</b>
+        <span className="muted">explaining</span>{' '}
+        <b>
+          <Tok text={vocab[target] ?? `#${target}`} />
+        </b>
         {contrast !== null && (
           <>
             {' '}
-            <span className="muted">vs</span> <b className="mono">{name(contrast)}</b>
+            <span className="muted">vs</span>{' '}
+            <b>
+              <Tok text={vocab[contrast] ?? `#${contrast}`} />
+            </b>
           </>
         )}{' '}
         <span className="muted">{contrast !== null ? 'logit difference' : 'logit'}</span> <span className="num">{num(f.target.logit)}</span>
@@ -195,6 +216,12 @@ export function PredictionPanel() {
         </div>
       </div>
       {f.custom && <p className="small muted">Scores below are for the chosen target at this position only ({signed(f.target.logit)}).</p>}
+      {chosenPositions && (
+        <p className="small muted" data-testid="chosen-positions">
+          Chosen targets at position{chosenPositions.includes(',') ? 's' : ''} {chosenPositions} (marked on their tokens; kept while you move, and in Export
+          JSON and the link).
+        </p>
+      )}
     </Panel>
   );
 }

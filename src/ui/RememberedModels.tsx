@@ -5,7 +5,7 @@
 import { useEffect } from 'react';
 import { useApp } from '../state';
 import { shortFingerprint } from '../share/snapshot';
-import { bytes } from './format';
+import { bytes, clip, plainText } from './format';
 import './share.css';
 
 export function RememberToggle() {
@@ -64,13 +64,25 @@ export function RememberedModels() {
         {shelf.models.map((m) => (
           <li key={m.fingerprint} className={m.fingerprint === current ? 'current' : undefined} data-fingerprint={m.fingerprint}>
             <span className="name" title={`${m.fingerprint}\n${m.files.length} files, saved ${new Date(m.saved).toLocaleString()}`}>
-              {m.name} <span className="muted mono">{shortFingerprint(m.fingerprint)}</span>
+              {clip(plainText(m.name), 80)} <span className="muted mono">{shortFingerprint(m.fingerprint)}</span>
             </span>
             <span className="num">{bytes(m.bytes)}</span>
-            <button type="button" className="small" disabled={busy || m.fingerprint === current} onClick={() => void useApp.getState().loadRemembered(m.fingerprint)} aria-label={`Load ${m.name} from this computer`}>
+            <button
+              type="button"
+              className="small"
+              disabled={busy || m.fingerprint === current}
+              onClick={() => void useApp.getState().loadRemembered(m.fingerprint)}
+              aria-label={`Load ${m.name} from this computer`}
+            >
               Load
             </button>
-            <button type="button" className="small" disabled={busy} onClick={() => void useApp.getState().forgetModel(m.fingerprint)} aria-label={`Remove ${m.name} from this computer`}>
+            <button
+              type="button"
+              className="small"
+              disabled={busy}
+              onClick={() => void useApp.getState().forgetModel(m.fingerprint)}
+              aria-label={`Remove ${m.name} from this computer`}
+            >
               Remove
             </button>
           </li>

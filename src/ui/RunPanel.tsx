@@ -2,10 +2,12 @@
 // type), mode and rule choices, Run (Ctrl+Enter) and Cancel, and a progress bar with stage and
 // layer. All compute happens in the engine worker; this only sends settings and shows state.
 
+import { useEffect, useLayoutEffect, useRef } from 'react';
 import { useApp } from '../state';
 import type { Mode } from '../depass/result';
+import { promptLengthProblem } from '../state/selectors';
 import { useDebounced } from './common';
-import { num, tokenLabel } from './format';
+import { clip, num, tokenLabel } from './format';
 
 const MODES: { mode: Mode; label: string; hint: string }[] = [
   { mode: 'token', label: 'tokens', hint: 'one component per prompt token; explains every position in one pass' },
@@ -20,15 +22,23 @@ function TokenChips() {
   const prompt = useApp((s) => s.prompt);
   const error = useApp((s) => s.tokenizeError);
   const hasModel = useApp((s) => s.model !== null);
+  const max = useApp((s) => s.model?.description.max_position_embeddings ?? Infinity);
   if (!hasModel) return <p className="muted small">Load a model to see the tokens.</p>;
   if (error) return <p className="error small">{error}</p>;
   const stale = tokensFor !== prompt;
+  const over = tokens.length > max;
   return (
-    <div className={`chips${stale ? ' stale' : ''}`} aria-label={`${tokens.length} tokens`} data-testid="prompt-tokens">
-      <span className="chip-count num">{tokens.length} tok</span>
+    <div className={`chips${stale ? ' stale' : ''}`} role="group" aria-label={`${tokens.length} tokens`} data-testid="prompt-tokens">
+      <span className={`chip-count num${over ? ' over' : ''}`}>
+        {tokens.length} tok{over ? ` (at most ${max})` : ''}
+      </span>
       {tokens.map((t, k) => (
-        <span key={k} className={`chip${t.start === t.end ? ' special' : ''}`} title={`position ${k}, id ${t.id}, chars ${t.start}–${t.end}`}>
-          <span className="chip-text">{tokenLabel(t.text)}</span>
+        <span
+          key={k}
+          className={`chip${t.start === t.end ? ' special' : ''}`}
+          title={`${tokenLabel(t.text).length > 40 ? `${tokenLabel(t.text)}\n` : ''}position ${k}, id ${t.id}, chars ${t.start}–${t.end}`}
+        >
+          <span className="chip-text">{clip(tokenLabel(t.text), 40)}</span>
           <span className="chip-id">{t.id}</span>
         </span>
       ))}
@@ -58,7 +68,10 @@ function ProgressBar() {
         <div className="fill" style={{ width: `${fraction * 100}%` }} />
       </div>
       <div className="progress-text small">
-        <span>{running.kind === 'target' ? 'target re-run: ' : ''}{stage}</span>
+        <span>
+          {running.kind === 'target' ? 'target re-run: ' : ''}
+          {stage}
+        </span>
         <span className="num">{Math.round(fraction * 100)}%</span>
       </div>
       {running.modesDone.length > 0 && <div className="small muted">done: {running.modesDone.join(', ')}</div>}
@@ -81,10 +94,40 @@ export function RunPanel() {
   const resultState = useApp((s) => s.resultState);
   const elapsed = useApp((s) => s.result?.engine?.elapsed_ms);
   const completed = useApp((s) => s.completedRuns);
+  const runNote = useApp((s) => s.runNote);
+  const hasResult = useApp((s) => s.result !== null);
+  const tooLong = useApp(promptLengthProblem);
   const L = model?.description.num_hidden_layers ?? 0;
   const needsLayer = settings.modes.includes('neuron') || settings.modes.includes('module');
+  const blocked = !model ? 'Load a model first.' : tooLong;
 
   useDebounced(() => void tokenize(prompt), 150, [prompt, model]);
+
+  // Focus never falls to the page when Run disables itself: it moves to Cancel while the run
+  // lasts and back to Run after. A run started from the prompt (Ctrl+Enter) hands the focus to
+  // the selected token of the result instead, where the arrow keys move the selection.
+  const runRef = useRef<HTMLButtonElement>(null);
+  const cancelRef = useRef<HTMLButtonElement>(null);
+  const promptRef = useRef<HTMLTextAreaElement>(null);
+  const from = useRef<'button' | 'prompt' | null>(null);
+  const start = (origin: 'button' | 'prompt') => {
+    from.current = origin === 'button' && document.activeElement !== runRef.current ? null : origin;
+    run();
+  };
+  useLayoutEffect(() => {
+    if (running && from.current === 'button') cancelRef.current?.focus();
+    if (!running && from.current === 'button') {
+      const el = document.activeElement;
+      if (!el || el === document.body || el === cancelRef.current) runRef.current?.focus();
+      from.current = null;
+    }
+  }, [running]);
+  useEffect(() => {
+    if (from.current !== 'prompt' || running || document.activeElement !== promptRef.current) return;
+    from.current = null;
+    if (!hasResult) return;
+    document.querySelector<SVGGElement>('#heatmap g.tok[aria-selected="true"]')?.focus();
+  }, [running, completed, hasResult]);
 
   return (
     <section className="side-section" aria-labelledby="run-title">
@@ -94,15 +137,20 @@ export function RunPanel() {
       </label>
       <textarea
         id="prompt"
+        ref={promptRef}
         rows={4}
         value={prompt}
         spellCheck={false}
         placeholder="Type a prompt; Ctrl+Enter runs it"
-        onChange={(e) => setPrompt(e.target.value)}
+        onChange={(e) => {
+          // Typing on means staying in the prompt: a run started before does not take the focus away.
+          from.current = null;
+          setPrompt(e.target.value);
+        }}
         onKeyDown={(e) => {
           if (e.key === 'Enter' && (e.ctrlKey || e.metaKey)) {
             e.preventDefault();
-            run();
+            start('prompt');
           }
         }}
       />
@@ -143,18 +191,40 @@ export function RunPanel() {
         </label>
       </div>
       <div className="row" data-testid="run-row" data-runs={completed} data-running={running ? 'yes' : 'no'}>
-        <button type="button" className="primary" onClick={run} disabled={!model || running} aria-keyshortcuts="Control+Enter" title="Run (Ctrl+Enter)">
+        <button
+          ref={runRef}
+          type="button"
+          className="primary"
+          onClick={() => start('button')}
+          disabled={blocked !== null || running}
+          aria-keyshortcuts="Control+Enter"
+          aria-describedby={model && tooLong ? 'run-blocked' : undefined}
+          title={blocked ?? 'Run (Ctrl+Enter)'}
+        >
           Run
         </button>
-        <button type="button" onClick={cancel} disabled={!running}>
+        <button ref={cancelRef} type="button" onClick={cancel} disabled={!running}>
           Cancel
         </button>
-        {!running && resultState && (
-          <span className="small muted" role="status">
-            {resultState === 'complete' ? `done${elapsed !== undefined ? ` in ${num(elapsed / 1000, 3)} s` : ''}` : resultState === 'cancelled' ? 'cancelled; partial result kept' : 'partial'}
+        {!running && (runNote || resultState) && (
+          <span className="small muted" role="status" data-testid="run-status">
+            {runNote === 'cancelled'
+              ? resultState === 'cancelled'
+                ? 'cancelled; the partial result is kept'
+                : hasResult
+                  ? 'cancelled; the results shown are from the run before'
+                  : 'cancelled'
+              : resultState === 'complete'
+                ? `done${elapsed !== undefined ? ` in ${num(elapsed / 1000, 3)} s` : ''}`
+                : 'partial'}
           </span>
         )}
       </div>
+      {model && tooLong && (
+        <p className="error small" id="run-blocked" role="status" data-testid="run-blocked">
+          {tooLong}
+        </p>
+      )}
       <ProgressBar />
       {runError && (
         <p className="error" role="alert">

@@ -1,43 +1,21 @@
 // Sharing a run as a link: the Share button (copies the URL, shows its size), the banner of a
-// run opened from a link (read-only; re-run live when the matching model is loaded or
-// remembered; a plain message when another model is loaded or the link is damaged), and the
+// run opened from a link (read-only; re-run live when the matching model is loaded, remembered
+// or named on the Hub; a plain message when another model is loaded or the link is damaged), and the
 // hook that opens links from the address on load and on hashchange. All text is React text.
 
-import { useEffect, useRef, useState } from 'react';
+import { useEffect, useRef, useState, type KeyboardEvent as ReactKeyboardEvent } from 'react';
 import { useApp } from '../state';
-import type { AppState } from '../state/store';
 import { isRunFragment, openFragment } from '../share/decode';
-import { encodeRun } from '../share/permalink';
-import { numLayers, sharedModelState } from '../share/slice';
-import { shortFingerprint, snapshotRun, withoutLayerDetail } from '../share/snapshot';
-import type { DepassResult } from '../depass/result';
+import { hubActive, sharedModelState } from '../state/selectors';
+import { shortFingerprint } from '../share/snapshot';
 import { useDebounced } from './common';
+import { HubStatus } from './HubLoad';
+import { clip, plainText } from './format';
+import { fragmentOf, pageAddress } from './run-link';
 import './share.css';
 
 /** Links longer than this are cut by some chat and mail programs. */
 const LONG_LINK = 32_000;
-
-/** The address of the page without its fragment, to which a run's fragment is appended. */
-const pageAddress = () => `${location.origin}${location.pathname}${location.search}`;
-
-/** The link's fragment for what is on screen now (with or without the per-layer detail). */
-function fragmentOf(s: AppState, detail: boolean): string | null {
-  if (!s.result) return null;
-  const strip = (r: DepassResult) => (detail ? r : withoutLayerDetail(r));
-  const run = snapshotRun({
-    result: strip(s.result),
-    override: s.override && { ...s.override, result: strip(s.override.result) },
-    settings: { ...s.settings, layerDetail: detail && s.settings.layerDetail },
-    selected: s.selected,
-    pinnedHead: s.pinnedHead,
-    pinnedNeuron: s.pinnedNeuron,
-    flowThreshold: s.flowThreshold,
-    vocab: s.vocab,
-    layers: numLayers(s),
-    vocabSize: s.shared?.run.shape?.vocab_size ?? s.model?.description.vocab_size ?? s.vocab.length,
-  });
-  return encodeRun(run);
-}
 
 const kB = (chars: number) => `${(chars / 1000).toFixed(1)} kB`;
 
@@ -46,7 +24,7 @@ export function ShareButton() {
   const resultState = useApp((s) => s.resultState);
   const running = useApp((s) => s.running !== null);
   // What the link depends on; the size is recomputed (debounced) when any of it changes.
-  const override = useApp((s) => s.override);
+  const overrides = useApp((s) => s.overrides);
   const selected = useApp((s) => s.selected);
   const pinnedHead = useApp((s) => s.pinnedHead);
   const pinnedNeuron = useApp((s) => s.pinnedNeuron);
@@ -61,6 +39,28 @@ export function ShareButton() {
   const [copied, setCopied] = useState<'copied' | 'failed' | null>(null);
   const inputRef = useRef<HTMLInputElement>(null);
   const buttonRef = useRef<HTMLButtonElement>(null);
+  const dialogRef = useRef<HTMLDivElement>(null);
+
+  // The dialog is modal: Escape closes it wherever the focus is, and a click outside closes it too.
+  useEffect(() => {
+    if (!open) return;
+    const onKey = (e: KeyboardEvent) => {
+      if (e.key !== 'Escape') return;
+      e.preventDefault();
+      e.stopPropagation();
+      setOpen(false);
+      buttonRef.current?.focus();
+    };
+    const onPointer = (e: PointerEvent) => {
+      if (dialogRef.current && !dialogRef.current.contains(e.target as Node) && !buttonRef.current?.contains(e.target as Node)) setOpen(false);
+    };
+    window.addEventListener('keydown', onKey, true);
+    window.addEventListener('pointerdown', onPointer, true);
+    return () => {
+      window.removeEventListener('keydown', onKey, true);
+      window.removeEventListener('pointerdown', onPointer, true);
+    };
+  }, [open]);
 
   useDebounced(
     () => {
@@ -68,7 +68,7 @@ export function ShareButton() {
       setSize(f === null ? null : pageAddress().length + f.length);
     },
     250,
-    [result, override, selected, pinnedHead, pinnedNeuron, threshold, settings, vocab, detail],
+    [result, overrides, selected, pinnedHead, pinnedNeuron, threshold, settings, vocab, detail],
   );
 
   if (!result) return null;
@@ -99,6 +99,19 @@ export function ShareButton() {
     buttonRef.current?.focus();
   };
 
+  /** Tab and Shift+Tab cycle through the dialog's own controls. */
+  const trap = (e: ReactKeyboardEvent) => {
+    if (e.key !== 'Tab' || !dialogRef.current) return;
+    const items = Array.from(dialogRef.current.querySelectorAll<HTMLElement>('input, button, [tabindex]:not([tabindex="-1"])')).filter(
+      (el) => !(el as HTMLButtonElement).disabled,
+    );
+    if (items.length === 0) return;
+    const at = items.indexOf(document.activeElement as HTMLElement);
+    const next = e.shiftKey ? (at <= 0 ? items.length - 1 : at - 1) : at === items.length - 1 ? 0 : at + 1;
+    e.preventDefault();
+    items[next].focus();
+  };
+
   return (
     <span className="share">
       <button
@@ -109,28 +122,32 @@ export function ShareButton() {
         aria-haspopup="dialog"
         aria-expanded={open}
         title={partial ? 'Share needs a complete run' : 'Copy a link that holds this run (scores quantised to 8 bits per row); the link is never sent anywhere'}
+        aria-describedby={size !== null ? 'link-size' : undefined}
       >
         Share
       </button>
       {size !== null && (
-        <span className="num small muted" data-testid="link-size" data-chars={size} title={`${size} characters`}>
-          {kB(size)}
+        <span
+          id="link-size"
+          className="num small muted"
+          data-testid="link-size"
+          data-chars={size}
+          title={`The link Share copies holds the whole run: ${size.toLocaleString('en')} characters. Links over ${LONG_LINK.toLocaleString('en')} characters may be cut by some mail and chat programs.`}
+        >
+          link {kB(size)}
         </span>
       )}
       {open && (
-        <div
-          className="share-popover"
-          role="dialog"
-          aria-label="Link to this run"
-          onKeyDown={(e) => {
-            if (e.key === 'Escape') {
-              e.stopPropagation();
-              e.preventDefault();
-              close();
-            }
-          }}
-        >
-          <input ref={inputRef} className="mono" readOnly value={url} aria-label="Link to this run" data-testid="share-url" onFocus={(e) => e.currentTarget.select()} />
+        <div className="share-popover" role="dialog" aria-modal="true" aria-label="Link to this run" ref={dialogRef} onKeyDown={trap}>
+          <input
+            ref={inputRef}
+            className="mono"
+            readOnly
+            value={url}
+            aria-label="Link to this run"
+            data-testid="share-url"
+            onFocus={(e) => e.currentTarget.select()}
+          />
           <div className="row small">
             <span role="status">
               {copied === 'copied' ? 'Copied to the clipboard.' : copied === 'failed' ? 'Copy the link from the box (the clipboard refused).' : 'Copying…'}{' '}
@@ -171,7 +188,7 @@ export function SharedBanner() {
   const opening = useApp((s) => s.linkOpening);
   const modelState = useApp(sharedModelState);
   const model = useApp((s) => s.model);
-  const busy = useApp((s) => s.running !== null || s.load?.status === 'loading' || s.shelf.busy !== null);
+  const busy = useApp((s) => s.running !== null || s.load?.status === 'loading' || s.shelf.busy !== null || hubActive(s.hub));
 
   if (opening && !shared) {
     return (
@@ -200,6 +217,7 @@ export function SharedBanner() {
   }
   if (!shared) return null;
   const r = shared.run.result;
+  const source = shared.run.source;
   const fp = shortFingerprint(r.model.fingerprint);
   const rerun = () => {
     dropFragment();
@@ -208,11 +226,12 @@ export function SharedBanner() {
   return (
     <section className="share-banner wide" aria-label="Shared run" data-testid="shared-banner">
       <div className="row wrap">
-        <strong>
-          Shared run of {r.model.name} ({fp}) — read-only
+        <strong title={plainText(r.model.name).length > 80 ? plainText(r.model.name) : undefined}>
+          Shared run of {clip(plainText(r.model.name), 80)} ({fp}) — read-only
         </strong>
         <span className="muted small">
-          {r.tokens.length} tokens · {shared.chars.toLocaleString('en')}-character link · scores quantised to 8 bits per row
+          {r.tokens.length} tokens · {shared.chars.toLocaleString('en')}-character link · scores rounded to 8 bits per row and shown with the digits the link
+          holds
         </span>
         <span className="spacer" />
         {modelState === 'loaded' && (
@@ -222,7 +241,12 @@ export function SharedBanner() {
         )}
         {modelState === 'remembered' && (
           <button type="button" className="primary" onClick={rerun} disabled={busy}>
-            Load {r.model.name} from this computer and re-run
+            Load {clip(plainText(r.model.name), 40)} from this computer and re-run
+          </button>
+        )}
+        {(modelState === 'none' || modelState === 'other') && source && (
+          <button type="button" className="primary" onClick={rerun} disabled={busy} title={`${source.hub} at commit ${source.revision}`}>
+            Download {source.hub} ({source.revision.slice(0, 7)}) from the Hugging Face Hub and re-run
           </button>
         )}
         <button
@@ -237,15 +261,16 @@ export function SharedBanner() {
       </div>
       {modelState === 'other' && model && (
         <p className="warning" role="status">
-          The loaded model, {model.name} ({shortFingerprint(model.fingerprint)}), is not the model this run was made with. Everything shown comes from the link alone; it
-          cannot be re-run with these weights. Load {r.model.name} ({fp}) to re-run it.
+          The loaded model, {clip(plainText(model.name), 80)} ({shortFingerprint(model.fingerprint)}), is not the model this run was made with. Everything shown
+          comes from the link alone; it cannot be re-run with these weights. Load {clip(plainText(r.model.name), 80)} ({fp}) to re-run it.
         </p>
       )}
       {modelState === 'none' && (
         <p className="small muted">
-          Nothing is computed here: these are the link’s numbers. Load {r.model.name} ({fp}) to re-run it live.
+          Nothing is computed here: these are the link’s numbers. Load {clip(plainText(r.model.name), 80)} ({fp}) to re-run it live.
         </p>
       )}
+      {source && <HubStatus />}
     </section>
   );
 }
@@ -269,7 +294,8 @@ export function useLinkFromLocation(): void {
           if (live && location.hash === hash) useApp.getState().openShared(run, hash.length);
         },
         (err: unknown) => {
-          if (live && location.hash === hash) useApp.getState().setLinkState({ opening: false, error: err instanceof Error ? err.message : 'this link is damaged' });
+          if (live && location.hash === hash)
+            useApp.getState().setLinkState({ opening: false, error: err instanceof Error ? err.message : 'this link is damaged' });
         },
       );
     };

@@ -9,7 +9,8 @@ import { summarize } from './summary';
 export function Summary() {
   const f = useFocus();
   const vocab = useApp((s) => s.vocab);
-  const text = useMemo(() => (f ? summarize(f, vocab) : ''), [f, vocab]);
+  const shared = useApp((s) => s.shared !== null);
+  const text = useMemo(() => (f ? summarize(f, vocab, 3, shared) : ''), [f, vocab, shared]);
   return (
     <p className="summary" aria-live="polite" data-testid="summary">
       {text}

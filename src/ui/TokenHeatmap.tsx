@@ -1,12 +1,14 @@
 // The token heatmap: the prompt as chips, each source coloured by its signed contribution to the
 // selected position's target (diverging PuOr, symmetric domain). Click selects a position,
-// hover shows the score and its share of the logit. Drawn as SVG so it exports like the rest.
+// hover shows the score and its share of the logit. The chips are a listbox: the selected one is
+// in the Tab order and ← → (page-wide keys) move the selection and the focus with it. Drawn as
+// SVG so it exports like the rest.
 
-import { useMemo, useRef, useState } from 'react';
+import { useEffect, useMemo, useRef, useState } from 'react';
 import { useApp } from '../state';
 import { diverging, maxAbs } from './colors';
-import { DivergingLegend, Empty, Panel, Tip, useFocus, useWidth, type TipState } from './common';
-import { compact, num, percent, signed, tokenLabel } from './format';
+import { DivergingLegend, Empty, Panel, Tip, useFocus, useWidth } from './common';
+import { clip, compact, heldDecimals, heldSigned, num, percent, signed, tokenLabel } from './format';
 import { MONO, fit, textWidth, wrapChips } from './layout';
 import { targetName } from './summary';
 
@@ -21,9 +23,14 @@ export function TokenHeatmap() {
   const f = useFocus();
   const vocab = useApp((s) => s.vocab);
   const select = useApp((s) => s.select);
+  // Positions that carry a chosen target (or target vs distractor), marked on their chip.
+  const overrides = useApp((s) => s.overrides);
+  const chosenAt = useMemo(() => new Map(overrides.map((o) => [o.position, o])), [overrides]);
   const { ref: wrapRef, width, el: wrapEl } = useWidth<HTMLDivElement>(800);
   const svgRef = useRef<SVGSVGElement>(null);
-  const [tip, setTip] = useState<TipState | null>(null);
+  // The hovered chip and where; the tooltip's words are worked out at render time, so they follow
+  // the selection (a click changes what "after the selected position" means).
+  const [hovered, setHovered] = useState<{ s: number; x: number; y: number } | null>(null);
 
   const tokens = f?.result.tokens;
   const labels = useMemo(() => (tokens ?? []).map((t) => tokenLabel(t.text)), [tokens]);
@@ -36,12 +43,29 @@ export function TokenHeatmap() {
 
   const scores = f?.result.token?.scores[f.i] ?? null;
   const scale = useMemo(() => diverging(maxAbs(scores ?? [])), [scores]);
+  const position = f?.position ?? null;
+  // A shared run prints no more digits than its link holds.
+  const shared = useApp((s) => s.shared !== null);
+  const held = useMemo(() => (shared && scores ? heldDecimals(scores) : null), [shared, scores]);
+  const cell = (v: number) => (held === null ? compact(v) : heldSigned(v, held).replace('+', ''));
+  const full = (v: number, digits = 4) => (held === null ? signed(v, digits) : heldSigned(v, held));
 
-  if (!f || !tokens) return (
-    <Panel id="heatmap" title="Token attribution">
-      <Empty>Load a model, type a prompt and run it. Then click a token (or use ← →) to explain its next-token prediction.</Empty>
-    </Panel>
-  );
+  // Focus follows the selection when the keyboard moved it from a focused chip.
+  useEffect(() => {
+    const svg = svgRef.current;
+    if (position === null || !svg || !svg.contains(document.activeElement)) return;
+    const chip = svg.querySelector<SVGGElement>(`g.tok[data-position="${position}"]`);
+    if (chip && chip !== document.activeElement) chip.focus();
+  }, [position]);
+
+  if (!f || !tokens)
+    return (
+      <Panel id="heatmap" title="Token attribution">
+        <Empty>
+          <NextStep />
+        </Empty>
+      </Panel>
+    );
 
   const logit = f.target.logit;
   const legendY = layout.height + 10;
@@ -53,70 +77,118 @@ export function TokenHeatmap() {
   ) : (
     <>run with “tokens” mode to colour the sources</>
   );
+  const scoreOf = (s: number) => (scores && s <= f.position ? scores[s] : null);
+
+  const tipContent = (s: number) => {
+    const v = scoreOf(s);
+    return (
+      <>
+        <div>
+          <b className="mono">{labels[s]}</b>{' '}
+          <span className="muted">
+            pos {s} · id {tokens[s].id}
+          </span>
+        </div>
+        {v !== null ? (
+          <div className="num">
+            score {full(v)} ·{' '}
+            {Math.abs(logit) > 1e-9 ? `${percent(v / logit)} of ${f.target.contrast_id !== null ? 'the logit difference' : 'the logit'}` : 'logit ≈ 0'}
+          </div>
+        ) : (
+          <div className="muted">{s > f.position ? 'after the selected position: no contribution to it' : 'no token scores in this run'}</div>
+        )}
+        <div className="muted">{s === f.position ? 'the selected position: its prediction is explained' : 'click to explain this position'}</div>
+      </>
+    );
+  };
 
   return (
     <Panel id="heatmap" title="Token attribution" caption={caption} svgRef={svgRef} exportName="tokens">
-      <div className="chart-wrap" ref={wrapRef} onMouseLeave={() => setTip(null)}>
-        <svg
-          ref={svgRef}
-          width={width}
-          height={height}
-          role="img"
-          aria-label={`Prompt tokens coloured by their contribution to the prediction at position ${f.position}. Use the left and right arrow keys to move the selected position.`}
-          className="heatmap"
-        >
-          {layout.boxes.map((b) => {
-            const s = b.index;
-            const v = scores && s <= f.position ? scores[s] : null;
-            const selected = s === f.position;
-            const after = s > f.position;
-            return (
-              <g
-                key={s}
-                className={`tok${selected ? ' selected' : ''}${after ? ' after' : ''}`}
-                transform={`translate(${b.x + 1},${b.y + 2})`}
-                onClick={() => select(s)}
-                onMouseMove={(e) => {
-                  const r = wrapEl!.getBoundingClientRect();
-                  setTip({
-                    x: e.clientX - r.left,
-                    y: e.clientY - r.top,
-                    content: (
-                      <>
-                        <div>
-                          <b className="mono">{labels[s]}</b> <span className="muted">pos {s} · id {tokens[s].id}</span>
-                        </div>
-                        {v !== null ? (
-                          <div className="num">
-                            score {signed(v)} · {Math.abs(logit) > 1e-9 ? `${percent(v / logit)} of logit` : 'logit ≈ 0'}
-                          </div>
-                        ) : (
-                          <div className="muted">{after ? 'after the selected position: no contribution' : 'no token scores in this run'}</div>
-                        )}
-                        <div className="muted">click to explain this position</div>
-                      </>
-                    ),
-                  });
-                }}
-                data-position={s}
-                data-score={v ?? undefined}
-              >
-                <rect width={b.width} height={CHIP_H} rx={3} fill={v !== null ? scale(v) : after ? '#f4f4f5' : '#ffffff'} className="tok-bg" />
-                <text x={PAD_X} y={13} dominantBaseline="middle" style={{ fill: v !== null ? scale.ink(v) : after ? '#9a9aa0' : '#1b1b1f' }} className="tok-text">
-                  {fit(labels[s], MAX_CHIP, MONO)}
-                </text>
-                {v !== null && (
-                  <text x={PAD_X} y={29} dominantBaseline="middle" style={{ fill: scale.ink(v) }} className="tok-score">
-                    {compact(v)}
+      <div className="chart-wrap" ref={wrapRef} onMouseLeave={() => setHovered(null)}>
+        <svg ref={svgRef} width={width} height={height} role="group" aria-label="Token attribution" className="heatmap">
+          <g
+            role="listbox"
+            aria-orientation="horizontal"
+            aria-label={`Prompt tokens coloured by their contribution to the prediction at position ${f.position}; the left and right arrow keys move the selected position.`}
+          >
+            {layout.boxes.map((b) => {
+              const s = b.index;
+              const v = scoreOf(s);
+              const selected = s === f.position;
+              const after = s > f.position;
+              const shown = fit(labels[s], MAX_CHIP, MONO);
+              const chosen = chosenAt.get(s);
+              const chosenText = chosen
+                ? `, chosen target ${tokenLabel(vocab[chosen.target] ?? `#${chosen.target}`)}${chosen.contrast !== null ? ` vs ${tokenLabel(vocab[chosen.contrast] ?? `#${chosen.contrast}`)}` : ''}`
+                : '';
+              return (
+                <g
+                  key={s}
+                  role="option"
+                  aria-selected={selected}
+                  tabIndex={selected ? 0 : -1}
+                  aria-label={`${shown}${v !== null ? ` ${cell(v)}` : ''}, position ${s}${v !== null ? `, score ${full(v, 3)}` : ''}${clip(chosenText, 80)}`}
+                  className={`tok${selected ? ' selected' : ''}${after ? ' after' : ''}${chosen ? ' chosen' : ''}`}
+                  transform={`translate(${b.x + 1},${b.y + 2})`}
+                  onClick={() => select(s)}
+                  onKeyDown={(e) => {
+                    if (e.key === 'Enter' || e.key === ' ') {
+                      e.preventDefault();
+                      select(s);
+                    }
+                  }}
+                  onMouseMove={(e) => {
+                    const r = wrapEl!.getBoundingClientRect();
+                    setHovered({ s, x: e.clientX - r.left, y: e.clientY - r.top });
+                  }}
+                  data-position={s}
+                  data-score={v ?? undefined}
+                >
+                  <rect width={b.width} height={CHIP_H} rx={3} fill={v !== null ? scale(v) : after ? '#f4f4f5' : '#ffffff'} className="tok-bg" />
+                  <text
+                    x={PAD_X}
+                    y={13}
+                    dominantBaseline="middle"
+                    style={{ fill: v !== null ? scale.ink(v) : after ? '#6b6b73' : '#1b1b1f' }}
+                    className="tok-text"
+                  >
+                    {/* A trailing space: the token and its score are two words to assistive technology. */}
+                    {v !== null ? `${shown} ` : shown}
                   </text>
-                )}
-              </g>
-            );
-          })}
-          {scores && <DivergingLegend scale={scale} x={0} y={legendY} width={160} unit="score (logit units) · outlined: selected position" />}
+                  {chosen && <path d={`M${b.width - 9},0 h9 v9 z`} className="chosen-mark" aria-hidden="true" />}
+                  {v !== null && (
+                    <text x={PAD_X} y={29} dominantBaseline="middle" style={{ fill: scale.ink(v) }} className="tok-score" aria-hidden="true">
+                      {cell(v)}
+                    </text>
+                  )}
+                </g>
+              );
+            })}
+          </g>
+          {scores && (
+            <DivergingLegend
+              scale={scale}
+              x={0}
+              y={legendY}
+              width={160}
+              unit={`score (logit units) · outlined: selected position${chosenAt.size > 0 ? ' · corner mark: a chosen target there' : ''}`}
+            />
+          )}
         </svg>
-        <Tip tip={tip} width={width} />
+        <Tip tip={hovered && hovered.s < tokens.length ? { x: hovered.x, y: hovered.y, content: tipContent(hovered.s) } : null} width={width} />
       </div>
     </Panel>
   );
+}
+
+/** What to do next, from what is there: a model, a prompt, a run in progress. */
+function NextStep() {
+  const hasModel = useApp((s) => s.model !== null);
+  const hasPrompt = useApp((s) => s.prompt.trim().length > 0);
+  const running = useApp((s) => s.running !== null);
+  const after = 'Then click a token (or use ← →) to explain its next-token prediction.';
+  if (!hasModel) return <>Load a model (drop a folder, choose files or load a demo), type a prompt and run it. {after}</>;
+  if (running) return <>Running…</>;
+  if (!hasPrompt) return <>Type a prompt and press Run (Ctrl+Enter). {after}</>;
+  return <>Press Run (Ctrl+Enter) to explain this prompt. {after}</>;
 }

@@ -1,19 +1,21 @@
 // Small pieces every view uses: the panel frame with its export buttons, a width-tracking hook,
 // a tooltip, the diverging colour legend and the focus hook. No engine access here.
 
-import { useEffect, useLayoutEffect, useMemo, useRef, useState, type ReactNode, type RefObject } from 'react';
+import { useEffect, useId, useLayoutEffect, useMemo, useRef, useState, type ReactNode, type RefObject } from 'react';
 import { useApp } from '../state';
-import { focusOf, type Focus } from '../state/focus';
+import { focusOf } from '../state/selectors';
+import type { Focus } from '../state/types';
 import type { Diverging } from './colors';
 import { downloadPng, downloadSvg, exportStem } from './export';
-import { num } from './format';
+import { captionLines } from './export-caption';
+import { clip, num, plainText, tokenLabel } from './format';
 
 /** The focus of the views: result and target index for the shown position. */
 export function useFocus(): Focus | null {
   const result = useApp((s) => s.result);
-  const override = useApp((s) => s.override);
+  const overrides = useApp((s) => s.overrides);
   const selected = useApp((s) => s.selected);
-  return useMemo(() => focusOf(result, override, selected), [result, override, selected]);
+  return useMemo(() => focusOf(result, overrides, selected), [result, overrides, selected]);
 }
 
 /**
@@ -48,12 +50,17 @@ interface PanelProps {
 }
 
 export function Panel({ id, title, caption, svgRef, exportName, tools, className, children }: PanelProps) {
-  const model = useApp((s) => s.model?.name ?? 'model');
+  const model = useApp((s) => s.result?.model.name ?? s.model?.name ?? 'model');
   const prompt = useApp((s) => s.result?.prompt ?? '');
+  const vocab = useApp((s) => s.vocab);
+  const shared = useApp((s) => s.shared !== null);
+  const f = useFocus();
   const [err, setErr] = useState<string | null>(null);
   const canExport = !!svgRef;
   const stem = exportStem(model, prompt, exportName ?? title);
   const svg = () => svgRef?.current ?? null;
+  // Every picture carries what it shows: model, fingerprint, prompt, position, target, rule.
+  const captionText = () => (f ? captionLines(title, f, vocab, shared) : []);
   return (
     <section className={`panel ${className ?? ''}`} id={id} aria-labelledby={`${id}-title`} data-view={id}>
       <header className="panel-head">
@@ -68,7 +75,7 @@ export function Panel({ id, title, caption, svgRef, exportName, tools, className
               aria-label={`Export ${title} as PNG`}
               onClick={() => {
                 const s = svg();
-                if (s) downloadPng(s, stem, `${title}: ${prompt}`).catch((e: Error) => setErr(e.message));
+                if (s) downloadPng(s, stem, `${title}: ${plainText(prompt)}`, captionText()).catch((e: Error) => setErr(e.message));
               }}
             >
               PNG
@@ -79,7 +86,7 @@ export function Panel({ id, title, caption, svgRef, exportName, tools, className
               aria-label={`Export ${title} as SVG`}
               onClick={() => {
                 const s = svg();
-                if (s) downloadSvg(s, stem, `${title}: ${prompt}`);
+                if (s) downloadSvg(s, stem, `${title}: ${plainText(prompt)}`, captionText());
               }}
             >
               SVG
@@ -94,6 +101,19 @@ export function Panel({ id, title, caption, svgRef, exportName, tools, className
       )}
       <div className="panel-body">{children}</div>
     </section>
+  );
+}
+
+/**
+ * Token text in HTML: visible whitespace and controls, its own bidirectional island (<bdi>), cut
+ * to `max` characters with the whole text in the tooltip.
+ */
+export function Tok({ text, max = 40, className }: { text: string; max?: number; className?: string }) {
+  const label = tokenLabel(text);
+  return (
+    <bdi className={`mono tok-inline${className ? ` ${className}` : ''}`} title={label.length > max ? label : undefined}>
+      {clip(label, max)}
+    </bdi>
   );
 }
 
@@ -121,7 +141,7 @@ export function Tip({ tip, width }: { tip: TipState | null; width: number }) {
 
 /** A horizontal diverging legend: orange negative, purple positive, zero in the middle. */
 export function DivergingLegend({ scale, x, y, width = 140, unit = 'logit' }: { scale: Diverging; x: number; y: number; width?: number; unit?: string }) {
-  const id = useMemo(() => `grad-${Math.random().toString(36).slice(2, 8)}`, []);
+  const id = `grad-${useId().replace(/[^a-zA-Z0-9_-]/g, '')}`;
   const stops = [0, 0.125, 0.25, 0.375, 0.5, 0.625, 0.75, 0.875, 1];
   return (
     <g className="legend" transform={`translate(${x},${y})`} aria-hidden="true">
@@ -152,7 +172,9 @@ export function DivergingLegend({ scale, x, y, width = 140, unit = 'logit' }: { 
 /** Calls fn after `ms` without changes to deps. */
 export function useDebounced(fn: () => void, ms: number, deps: unknown[]): void {
   const f = useRef(fn);
-  f.current = fn;
+  useEffect(() => {
+    f.current = fn;
+  });
   useEffect(() => {
     const t = setTimeout(() => f.current(), ms);
     return () => clearTimeout(t);

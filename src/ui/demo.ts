@@ -29,13 +29,12 @@ async function fetchFile(url: string): Promise<Blob | null> {
   }
 }
 
+/**
+ * Whether the demo is bundled: its config.json, fetched whole (a few hundred bytes). A HEAD
+ * request would do, but browsers report the bodiless answer as an aborted request.
+ */
 export async function demoAvailable(demo: DemoModel): Promise<boolean> {
-  try {
-    const r = await fetch(base() + demo.folder + 'config.json', { method: 'HEAD', cache: 'no-cache' });
-    return r.ok && !(r.headers.get('content-type') ?? '').includes('text/html');
-  } catch {
-    return false;
-  }
+  return (await fetchFile(base() + demo.folder + 'config.json')) !== null;
 }
 
 /**

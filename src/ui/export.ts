@@ -1,8 +1,9 @@
 // Exports: a view's SVG serialized with its computed styles inlined (so it renders the same
-// outside the page), a PNG drawn from that SVG on a canvas, and the run's JSON, each downloaded
-// through a blob URL. Nothing is uploaded anywhere.
+// outside the page) and a caption block saying what it shows, a PNG drawn from that SVG on a
+// canvas, and the run's JSON, each downloaded through a blob URL. Nothing is uploaded anywhere.
 
 import type { DepassResult } from '../depass/result';
+import { fit, textWidth } from './layout';
 
 /** Style properties that decide how SVG content looks; copied from the page onto each element. */
 const STYLE_PROPS = [
@@ -66,11 +67,57 @@ export function resultBlob(result: DepassResult): Blob {
   return new Blob([JSON.stringify(result, null, 1) + '\n'], { type: 'application/json' });
 }
 
-/** A standalone copy of an on-page SVG: inlined styles, explicit size, white background. */
-export function serializeSvg(svg: SVGSVGElement, title?: string): { text: string; width: number; height: number } {
+/**
+ * Characters XML 1.0 forbids (C0 controls other than tab, newline and carriage return, U+FFFE,
+ * U+FFFF, unpaired surrogates). One of them anywhere makes the whole file unreadable, so every
+ * exported SVG passes through xmlSafe, the one place where text leaves the page as XML.
+ */
+// eslint-disable-next-line no-control-regex -- control characters are exactly what this finds
+const XML_FORBIDDEN = /[\u0000-\u0008\u000b\u000c\u000e-\u001f\ufffe\uffff]|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g;
+
+/** Text made valid XML: forbidden controls as their control pictures, the rest as U+FFFD. */
+export function xmlSafe(text: string): string {
+  return text.replace(XML_FORBIDDEN, (c) => {
+    const code = c.charCodeAt(0);
+    return code < 0x20 ? String.fromCharCode(0x2400 + code) : '\ufffd';
+  });
+}
+
+const CAPTION_FONT = '11px "DejaVu Sans", system-ui, sans-serif';
+const CAPTION_LINE = 15;
+/** A long line (a prompt) wraps onto at most this many lines, then ends in an ellipsis. */
+const CAPTION_WRAP = 4;
+
+/** Splits a caption line into lines no wider than `width`, breaking at spaces where it can. */
+function wrapLine(text: string, width: number): string[] {
+  const out: string[] = [];
+  let rest = text;
+  while (rest.length > 0 && out.length < CAPTION_WRAP) {
+    if (textWidth(rest, CAPTION_FONT) <= width) {
+      out.push(rest);
+      rest = '';
+      break;
+    }
+    const head = fit(rest, width, CAPTION_FONT).replace(/…$/, '');
+    const cut = head.lastIndexOf(' ') > head.length / 2 ? head.lastIndexOf(' ') + 1 : Math.max(1, head.length);
+    out.push(rest.slice(0, cut));
+    rest = rest.slice(cut);
+  }
+  if (rest.length > 0) out[out.length - 1] = fit(out[out.length - 1] + rest, width, CAPTION_FONT);
+  return out;
+}
+
+/**
+ * A standalone copy of an on-page SVG: inlined styles, explicit size, white background, and the
+ * caption lines (model, prompt, position, target, rule) in a block under the chart, so the file
+ * says what it shows wherever it goes.
+ */
+export function serializeSvg(svg: SVGSVGElement, title?: string, caption: string[] = []): { text: string; width: number; height: number } {
   const box = svg.getBoundingClientRect();
   const width = Math.ceil(Number(svg.getAttribute('width')) || box.width);
-  const height = Math.ceil(Number(svg.getAttribute('height')) || box.height);
+  const chartHeight = Math.ceil(Number(svg.getAttribute('height')) || box.height);
+  const lines = caption.flatMap((line) => wrapLine(line, Math.max(80, width - 8)));
+  const height = chartHeight + (lines.length > 0 ? 10 + lines.length * CAPTION_LINE : 0);
   const clone = svg.cloneNode(true) as SVGSVGElement;
   const src = [svg, ...Array.from(svg.querySelectorAll('*'))];
   const dst = [clone, ...Array.from(clone.querySelectorAll('*'))];
@@ -88,7 +135,27 @@ export function serializeSvg(svg: SVGSVGElement, title?: string): { text: string
   clone.setAttribute('xmlns', 'http://www.w3.org/2000/svg');
   clone.setAttribute('width', String(width));
   clone.setAttribute('height', String(height));
-  if (!clone.getAttribute('viewBox')) clone.setAttribute('viewBox', `0 0 ${width} ${height}`);
+  clone.setAttribute('viewBox', `0 0 ${width} ${height}`);
+  if (lines.length > 0) {
+    const block = document.createElementNS('http://www.w3.org/2000/svg', 'g');
+    block.setAttribute('class', 'export-caption');
+    block.setAttribute('style', `font:${CAPTION_FONT};fill:#3a3a40`);
+    lines.forEach((line, k) => {
+      const t = document.createElementNS('http://www.w3.org/2000/svg', 'text');
+      t.setAttribute('x', '4');
+      t.setAttribute('y', String(chartHeight + 6 + CAPTION_LINE * (k + 1) - 4));
+      t.textContent = line;
+      block.appendChild(t);
+    });
+    const rule = document.createElementNS('http://www.w3.org/2000/svg', 'line');
+    rule.setAttribute('x1', '0');
+    rule.setAttribute('x2', String(width));
+    rule.setAttribute('y1', String(chartHeight + 4));
+    rule.setAttribute('y2', String(chartHeight + 4));
+    rule.setAttribute('style', 'stroke:#dcdce0;stroke-width:1');
+    block.appendChild(rule);
+    clone.appendChild(block);
+  }
   const bg = document.createElementNS('http://www.w3.org/2000/svg', 'rect');
   bg.setAttribute('width', '100%');
   bg.setAttribute('height', '100%');
@@ -99,16 +166,16 @@ export function serializeSvg(svg: SVGSVGElement, title?: string): { text: string
     t.textContent = title;
     clone.insertBefore(t, clone.firstChild);
   }
-  return { text: '<?xml version="1.0" encoding="UTF-8"?>\n' + new XMLSerializer().serializeToString(clone), width, height };
+  return { text: xmlSafe('<?xml version="1.0" encoding="UTF-8"?>\n' + new XMLSerializer().serializeToString(clone)), width, height };
 }
 
-export function downloadSvg(svg: SVGSVGElement, stem: string, title?: string): void {
-  download(new Blob([serializeSvg(svg, title).text], { type: 'image/svg+xml' }), `${stem}.svg`);
+export function downloadSvg(svg: SVGSVGElement, stem: string, title?: string, caption?: string[]): void {
+  download(new Blob([serializeSvg(svg, title, caption).text], { type: 'image/svg+xml' }), `${stem}.svg`);
 }
 
 /** PNG at 2x via an <img> of the serialized SVG drawn onto a canvas. */
-export async function downloadPng(svg: SVGSVGElement, stem: string, title?: string): Promise<void> {
-  const { text, width, height } = serializeSvg(svg, title);
+export async function downloadPng(svg: SVGSVGElement, stem: string, title?: string, caption?: string[]): Promise<void> {
+  const { text, width, height } = serializeSvg(svg, title, caption);
   const url = URL.createObjectURL(new Blob([text], { type: 'image/svg+xml' }));
   try {
     const img = new Image();

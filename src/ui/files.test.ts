@@ -72,5 +72,7 @@ describe('describeFiles', () => {
     expect(describeFiles([f('stories260K.bin'), f('tok512.bin')])).toBe('stories260K.bin');
     expect(describeFiles([f('a/config.json'), f('a/model.safetensors'), f('a/tokenizer.json')])).toBe('3 files');
     expect(describeFiles([])).toBe('no files');
+    // One file is named, never "1 files".
+    expect(describeFiles([f('a/config.json')])).toBe('config.json');
   });
 });

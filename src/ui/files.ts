@@ -4,7 +4,7 @@
 // from it. Walks directory entries through the File and Directory Entries API; knows nothing of
 // model formats.
 
-import type { ModelFile } from '../model/files';
+import { baseName, type ModelFile } from '../model/files';
 
 /** The parts of FileSystemEntry we use, so tests can hand in plain objects. */
 export interface EntryLike {
@@ -75,5 +75,5 @@ export function describeFiles(files: ModelFile[]): string {
   if (files.length === 0) return 'no files';
   const bin = files.find((f) => f.path.endsWith('.bin') && !/tok/i.test(f.path));
   if (files.length <= 2 && bin) return bin.path;
-  return `${files.length} files`;
+  return files.length === 1 ? baseName(files[0].path) : `${files.length} files`;
 }

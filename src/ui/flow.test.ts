@@ -1,7 +1,7 @@
 // The flow graph's nodes and edges on the hand-made result (scores read off by hand).
 
 import { describe, expect, it } from 'vitest';
-import { focusOf } from '../state/focus';
+import { focusOf } from '../state/selectors';
 import { handResult } from '../state/testing';
 import { layoutFlow, type FlowOptions } from './flow';
 

@@ -3,7 +3,7 @@
 // link paths; this file decides which nodes and edges exist and where they sit. Pure.
 
 import { linkHorizontal } from 'd3';
-import type { Focus } from '../state/focus';
+import type { Focus } from '../state/types';
 
 export interface FlowNode {
   id: string;
@@ -66,10 +66,15 @@ function spread(n: number, top: number, bottom: number): number[] {
 }
 
 export function layoutFlow(f: Focus, L: number, o: FlowOptions): FlowLayout {
-  const pad = { left: 110, right: 110, top: 28, bottom: 16 };
+  // Left: room for a source label (position, token, score); right: for the target's.
+  const pad = { left: 150, right: 130, top: 28, bottom: 16 };
   const innerW = Math.max(100, o.width - pad.left - pad.right);
   const colX = (c: number) => pad.left + (innerW * c) / (L + 1);
-  const columns = [{ x: colX(0), label: 'tokens' }, ...Array.from({ length: L }, (_, l) => ({ x: colX(l + 1), label: `L${l}` })), { x: colX(L + 1), label: 'target' }];
+  const columns = [
+    { x: colX(0), label: 'tokens' },
+    ...Array.from({ length: L }, (_, l) => ({ x: colX(l + 1), label: `L${l}` })),
+    { x: colX(L + 1), label: 'target' },
+  ];
   const nodes: FlowNode[] = [];
   const edges: FlowEdge[] = [];
   const wantedHeads: { layer: number; head: number }[] = [];
@@ -88,7 +93,15 @@ export function layoutFlow(f: Focus, L: number, o: FlowOptions): FlowLayout {
   kept.forEach((s, k) =>
     nodes.push({ id: `t${s}`, kind: 'token', label: o.tokenLabel(s), column: 0, x: colX(0), y: ys[k], score: tok ? tok[s] : null, position: s }),
   );
-  const target: FlowNode = { id: 'target', kind: 'target', label: o.targetLabel, column: L + 1, x: colX(L + 1), y: (pad.top + o.height - pad.bottom) / 2, score: f.target.logit };
+  const target: FlowNode = {
+    id: 'target',
+    kind: 'target',
+    label: o.targetLabel,
+    column: L + 1,
+    x: colX(L + 1),
+    y: (pad.top + o.height - pad.bottom) / 2,
+    score: f.target.logit,
+  };
 
   // Heads: per layer the strongest by |score|; modules join their layer's column.
   const hd = f.result.head;
@@ -108,7 +121,16 @@ export function layoutFlow(f: Focus, L: number, o: FlowOptions): FlowLayout {
     if (md && md.layer === l) {
       md.names.forEach((name, k) => {
         if (name === 'residual') return; // the incoming stream is the sources' own path
-        col.push({ id: `m${l}.${name}`, kind: 'module', label: name === 'attention' ? 'attn' : name, column: l + 1, x: colX(l + 1), y: 0, score: md.scores[f.i][k], layer: l });
+        col.push({
+          id: `m${l}.${name}`,
+          kind: 'module',
+          label: name === 'attention' ? 'attn' : name,
+          column: l + 1,
+          x: colX(l + 1),
+          y: 0,
+          score: md.scores[f.i][k],
+          layer: l,
+        });
       });
     }
     // Columns are offset a little from each other so that an edge running right from one layer

@@ -3,7 +3,6 @@
 // when no canvas exists (tests, workers).
 
 export const MONO = '12px "DejaVu Sans Mono", ui-monospace, Menlo, Consolas, monospace';
-export const SANS = '12px system-ui, "DejaVu Sans", "Segoe UI", Roboto, sans-serif';
 
 let ctx: CanvasRenderingContext2D | null | undefined;
 const cache = new Map<string, number>();

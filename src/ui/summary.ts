@@ -1,8 +1,8 @@
 // The one-sentence text summary of the top contributors, read by screen readers (aria-live) and
 // shown under the heatmap. Pure: built from the focus, the vocabulary and nothing else.
 
-import type { Focus } from '../state/focus';
-import { num, percent, signed, tokenSpeech } from './format';
+import type { Focus } from '../state/types';
+import { num, percent, scoreText, tokenSpeech } from './format';
 
 function topIndices(values: number[], k: number, keep: (i: number) => boolean = () => true): number[] {
   return values
@@ -19,28 +19,38 @@ export function targetName(f: Focus, vocab: string[]): string {
   return `${y} over ${tokenSpeech(vocab[f.target.contrast_id] ?? `#${f.target.contrast_id}`)}`;
 }
 
-export function summarize(f: Focus, vocab: string[], k = 3): string {
+/** `shared`: a run from a link, whose scores are printed with the digits the link holds. */
+export function summarize(f: Focus, vocab: string[], k = 3, shared = false): string {
   const pos = f.result.tokens[f.position];
-  const head = `At position ${f.position} (${tokenSpeech(pos?.text ?? '')}), ${f.custom ? 'the chosen target' : 'the prediction'} ${targetName(f, vocab)} has ${f.target.contrast_id === null ? 'logit' : 'logit difference'} ${num(f.target.logit)}`;
+  const contrast = f.target.contrast_id !== null;
+  const head = `At position ${f.position} (${tokenSpeech(pos?.text ?? '')}), ${f.custom ? 'the chosen target' : 'the prediction'} ${targetName(f, vocab)} has ${contrast ? 'logit difference' : 'logit'} ${num(f.target.logit)}`;
   const parts: string[] = [];
   const logit = f.target.logit;
-  const share = (v: number) => (Math.abs(logit) > 1e-9 ? `, ${percent(v / logit)}` : '');
+  // With a contrast the shares are of the difference, and may exceed 100% or turn negative.
+  const share = (v: number) => (Math.abs(logit) > 1e-9 ? `, ${percent(v / logit)}${contrast ? ' of the difference' : ''}` : '');
   const tok = f.result.token?.scores[f.i];
   if (tok) {
     const top = topIndices(tok, k, (s) => s <= f.position);
-    if (top.length) parts.push(`source tokens ${top.map((s) => `${tokenSpeech(f.result.tokens[s].text)} at ${s} (${signed(tok[s], 3)}${share(tok[s])})`).join(', ')}`);
+    if (top.length)
+      parts.push(
+        `source tokens ${top.map((s) => `${tokenSpeech(f.result.tokens[s].text)} at ${s} (${scoreText(tok[s], tok, shared, 3)}${share(tok[s])})`).join(', ')}`,
+      );
   }
   const hd = f.result.head;
   if (hd) {
     const flat: { label: string; v: number }[] = [];
     hd.scores[f.i].forEach((row, n) => row.forEach((v, h) => flat.push({ label: `layer ${hd.layers[n]} head ${h}`, v })));
-    const top = topIndices(flat.map((x) => x.v), k);
-    if (top.length) parts.push(`heads ${top.map((j) => `${flat[j].label} (${signed(flat[j].v, 3)})`).join(', ')}`);
+    const top = topIndices(
+      flat.map((x) => x.v),
+      k,
+    );
+    const row = flat.map((x) => x.v);
+    if (top.length) parts.push(`heads ${top.map((j) => `${flat[j].label} (${scoreText(flat[j].v, row, shared, 3)})`).join(', ')}`);
   }
   const nr = f.result.neuron;
   if (nr) {
     const top = topIndices(nr.scores[f.i], k);
-    if (top.length) parts.push(`layer ${nr.layer} neurons ${top.map((j) => `${j} (${signed(nr.scores[f.i][j], 3)})`).join(', ')}`);
+    if (top.length) parts.push(`layer ${nr.layer} neurons ${top.map((j) => `${j} (${scoreText(nr.scores[f.i][j], nr.scores[f.i], shared, 3)})`).join(', ')}`);
   }
   if (parts.length === 0) return `${head}.`;
   return `${head}; the largest contributions come from ${parts.join('; and ')}.`;

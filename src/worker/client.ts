@@ -6,7 +6,7 @@ import type { DepassResult, Mode } from '../depass/result';
 import type { ModelFile } from '../model/files';
 import type { TokenSpan } from '../model/tokenizer-types';
 import { decodeResult } from './codec';
-import type { AblationSpec, ErrorKind, ModelInfo, Reply, ReplyOf, Request, RunSettings } from './protocol';
+import type { AblationSpec, ErrorKind, ModelInfo, PromptMemory, Reply, ReplyOf, Request, RunSettings } from './protocol';
 
 /** What the client needs of a Worker (a real one, or an in-process stand-in in tests). */
 export interface WorkerLike {
@@ -118,15 +118,20 @@ export class EngineClient {
   private arm(): void {
     if (this.watchdog) return;
     this.lastHeard = Date.now();
-    this.watchdog = setInterval(() => {
-      if (this.pending.size === 0) return this.idle();
-      if (Date.now() - this.lastHeard > this.timeoutMs) {
-        this.failAll(new EngineError('unresponsive', `The engine stopped answering for ${Math.round(this.timeoutMs / 1000)} s and was restarted; load the model again`));
-        this.restart();
-        return;
-      }
-      this.worker.postMessage({ type: 'ping', id: 0 });
-    }, Math.max(50, Math.min(2000, this.timeoutMs / 4)));
+    this.watchdog = setInterval(
+      () => {
+        if (this.pending.size === 0) return this.idle();
+        if (Date.now() - this.lastHeard > this.timeoutMs) {
+          this.failAll(
+            new EngineError('unresponsive', `The engine stopped answering for ${Math.round(this.timeoutMs / 1000)} s and was restarted; load the model again`),
+          );
+          this.restart();
+          return;
+        }
+        this.worker.postMessage({ type: 'ping', id: 0 });
+      },
+      Math.max(50, Math.min(2000, this.timeoutMs / 4)),
+    );
   }
 
   private idle(): void {
@@ -153,17 +158,12 @@ export class EngineClient {
     return (await this.request((id) => ({ type: 'load', id, files }), 'loaded').promise).info;
   }
 
-  async tokenize(text: string): Promise<{ tokens: TokenSpan[]; bosAtZero: boolean }> {
+  async tokenize(text: string): Promise<{ tokens: TokenSpan[]; bosAtZero: boolean; memory: PromptMemory | null }> {
     const r = await this.request((id) => ({ type: 'tokenize', id, text }), 'tokens').promise;
-    return { tokens: r.tokens, bosAtZero: r.bosAtZero };
+    return { tokens: r.tokens, bosAtZero: r.bosAtZero, memory: r.memory };
   }
 
-  run(
-    prompt: string,
-    settings: RunSettings,
-    onProgress?: (p: Progress) => void,
-    onPartial?: (mode: Mode, r: DepassResult) => void,
-  ): RunHandle {
+  run(prompt: string, settings: RunSettings, onProgress?: (p: Progress) => void, onPartial?: (mode: Mode, r: DepassResult) => void): RunHandle {
     const { id, promise } = this.request((id) => ({ type: 'run', id, prompt, settings }), 'result', { onProgress, onPartial });
     return {
       id,
@@ -172,11 +172,7 @@ export class EngineClient {
     };
   }
 
-  async ablate(
-    prompt: string,
-    ablation: AblationSpec,
-    targets: { position: number; id: number; contrast_id: number | null }[],
-  ): Promise<ReplyOf<'ablated'>> {
+  async ablate(prompt: string, ablation: AblationSpec, targets: { position: number; id: number; contrast_id: number | null }[]): Promise<ReplyOf<'ablated'>> {
     return this.request((id) => ({ type: 'ablate', id, prompt, ablation, targets }), 'ablated').promise;
   }
 
@@ -189,8 +185,9 @@ export class EngineClient {
     return (await this.request((id) => ({ type: 'promotes', id, layer, neurons, k }), 'promotes').promise).tokens;
   }
 
-  async vocab(query: string, limit = 20): Promise<{ id: number; text: string }[]> {
-    return (await this.request((id) => ({ type: 'vocab', id, query, limit }), 'vocab').promise).matches;
+  /** The loaded vocabulary's display texts, by id. */
+  async vocab(): Promise<string[]> {
+    return (await this.request((id) => ({ type: 'vocab', id }), 'vocab').promise).texts;
   }
 
   /** Test hook: destroys the GPU device inside the worker. */

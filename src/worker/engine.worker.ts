@@ -1,17 +1,12 @@
 // The engine worker's entry point: binds the EngineHost to the worker global, with WebGPU when
 // the browser offers it. Shader sources are bundled by Vite as text.
 
+import { shaderLoaderFromModules } from '../gpu/kernels';
+import { openGpuSession } from '../gpu/session';
 import { EngineHost } from './host';
-import { webGpuProvider } from './gpu-provider';
 import type { Reply, Request } from './protocol';
 
-const shaders = import.meta.glob('/shaders/*.wgsl', { query: '?raw', import: 'default', eager: true }) as Record<string, string>;
-
-function loadShader(name: string): string {
-  const src = shaders[`/shaders/${name}.wgsl`] ?? shaders[`/shaders/${name}`];
-  if (src === undefined) throw new Error(`shader ${name} is not bundled`);
-  return src;
-}
+const loadShader = shaderLoaderFromModules(import.meta.glob('/shaders/*.wgsl', { query: '?raw', import: 'default', eager: true }) as Record<string, string>);
 
 const scope = self as unknown as {
   postMessage(message: Reply, transfer?: Transferable[]): void;
@@ -19,9 +14,7 @@ const scope = self as unknown as {
   navigator: Navigator;
 };
 
-const host = new EngineHost(
-  (reply, transfer) => scope.postMessage(reply, transfer ?? []),
-  scope.navigator.gpu ? webGpuProvider(scope.navigator.gpu, loadShader) : null,
-);
+const gpu = scope.navigator.gpu;
+const host = new EngineHost((reply, transfer) => scope.postMessage(reply, transfer ?? []), gpu ? () => openGpuSession(gpu, loadShader) : null);
 
 scope.onmessage = (ev) => host.handle(ev.data);

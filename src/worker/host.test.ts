@@ -1,17 +1,15 @@
 // The engine host driven as the worker would drive it, on the CPU reference (no GPU provider):
 // load, tokenize, run with progress and partial results, cancel, ablate, and errors as messages.
 
-import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { filesFromPath } from '../node/files';
+import { skipWithoutFiles } from '../testing/requirements';
 import { decodeResult } from './codec';
 import { EngineHost } from './host';
 import type { Reply, Request } from './protocol';
 
 const model = resolve(process.cwd(), 'public/models/demo-llama');
-const present = existsSync(resolve(model, 'config.json'));
-if (!present) console.warn(`host tests skipped: ${model} is absent`);
 
 function harness() {
   const replies: Reply[] = [];
@@ -36,7 +34,7 @@ function harness() {
   return { host, replies, send };
 }
 
-describe.skipIf(!present)('engine host on the CPU', () => {
+describe.skipIf(skipWithoutFiles(resolve(model, 'config.json')))('engine host on the CPU', () => {
   it('loads, tokenizes, runs with progress and partials, and reports the CPU backend', async () => {
     const { send, replies } = harness();
     const loaded = await send({ type: 'load', id: 1, files: await filesFromPath(model) });
@@ -70,8 +68,9 @@ describe.skipIf(!present)('engine host on the CPU', () => {
     const pro = await send({ type: 'promotes', id: 6, layer: 0, neurons: [0, 5], k: 3 });
     expect(pro.type === 'promotes' && pro.tokens.map((t) => t.top.length)).toEqual([3, 3]);
 
-    const voc = await send({ type: 'vocab', id: 7, query: 'red', limit: 5 });
-    expect(voc.type === 'vocab' && voc.matches.some((m) => m.text.trim() === 'red')).toBe(true);
+    const voc = await send({ type: 'vocab', id: 7 });
+    expect(voc.type === 'vocab' && voc.texts.length).toBe(loaded.info.description.vocab_size);
+    expect(voc.type === 'vocab' && voc.texts.some((t) => t.trim() === 'red')).toBe(true);
   });
 
   it('cancels a run and stays usable', async () => {

@@ -2,43 +2,29 @@
 // exists, else the TypeScript reference), and answers protocol requests. It is independent of
 // the worker global so Node tests can drive it; engine.worker.ts binds it to `self`.
 
+import { ablate } from '../depass/ablate';
 import type { AttributionBackend } from '../depass/backend';
 import { CpuBackend } from '../depass/cpu-backend';
-import { toReferenceModel, type ReferenceModel } from '../depass/reference-model';
-import type { TopEntry } from '../depass/result';
-import { encodeResult } from './codec';
+import { PlanError } from '../depass/plan';
+import { toReferenceModel } from '../depass/reference-model';
 import { runDepass, RunInputError } from '../depass/run';
-import { topK } from '../depass/ops';
-import { loadCheckpoint, type Checkpoint } from '../model/checkpoint';
-import { weightStats } from '../model/weight-stats';
+import type { GpuProvider, GpuSession } from '../gpu/session';
+import { type Checkpoint, openCheckpoint } from '../model/checkpoint';
+import type { Weight } from '../model/description';
+import { weightsInMemory } from '../model/stored-tensor';
 import { ModelFormatError } from '../model/errors';
 import { loadTokenizer } from '../model/tokenizer';
 import type { Tokenizer } from '../model/tokenizer-types';
-import type { AdapterInfo, ErrorKind, ModelInfo, Reply, Request, RunSettings } from './protocol';
-
-/** A GPU that can build backends; implemented over WebGPU in gpu-provider.ts. */
-export interface GpuSession {
-  adapter: AdapterInfo;
-  createBackend(checkpoint: Checkpoint): Promise<AttributionBackend & { destroy(): void }>;
-  /** Bytes the backend would need for this model and a run of T tokens in token mode. */
-  estimateBytes(checkpoint: Checkpoint, T: number): number;
-  /** Resolves with a reason when the device is lost. */
-  lost: Promise<string>;
-  destroy(): void;
-}
-
-export interface GpuProvider {
-  /** A fresh device session, or null (with the reason) when no adapter exists. */
-  acquire(): Promise<GpuSession | { unavailable: string }>;
-}
+import { weightStats } from '../model/weight-stats';
+import { encodeResult } from './codec';
+import type { ErrorKind, ModelInfo, Reply, Request, RunSettings } from './protocol';
 
 export type Post = (reply: Reply, transfer?: Transferable[]) => void;
 
 interface Loaded {
-  checkpoint: Checkpoint;
+  checkpoint: Checkpoint<Weight>;
   tokenizer: Tokenizer;
   backend: AttributionBackend & { destroy?(): void };
-  reference?: ReferenceModel;
 }
 
 export class EngineHost {
@@ -88,9 +74,12 @@ export class EngineHost {
       case 'load':
         return this.load(req.id, req.files);
       case 'tokenize': {
-        const { tokenizer } = this.need();
+        const { tokenizer, checkpoint, backend } = this.need();
         const tokens = tokenizer.encode(req.text);
-        this.post({ type: 'tokens', id: req.id, tokens, bosAtZero: bosAtZero(tokenizer, tokens) });
+        const T = Math.max(1, tokens.length);
+        const memory =
+          this.gpu && backend.kind === 'webgpu' ? { bytes: this.gpu.estimateBytes(checkpoint, T), refusal: this.gpu.refusal(checkpoint, T) } : null;
+        this.post({ type: 'tokens', id: req.id, tokens, bosAtZero: bosAtZero(tokenizer, tokens), memory });
         return;
       }
       case 'run':
@@ -103,12 +92,16 @@ export class EngineHost {
         this.post({ type: 'attention', id: req.id, T: Math.round(Math.sqrt(A.length)), A }, [A.buffer]);
         return;
       }
-      case 'promotes':
-        this.post({ type: 'promotes', id: req.id, tokens: this.promotes(req.layer, req.neurons, req.k) });
+      case 'promotes': {
+        const tokens = await this.need().backend.neuronPromotes(req.layer, req.neurons, req.k);
+        this.post({ type: 'promotes', id: req.id, tokens });
         return;
-      case 'vocab':
-        this.post({ type: 'vocab', id: req.id, matches: this.vocab(req.query, req.limit) });
+      }
+      case 'vocab': {
+        const { tokenizer } = this.need();
+        this.post({ type: 'vocab', id: req.id, texts: Array.from({ length: tokenizer.vocabSize }, (_, id) => tokenizer.tokenText(id)) });
         return;
+      }
     }
   }
 
@@ -118,7 +111,7 @@ export class EngineHost {
   }
 
   private async load(id: number, files: Request & { type: 'load' } extends { files: infer F } ? F : never): Promise<void> {
-    const checkpoint = await loadCheckpoint(files);
+    const checkpoint = await openCheckpoint(files);
     const tokenizer = await loadTokenizer(files);
     if (tokenizer.vocabSize > checkpoint.description.vocab_size) {
       throw new ModelFormatError(
@@ -129,22 +122,25 @@ export class EngineHost {
     }
     this.loaded?.backend.destroy?.();
     this.loaded = null;
-    const backend = await this.makeBackend(checkpoint);
+    const backend = await this.makeBackend(checkpoint, id);
     this.loaded = { checkpoint, tokenizer, backend };
     this.post({ type: 'loaded', id, info: this.info() });
   }
 
-  private async makeBackend(checkpoint: Checkpoint): Promise<AttributionBackend & { destroy?(): void }> {
+  /** The GPU engine (weights streamed from the files, progress posted for request `id`), else the reference on the CPU. */
+  private async makeBackend(checkpoint: Checkpoint<Weight>, id = -1): Promise<AttributionBackend & { destroy?(): void }> {
     const session = await this.session();
     if (session) {
       try {
-        return await session.createBackend(checkpoint);
+        return await session.createBackend(checkpoint, (done, total) =>
+          this.post({ type: 'progress', id, stage: 'uploading weights', layer: 0, of: 1, fraction: done / total }),
+        );
       } catch (err) {
         if (this.deviceLost) throw err;
         this.gpuNote = `the GPU could not hold this model (${errorMessage(err)}); running on the CPU`;
       }
     }
-    return new CpuBackend(this.reference(checkpoint));
+    return cpuBackend(checkpoint);
   }
 
   private async session(): Promise<GpuSession | null> {
@@ -153,7 +149,7 @@ export class EngineHost {
       this.gpuNote = 'WebGPU is not available here; running on the CPU';
       return null;
     }
-    const s = await this.gpuProvider.acquire();
+    const s = await this.gpuProvider();
     if ('unavailable' in s) {
       this.gpuNote = `${s.unavailable}; running on the CPU`;
       return null;
@@ -173,20 +169,12 @@ export class EngineHost {
     this.deviceLost = null;
     if (!this.loaded) return;
     this.loaded.backend.destroy?.();
-    this.loaded.backend = await this.makeBackend(this.loaded.checkpoint).catch(
-      () => new CpuBackend(this.reference(this.loaded!.checkpoint)),
-    );
+    const { checkpoint } = this.loaded;
+    this.loaded.backend = await this.makeBackend(checkpoint).catch(() => cpuBackend(checkpoint));
   }
 
   private async backend(): Promise<AttributionBackend> {
     return this.need().backend;
-  }
-
-  private reference(checkpoint: Checkpoint): ReferenceModel {
-    if (this.loaded?.checkpoint === checkpoint && this.loaded.reference) return this.loaded.reference;
-    const ref = toReferenceModel(checkpoint.description, checkpoint.weights);
-    if (this.loaded?.checkpoint === checkpoint) this.loaded.reference = ref;
-    return ref;
   }
 
   private info(): ModelInfo {
@@ -233,63 +221,13 @@ export class EngineHost {
   private async ablate(req: Request & { type: 'ablate' }): Promise<void> {
     const { tokenizer, backend } = this.need();
     const ids = tokenizer.encode(req.prompt).map((t) => t.id);
-    const base = await backend.forward(ids);
-    const baseline = base.targetLogits(req.targets);
-    const removed = new Set(req.ablation.tokens ?? []);
-    // Removing tokens shifts later positions left; targets follow their token.
-    const keptIds = ids.filter((_, t) => !removed.has(t));
-    const shift = (p: number) => p - [...removed].filter((r) => r < p).length;
-    const targets = req.targets.map((tg) => ({ ...tg, position: shift(tg.position) }));
-    if (keptIds.length === 0) throw new RunInputError('every token was removed');
-    for (const tg of req.targets) {
-      if (removed.has(tg.position)) throw new RunInputError(`position ${tg.position} is the target and cannot be removed`);
-    }
-    const ablated = await backend.forward(keptIds, { ablation: { heads: req.ablation.heads, neurons: req.ablation.neurons } });
-    const logits = ablated.targetLogits(targets);
-    const top = targets.map((tg) => ablated.top[tg.position]);
-    // Leave the clean record in place for later requests (attention patterns, attributions).
-    await backend.forward(ids);
-    this.post({ type: 'ablated', id: req.id, logits, baseline, top });
+    this.post({ type: 'ablated', id: req.id, ...(await ablate(backend, ids, req.targets, req.ablation)) });
   }
+}
 
-  /** The tokens each neuron's write promotes: top-k of W_U Wdown[:, j] (read from the weights). */
-  private promotes(layer: number, neurons: number[], k: number): { neuron: number; top: TopEntry[] }[] {
-    const { checkpoint } = this.need();
-    const ref = this.reference(checkpoint);
-    const d = ref.description;
-    if (!(layer >= 0 && layer < d.num_hidden_layers)) throw new RunInputError(`layer ${layer} is out of range`);
-    const D = d.hidden_size;
-    const I = d.intermediate_size;
-    const Wd = ref.layers[layer].down_proj.weight; // [D, I]
-    return neurons.map((j) => {
-      if (!(j >= 0 && j < I)) throw new RunInputError(`neuron ${j} is out of range`);
-      const logits = new Float32Array(d.vocab_size);
-      for (let v = 0; v < d.vocab_size; v++) {
-        let acc = 0;
-        for (let e = 0; e < D; e++) acc += ref.lm_head[v * D + e] * Wd[e * I + j];
-        logits[v] = acc;
-      }
-      return { neuron: j, top: topK(logits, k).map((id) => ({ id, logit: logits[id] })) };
-    });
-  }
-
-  private vocab(query: string, limit: number): { id: number; text: string }[] {
-    const { tokenizer } = this.need();
-    const q = query.trim().toLowerCase();
-    const exact: { id: number; text: string }[] = [];
-    const prefix: { id: number; text: string }[] = [];
-    const inner: { id: number; text: string }[] = [];
-    const asId = /^#?\d+$/.test(q) ? Number(q.replace('#', '')) : -1;
-    for (let id = 0; id < tokenizer.vocabSize; id++) {
-      const text = tokenizer.tokenText(id);
-      const t = text.trim().toLowerCase();
-      if (id === asId || t === q) exact.push({ id, text });
-      else if (t.startsWith(q)) prefix.push({ id, text });
-      else if (q && t.includes(q)) inner.push({ id, text });
-      if (exact.length >= limit) break;
-    }
-    return [...exact, ...prefix, ...inner].slice(0, limit);
-  }
+/** The reference engine, with every weight read into memory as f32 (small models only). */
+async function cpuBackend(checkpoint: Checkpoint<Weight>): Promise<CpuBackend> {
+  return new CpuBackend(toReferenceModel(checkpoint.description, await weightsInMemory(checkpoint.weights)));
 }
 
 function bosAtZero(tokenizer: Tokenizer, tokens: { id: number }[]): boolean {
@@ -304,6 +242,6 @@ function describeError(err: unknown, deviceLost: string | null): { kind: ErrorKi
   if (deviceLost) return { kind: 'device-lost', message: `The GPU was lost (${deviceLost}); the next run starts it again` };
   if (err instanceof DOMException && err.name === 'AbortError') return { kind: 'cancelled', message: 'Run cancelled' };
   if (err instanceof ModelFormatError) return { kind: 'model', message: err.message, file: err.file };
-  if (err instanceof RunInputError) return { kind: 'input', message: err.message };
+  if (err instanceof RunInputError || err instanceof PlanError) return { kind: 'input', message: err.message };
   return { kind: 'internal', message: `Internal error: ${errorMessage(err).split('\n')[0]}` };
 }

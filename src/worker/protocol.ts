@@ -5,18 +5,16 @@
 import type { ModelDescription } from '../model/description';
 import type { ModelFile } from '../model/files';
 import type { TokenSpan } from '../model/tokenizer-types';
+import type { AblationSpec } from '../depass/ablate';
+import type { NeuronPromotes } from '../depass/backend';
+import type { AdapterInfo } from '../gpu/session';
 import type { Mode, TopEntry } from '../depass/result';
 import type { RunOptions } from '../depass/run';
 
+export type { AblationSpec, AdapterInfo };
+
 /** The run options as plain data (no signal; the direction as a number array). */
 export type RunSettings = Omit<RunOptions, 'signal' | 'direction'> & { direction?: number[] };
-
-export interface AblationSpec {
-  heads?: { layer: number; head: number }[];
-  neurons?: { layer: number; neuron: number }[];
-  /** Token positions removed from the prompt before the forward pass. */
-  tokens?: number[];
-}
 
 export type Request =
   | { type: 'load'; id: number; files: ModelFile[] }
@@ -26,18 +24,11 @@ export type Request =
   | { type: 'ablate'; id: number; prompt: string; ablation: AblationSpec; targets: { position: number; id: number; contrast_id: number | null }[] }
   | { type: 'attention'; id: number; layer: number; head: number }
   | { type: 'promotes'; id: number; layer: number; neurons: number[]; k: number }
-  | { type: 'vocab'; id: number; query: string; limit: number }
+  /** The whole vocabulary's display texts, by id (the app searches it locally). */
+  | { type: 'vocab'; id: number }
   | { type: 'ping'; id: number }
   /** Test hook: destroy the device mid-run to exercise device-loss handling. */
   | { type: 'lose-device'; id: number };
-
-export interface AdapterInfo {
-  description: string;
-  vendor: string;
-  architecture: string;
-  isFallbackAdapter: boolean;
-  hasF16: boolean;
-}
 
 export interface ModelInfo {
   name: string;
@@ -54,19 +45,27 @@ export interface ModelInfo {
   backendNote?: string;
 }
 
+/** What a token-mode run of a prompt needs on the GPU, before it is started. */
+export interface PromptMemory {
+  /** Weights plus the run's working buffers. */
+  bytes: number;
+  /** Why the run would not fit this device and what to reduce; null when it fits. */
+  refusal: string | null;
+}
+
 export type ErrorKind = 'model' | 'input' | 'cancelled' | 'device-lost' | 'internal';
 
 export type Reply =
   | { type: 'loaded'; id: number; info: ModelInfo }
-  | { type: 'tokens'; id: number; tokens: TokenSpan[]; bosAtZero: boolean }
+  | { type: 'tokens'; id: number; tokens: TokenSpan[]; bosAtZero: boolean; memory: PromptMemory | null }
   | { type: 'progress'; id: number; stage: string; layer: number; of: number; fraction: number }
   /** The run so far as UTF-8 JSON (depass-result/1), transferred, after each granularity. */
   | { type: 'partial'; id: number; mode: Mode; json: ArrayBuffer }
   | { type: 'result'; id: number; json: ArrayBuffer }
   | { type: 'ablated'; id: number; logits: number[]; baseline: number[]; top: TopEntry[][] }
   | { type: 'attention'; id: number; T: number; A: Float32Array }
-  | { type: 'promotes'; id: number; tokens: { neuron: number; top: TopEntry[] }[] }
-  | { type: 'vocab'; id: number; matches: { id: number; text: string }[] }
+  | { type: 'promotes'; id: number; tokens: NeuronPromotes[] }
+  | { type: 'vocab'; id: number; texts: string[] }
   | { type: 'pong'; id: number }
   | { type: 'error'; id: number; kind: ErrorKind; message: string; file?: string };
 

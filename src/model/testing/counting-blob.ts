@@ -1,17 +1,20 @@
 // A Blob stand-in that counts the bytes actually read (arrayBuffer, text, bytes, stream), for
 // tests that check a reader looks at headers and samples rather than whole weight files.
 
-import type { ModelFile } from '../files.ts';
+import type { ModelFile } from '../files';
 
 export interface ReadCounter {
   bytes: number;
   reads: number;
+  /** The most bytes one read asked for. */
+  largest?: number;
 }
 
 export function countingBlob(blob: Blob, counter: ReadCounter): Blob {
   const count = () => {
     counter.bytes += blob.size;
     counter.reads += 1;
+    counter.largest = Math.max(counter.largest ?? 0, blob.size);
   };
   const wrapper = {
     size: blob.size,

@@ -2,10 +2,10 @@
 // layouts written out by hand here, not against the importers.
 
 import { describe, expect, it } from 'vitest';
-import type { Family, Tensor } from '../description.ts';
-import { tensorToFloat32 } from '../dtype.ts';
-import { randomModel } from './random-model.ts';
-import { hfTensors, toHfFiles, toLlama2cBin } from './serialize.ts';
+import type { Family, Tensor } from '../description';
+import { tensorToFloat32 } from '../dtype';
+import { randomModel } from './random-model';
+import { hfTensors, toHfFiles, toLlama2cBin } from './serialize';
 
 const FAMILIES: Family[] = ['llama', 'mistral', 'qwen2', 'qwen3', 'gpt2'];
 
@@ -47,7 +47,7 @@ describe('randomModel', () => {
       expect(!!layer.q_proj.bias).toBe(family === 'qwen2' || family === 'gpt2');
       expect(!!layer.o_proj.bias).toBe(family === 'gpt2');
       expect(!!layer.q_norm && !!layer.k_norm).toBe(family === 'qwen3');
-      expect(!!layer.input_layernorm.bias).toBe(family === 'gpt2');
+      expect(!!layer.input_layernorm!.bias).toBe(family === 'gpt2');
       expect(!!w.embed_positions).toBe(family === 'gpt2');
       expect(w.lm_head === w.embed_tokens).toBe(family === 'gpt2'); // HF defaults
       expect(Hkv).toBe(family === 'gpt2' ? 4 : 2);
@@ -59,18 +59,25 @@ describe('randomModel', () => {
     const layer = w.layers[0]!;
     expect(std(layer.q_proj.weight)).toBeCloseTo(1 / 8, 1); // 1/sqrt(64)
     expect(std(layer.down_proj.weight)).toBeCloseTo(1 / 16, 1); // 1/sqrt(I = 256)
-    const gamma = tensorToFloat32(layer.input_layernorm.weight);
+    const gamma = tensorToFloat32(layer.input_layernorm!.weight);
     expect(Math.min(...gamma)).toBeGreaterThan(0.5);
     expect(Math.max(...gamma)).toBeLessThan(1.5);
-    const beta = tensorToFloat32(layer.input_layernorm.bias!);
+    const beta = tensorToFloat32(layer.input_layernorm!.bias!);
     expect(beta.some((v) => v !== 0)).toBe(true);
-    expect(std(layer.input_layernorm.bias!)).toBeLessThan(0.3);
+    expect(std(layer.input_layernorm!.bias!)).toBeLessThan(0.3);
   });
 
   it('honours head_dim, options and dtype', () => {
     const { description: d, weights: w } = randomModel({
-      family: 'llama', hidden_size: 24, num_attention_heads: 4, num_key_value_heads: 1, head_dim: 10,
-      attention_bias: true, mlp_bias: true, dtype: 'BF16', tie_word_embeddings: true,
+      family: 'llama',
+      hidden_size: 24,
+      num_attention_heads: 4,
+      num_key_value_heads: 1,
+      head_dim: 10,
+      attention_bias: true,
+      mlp_bias: true,
+      dtype: 'BF16',
+      tie_word_embeddings: true,
     });
     expect(d.head_dim).toBe(10);
     expect(w.layers[0]!.q_proj.weight.shape).toEqual([40, 24]);
@@ -88,10 +95,27 @@ describe('toHfFiles', () => {
   it('writes the real Hugging Face config keys', async () => {
     const gpt2 = toHfFiles(randomModel({ family: 'gpt2' }).description, randomModel({ family: 'gpt2' }).weights);
     const c = JSON.parse(await gpt2[0]!.blob.text());
-    expect(c).toMatchObject({ model_type: 'gpt2', n_embd: 32, n_layer: 2, n_head: 4, n_positions: 64, n_inner: null, activation_function: 'gelu_new', layer_norm_epsilon: 1e-5 });
+    expect(c).toMatchObject({
+      model_type: 'gpt2',
+      n_embd: 32,
+      n_layer: 2,
+      n_head: 4,
+      n_positions: 64,
+      n_inner: null,
+      activation_function: 'gelu_new',
+      layer_norm_epsilon: 1e-5,
+    });
     const m = randomModel({ family: 'qwen3', tie_word_embeddings: true });
     const q = JSON.parse(await toHfFiles(m.description, m.weights)[0]!.blob.text());
-    expect(q).toMatchObject({ model_type: 'qwen3', hidden_size: 32, num_key_value_heads: 2, head_dim: 8, rms_norm_eps: 1e-6, tie_word_embeddings: true, rope_theta: 10000 });
+    expect(q).toMatchObject({
+      model_type: 'qwen3',
+      hidden_size: 32,
+      num_key_value_heads: 2,
+      head_dim: 8,
+      rms_norm_eps: 1e-6,
+      tie_word_embeddings: true,
+      rope_theta: 10000,
+    });
   });
 
   it('names llama tensors as Hugging Face does, lm_head only when untied', async () => {
@@ -111,7 +135,15 @@ describe('toHfFiles', () => {
   });
 
   it('writes GPT-2 Conv1D weights as [in, out] with c_attn = [q | k | v] columns', async () => {
-    const m = randomModel({ family: 'gpt2', hidden_size: 4, num_attention_heads: 2, intermediate_size: 6, num_hidden_layers: 1, vocab_size: 5, max_position_embeddings: 3 });
+    const m = randomModel({
+      family: 'gpt2',
+      hidden_size: 4,
+      num_attention_heads: 2,
+      intermediate_size: 6,
+      num_hidden_layers: 1,
+      vocab_size: 5,
+      max_position_embeddings: 3,
+    });
     const header = await headerOf(toHfFiles(m.description, m.weights)[1]!.blob);
     expect(header['h.0.attn.c_attn.weight']!.shape).toEqual([4, 12]);
     expect(header['h.0.mlp.c_fc.weight']!.shape).toEqual([4, 6]);
@@ -121,9 +153,11 @@ describe('toHfFiles', () => {
     const cAttn = tensorToFloat32({ ...byName.get('h.0.attn.c_attn.weight')!, dtype: 'F32' }); // [D, 3D]
     const layer = m.weights.layers[0]!;
     const parts = [layer.q_proj, layer.k_proj, layer.v_proj].map((p) => tensorToFloat32(p.weight)); // [D, D] each
-    for (let i = 0; i < 4; i++) for (let k = 0; k < 3; k++) for (let o = 0; o < 4; o++) {
-      expect(cAttn[i * 12 + k * 4 + o]).toBe(parts[k]![o * 4 + i]);
-    }
+    for (let i = 0; i < 4; i++)
+      for (let k = 0; k < 3; k++)
+        for (let o = 0; o < 4; o++) {
+          expect(cAttn[i * 12 + k * 4 + o]).toBe(parts[k]![o * 4 + i]);
+        }
     const cFc = tensorToFloat32({ ...byName.get('h.0.mlp.c_fc.weight')!, dtype: 'F32' }); // [D, I]
     const up = tensorToFloat32(layer.up_proj.weight); // [I, D]
     expect(cFc[1 * 6 + 5]).toBe(up[5 * 4 + 1]);

@@ -2,8 +2,8 @@
 // description and weights a checkpoint loader would return, with scales that keep activations
 // O(1). Not a checkpoint writer (see serialize.ts) and not a trained model: the numbers mean nothing.
 
-import type { DType, Family, LayerWeights, Linear, ModelDescription, ModelWeights, Norm, Tensor } from '../description.ts';
-import { float32ToTensorBytes } from '../dtype.ts';
+import type { DType, Family, LayerWeights, Linear, ModelDescription, ModelWeights, Norm, RopeScaling, Tensor } from '../description';
+import { float32ToTensorBytes } from '../dtype';
 
 export interface RandomModelOptions {
   family: Family;
@@ -33,6 +33,18 @@ export interface RandomModelOptions {
   mlp_bias?: boolean;
   /** Mistral: attention window written to config.json (caps max_position_embeddings). */
   sliding_window?: number | null;
+  /** Per-layer sliding window of the windowed families (GPT-Neo, Gemma 2/3; Phi-3 when set); default 3. */
+  window?: number;
+  /** Fraction of head_dim that is rotated (default: 0.5 for GPT-NeoX, else 1). */
+  rotary_fraction?: number;
+  rope_scaling?: RopeScaling;
+  /** GPT-NeoX: both branches read the layer input (default true). */
+  parallel_residual?: boolean;
+  /** Gemma 2/3 score scale is 1/sqrt(this) (default 2 * head_dim, so that it differs from head_dim). */
+  query_pre_attn_scalar?: number;
+  /** Gemma 2 caps (defaults 2 and 5: small, so that they matter for random weights). */
+  attn_logit_softcapping?: number;
+  final_logit_softcapping?: number;
   rope_theta?: number;
   norm_eps?: number;
   seed?: number;
@@ -74,17 +86,21 @@ export function seededNormal(seed: number): () => number {
   };
 }
 
-const ROPE_FAMILIES: readonly Family[] = ['llama', 'mistral', 'qwen2', 'qwen3'];
+const LAYER_NORM_FAMILIES: readonly Family[] = ['gpt2', 'gpt_neo', 'gpt_neox'];
+const LEARNED_POSITIONS: readonly Family[] = ['gpt2', 'gpt_neo'];
+const GEMMA: readonly Family[] = ['gemma', 'gemma2', 'gemma3_text'];
 
 /** The description a config.json for these options describes (see serialize.ts hfConfig). */
 export function randomDescription(opts: RandomModelOptions): ModelDescription {
   const family = opts.family;
-  const gpt2 = family === 'gpt2';
+  const layerNorm = LAYER_NORM_FAMILIES.includes(family);
+  const learned = LEARNED_POSITIONS.includes(family);
+  const gemma = GEMMA.includes(family);
   const D = opts.hidden_size ?? 32;
   const H = opts.num_attention_heads ?? 4;
-  const Hkv = opts.num_key_value_heads ?? (gpt2 ? H : Math.max(1, Math.floor(H / 2)));
+  const Hkv = opts.num_key_value_heads ?? (layerNorm ? H : Math.max(1, Math.floor(H / 2)));
   const dh = opts.head_dim ?? D / H;
-  const I = opts.intermediate_size ?? (gpt2 ? 4 * D : Math.floor((3 * D) / 2));
+  const I = opts.intermediate_size ?? (layerNorm ? 4 * D : Math.floor((3 * D) / 2));
   const V = opts.vocab_size ?? 64;
   const L = opts.num_hidden_layers ?? 2;
   const P = opts.max_position_embeddings ?? 64;
@@ -93,17 +109,31 @@ export function randomDescription(opts: RandomModelOptions): ModelDescription {
     if (!Number.isInteger(v) || v <= 0) throw new Error(`randomModel: ${key} = ${v} must be a positive integer`);
   }
   if (H % Hkv !== 0) throw new Error(`randomModel: H = ${H} is not a multiple of Hkv = ${Hkv}`);
-  if (dh % 2 !== 0 && !gpt2) throw new Error(`randomModel: RoPE needs an even head_dim, got ${dh}`);
-  if (gpt2 && (Hkv !== H || dh * H !== D)) throw new Error('randomModel: GPT-2 needs Hkv = H and dh = D / H');
-  if (opts.attention_bias && !(family === 'llama' || family === 'qwen3')) {
+  if (dh % 2 !== 0 && !learned) throw new Error(`randomModel: RoPE needs an even head_dim, got ${dh}`);
+  if (layerNorm && (Hkv !== H || dh * H !== D)) throw new Error(`randomModel: ${family} needs Hkv = H and dh = D / H`);
+  if (opts.attention_bias && !['llama', 'qwen3', 'gemma', 'gemma2', 'gemma3_text', 'olmo2'].includes(family)) {
     throw new Error(`randomModel: attention_bias is not a ${family} option`);
   }
   if (opts.mlp_bias && family !== 'llama') throw new Error(`randomModel: mlp_bias is not a ${family} option`);
-  if (opts.sliding_window != null && family !== 'mistral') throw new Error('randomModel: sliding_window is a mistral option');
+  if (opts.sliding_window != null && family !== 'mistral')
+    throw new Error('randomModel: sliding_window is a mistral option (use window for per-layer windows)');
 
   const qwen = family === 'qwen2' || family === 'qwen3';
   const attentionBias = opts.attention_bias ?? false;
-  const window = opts.sliding_window ?? null;
+  const capping = opts.sliding_window ?? null;
+  const theta = opts.rope_theta ?? (family === 'gemma3_text' ? 1_000_000 : 10000);
+  // Rotated dims: a partial fraction, even.
+  const fraction = opts.rotary_fraction ?? (family === 'gpt_neox' ? 0.5 : 1);
+  const rotDim = Math.max(2, Math.floor(dh * fraction) - (Math.floor(dh * fraction) % 2));
+  const types: ('full' | 'sliding')[] = Array.from({ length: L }, (_, l) => {
+    if (family === 'gpt_neo') return l % 2 === 0 ? 'full' : 'sliding';
+    if (family === 'gemma2') return l % 2 === 0 ? 'sliding' : 'full';
+    if (family === 'gemma3_text') return (l + 1) % 2 === 0 ? 'full' : 'sliding';
+    if (family === 'phi3' && opts.window) return 'sliding';
+    return 'full';
+  });
+  const windowed = types.includes('sliding');
+  const postNorms = family === 'gemma2' || family === 'gemma3_text' || family === 'olmo2';
   return {
     name: opts.name ?? `random-${family}`,
     family,
@@ -114,30 +144,40 @@ export function randomDescription(opts: RandomModelOptions): ModelDescription {
     num_key_value_heads: Hkv,
     head_dim: dh,
     intermediate_size: I,
-    max_position_embeddings: window !== null ? Math.min(P, window) : P,
-    normKind: gpt2 ? 'layer' : 'rms',
+    max_position_embeddings: capping !== null ? Math.min(P, capping) : P,
+    normKind: layerNorm ? 'layer' : 'rms',
     norm_eps: opts.norm_eps ?? (qwen ? 1e-6 : 1e-5),
-    mlpKind: gpt2 ? 'plain' : 'gated',
-    hidden_act: gpt2 ? 'gelu_tanh' : 'silu',
-    positionKind: gpt2 ? 'learned' : 'rope',
-    rope_theta: gpt2 ? 0 : (opts.rope_theta ?? 10000),
-    hasQkvBias: gpt2 || family === 'qwen2' || attentionBias,
-    hasOBias: gpt2 || attentionBias,
-    hasMlpBias: gpt2 || (opts.mlp_bias ?? false),
-    hasQkNorm: family === 'qwen3',
-    tie_word_embeddings: opts.tie_word_embeddings ?? gpt2,
-    bos_token_id: gpt2 ? V - 1 : qwen ? V - 2 : 1,
-    eos_token_ids: gpt2 || qwen ? [V - 1] : [2],
+    mlpKind: layerNorm ? 'plain' : 'gated',
+    hidden_act: family === 'gpt_neox' ? 'gelu' : layerNorm || gemma ? 'gelu_tanh' : 'silu',
+    positionKind: learned ? 'learned' : 'rope',
+    rope: learned ? null : { theta, dim: rotDim, local_theta: family === 'gemma3_text' ? 10000 : null, scaling: opts.rope_scaling ?? { kind: 'none' } },
+    embedding_scale: gemma ? Math.fround(Math.sqrt(D)) : 1,
+    layer_types: types,
+    sliding_window: windowed ? (opts.window ?? 3) : null,
+    attention_scale:
+      family === 'gpt_neo' ? 1 : family === 'gemma2' || family === 'gemma3_text' ? 1 / Math.sqrt(opts.query_pre_attn_scalar ?? 2 * dh) : 1 / Math.sqrt(dh),
+    attn_logit_softcapping: family === 'gemma2' ? (opts.attn_logit_softcapping ?? 2) : null,
+    final_logit_softcapping: family === 'gemma2' ? (opts.final_logit_softcapping ?? 5) : null,
+    hasQkvBias: family === 'gpt2' || family === 'gpt_neox' || family === 'qwen2' || attentionBias,
+    hasOBias: layerNorm || attentionBias,
+    hasMlpBias: layerNorm || (opts.mlp_bias ?? false),
+    qkNorm: family === 'qwen3' || family === 'gemma3_text' ? 'head' : family === 'olmo2' ? 'projection' : 'none',
+    hasPreNorms: family !== 'olmo2',
+    hasPostNorms: postNorms,
+    parallelResidual: family === 'gpt_neox' && (opts.parallel_residual ?? true),
+    tie_word_embeddings: opts.tie_word_embeddings ?? (family === 'gpt2' || family === 'gpt_neo' || gemma),
+    bos_token_id: layerNorm ? V - 1 : qwen ? V - 2 : 1,
+    eos_token_ids: layerNorm || qwen ? [V - 1] : [2],
     dtype: opts.dtype ?? 'F32',
   };
 }
 
 /** A random model; the same options and seed always give the same bytes. */
 export function randomModel(opts: RandomModelOptions): RandomModel {
-  if (!ROPE_FAMILIES.includes(opts.family) && opts.family !== 'gpt2') throw new Error(`randomModel: unknown family ${opts.family}`);
   const desc = randomDescription(opts);
   const normal = seededNormal(opts.seed ?? 1);
   const dtype = desc.dtype;
+  const layerNorm = desc.normKind === 'layer';
   const gpt2 = desc.family === 'gpt2';
   const { hidden_size: D, intermediate_size: I, vocab_size: V, head_dim: dh } = desc;
   const qDim = desc.num_attention_heads * dh; // H*dh
@@ -156,11 +196,11 @@ export function randomModel(opts: RandomModelOptions): RandomModel {
   const linear = (name: string, out: number, inp: number, withBias: boolean): Linear =>
     withBias ? { weight: matrix(`${name}.weight`, out, inp), bias: bias(`${name}.bias`, out) } : { weight: matrix(`${name}.weight`, out, inp) };
   const norm = (name: string, n: number): Norm =>
-    gpt2 ? { weight: gamma(`${name}.weight`, n), bias: bias(`${name}.bias`, n) } : { weight: gamma(`${name}.weight`, n) };
+    layerNorm ? { weight: gamma(`${name}.weight`, n), bias: bias(`${name}.bias`, n) } : { weight: gamma(`${name}.weight`, n) };
 
   // Names are those loadCheckpoint gives: the file's names, GPT-2's split c_attn marked [q]/[k]/[v].
   const embed_tokens = tensor(gpt2 ? 'wte.weight' : 'model.embed_tokens.weight', [V, D], normal); // [V, D]
-  const embed_positions = gpt2 ? tensor('wpe.weight', [desc.max_position_embeddings, D], () => 0.3 * normal()) : undefined; // [P, D]
+  const embed_positions = desc.positionKind === 'learned' ? tensor('wpe.weight', [desc.max_position_embeddings, D], () => 0.3 * normal()) : undefined; // [P, D]
 
   const layers: LayerWeights[] = [];
   for (let l = 0; l < desc.num_hidden_layers; l++) {
@@ -181,20 +221,25 @@ export function randomModel(opts: RandomModelOptions): RandomModel {
       continue;
     }
     const p = `model.layers.${l}`;
-    const layer: LayerWeights = {
-      input_layernorm: norm(`${p}.input_layernorm`, D),
-      q_proj: linear(`${p}.self_attn.q_proj`, qDim, D, desc.hasQkvBias), // [H*dh, D]
-      k_proj: linear(`${p}.self_attn.k_proj`, kvDim, D, desc.hasQkvBias), // [Hkv*dh, D]
-      v_proj: linear(`${p}.self_attn.v_proj`, kvDim, D, desc.hasQkvBias), // [Hkv*dh, D]
-      o_proj: linear(`${p}.self_attn.o_proj`, D, qDim, desc.hasOBias), // [D, H*dh]
-      post_attention_layernorm: norm(`${p}.post_attention_layernorm`, D),
-      gate_proj: linear(`${p}.mlp.gate_proj`, I, D, desc.hasMlpBias), // [I, D]
-      up_proj: linear(`${p}.mlp.up_proj`, I, D, desc.hasMlpBias), // [I, D]
-      down_proj: linear(`${p}.mlp.down_proj`, D, I, desc.hasMlpBias), // [D, I]
-    };
-    if (desc.hasQkNorm) {
-      layer.q_norm = norm(`${p}.self_attn.q_norm`, dh); // [dh]
-      layer.k_norm = norm(`${p}.self_attn.k_norm`, dh); // [dh]
+    // Drawn in this order so that the families that existed first keep their seeded weights.
+    const pre = desc.hasPreNorms;
+    const post = desc.hasPostNorms;
+    const layer: LayerWeights = {} as LayerWeights;
+    if (pre) layer.input_layernorm = norm(`${p}.input_layernorm`, D);
+    layer.q_proj = linear(`${p}.self_attn.q_proj`, qDim, D, desc.hasQkvBias); // [H*dh, D]
+    layer.k_proj = linear(`${p}.self_attn.k_proj`, kvDim, D, desc.hasQkvBias); // [Hkv*dh, D]
+    layer.v_proj = linear(`${p}.self_attn.v_proj`, kvDim, D, desc.hasQkvBias); // [Hkv*dh, D]
+    layer.o_proj = linear(`${p}.self_attn.o_proj`, D, qDim, desc.hasOBias); // [D, H*dh]
+    if (post) layer.attn_output_norm = norm(`${p}.attn_output_norm`, D);
+    if (pre) layer.post_attention_layernorm = norm(`${p}.post_attention_layernorm`, D);
+    if (desc.mlpKind === 'gated') layer.gate_proj = linear(`${p}.mlp.gate_proj`, I, D, desc.hasMlpBias); // [I, D]
+    layer.up_proj = linear(`${p}.mlp.up_proj`, I, D, desc.hasMlpBias); // [I, D]
+    layer.down_proj = linear(`${p}.mlp.down_proj`, D, I, desc.hasMlpBias); // [D, I]
+    if (post) layer.mlp_output_norm = norm(`${p}.mlp_output_norm`, D);
+    if (desc.qkNorm !== 'none') {
+      const whole = desc.qkNorm === 'projection';
+      layer.q_norm = norm(`${p}.self_attn.q_norm`, whole ? qDim : dh); // [dh] or [H*dh]
+      layer.k_norm = norm(`${p}.self_attn.k_norm`, whole ? kvDim : dh); // [dh] or [Hkv*dh]
     }
     layers.push(layer);
   }

@@ -1,7 +1,7 @@
 // Writes safetensors files for tests: a well-formed writer, plus a raw one that takes any header
 // (or header bytes) so malformed files can be built. Not used by the app, which only reads.
 
-import type { Tensor } from '../description.ts';
+import type { Tensor } from '../description';
 
 export interface RawTensor {
   name: string;

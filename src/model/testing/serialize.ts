@@ -3,10 +3,10 @@
 // sharded) and a llama2.c legacy .bin. The layout code here is written independently of the
 // importers so that a round trip through them is a real test.
 
-import { bytesPerElement, type DType, type ModelDescription, type ModelWeights, type Tensor } from '../description.ts';
-import { tensorToFloat32 } from '../dtype.ts';
-import type { ModelFile } from '../files.ts';
-import { encodeSafetensors, type RawTensor } from './safetensors-writer.ts';
+import { bytesPerElement, type DType, type ModelDescription, type ModelWeights, type Tensor } from '../description';
+import { tensorToFloat32 } from '../dtype';
+import type { ModelFile } from '../files';
+import { encodeSafetensors, type RawTensor } from './safetensors-writer';
 
 export interface HfFilesOptions {
   /** Leading folder for every path ('tiny' gives 'tiny/config.json'). */
@@ -51,7 +51,13 @@ export function hfConfig(d: ModelDescription): Record<string, unknown> {
     if (!d.tie_word_embeddings) config['tie_word_embeddings'] = false;
     return config;
   }
-  const architectures = { llama: 'LlamaForCausalLM', mistral: 'MistralForCausalLM', qwen2: 'Qwen2ForCausalLM', qwen3: 'Qwen3ForCausalLM' };
+  const architectures: Partial<Record<ModelDescription['family'], string>> = {
+    llama: 'LlamaForCausalLM',
+    mistral: 'MistralForCausalLM',
+    qwen2: 'Qwen2ForCausalLM',
+    qwen3: 'Qwen3ForCausalLM',
+  };
+  if (!architectures[d.family]) throw new Error(`hfConfig: ${d.family} models come from the reference library's fixtures, not from this writer`);
   const config: Record<string, unknown> = {
     _name_or_path: d.name,
     architectures: [architectures[d.family]],
@@ -65,7 +71,7 @@ export function hfConfig(d: ModelDescription): Record<string, unknown> {
     head_dim: d.head_dim,
     max_position_embeddings: d.max_position_embeddings,
     rms_norm_eps: d.norm_eps,
-    rope_theta: d.rope_theta,
+    rope_theta: d.rope!.theta,
     rope_scaling: null,
     hidden_act: 'silu',
     attention_dropout: 0.0,
@@ -118,8 +124,8 @@ export function hfTensors(d: ModelDescription, w: ModelWeights, opts: HfFilesOpt
     add(`${p}wpe.weight`, w.embed_positions);
     w.layers.forEach((layer, l) => {
       const h = `${p}h.${l}`;
-      add(`${h}.ln_1.weight`, layer.input_layernorm.weight);
-      add(`${h}.ln_1.bias`, layer.input_layernorm.bias!);
+      add(`${h}.ln_1.weight`, layer.input_layernorm!.weight);
+      add(`${h}.ln_1.bias`, layer.input_layernorm!.bias!);
       if (opts.gpt2Buffers) {
         const P = d.max_position_embeddings;
         const mask = new Uint8Array(P * P);
@@ -141,8 +147,8 @@ export function hfTensors(d: ModelDescription, w: ModelWeights, opts: HfFilesOpt
       add(`${h}.attn.c_attn.bias`, layer.q_proj.bias!, [3 * D], cAttnBias);
       conv(`${h}.attn.c_proj.weight`, layer.o_proj.weight);
       add(`${h}.attn.c_proj.bias`, layer.o_proj.bias!);
-      add(`${h}.ln_2.weight`, layer.post_attention_layernorm.weight);
-      add(`${h}.ln_2.bias`, layer.post_attention_layernorm.bias!);
+      add(`${h}.ln_2.weight`, layer.post_attention_layernorm!.weight);
+      add(`${h}.ln_2.bias`, layer.post_attention_layernorm!.bias!);
       conv(`${h}.mlp.c_fc.weight`, layer.up_proj.weight);
       add(`${h}.mlp.c_fc.bias`, layer.up_proj.bias!);
       conv(`${h}.mlp.c_proj.weight`, layer.down_proj.weight);
@@ -163,14 +169,14 @@ export function hfTensors(d: ModelDescription, w: ModelWeights, opts: HfFilesOpt
       add(`${name}.weight`, lin.weight);
       if (lin.bias) add(`${name}.bias`, lin.bias);
     };
-    add(`${h}.input_layernorm.weight`, layer.input_layernorm.weight);
+    add(`${h}.input_layernorm.weight`, layer.input_layernorm!.weight);
     linear(`${h}.self_attn.q_proj`, layer.q_proj);
     linear(`${h}.self_attn.k_proj`, layer.k_proj);
     linear(`${h}.self_attn.v_proj`, layer.v_proj);
     linear(`${h}.self_attn.o_proj`, layer.o_proj);
     if (layer.q_norm) add(`${h}.self_attn.q_norm.weight`, layer.q_norm.weight);
     if (layer.k_norm) add(`${h}.self_attn.k_norm.weight`, layer.k_norm.weight);
-    add(`${h}.post_attention_layernorm.weight`, layer.post_attention_layernorm.weight);
+    add(`${h}.post_attention_layernorm.weight`, layer.post_attention_layernorm!.weight);
     linear(`${h}.mlp.gate_proj`, layer.gate_proj);
     linear(`${h}.mlp.up_proj`, layer.up_proj);
     linear(`${h}.mlp.down_proj`, layer.down_proj);
@@ -224,7 +230,7 @@ export function toHfFiles(d: ModelDescription, w: ModelWeights, opts: HfFilesOpt
  * back into llama2.c's interleaved RoPE order. Only plain Llama-shaped models fit the format.
  */
 export function toLlama2cBin(d: ModelDescription, w: ModelWeights): Uint8Array<ArrayBuffer> {
-  if (d.normKind !== 'rms' || d.mlpKind !== 'gated' || d.positionKind !== 'rope' || d.hasQkvBias || d.hasOBias || d.hasMlpBias || d.hasQkNorm) {
+  if (d.normKind !== 'rms' || d.mlpKind !== 'gated' || d.positionKind !== 'rope' || d.hasQkvBias || d.hasOBias || d.hasMlpBias || d.qkNorm !== 'none') {
     throw new Error('toLlama2cBin: only bias-free Llama-shaped models fit the llama2.c format');
   }
   const { hidden_size: D, num_attention_heads: H, num_key_value_heads: Hkv, head_dim: dh } = d;
@@ -245,12 +251,12 @@ export function toLlama2cBin(d: ModelDescription, w: ModelWeights): Uint8Array<A
     chunks.push(dst);
   };
   f32(w.embed_tokens);
-  for (const l of w.layers) f32(l.input_layernorm.weight);
+  for (const l of w.layers) f32(l.input_layernorm!.weight);
   for (const l of w.layers) interleave(l.q_proj.weight, H);
   for (const l of w.layers) interleave(l.k_proj.weight, Hkv);
   for (const l of w.layers) f32(l.v_proj.weight);
   for (const l of w.layers) f32(l.o_proj.weight);
-  for (const l of w.layers) f32(l.post_attention_layernorm.weight);
+  for (const l of w.layers) f32(l.post_attention_layernorm!.weight);
   for (const l of w.layers) f32(l.gate_proj!.weight);
   for (const l of w.layers) f32(l.down_proj.weight);
   for (const l of w.layers) f32(l.up_proj.weight);

@@ -7,7 +7,9 @@ import { CpuBackend } from '../../depass/cpu-backend';
 import { toReferenceModel } from '../../depass/reference-model';
 import { runDepass } from '../../depass/run';
 import { randomModel, seededRandom } from '../../model/testing/random-model';
-import { encodeRun, fromBase64Url, LINK_PREFIX, LINK_VERSION, type SharedRun, toBase64Url } from '../permalink';
+import { fromBase64Url, toBase64Url } from '../permalink/base64url';
+import { encodeRun } from '../permalink/encode';
+import { LINK_PREFIX, LINK_VERSION, type SharedRun } from '../permalink/format';
 
 const V = `${LINK_VERSION}.`;
 
@@ -25,8 +27,15 @@ export async function sampleRun(
 ): Promise<SharedRun> {
   // stories260K's shape: 5 layers, D=64, 8 heads, 4 KV heads, I=172, V=512.
   const { description, weights } = randomModel({
-    family: 'llama', vocab_size: 512, hidden_size: 64, num_hidden_layers: 5, num_attention_heads: 8,
-    num_key_value_heads: 4, intermediate_size: 172, max_position_embeddings: 512, seed: 3,
+    family: 'llama',
+    vocab_size: 512,
+    hidden_size: 64,
+    num_hidden_layers: 5,
+    num_attention_heads: 8,
+    num_key_value_heads: 4,
+    intermediate_size: 172,
+    max_position_embeddings: 512,
+    seed: 3,
   });
   const rnd = seededRandom(9);
   const ids = Array.from({ length: T }, () => Math.floor(rnd() * 512));
@@ -44,7 +53,14 @@ export async function sampleRun(
   const run: SharedRun = {
     result,
     settings: { modes, rule: 'softmax', layerDetail: detail },
-    view: { selected: T - 1, views: ['tokens', 'heads', 'flow'], threshold: 0.2, head: { layer: 1, head: 3 }, layer: 2, neuron: modes.includes('neuron') ? 7 : null },
+    view: {
+      selected: T - 1,
+      views: ['tokens', 'heads', 'flow'],
+      threshold: 0.2,
+      head: { layer: 1, head: 3 },
+      layer: 2,
+      neuron: modes.includes('neuron') ? 7 : null,
+    },
     shape: { layers: 5, vocab_size: 512 },
   };
   if (options.override && T >= 2) {
@@ -56,7 +72,10 @@ export async function sampleRun(
   // Texts of every id the run names, as the app takes them from the loaded vocabulary.
   const named = new Set<number>();
   for (const p of result.predictions) for (const e of p.top) named.add(e.id);
-  for (const t of [...result.targets, ...(run.override?.result.targets ?? [])]) (named.add(t.id), t.contrast_id !== null && named.add(t.contrast_id));
+  for (const t of [...result.targets, ...(run.override?.result.targets ?? [])]) {
+    named.add(t.id);
+    if (t.contrast_id !== null) named.add(t.contrast_id);
+  }
   for (const layers of result.logit_lens ?? []) for (const entries of layers) for (const e of entries) named.add(e.id);
   run.vocab = [...named].sort((a, b) => a - b).map((id) => [id, `w${id}`]);
   return run;
@@ -103,7 +122,7 @@ export async function hostileLinks(n: number, seed = 1): Promise<string[]> {
     () => {
       const h = decodedHead();
       const field = ['tokens', 'top', 'targets', 'token', 'head', 'view', 'settings', 'prompt', 'model', 'lens'][pick(10)];
-      const values = [null, 1e309, -1, 'x', [], {}, [[1, 2]], 2 ** 53, { scales: [1e308] }];
+      const values = [null, Infinity /* what JSON's 1e309 parses to */, -1, 'x', [], {}, [[1, 2]], 2 ** 53, { scales: [1e308] }];
       h[field] = values[pick(values.length)];
       return container(h, decodeRaw(good).tail);
     },
@@ -129,7 +148,11 @@ export async function hostileLinks(n: number, seed = 1): Promise<string[]> {
     },
     () => container(decodedHead(), decodeRaw(good).tail.slice(0, pick(200))), // truncated scores
     () => container(decodedHead(), new Uint8Array([...decodeRaw(good).tail, 1, 2, 3])), // trailing data
-    () => container(decodedHead(), decodeRaw(good).tail.map(() => 0xff)), // unterminated varints
+    () =>
+      container(
+        decodedHead(),
+        decodeRaw(good).tail.map(() => 0xff),
+      ), // unterminated varints
     () => {
       const h = decodedHead();
       h.shape = { layers: 2, vocab_size: 512 }; // fewer layers than the sections use

@@ -1,6 +1,7 @@
 // An in-memory stand-in for the origin private file system, for the remembered-models tests:
-// directories, files written through writables (visible only after close, as in browsers), a
-// byte quota that fails writes the way browsers do, and a switch that breaks getDirectory.
+// directories, files written through writables (visible only after close, as in browsers, and
+// continued with keepExistingData, seek and truncate), moves, a byte quota that fails writes the
+// way browsers do, and a switch that breaks getDirectory.
 // Not used by the app.
 
 import type { DirHandleLike, FileHandleLike, StorageLike, WritableLike } from '../remembered';
@@ -22,6 +23,9 @@ export class MemoryStorage implements StorageLike {
   refuse = false;
   persistAnswer = true;
   persistCalls = 0;
+  /** Writes and moves done so far (a move must not copy). */
+  writes = 0;
+  moves = 0;
 
   used(): number {
     return this.top.bytes();
@@ -46,32 +50,61 @@ class MemoryFile implements FileHandleLike {
   readonly kind = 'file' as const;
   data = new Uint8Array(0);
   constructor(
-    readonly name: string,
+    public name: string,
     private readonly storage: MemoryStorage,
+    public parent: MemoryDir,
   ) {}
   async getFile(): Promise<Blob> {
     return new Blob([this.data.slice()]);
   }
-  async createWritable(): Promise<WritableLike> {
-    const parts: Uint8Array[] = [];
-    let size = 0;
+  /** Writes go to a working copy that replaces the file on close, as in browsers. */
+  async createWritable(options?: { keepExistingData?: boolean }): Promise<WritableLike> {
+    let work = options?.keepExistingData ? this.data.slice() : new Uint8Array(0);
+    let position = 0;
+    const resize = (n: number) => {
+      const next = new Uint8Array(n);
+      next.set(work.subarray(0, Math.min(n, work.length)));
+      work = next;
+    };
     return {
       write: async (data) => {
-        const bytes = data instanceof Blob ? new Uint8Array(await data.arrayBuffer()) : typeof data === 'string' ? new TextEncoder().encode(data) : new Uint8Array(data as ArrayBuffer);
-        if (this.storage.used() + size + bytes.length > this.storage.quota) throw new NamedError('QuotaExceededError', 'The quota has been exceeded.');
-        parts.push(bytes);
-        size += bytes.length;
+        const bytes =
+          data instanceof Blob
+            ? new Uint8Array(await data.arrayBuffer())
+            : typeof data === 'string'
+              ? new TextEncoder().encode(data)
+              : ArrayBuffer.isView(data)
+                ? new Uint8Array(data.buffer, data.byteOffset, data.byteLength)
+                : new Uint8Array(data as ArrayBuffer);
+        const end = position + bytes.length;
+        if (this.storage.used() + Math.max(end, work.length) > this.storage.quota) throw new NamedError('QuotaExceededError', 'The quota has been exceeded.');
+        this.storage.writes++;
+        if (end > work.length) resize(end);
+        work.set(bytes, position);
+        position = end;
+      },
+      seek: async (p) => {
+        position = p;
+      },
+      truncate: async (n) => {
+        resize(n);
+        position = Math.min(position, n);
       },
       close: async () => {
-        const out = new Uint8Array(size);
-        let o = 0;
-        for (const p of parts) (out.set(p, o), (o += p.length));
-        this.data = out;
+        this.data = work;
       },
       abort: async () => {
-        parts.length = 0;
+        work = new Uint8Array(0);
       },
     };
+  }
+  async move(parent: DirHandleLike, name: string): Promise<void> {
+    const to = parent as MemoryDir;
+    this.parent.entries.delete(this.name);
+    to.entries.set(name, this);
+    this.parent = to;
+    this.name = name;
+    this.storage.moves++;
   }
 }
 
@@ -101,7 +134,7 @@ export class MemoryDir implements DirHandleLike {
     if (e instanceof MemoryFile) return e;
     if (e) throw new NamedError('TypeMismatchError', `${name} is a folder`);
     if (!options?.create) throw new NamedError('NotFoundError', `${name} not found`);
-    const f = new MemoryFile(name, this.storage);
+    const f = new MemoryFile(name, this.storage, this);
     this.entries.set(name, f);
     return f;
   }
