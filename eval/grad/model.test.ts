@@ -1,6 +1,7 @@
 // The float64 tape forward against the reference engine's logits, and its backward pass against
 // central finite differences of the same forward, on random tiny models of every family: the
-// gradient with respect to the input embeddings and with respect to every head's output.
+// gradient with respect to the input embeddings and with respect to every head's output. Logits
+// are compared before any final soft-cap, which is what attribution explains.
 
 import { describe, expect, it } from 'vitest';
 import { forward } from '../../src/depass/forward';
@@ -19,6 +20,16 @@ const cases: [string, RandomModelOptions, Partial<ModelDescription>?][] = [
   ['gpt2', { family: 'gpt2', seed: 16 }],
   ['gpt2 three layers', { family: 'gpt2', num_hidden_layers: 3, seed: 17 }],
   ['gpt2 with exact (erf) GELU', { family: 'gpt2', seed: 18 }, { hidden_act: 'gelu' }],
+  ['mistral sliding window of 3', { family: 'mistral', sliding_window: 3, seed: 19 }],
+  ['llama 3 RoPE scaling', { family: 'llama', rope_scaling: { kind: 'llama3', factor: 8, low_freq_factor: 1, high_freq_factor: 4, original_max_position_embeddings: 4 }, seed: 20 }],
+  ['gpt-neox parallel residual, partial rotary', { family: 'gpt_neox', seed: 21 }],
+  ['gpt-neox sequential', { family: 'gpt_neox', parallel_residual: false, seed: 22 }],
+  ['gpt-neo local layers, unscaled scores', { family: 'gpt_neo', seed: 23 }],
+  ['gemma embedding scale', { family: 'gemma', seed: 24 }],
+  ['gemma 2 soft-caps, windows, post-norms', { family: 'gemma2', seed: 25 }],
+  ['gemma 3 two RoPE bases, q/k norm', { family: 'gemma3_text', seed: 26 }],
+  ['olmo-2 no pre-norms, projection q/k norm', { family: 'olmo2', seed: 27 }],
+  ['phi-3 window', { family: 'phi3', window: 3, seed: 28 }],
 ];
 
 function promptIds(V: number, T: number, seed: number): number[] {

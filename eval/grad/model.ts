@@ -1,10 +1,11 @@
 // The reference engine's forward pass again, in float64 on a gradient tape, for the gradient
 // baselines: d(target logit or logit difference) with respect to the input token embeddings and
 // to every head's output. Family differences are branches on the typed description (normKind,
-// mlpKind, positionKind, hasQkNorm), as in src/depass/forward.ts; a new family feature is a new
+// mlpKind, positionKind, qkNorm, pre/post norms, parallel residual), as in src/depass/forward.ts; a new family feature is a new
 // op in ./ops.ts and one branch here. No decomposition, no KV cache.
 
 import type { NormF32, ReferenceModel } from '../../src/depass/reference-model';
+import { layerRopeTables, layerWindow } from '../../src/depass/rope';
 import {
   add,
   addConstant,
@@ -16,6 +17,7 @@ import {
   readout,
   rmsNorm,
   rope,
+  scale,
 } from './ops';
 import { Tape, Var } from './tape';
 
@@ -64,6 +66,11 @@ function norm(tape: Tape, model: ReferenceModel, x: Var, w: NormF32, T: number):
   return cfg.normKind === 'rms' ? rmsNorm(tape, x, w.weight, T, D, cfg.norm_eps) : layerNorm(tape, x, w.weight, w.bias, T, D, cfg.norm_eps);
 }
 
+/** A pre-norm when the layer has one (all but OLMo-2), else x itself. */
+function preNorm(tape: Tape, model: ReferenceModel, x: Var, w: NormF32 | undefined, T: number): Var {
+  return w ? norm(tape, model, x, w, T) : x;
+}
+
 /** The forward pass from token embeddings x [T, D] to the final normalised state, on a new tape. */
 export function tapeForward(model: ReferenceModel, embeddings: Float64Array, opts: ForwardOptions = {}): TapeForward {
   const cfg = model.description;
@@ -79,33 +86,44 @@ export function tapeForward(model: ReferenceModel, embeddings: Float64Array, opt
   }
   const tape = new Tape();
   const input = new Var(embeddings);
-  let h: Var = input; // [T, D]
+  let h: Var = cfg.embedding_scale !== 1 ? scale(tape, input, cfg.embedding_scale) : input; // [T, D]
   if (cfg.positionKind === 'learned') h = addConstant(tape, h, model.embed_positions!.subarray(0, T * D));
+  const tables = layerRopeTables(cfg, T);
   const heads: Var[] = [];
 
   for (let l = 0; l < cfg.num_hidden_layers; l++) {
     const w = model.layers[l];
     // Attention.
-    const x = norm(tape, model, h, w.input_layernorm, T); // [T, D]
+    const x = preNorm(tape, model, h, w.input_layernorm, T); // [T, D]
     let q = linear(tape, x, w.q_proj.weight, T, D, H * dh, w.q_proj.bias); // [T, H, dh]
     let k = linear(tape, x, w.k_proj.weight, T, D, Hkv * dh, w.k_proj.bias); // [T, Hkv, dh]
     const v = linear(tape, x, w.v_proj.weight, T, D, Hkv * dh, w.v_proj.bias); // [T, Hkv, dh]
-    if (cfg.hasQkNorm) {
+    if (cfg.qkNorm === 'head') {
       q = rmsNorm(tape, q, w.q_norm!.weight, T * H, dh, cfg.norm_eps);
       k = rmsNorm(tape, k, w.k_norm!.weight, T * Hkv, dh, cfg.norm_eps);
+    } else if (cfg.qkNorm === 'projection') {
+      q = rmsNorm(tape, q, w.q_norm!.weight, T, H * dh, cfg.norm_eps);
+      k = rmsNorm(tape, k, w.k_norm!.weight, T, Hkv * dh, cfg.norm_eps);
     }
-    if (cfg.positionKind === 'rope') {
-      q = rope(tape, q, T, H, dh, cfg.rope_theta);
-      k = rope(tape, k, T, Hkv, dh, cfg.rope_theta);
+    const table = tables[l];
+    if (table) {
+      q = rope(tape, q, T, H, dh, table, cfg.rope!.dim);
+      k = rope(tape, k, T, Hkv, dh, table, cfg.rope!.dim);
     }
-    let y = causalAttention(tape, q, k, v, T, H, Hkv, dh); // [T, H, dh]
+    let y = causalAttention(tape, q, k, v, T, H, Hkv, dh, {
+      scale: cfg.attention_scale,
+      softcap: cfg.attn_logit_softcapping ?? 0,
+      window: layerWindow(cfg, l),
+    }); // [T, H, dh]
     const offset = opts.headOffsets?.[l];
     if (offset) y = addConstant(tape, y, offset);
     heads.push(y);
-    h = add(tape, h, linear(tape, y, w.o_proj.weight, T, H * dh, D, w.o_proj.bias));
+    let attn = linear(tape, y, w.o_proj.weight, T, H * dh, D, w.o_proj.bias); // [T, D]
+    if (w.attn_output_norm) attn = norm(tape, model, attn, w.attn_output_norm, T);
+    const hMid = add(tape, h, attn);
 
-    // MLP.
-    const x2 = norm(tape, model, h, w.post_attention_layernorm, T); // [T, D]
+    // MLP: it reads hMid, or the layer's input with a parallel residual.
+    const x2 = preNorm(tape, model, cfg.parallelResidual ? h : hMid, w.post_attention_layernorm, T); // [T, D]
     let a: Var; // [T, I]
     if (cfg.mlpKind === 'gated') {
       const gate = linear(tape, x2, w.gate_proj!.weight, T, D, I, w.gate_proj!.bias);
@@ -114,7 +132,9 @@ export function tapeForward(model: ReferenceModel, embeddings: Float64Array, opt
     } else {
       a = plainActivation(tape, linear(tape, x2, w.up_proj.weight, T, D, I, w.up_proj.bias), cfg.hidden_act);
     }
-    h = add(tape, h, linear(tape, a, w.down_proj.weight, T, I, D, w.down_proj.bias));
+    let mlp = linear(tape, a, w.down_proj.weight, T, I, D, w.down_proj.bias); // [T, D]
+    if (w.mlp_output_norm) mlp = norm(tape, model, mlp, w.mlp_output_norm, T);
+    h = add(tape, hMid, mlp);
   }
 
   const final = norm(tape, model, h, model.norm, T);

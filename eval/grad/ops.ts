@@ -136,26 +136,20 @@ export function layerNorm(tape: Tape, x: Var, gamma: Float32Array, beta: Float32
   return out;
 }
 
-/** Rotate-half RoPE on x [T, nh, dh] for positions 0..T-1, with the reference engine's f32 angles. */
-export function rope(tape: Tape, x: Var, T: number, nh: number, dh: number, theta: number): Var {
-  const half = dh / 2;
-  const cos = new Float64Array(T * half); // [T, dh/2]
-  const sin = new Float64Array(T * half);
-  for (let t = 0; t < T; t++)
-    for (let i = 0; i < half; i++) {
-      // f32 rounding of the angle as in src/depass/ops.ts rope (and Hugging Face's f32 inv_freq).
-      const ang = Math.fround(t * Math.fround(1 / Math.pow(theta, (2 * i) / dh)));
-      cos[t * half + i] = Math.cos(ang);
-      sin[t * half + i] = Math.sin(ang);
-    }
+/**
+ * Rotate-half RoPE on the first `rot` dims of each head of x [T, nh, dh], positions 0..T-1, from
+ * the engines' own cos/sin table [2, T, rot/2] (src/depass/rope.ts: scaling and magnitude folded in).
+ */
+export function rope(tape: Tape, x: Var, T: number, nh: number, dh: number, table: Float32Array, rot = dh): Var {
+  const half = rot / 2;
   const X = x.value;
-  const Y = new Float64Array(X.length);
+  const Y = Float64Array.from(X);
   for (let t = 0; t < T; t++)
     for (let h = 0; h < nh; h++) {
       const o = (t * nh + h) * dh;
       for (let i = 0; i < half; i++) {
-        const c = cos[t * half + i];
-        const s = sin[t * half + i];
+        const c = table[t * half + i];
+        const s = table[(T + t) * half + i];
         Y[o + i] = X[o + i] * c - X[o + i + half] * s;
         Y[o + i + half] = X[o + i + half] * c + X[o + i] * s;
       }
@@ -165,53 +159,88 @@ export function rope(tape: Tape, x: Var, T: number, nh: number, dh: number, thet
     const gy = out.grad;
     if (!gy) return;
     const gx = x.gradBuffer();
-    // The transpose of each 2x2 rotation.
+    // The transpose of each 2x2 rotation; dims past `rot` pass through.
     for (let t = 0; t < T; t++)
       for (let h = 0; h < nh; h++) {
         const o = (t * nh + h) * dh;
         for (let i = 0; i < half; i++) {
-          const c = cos[t * half + i];
-          const s = sin[t * half + i];
+          const c = table[t * half + i];
+          const s = table[(T + t) * half + i];
           gx[o + i] += gy[o + i] * c + gy[o + i + half] * s;
           gx[o + i + half] += gy[o + i + half] * c - gy[o + i] * s;
         }
+        for (let e = rot; e < dh; e++) gx[o + e] += gy[o + e];
       }
   });
   return out;
 }
 
+/** x times a constant c, elementwise (Gemma's embedding scale). */
+export function scale(tape: Tape, x: Var, c: number): Var {
+  const y = new Float64Array(x.value.length);
+  for (let i = 0; i < y.length; i++) y[i] = x.value[i] * c;
+  const out = new Var(y);
+  tape.record(() => {
+    const g = out.grad;
+    if (!g) return;
+    const gx = x.gradBuffer();
+    for (let i = 0; i < g.length; i++) gx[i] += g[i] * c;
+  });
+  return out;
+}
+
+export interface AttentionOptions {
+  /** Multiplier of q . k (default 1/sqrt(dh)). */
+  scale?: number;
+  /** Scores capped as c tanh(s / c) when > 0 (Gemma 2). */
+  softcap?: number;
+  /** Sliding window in keys counting the query; 0: plain causal. */
+  window?: number;
+}
+
 /**
- * Causal softmax attention: y[q, h, :] = sum_{k<=q} softmax_k(q.k / sqrt(dh)) v[k, g(h), :], query
- * head h reading KV head g(h) = floor(h / (H / Hkv)). q [T, H, dh], k and v [T, Hkv, dh];
- * y [T, H, dh], the heads' outputs before o_proj.
+ * Causal softmax attention: y[q, h, :] = sum_{k<=q} softmax_k(cap(q.k * scale)) v[k, g(h), :], query
+ * head h reading KV head g(h) = floor(h / (H / Hkv)), keys limited to the window when there is
+ * one. q [T, H, dh], k and v [T, Hkv, dh]; y [T, H, dh], the heads' outputs before o_proj.
  */
-export function causalAttention(tape: Tape, q: Var, k: Var, v: Var, T: number, H: number, Hkv: number, dh: number): Var {
+export function causalAttention(tape: Tape, q: Var, k: Var, v: Var, T: number, H: number, Hkv: number, dh: number, opts: AttentionOptions = {}): Var {
   const Q = q.value;
   const K = k.value;
   const Vv = v.value;
   const group = H / Hkv;
-  const scale = 1 / Math.sqrt(dh);
+  const scale = opts.scale ?? 1 / Math.sqrt(dh);
+  const cap = opts.softcap ?? 0;
+  const W = opts.window ?? 0;
+  const first = (i: number) => (W > 0 ? Math.max(0, i + 1 - W) : 0);
   const A = new Float64Array(H * T * T); // [H, T, T]
+  const capSlope = new Float64Array(cap > 0 ? H * T * T : 0); // d cap(s) / d s, [H, T, T]
   const Y = new Float64Array(T * H * dh);
   for (let h = 0; h < H; h++) {
     const g = Math.floor(h / group);
     for (let i = 0; i < T; i++) {
       const row = (h * T + i) * T;
       const qo = (i * H + h) * dh;
+      const j0 = first(i);
       let max = -Infinity;
-      for (let j = 0; j <= i; j++) {
+      for (let j = j0; j <= i; j++) {
         const ko = (j * Hkv + g) * dh;
         let dot = 0;
         for (let e = 0; e < dh; e++) dot += Q[qo + e] * K[ko + e];
-        A[row + j] = dot * scale;
-        if (A[row + j] > max) max = A[row + j];
+        let s = dot * scale;
+        if (cap > 0) {
+          const th = Math.tanh(s / cap);
+          capSlope[row + j] = 1 - th * th;
+          s = cap * th;
+        }
+        A[row + j] = s;
+        if (s > max) max = s;
       }
       let sum = 0;
-      for (let j = 0; j <= i; j++) {
+      for (let j = j0; j <= i; j++) {
         A[row + j] = Math.exp(A[row + j] - max);
         sum += A[row + j];
       }
-      for (let j = 0; j <= i; j++) {
+      for (let j = j0; j <= i; j++) {
         A[row + j] /= sum;
         const vo = (j * Hkv + g) * dh;
         for (let e = 0; e < dh; e++) Y[qo + e] += A[row + j] * Vv[vo + e];
@@ -231,8 +260,9 @@ export function causalAttention(tape: Tape, q: Var, k: Var, v: Var, T: number, H
       for (let i = 0; i < T; i++) {
         const row = (h * T + i) * T;
         const qo = (i * H + h) * dh;
+        const j0 = first(i);
         let mean = 0;
-        for (let j = 0; j <= i; j++) {
+        for (let j = j0; j <= i; j++) {
           const vo = (j * Hkv + g) * dh;
           let d = 0;
           for (let e = 0; e < dh; e++) {
@@ -242,9 +272,9 @@ export function causalAttention(tape: Tape, q: Var, k: Var, v: Var, T: number, H
           dA[j] = d;
           mean += A[row + j] * d;
         }
-        // Softmax backward: dS_j = A_j (dA_j - sum_j' A_j' dA_j'), then through q.k * scale.
-        for (let j = 0; j <= i; j++) {
-          const dS = A[row + j] * (dA[j] - mean) * scale;
+        // Softmax backward: dS_j = A_j (dA_j - sum_j' A_j' dA_j'), then through the cap and q.k * scale.
+        for (let j = j0; j <= i; j++) {
+          const dS = A[row + j] * (dA[j] - mean) * scale * (cap > 0 ? capSlope[row + j] : 1);
           if (dS === 0) continue;
           const ko = (j * Hkv + g) * dh;
           for (let e = 0; e < dh; e++) {
