@@ -1,6 +1,6 @@
-// The faithfulness evaluation: its baselines checked against hand-computed cases, then the whole
-// evaluation on a few held-out probes of each bundled demo model (the reduced form of
-// `npm run eval`).
+// The faithfulness evaluation: its attention baselines and head counts checked against
+// hand-computed cases, then the whole evaluation on one held-out probe of each kind of each
+// bundled demo model (the reduced form of `npm run eval`).
 
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
@@ -10,7 +10,7 @@ import { toReferenceModel } from '../src/depass/reference-model';
 import { loadCheckpoint } from '../src/model/checkpoint';
 import { loadTokenizer } from '../src/model/tokenizer';
 import { filesFromPath } from '../src/node/files';
-import { attentionRollout, evaluate, lastLayerAttention, type Probe } from './faithfulness';
+import { attentionRollout, evaluate, HEAD_METHODS, headCount, lastLayerAttention, type Probe, TOKEN_METHODS } from './faithfulness';
 
 /** A record with only what the attention baselines read: per layer A [H, T, T]. */
 function recordOf(T: number, layersA: number[][][][]): ForwardRecord {
@@ -52,47 +52,64 @@ describe('attention baselines', () => {
   });
 });
 
+describe('head counts', () => {
+  it('round the fraction of all heads up, at least one head', () => {
+    expect([0.01, 0.05, 0.1].map((f) => headCount(f, 16))).toEqual([1, 1, 2]);
+    expect([0.01, 0.05, 0.1].map((f) => headCount(f, 30))).toEqual([1, 2, 3]);
+    expect([0.01, 0.05, 0.1].map((f) => headCount(f, 144))).toEqual([2, 8, 15]);
+  });
+});
+
 describe.each(['demo-llama', 'demo-gpt2'])('faithfulness evaluation on the bundled %s', (name) => {
   const dir = resolve(process.cwd(), 'public/models', name);
-  const all = (
-    JSON.parse(readFileSync(resolve(process.cwd(), 'public/models/probes.json'), 'utf8')) as {
-      probes: (Probe & { example?: boolean })[];
-    }
-  ).probes.filter((p) => !p.example);
-  // Two held-out probes of each kind keep this test to seconds.
-  const sample = ['binding', 'induction', 'agreement'].flatMap((k) => all.filter((p) => p.kind === k).slice(0, 2));
+  const file = JSON.parse(readFileSync(resolve(process.cwd(), 'public/models/probes.json'), 'utf8')) as {
+    probes: (Probe & { example?: boolean })[];
+    kinds: Record<string, { lexical: boolean }>;
+  };
+  const all = file.probes.filter((p) => !p.example);
+  const kinds = Object.keys(file.kinds);
+  // One held-out probe of each kind, a short integral and one deletion fraction keep this to seconds.
+  const sample = kinds.flatMap((k) => all.filter((p) => p.kind === k).slice(0, 1));
 
-  it('scores every probe, reports every method, and DePass finds the source tokens', async () => {
-    expect(sample).toHaveLength(6);
+  it('scores every probe, reports every method per kind, and flags the lexical kinds', async () => {
+    expect(sample).toHaveLength(kinds.length);
     const files = await filesFromPath(dir);
     const c = await loadCheckpoint(files);
     const tokenizer = await loadTokenizer(files);
-    const report = await evaluate(name, toReferenceModel(c.description, c.weights), tokenizer, sample);
+    const report = await evaluate(name, toReferenceModel(c.description, c.weights), tokenizer, sample, { igSteps: 2, deletionFractions: [0.5], randomSeeds: 1 });
     expect(report.skipped).toEqual([]);
-    expect(report.probes).toBe(6);
-    for (const table of [report.topSourceHit, report.deletion]) {
-      expect(Object.keys(table).sort()).toEqual(['depass', 'last-attention', 'random', 'rollout']);
+    expect(report.probes).toBe(kinds.length);
+    expect(Object.keys(report.kinds).sort()).toEqual([...kinds, 'non-lexical', 'all'].sort());
+    for (const kind of kinds) {
+      const k = report.kinds[kind];
+      expect(k.n, kind).toBe(1);
+      // Measured from the tokens (the answer token sits at a source), against the file's flag.
+      expect(k.lexical, kind).toBe(file.kinds[kind].lexical);
     }
-    expect(Object.keys(report.headMasking).sort()).toEqual(['depass', 'head-norm', 'random']);
-    for (const row of Object.values(report.deletion))
-      for (const v of Object.values(row)) {
-        expect(Number.isFinite(v)).toBe(true);
-        expect(v).toBeLessThanOrEqual(1); // a relative drop of a probability cannot exceed 100%
-      }
+    expect(report.kinds['non-lexical'].n).toBe(kinds.filter((k) => !file.kinds[k].lexical).length);
+    for (const k of Object.values(report.kinds)) {
+      expect(Object.keys(k.topSourceHit).sort()).toEqual([...TOKEN_METHODS].sort());
+      expect(Object.keys(k.deletion).sort()).toEqual([...TOKEN_METHODS].sort());
+      expect(Object.keys(k.headMasking).sort()).toEqual([...HEAD_METHODS].sort());
+      for (const row of Object.values(k.deletion))
+        for (const v of Object.values(row)) {
+          expect(Number.isFinite(v)).toBe(true);
+          expect(v).toBeLessThanOrEqual(1); // a relative drop of a probability cannot exceed 100%
+        }
+      for (const row of Object.values(k.headMasking)) expect(Object.keys(row)).toEqual(['1%', '5%', '10%']);
+    }
     // The per-probe records agree with the summary.
     expect(report.perProbe.map((r) => r.id)).toEqual(sample.map((p) => p.id));
-    const hits = report.perProbe.filter((r) => r.top.depass.hit).length;
-    expect(report.topSourceHit.depass.all).toBeCloseTo(hits / 6, 12);
-    expect(report.accuracy.all).toBeCloseTo(report.perProbe.filter((r) => r.answered).length / 6, 12);
+    for (const m of TOKEN_METHODS.filter((x) => x !== 'random')) {
+      expect(report.kinds.all.topSourceHit[m], m).toBeCloseTo(report.perProbe.filter((r) => r.top[m].hit).length / kinds.length, 12);
+    }
+    expect(report.kinds.all.accuracy).toBeCloseTo(report.perProbe.filter((r) => r.answered).length / kinds.length, 12);
     // Every probe has a distractor, so every one is also explained against its strongest rival.
     expect(report.perProbe.every((r) => r.contrastHit !== null)).toBe(true);
-    expect(report.topSourceHitContrast.all).toBeCloseTo(report.perProbe.filter((r) => r.contrastHit).length / 6, 12);
-    // Head counts follow the fractions of L x H = 16 heads, at least one.
+    // Head counts: 1%, 5% and 10% of L x H = 16 heads, rounded up.
     expect(report.headCounts).toEqual({ '1%': 1, '5%': 1, '10%': 2 });
-    // The trained model answers these probes, and DePass puts a ground-truth source first.
-    expect(report.accuracy.all).toBeGreaterThanOrEqual(5 / 6);
-    expect(report.topSourceHit.depass.all).toBeGreaterThanOrEqual(5 / 6);
-    // Removing half the tokens by DePass hurts the answer more than removing them at random.
-    expect(report.deletion.depass['50%']).toBeGreaterThan(report.deletion.random['50%']);
+    // The trained model answers these probes; masking no more heads at 5% than at 1% changes nothing.
+    expect(report.kinds.all.accuracy).toBe(1);
+    for (const m of HEAD_METHODS.filter((x) => x !== 'random')) expect(report.kinds.all.headMasking[m]['5%']).toBe(report.kinds.all.headMasking[m]['1%']);
   });
 });

@@ -1,8 +1,10 @@
 // Faithfulness of DePass attributions on probes with known answers and known source tokens:
 // (1) how often the top-scored source token is a ground-truth source, (2) a deletion curve
 // (remove the top-p% tokens by each ranking, measure the drop of the target probability) and
-// (3) head masking (zero the top heads by each ranking, measure task accuracy). Baselines:
-// attention rollout, last-layer attention, head-output norm, random. Runs on the reference engine.
+// (3) head masking (zero the top heads by each ranking, measure task accuracy), per probe kind.
+// Baselines: direct logit attribution, gradient x input, integrated gradients, attention rollout,
+// last-layer attention, random; for heads attribution patching, head-output norm, random.
+// Runs on the reference engine (the gradient baselines on its float64 twin in ./grad).
 
 import { CpuBackend } from '../src/depass/cpu-backend';
 import { gemm } from '../src/depass/gemm';
@@ -10,6 +12,8 @@ import type { CpuForwardRecord as ForwardRecord } from '../src/depass/forward';
 import type { ReferenceModel } from '../src/depass/reference-model';
 import { runDepass } from '../src/depass/run';
 import type { Tokenizer, TokenSpan } from '../src/model/tokenizer-types';
+import { attributionPatching, directLogitAttribution, gradientTimesInput, integratedGradients } from './baselines';
+import { type Gradients, targetGradients, tokenEmbeddings } from './grad/model';
 
 export interface Probe {
   id: string;
@@ -25,26 +29,41 @@ export interface EvalOptions {
   deletionFractions?: number[];
   headFractions?: number[];
   randomSeeds?: number;
+  /** Points of integrated gradients' path integral (default 32). */
+  igSteps?: number;
 }
 
-export type TokenMethod = 'depass' | 'rollout' | 'last-attention' | 'random';
-export type HeadMethod = 'depass' | 'head-norm' | 'random';
+export const TOKEN_METHODS = ['depass', 'dla', 'gradient-x-input', 'integrated-gradients', 'rollout', 'last-attention', 'random'] as const;
+export type TokenMethod = (typeof TOKEN_METHODS)[number];
+export const HEAD_METHODS = ['depass', 'attribution-patching', 'head-norm', 'random'] as const;
+export type HeadMethod = (typeof HEAD_METHODS)[number];
+
+/** The figures of one probe kind (or of all probes, under 'all'). */
+export interface KindReport {
+  /** Probes scored. */
+  n: number;
+  /** Whether the answer token occurs at a ground-truth source (in any probe of the kind). */
+  lexical: boolean;
+  /** Model accuracy (argmax at the last position is the answer). */
+  accuracy: number;
+  /** Share of probes whose top-ranked token overlaps a ground-truth source, per method. */
+  topSourceHit: Record<TokenMethod, number>;
+  /** The same for DePass explaining logit(answer) - logit(strongest distractor). */
+  topSourceHitContrast: number;
+  /** Mean relative drop of p(answer) after deleting the top-p tokens: [method][p]. */
+  deletion: Record<TokenMethod, Record<string, number>>;
+  /** Task accuracy after zeroing the top-p heads: [method][p]. */
+  headMasking: Record<HeadMethod, Record<string, number>>;
+}
 
 export interface EvalReport {
   model: string;
   probes: number;
   skipped: { id: string; reason: string }[];
-  /** Model accuracy on the probes (argmax at the last position is the answer). */
-  accuracy: Record<string, number>;
-  /** Share of probes whose top-ranked source token overlaps a ground-truth source, per method and kind. */
-  topSourceHit: Record<TokenMethod, Record<string, number>>;
-  /** The same for DePass explaining logit(answer) - logit(strongest distractor), per kind. */
-  topSourceHitContrast: Record<string, number>;
-  /** Mean relative drop of the target probability after deleting the top-p tokens: [method][p]. */
-  deletion: Record<TokenMethod, Record<string, number>>;
-  /** Task accuracy after zeroing the top-p heads: [method][p], with the head count in headCounts. */
-  headMasking: Record<HeadMethod, Record<string, number>>;
+  /** Heads zeroed at each fraction: ceil(p * L * H). */
   headCounts: Record<string, number>;
+  /** Per probe kind, then 'non-lexical' (every probe of a non-lexical kind, when there are both) and 'all'. */
+  kinds: Record<string, KindReport>;
   /** Per probe: whether the model answered it, and each method's top-ranked token (first random seed). */
   perProbe: { id: string; kind: string; answered: boolean; contrastHit: boolean | null; top: Record<TokenMethod, { text: string; hit: boolean }> }[];
 }
@@ -83,7 +102,7 @@ function prepare(tokenizer: Tokenizer, probe: Probe): Prepared | string {
   return { probe, tokens, ids, answerId, distractorIds, candidates, truth };
 }
 
-function seeded(seed: number): () => number {
+export function seeded(seed: number): () => number {
   let a = seed >>> 0;
   return () => {
     a = (a + 0x6d2b79f5) >>> 0;
@@ -93,7 +112,7 @@ function seeded(seed: number): () => number {
   };
 }
 
-function shuffled<T>(xs: T[], rnd: () => number): T[] {
+export function shuffled<T>(xs: T[], rnd: () => number): T[] {
   const a = xs.slice();
   for (let i = a.length - 1; i > 0; i--) {
     const j = Math.floor(rnd() * (i + 1));
@@ -170,6 +189,38 @@ function softmaxProb(logitsRow: Float32Array, id: number): number {
   return Math.exp(logitsRow[id] - max) / sum;
 }
 
+/** Per-probe figures, summed per kind afterwards. */
+interface ProbeFigures {
+  kind: string;
+  lexical: boolean;
+  answered: number;
+  hit: Record<TokenMethod, number>;
+  contrastHit: number | null;
+  deletion: Record<TokenMethod, number[]>;
+  masking: Record<HeadMethod, number[]>;
+}
+
+/** Token scores of every ranked method but random for the probe's answer, [T] each. */
+function tokenScores(
+  model: ReferenceModel,
+  rec: ForwardRecord,
+  p: Prepared,
+  depass: ArrayLike<number>,
+  igSteps: number,
+  grads: Gradients,
+): Record<Exclude<TokenMethod, 'random'>, ArrayLike<number>> {
+  const H = model.description.num_attention_heads;
+  const target = { position: p.ids.length - 1, token: p.answerId };
+  return {
+    depass,
+    dla: directLogitAttribution(model, p.ids, target, grads.finalScale),
+    'gradient-x-input': gradientTimesInput(model, p.ids, target, grads),
+    'integrated-gradients': integratedGradients(model, p.ids, target, { steps: igSteps }).scores,
+    rollout: attentionRollout(rec, H),
+    'last-attention': lastLayerAttention(rec, H),
+  };
+}
+
 export async function evaluate(
   name: string,
   model: ReferenceModel,
@@ -181,25 +232,16 @@ export async function evaluate(
   const fractions = opts.deletionFractions ?? [0.1, 0.2, 0.3, 0.4, 0.5];
   const headFractions = opts.headFractions ?? [0.01, 0.05, 0.1];
   const seeds = opts.randomSeeds ?? 3;
+  const igSteps = opts.igSteps ?? 32;
   const cfg = model.description;
   const H = cfg.num_attention_heads;
   const L = cfg.num_hidden_layers;
   const V = cfg.vocab_size;
   const backend = new CpuBackend(model);
-  const tokenMethods: TokenMethod[] = ['depass', 'rollout', 'last-attention', 'random'];
-  const headMethods: HeadMethod[] = ['depass', 'head-norm', 'random'];
-  const headCounts = Object.fromEntries(headFractions.map((f) => [pct(f), Math.max(1, Math.round(f * L * H))]));
-
-  const kinds = new Map<string, number>();
-  const correct = new Map<string, number>();
-  const contrastHits = new Map<string, number>();
-  const contrastKinds = new Map<string, number>();
-  const hits = Object.fromEntries(tokenMethods.map((m) => [m, new Map<string, number>()])) as Record<TokenMethod, Map<string, number>>;
-  const drops = Object.fromEntries(tokenMethods.map((m) => [m, fractions.map(() => 0)])) as Record<TokenMethod, number[]>;
-  const masked = Object.fromEntries(headMethods.map((m) => [m, headFractions.map(() => 0)])) as Record<HeadMethod, number[]>;
+  const headCounts = Object.fromEntries(headFractions.map((f) => [pct(f), headCount(f, L * H)]));
   const skipped: EvalReport['skipped'] = [];
   const perProbe: EvalReport['perProbe'] = [];
-  let used = 0;
+  const figures: ProbeFigures[] = [];
 
   for (const [n, probe] of probes.entries()) {
     onProbe?.(n, probes.length);
@@ -208,9 +250,7 @@ export async function evaluate(
       skipped.push({ id: probe.id, reason: p });
       continue;
     }
-    used++;
     const kind = probe.kind;
-    kinds.set(kind, (kinds.get(kind) ?? 0) + 1);
     const T = p.ids.length;
     const input = {
       model: { name, fingerprint: '', description: cfg },
@@ -224,7 +264,6 @@ export async function evaluate(
     const baseProb = softmaxProb(baseRow, p.answerId);
     let argmax = 0;
     for (let v = 1; v < V; v++) if (baseRow[v] > baseRow[argmax]) argmax = v;
-    if (argmax === p.answerId) correct.set(kind, (correct.get(kind) ?? 0) + 1);
 
     // Why the answer rather than its strongest competitor: the contrast the probe is about.
     let contrastHit: boolean | null = null;
@@ -232,41 +271,68 @@ export async function evaluate(
       const rival = p.distractorIds.reduce((a, b) => (baseRow[b] > baseRow[a] ? b : a));
       const c = await runDepass(backend, input, { modes: ['token'], positions: [T - 1], target: p.answerId, contrast: rival });
       contrastHit = p.truth.has(rankBy(c.token!.scores[0], p.candidates)[0]);
-      contrastKinds.set(kind, (contrastKinds.get(kind) ?? 0) + 1);
-      if (contrastHit) contrastHits.set(kind, (contrastHits.get(kind) ?? 0) + 1);
     }
 
-    // Token rankings.
-    const rankings: Record<TokenMethod, number[][]> = {
-      depass: [rankBy(result.token!.scores[0], p.candidates)],
-      rollout: [rankBy(attentionRollout(rec, H), p.candidates)],
-      'last-attention': [rankBy(lastLayerAttention(rec, H), p.candidates)],
-      random: Array.from({ length: seeds }, (_, s) => shuffled(p.candidates, seeded(1000 * s + n + 1))),
+    // Rankings often agree on what to remove, so each removal runs once per probe.
+    const deletions = new Map<string, number>();
+    const deletionDrop = async (removedList: number[]): Promise<number> => {
+      const key = removedList.slice().sort((a, b) => a - b).join(',');
+      let drop = deletions.get(key);
+      if (drop === undefined) {
+        const removed = new Set(removedList);
+        const fwd = await backend.forward(p.ids.filter((_, i) => !removed.has(i)));
+        drop = (baseProb - softmaxProb(backend.lastRecord.logits.subarray((fwd.T - 1) * V, fwd.T * V), p.answerId)) / baseProb;
+        deletions.set(key, drop);
+      }
+      return drop;
     };
+    const maskings = new Map<string, number>();
+    const answeredWithout = async (heads: number[]): Promise<number> => {
+      const key = heads.slice().sort((a, b) => a - b).join(',');
+      let answered = maskings.get(key);
+      if (answered === undefined) {
+        const fwd = await backend.forward(p.ids, { ablation: { heads: heads.map((i) => ({ layer: Math.floor(i / H), head: i % H })) } });
+        answered = fwd.top[T - 1][0].id === p.answerId ? 1 : 0;
+        maskings.set(key, answered);
+      }
+      return answered;
+    };
+
+    // Token rankings. The gradient baselines share one float64 forward and backward pass.
+    const target = { position: T - 1, token: p.answerId };
+    const grads = targetGradients(model, tokenEmbeddings(model, p.ids), target);
+    const scores = tokenScores(model, rec, p, result.token!.scores[0], igSteps, grads);
+    const rankings = {} as Record<TokenMethod, number[][]>;
+    for (const m of TOKEN_METHODS) {
+      rankings[m] = m === 'random' ? Array.from({ length: seeds }, (_, s) => shuffled(p.candidates, seeded(1000 * s + n + 1))) : [rankBy(scores[m], p.candidates)];
+    }
     perProbe.push({
       id: probe.id,
       kind,
       answered: argmax === p.answerId,
       contrastHit,
-      top: Object.fromEntries(tokenMethods.map((m) => [m, { text: p.tokens[rankings[m][0][0]].text, hit: p.truth.has(rankings[m][0][0]) }])) as Record<
+      top: Object.fromEntries(TOKEN_METHODS.map((m) => [m, { text: p.tokens[rankings[m][0][0]].text, hit: p.truth.has(rankings[m][0][0]) }])) as Record<
         TokenMethod,
         { text: string; hit: boolean }
       >,
     });
-    for (const m of tokenMethods) {
-      const hitShare = rankings[m].filter((r) => p.truth.has(r[0])).length / rankings[m].length;
-      hits[m].set(kind, (hits[m].get(kind) ?? 0) + hitShare);
-      for (const [k, f] of fractions.entries()) {
+    const fig: ProbeFigures = {
+      kind,
+      lexical: [...p.truth].some((i) => p.ids[i] === p.answerId),
+      answered: argmax === p.answerId ? 1 : 0,
+      contrastHit: contrastHit === null ? null : contrastHit ? 1 : 0,
+      hit: {} as Record<TokenMethod, number>,
+      deletion: {} as Record<TokenMethod, number[]>,
+      masking: {} as Record<HeadMethod, number[]>,
+    };
+    for (const m of TOKEN_METHODS) {
+      fig.hit[m] = rankings[m].filter((r) => p.truth.has(r[0])).length / rankings[m].length;
+      fig.deletion[m] = [];
+      for (const f of fractions) {
         const count = Math.max(1, Math.round(f * p.candidates.length));
         let drop = 0;
-        for (const r of rankings[m]) {
-          const removed = new Set(r.slice(0, count));
-          const kept = p.ids.filter((_, i) => !removed.has(i));
-          const fwd = await backend.forward(kept);
-          const row = backend.lastRecord.logits.subarray((fwd.T - 1) * V, fwd.T * V);
-          drop += (baseProb - softmaxProb(row, p.answerId)) / baseProb;
-        }
-        drops[m][k] += drop / rankings[m].length;
+        for (const r of rankings[m]) drop += await deletionDrop(r.slice(0, count));
+        fig.deletion[m].push(drop / rankings[m].length);
       }
     }
 
@@ -274,54 +340,53 @@ export async function evaluate(
     const heads = Array.from({ length: L * H }, (_, i) => i);
     const depassHeads = new Float64Array(L * H);
     result.head!.scores[0].forEach((row, l) => row.forEach((v, h) => (depassHeads[l * H + h] = v)));
-    const norms = headOutputNorms(model, rec);
     const headRankings: Record<HeadMethod, number[][]> = {
       depass: [rankBy(depassHeads, heads)],
-      'head-norm': [rankBy(norms, heads)],
+      'attribution-patching': [rankBy(attributionPatching(model, p.ids, target, grads), heads)],
+      'head-norm': [rankBy(headOutputNorms(model, rec), heads)],
       random: Array.from({ length: seeds }, (_, s) => shuffled(heads, seeded(7000 * s + n + 1))),
     };
-    for (const m of headMethods) {
-      for (const [k, f] of headFractions.entries()) {
+    for (const m of HEAD_METHODS) {
+      fig.masking[m] = [];
+      for (const f of headFractions) {
         const count = headCounts[pct(f)];
         let acc = 0;
-        for (const r of headRankings[m]) {
-          const zero = r.slice(0, count).map((i) => ({ layer: Math.floor(i / H), head: i % H }));
-          const fwd = await backend.forward(p.ids, { ablation: { heads: zero } });
-          acc += fwd.top[T - 1][0].id === p.answerId ? 1 : 0;
-        }
-        masked[m][k] += acc / headRankings[m].length;
+        for (const r of headRankings[m]) acc += await answeredWithout(r.slice(0, count));
+        fig.masking[m].push(acc / headRankings[m].length);
       }
     }
+    figures.push(fig);
   }
 
-  const perKind = (m: Map<string, number>) => perKindOf(m, kinds);
-  const byFraction = (xs: number[], fs: number[]) => Object.fromEntries(fs.map((f, k) => [pct(f), used ? xs[k] / used : 0]));
-  return {
-    model: name,
-    probes: used,
-    skipped,
-    accuracy: perKind(correct),
-    topSourceHitContrast: perKindOf(contrastHits, contrastKinds),
-    topSourceHit: Object.fromEntries(tokenMethods.map((m) => [m, perKind(hits[m])])) as EvalReport['topSourceHit'],
-    deletion: Object.fromEntries(tokenMethods.map((m) => [m, byFraction(drops[m], fractions)])) as EvalReport['deletion'],
-    headMasking: Object.fromEntries(headMethods.map((m) => [m, byFraction(masked[m], headFractions)])) as EvalReport['headMasking'],
-    headCounts,
-    perProbe,
-  };
+  const kinds: Record<string, KindReport> = {};
+  for (const kind of new Set(figures.map((f) => f.kind))) kinds[kind] = summarise(figures.filter((f) => f.kind === kind), fractions, headFractions);
+  const nonLexical = figures.filter((f) => !kinds[f.kind].lexical);
+  if (nonLexical.length > 0 && nonLexical.length < figures.length) kinds['non-lexical'] = summarise(nonLexical, fractions, headFractions);
+  kinds.all = summarise(figures, fractions, headFractions);
+  return { model: name, probes: figures.length, skipped, headCounts, kinds, perProbe };
 }
 
-/** Share per kind, and over all, of the counts in `m` against the totals in `kinds`. */
-function perKindOf(m: Map<string, number>, kinds: Map<string, number>): Record<string, number> {
-  const out: Record<string, number> = {};
-  let total = 0;
-  let n = 0;
-  for (const [kind, k] of kinds) {
-    out[kind] = (m.get(kind) ?? 0) / k;
-    total += m.get(kind) ?? 0;
-    n += k;
-  }
-  out.all = n ? total / n : 0;
-  return out;
+/** Heads zeroed for a fraction f of n heads: rounded up (1% of 16 heads is one head), at least one. */
+export function headCount(f: number, n: number): number {
+  // The tolerance keeps 10% of 30 heads at 3 although 0.1 * 30 = 3.0000000000000004.
+  return Math.max(1, Math.ceil(f * n - 1e-9));
+}
+
+function mean(xs: number[]): number {
+  return xs.length ? xs.reduce((a, b) => a + b, 0) / xs.length : 0;
+}
+
+function summarise(figs: ProbeFigures[], fractions: number[], headFractions: number[]): KindReport {
+  const byFraction = (fs: number[], at: (f: ProbeFigures, k: number) => number) => Object.fromEntries(fs.map((fr, k) => [pct(fr), mean(figs.map((f) => at(f, k)))]));
+  return {
+    n: figs.length,
+    lexical: figs.some((f) => f.lexical),
+    accuracy: mean(figs.map((f) => f.answered)),
+    topSourceHit: Object.fromEntries(TOKEN_METHODS.map((m) => [m, mean(figs.map((f) => f.hit[m]))])) as KindReport['topSourceHit'],
+    topSourceHitContrast: mean(figs.map((f) => f.contrastHit).filter((x): x is number => x !== null)),
+    deletion: Object.fromEntries(TOKEN_METHODS.map((m) => [m, byFraction(fractions, (f, k) => f.deletion[m][k])])) as KindReport['deletion'],
+    headMasking: Object.fromEntries(HEAD_METHODS.map((m) => [m, byFraction(headFractions, (f, k) => f.masking[m][k])])) as KindReport['headMasking'],
+  };
 }
 
 function pct(f: number): string {
