@@ -28,7 +28,7 @@ function load(opts: RandomModelOptions): ReferenceModel {
 describe.each(families)('baselines on a random %s model', (_name, opts) => {
   const model = load(opts);
 
-  it('integrated gradients are complete on a smooth path: the scores sum to f(x) - f(x\')', () => {
+  it("integrated gradients are complete on a smooth path: the scores sum to f(x) - f(x')", () => {
     // From a baseline of half the input the path stays clear of zero, where RMSNorm without
     // biases is degenerate (see integratedGradients), so every family must be complete.
     const x = tokenEmbeddings(model, ids);
@@ -77,8 +77,7 @@ describe.each(families)('baselines on a random %s model', (_name, opts) => {
     for (let l = 0; l < L; l++)
       for (let h = 0; h < H; h++) {
         const offset = new Float64Array(ids.length * H * dh);
-        for (let t = 0; t < ids.length; t++)
-          for (let e = 0; e < dh; e++) offset[(t * H + h) * dh + e] = -run.heads[l].value[(t * H + h) * dh + e];
+        for (let t = 0; t < ids.length; t++) for (let e = 0; e < dh; e++) offset[(t * H + h) * dh + e] = -run.heads[l].value[(t * H + h) * dh + e];
         const offsets = Array.from({ length: L }, (_, m) => (m === l ? offset : undefined));
         measured[l * H + h] = base - targetValue(weak, x, target, { headOffsets: offsets });
       }

@@ -76,7 +76,11 @@ describe.each(['demo-llama', 'demo-gpt2'])('faithfulness evaluation on the bundl
     const files = await filesFromPath(dir);
     const c = await loadCheckpoint(files);
     const tokenizer = await loadTokenizer(files);
-    const report = await evaluate(name, toReferenceModel(c.description, c.weights), tokenizer, sample, { igSteps: 2, deletionFractions: [0.5], randomSeeds: 1 });
+    const report = await evaluate(name, toReferenceModel(c.description, c.weights), tokenizer, sample, {
+      igSteps: 2,
+      deletionFractions: [0.5],
+      randomSeeds: 1,
+    });
     expect(report.skipped).toEqual([]);
     expect(report.probes).toBe(kinds.length);
     expect(Object.keys(report.kinds).sort()).toEqual([...kinds, 'non-lexical', 'all'].sort());

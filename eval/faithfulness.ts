@@ -276,7 +276,10 @@ export async function evaluate(
     // Rankings often agree on what to remove, so each removal runs once per probe.
     const deletions = new Map<string, number>();
     const deletionDrop = async (removedList: number[]): Promise<number> => {
-      const key = removedList.slice().sort((a, b) => a - b).join(',');
+      const key = removedList
+        .slice()
+        .sort((a, b) => a - b)
+        .join(',');
       let drop = deletions.get(key);
       if (drop === undefined) {
         const removed = new Set(removedList);
@@ -288,7 +291,10 @@ export async function evaluate(
     };
     const maskings = new Map<string, number>();
     const answeredWithout = async (heads: number[]): Promise<number> => {
-      const key = heads.slice().sort((a, b) => a - b).join(',');
+      const key = heads
+        .slice()
+        .sort((a, b) => a - b)
+        .join(',');
       let answered = maskings.get(key);
       if (answered === undefined) {
         const fwd = await backend.forward(p.ids, { ablation: { heads: heads.map((i) => ({ layer: Math.floor(i / H), head: i % H })) } });
@@ -304,7 +310,8 @@ export async function evaluate(
     const scores = tokenScores(model, rec, p, result.token!.scores[0], igSteps, grads);
     const rankings = {} as Record<TokenMethod, number[][]>;
     for (const m of TOKEN_METHODS) {
-      rankings[m] = m === 'random' ? Array.from({ length: seeds }, (_, s) => shuffled(p.candidates, seeded(1000 * s + n + 1))) : [rankBy(scores[m], p.candidates)];
+      rankings[m] =
+        m === 'random' ? Array.from({ length: seeds }, (_, s) => shuffled(p.candidates, seeded(1000 * s + n + 1))) : [rankBy(scores[m], p.candidates)];
     }
     perProbe.push({
       id: probe.id,
@@ -359,7 +366,12 @@ export async function evaluate(
   }
 
   const kinds: Record<string, KindReport> = {};
-  for (const kind of new Set(figures.map((f) => f.kind))) kinds[kind] = summarise(figures.filter((f) => f.kind === kind), fractions, headFractions);
+  for (const kind of new Set(figures.map((f) => f.kind)))
+    kinds[kind] = summarise(
+      figures.filter((f) => f.kind === kind),
+      fractions,
+      headFractions,
+    );
   const nonLexical = figures.filter((f) => !kinds[f.kind].lexical);
   if (nonLexical.length > 0 && nonLexical.length < figures.length) kinds['non-lexical'] = summarise(nonLexical, fractions, headFractions);
   kinds.all = summarise(figures, fractions, headFractions);
@@ -377,7 +389,8 @@ function mean(xs: number[]): number {
 }
 
 function summarise(figs: ProbeFigures[], fractions: number[], headFractions: number[]): KindReport {
-  const byFraction = (fs: number[], at: (f: ProbeFigures, k: number) => number) => Object.fromEntries(fs.map((fr, k) => [pct(fr), mean(figs.map((f) => at(f, k)))]));
+  const byFraction = (fs: number[], at: (f: ProbeFigures, k: number) => number) =>
+    Object.fromEntries(fs.map((fr, k) => [pct(fr), mean(figs.map((f) => at(f, k)))]));
   return {
     n: figs.length,
     lexical: figs.some((f) => f.lexical),

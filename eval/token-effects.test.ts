@@ -35,7 +35,14 @@ describe.skipIf(skipWithoutFiles(`${STORIES}/config.json`))('token effects on st
     let m0 = 0;
     for (let v = 0; v < c.description.vocab_size; v++) m0 += model.embed_tokens[v * D];
     expect(mean[0]).toBeCloseTo(m0 / c.description.vocab_size, 6);
-    const r = await evaluateTokenEffects('stories260K', model, tokenizer, { continuation: 10, cuts: [8], limit: 2, igSteps: 2, deletionFractions: [0.5], randomSeeds: 1 });
+    const r = await evaluateTokenEffects('stories260K', model, tokenizer, {
+      continuation: 10,
+      cuts: [8],
+      limit: 2,
+      igSteps: 2,
+      deletionFractions: [0.5],
+      randomSeeds: 1,
+    });
     expect(r.prompts).toBe(2);
     expect(Object.keys(r.spearman).sort()).toEqual([...EFFECT_METHODS].sort());
     for (const m of EFFECT_METHODS) {

@@ -70,7 +70,7 @@ export function meanEmbedding(model: ReferenceModel): Float64Array {
 function ranks(xs: ArrayLike<number>): Float64Array {
   const order = Array.from({ length: xs.length }, (_, i) => i).sort((a, b) => xs[a] - xs[b]);
   const r = new Float64Array(xs.length);
-  for (let i = 0; i < order.length; ) {
+  for (let i = 0; i < order.length;) {
     let j = i;
     while (j + 1 < order.length && xs[order[j + 1]] === xs[order[i]]) j++;
     for (let k = i; k <= j; k++) r[order[k]] = (i + j) / 2 + 1;
@@ -140,7 +140,13 @@ function spansOf(tokenizer: Tokenizer, ids: number[]): TokenSpan[] {
   });
 }
 
-export async function evaluateTokenEffects(name: string, model: ReferenceModel, tokenizer: Tokenizer, opts: EffectOptions = {}, onPrompt?: (done: number, total: number) => void): Promise<EffectReport> {
+export async function evaluateTokenEffects(
+  name: string,
+  model: ReferenceModel,
+  tokenizer: Tokenizer,
+  opts: EffectOptions = {},
+  onPrompt?: (done: number, total: number) => void,
+): Promise<EffectReport> {
   const continuation = opts.continuation ?? 40;
   const cuts = opts.cuts ?? [16, 24, 32, 40];
   const fractions = opts.deletionFractions ?? [0.1, 0.2, 0.3, 0.4, 0.5];
@@ -156,7 +162,12 @@ export async function evaluateTokenEffects(name: string, model: ReferenceModel, 
   const chosen: number[][] = [];
   for (const opening of STORY_OPENINGS) {
     if (chosen.length >= limit) break;
-    const story = await greedy(backend, tokenizer, tokenizer.encode(opening).map((t) => t.id), continuation);
+    const story = await greedy(
+      backend,
+      tokenizer,
+      tokenizer.encode(opening).map((t) => t.id),
+      continuation,
+    );
     for (const c of cuts) if (c + 1 <= story.length && chosen.length < limit) chosen.push(story.slice(0, c));
   }
 
@@ -178,7 +189,16 @@ export async function evaluateTokenEffects(name: string, model: ReferenceModel, 
     const f0 = targetValue(model, x, target);
     const effect = candidates.map((t) => f0 - targetValue(model, replaced(x, [t], mean), target));
 
-    const result = await runDepass(backend, { model: { name, fingerprint: '', description: cfg }, prompt: tokens.map((t) => t.text).join(''), tokens, bosAtZero: tokenizer.bosId !== null && ids[0] === tokenizer.bosId }, { modes: ['token'], positions: [T - 1], target: target.token });
+    const result = await runDepass(
+      backend,
+      {
+        model: { name, fingerprint: '', description: cfg },
+        prompt: tokens.map((t) => t.text).join(''),
+        tokens,
+        bosAtZero: tokenizer.bosId !== null && ids[0] === tokenizer.bosId,
+      },
+      { modes: ['token'], positions: [T - 1], target: target.token },
+    );
     const grads = targetGradients(model, x, target);
     const full: Record<Exclude<EffectMethod, 'random'>, ArrayLike<number>> = {
       depass: result.token!.scores[0],
@@ -221,7 +241,9 @@ export async function evaluateTokenEffects(name: string, model: ReferenceModel, 
     effect: 'drop of the target logit when the token embedding is replaced by the mean embedding',
     spearman: Object.fromEntries(EFFECT_METHODS.map((m) => [m, sumRho[m] / N])) as EffectReport['spearman'],
     top1Agreement: Object.fromEntries(EFFECT_METHODS.map((m) => [m, sumTop[m] / N])) as EffectReport['top1Agreement'],
-    deletion: Object.fromEntries(EFFECT_METHODS.map((m) => [m, Object.fromEntries(fractions.map((f, k) => [pct(f), sumDrop[m][k] / N]))])) as EffectReport['deletion'],
+    deletion: Object.fromEntries(
+      EFFECT_METHODS.map((m) => [m, Object.fromEntries(fractions.map((f, k) => [pct(f), sumDrop[m][k] / N]))]),
+    ) as EffectReport['deletion'],
     perPrompt,
   };
 }

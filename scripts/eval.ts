@@ -56,7 +56,11 @@ function table(title: string, rows: Record<string, Record<string, number>>, fmt:
 }
 const pctf = (x: number) => `${(100 * x).toFixed(1)}%`;
 /** rows[method][kind] from the per-kind reports. */
-function byKind<M extends string>(kinds: Record<string, KindReport>, methods: readonly M[], pick: (k: KindReport, m: M) => number): Record<string, Record<string, number>> {
+function byKind<M extends string>(
+  kinds: Record<string, KindReport>,
+  methods: readonly M[],
+  pick: (k: KindReport, m: M) => number,
+): Record<string, Record<string, number>> {
   return Object.fromEntries(methods.map((m) => [m, Object.fromEntries(Object.entries(kinds).map(([kind, k]) => [kind, pick(k, m)]))]));
 }
 
@@ -64,7 +68,9 @@ function printDemo(report: EvalReport): void {
   const kinds = report.kinds;
   console.log(`\n== ${report.model}: ${report.probes} held-out probes (${report.skipped.length} skipped) ==`);
   for (const [kind, k] of Object.entries(kinds)) {
-    console.log(`${kind.padEnd(16)} ${String(k.n).padStart(4)} probes, ${k.lexical ? 'lexical (the answer token is at a source)' : 'non-lexical'}, model accuracy ${pctf(k.accuracy)}`);
+    console.log(
+      `${kind.padEnd(16)} ${String(k.n).padStart(4)} probes, ${k.lexical ? 'lexical (the answer token is at a source)' : 'non-lexical'}, model accuracy ${pctf(k.accuracy)}`,
+    );
   }
   const hits = byKind(kinds, TOKEN_METHODS, (k, m) => k.topSourceHit[m]);
   hits['depass, answer vs rival'] = Object.fromEntries(Object.entries(kinds).map(([kind, k]) => [kind, k.topSourceHitContrast]));
@@ -105,7 +111,7 @@ for (const name of models) {
   const model = toReferenceModel(c.description, c.weights);
   const t0 = performance.now();
   const progress = (n: number, total: number) => {
-    if (n % 10 === 0) process.stderr.write(`\r${name}: ${n}/${total}`);
+    process.stderr.write(`\r${name}: ${n}/${total}`);
   };
   const seconds = () => ((performance.now() - t0) / 1000).toFixed(0);
   if (name === 'stories260K') {

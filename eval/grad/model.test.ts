@@ -21,7 +21,10 @@ const cases: [string, RandomModelOptions, Partial<ModelDescription>?][] = [
   ['gpt2 three layers', { family: 'gpt2', num_hidden_layers: 3, seed: 17 }],
   ['gpt2 with exact (erf) GELU', { family: 'gpt2', seed: 18 }, { hidden_act: 'gelu' }],
   ['mistral sliding window of 3', { family: 'mistral', sliding_window: 3, seed: 19 }],
-  ['llama 3 RoPE scaling', { family: 'llama', rope_scaling: { kind: 'llama3', factor: 8, low_freq_factor: 1, high_freq_factor: 4, original_max_position_embeddings: 4 }, seed: 20 }],
+  [
+    'llama 3 RoPE scaling',
+    { family: 'llama', rope_scaling: { kind: 'llama3', factor: 8, low_freq_factor: 1, high_freq_factor: 4, original_max_position_embeddings: 4 }, seed: 20 },
+  ],
   ['gpt-neox parallel residual, partial rotary', { family: 'gpt_neox', seed: 21 }],
   ['gpt-neox sequential', { family: 'gpt_neox', parallel_residual: false, seed: 22 }],
   ['gpt-neo local layers, unscaled scores', { family: 'gpt_neo', seed: 23 }],

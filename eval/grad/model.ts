@@ -6,19 +6,7 @@
 
 import type { NormF32, ReferenceModel } from '../../src/depass/reference-model';
 import { layerRopeTables, layerWindow } from '../../src/depass/rope';
-import {
-  add,
-  addConstant,
-  causalAttention,
-  gatedActivation,
-  layerNorm,
-  linear,
-  plainActivation,
-  readout,
-  rmsNorm,
-  rope,
-  scale,
-} from './ops';
+import { add, addConstant, causalAttention, gatedActivation, layerNorm, linear, plainActivation, readout, rmsNorm, rope, scale } from './ops';
 import { Tape, Var } from './tape';
 
 /** What a logit (or logit difference) is read from: the token at `position`, minus `contrast`'s. */
