@@ -87,6 +87,12 @@ function nextTokenId(tokenizer: Tokenizer, prompt: string, ids: number[], word: 
   return full[ids.length];
 }
 
+/** Whether the probe's answer token sits at one of its ground-truth sources (null: the probe cannot be scored). */
+export function answerAtSource(tokenizer: Tokenizer, probe: Probe): boolean | null {
+  const p = prepare(tokenizer, probe);
+  return typeof p === 'string' ? null : [...p.truth].some((i) => p.ids[i] === p.answerId);
+}
+
 function prepare(tokenizer: Tokenizer, probe: Probe): Prepared | string {
   const tokens = tokenizer.encode(probe.prompt);
   const ids = tokens.map((t) => t.id);
@@ -325,7 +331,7 @@ export async function evaluate(
     });
     const fig: ProbeFigures = {
       kind,
-      lexical: [...p.truth].some((i) => p.ids[i] === p.answerId),
+      lexical: answerAtSource(tokenizer, probe)!,
       answered: argmax === p.answerId ? 1 : 0,
       contrastHit: contrastHit === null ? null : contrastHit ? 1 : 0,
       hit: {} as Record<TokenMethod, number>,
