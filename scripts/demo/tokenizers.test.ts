@@ -137,7 +137,10 @@ describe('probes.json', () => {
     for (const p of probes) {
       expect(p.lexical, p.id).toBe(file.kinds[p.kind].lexical);
       const sourceWords = p.sources.map((s) => p.prompt.slice(s.start, s.end));
-      expect(sourceWords.every((w) => w === p.answer.trim()), p.id).toBe(p.lexical);
+      expect(
+        sourceWords.every((w) => w === p.answer.trim()),
+        p.id,
+      ).toBe(p.lexical);
       if (!p.lexical) expect(words(p.prompt), p.id).not.toContain(p.answer.trim());
     }
     // The non-lexical kinds the evaluation leads with.
