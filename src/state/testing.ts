@@ -172,7 +172,7 @@ export class ScriptedEngine implements Engine {
     return neurons.map((neuron) => ({ neuron, top: Array.from({ length: k }, (_, r) => ({ id: r, logit: 1 - r / 10 })) }));
   }
   async vocab() {
-    return Array.from({ length: 32 }, (_, id) => `t${id}`);
+    return { texts: Array.from({ length: 32 }, (_, id) => `t${id}`), special: [] };
   }
 }
 

@@ -58,6 +58,8 @@ export interface ModelSlice {
   modelFiles: FileRow[];
   /** Id -> display text for the loaded vocabulary (for predictions, search and lists). */
   vocab: string[];
+  /** Ids the loaded tokenizer calls special (BOS, EOS, chat-template markers), ascending. */
+  specialIds: number[];
   /** The most recent load: in progress, or failed (the previous model stays loaded). */
   load: { label: string; files: FileRow[]; status: 'loading' | 'failed'; error?: Failure } | null;
   /** A notice about the engine (restart, recovery). */
@@ -185,7 +187,11 @@ export interface ViewSlice {
   flowThreshold: number;
   ablateK: number;
   ablateSource: AblateSource;
-  setView(patch: Partial<Pick<ViewSlice, 'flowThreshold' | 'ablateK' | 'ablateSource'>>): void;
+  /** Source tokens grouped into words, their scores summed (heatmap, flow graph, layer chart, exports). */
+  words: boolean;
+  /** Special tokens (BOS, chat markers) left out of the views and rankings, their total shown as one entry. */
+  hideSpecial: boolean;
+  setView(patch: Partial<Pick<ViewSlice, 'flowThreshold' | 'ablateK' | 'ablateSource' | 'words' | 'hideSpecial'>>): void;
 }
 
 // ---- share slice ---------------------------------------------------------------------------

@@ -8,7 +8,7 @@ import { useApp } from '../state';
 import type { AppState } from '../state/types';
 import { isRunFragment, openFragment } from '../share/decode';
 import { encodeRun } from '../share/permalink/encode';
-import { hubActive, numLayers, sharedModelState } from '../state/selectors';
+import { hubActive, numLayers, sharedModelState, specialOf } from '../state/selectors';
 import { shortFingerprint, snapshotRun, withoutLayerDetail } from '../share/snapshot';
 import type { DepassResult } from '../depass/result';
 import { useDebounced } from './common';
@@ -39,6 +39,9 @@ function fragmentOf(s: AppState, detail: boolean): string | null {
     vocabSize: s.shared?.run.shape?.vocab_size ?? s.model?.description.vocab_size ?? s.vocab.length,
     // Where the model can be downloaded, when the run's model is a Hub model's copy.
     source: s.shared ? s.shared.run.source : s.model?.fingerprint === s.result.model.fingerprint ? s.modelSource : null,
+    words: s.words,
+    hideSpecial: s.hideSpecial,
+    special: specialOf(s),
   });
   return encodeRun(run);
 }
@@ -55,6 +58,8 @@ export function ShareButton() {
   const pinnedHead = useApp((s) => s.pinnedHead);
   const pinnedNeuron = useApp((s) => s.pinnedNeuron);
   const threshold = useApp((s) => s.flowThreshold);
+  const words = useApp((s) => s.words);
+  const hideSpecial = useApp((s) => s.hideSpecial);
   const settings = useApp((s) => s.settings);
   const vocab = useApp((s) => s.vocab);
   const hasDetail = !!(result?.token?.by_layer || result?.logit_lens);
@@ -94,7 +99,7 @@ export function ShareButton() {
       setSize(f === null ? null : pageAddress().length + f.length);
     },
     250,
-    [result, overrides, selected, pinnedHead, pinnedNeuron, threshold, settings, vocab, detail],
+    [result, overrides, selected, pinnedHead, pinnedNeuron, threshold, words, hideSpecial, settings, vocab, detail],
   );
 
   if (!result) return null;

@@ -33,6 +33,17 @@ describe('export captions', () => {
   });
 });
 
+describe('export captions of views that list sources', () => {
+  it('say when the scores are per word and when special tokens are hidden, and nothing when neither', () => {
+    const f = focusOf(handResult('a b c'), null, 2)!;
+    expect(captionLines('Flow', f, vocab, false, { words: false, hideSpecial: false })).toEqual(captionLines('Flow', f, vocab, false));
+    const lines = captionLines('Flow', f, vocab, false, { words: true, hideSpecial: true });
+    expect(lines[0]).toBe('DePass Studio · Flow per word · model hand (hand)');
+    expect(lines[4]).toBe('scores per word (each the exact sum of its tokens’ scores) · special tokens hidden, their total shown as one entry');
+    expect(captionLines('Flow', f, vocab, false, { words: false, hideSpecial: true })[4]).toBe('special tokens hidden, their total shown as one entry');
+  });
+});
+
 describe('xmlSafe', () => {
   it('replaces only what XML forbids', () => {
     expect(xmlSafe('a\u0000b\u000b\u000c\u001b\u0007\t\n\r')).toBe('a␀b␋␌␛␇\t\n\r');

@@ -185,9 +185,10 @@ export class EngineClient {
     return (await this.request((id) => ({ type: 'promotes', id, layer, neurons, k }), 'promotes').promise).tokens;
   }
 
-  /** The loaded vocabulary's display texts, by id. */
-  async vocab(): Promise<string[]> {
-    return (await this.request((id) => ({ type: 'vocab', id }), 'vocab').promise).texts;
+  /** The loaded vocabulary's display texts, by id, and its special token ids. */
+  async vocab(): Promise<{ texts: string[]; special: number[] }> {
+    const r = await this.request((id) => ({ type: 'vocab', id }), 'vocab').promise;
+    return { texts: r.texts, special: r.special };
   }
 
   /** Test hook: destroys the GPU device inside the worker. */

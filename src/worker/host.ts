@@ -99,7 +99,9 @@ export class EngineHost {
       }
       case 'vocab': {
         const { tokenizer } = this.need();
-        this.post({ type: 'vocab', id: req.id, texts: Array.from({ length: tokenizer.vocabSize }, (_, id) => tokenizer.tokenText(id)) });
+        const texts = Array.from({ length: tokenizer.vocabSize }, (_, id) => tokenizer.tokenText(id));
+        const special = texts.flatMap((_, id) => (tokenizer.isSpecial(id) ? [id] : []));
+        this.post({ type: 'vocab', id: req.id, texts, special });
         return;
       }
     }

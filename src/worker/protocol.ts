@@ -65,7 +65,8 @@ export type Reply =
   | { type: 'ablated'; id: number; logits: number[]; baseline: number[]; top: TopEntry[][] }
   | { type: 'attention'; id: number; T: number; A: Float32Array }
   | { type: 'promotes'; id: number; tokens: NeuronPromotes[] }
-  | { type: 'vocab'; id: number; texts: string[] }
+  /** Display texts by id, and the ids the tokenizer calls special (BOS, EOS, chat-template markers). */
+  | { type: 'vocab'; id: number; texts: string[]; special: number[] }
   | { type: 'pong'; id: number }
   | { type: 'error'; id: number; kind: ErrorKind; message: string; file?: string };
 

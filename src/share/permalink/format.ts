@@ -28,6 +28,12 @@ export interface ViewState {
   layer: number | null;
   /** Pinned neuron of the neuron view (version 2). */
   neuron?: number | null;
+  /** Sources shown as words, their tokens' scores summed (absent: tokens). */
+  words?: boolean;
+  /** Special tokens left out of the views and rankings, shown as one total (absent: shown). */
+  hideSpecial?: boolean;
+  /** Positions of special tokens that have a span of their own (typed chat markers); those without one need no mention. */
+  special?: number[];
 }
 
 export interface RunSettingsShared {

@@ -53,5 +53,12 @@ export function viewOf(raw: unknown, T: number, maxLayers: number): ViewState {
     layer: v.layer === null || v.layer === undefined ? null : int(v.layer, 'layer', 0, maxLayers - 1),
   };
   if (v.neuron !== undefined) out.neuron = v.neuron === null ? null : int(v.neuron, 'pinned neuron', 0, MAX_NEURONS - 1);
+  if (v.words !== undefined) out.words = typeof v.words === 'boolean' ? v.words : bad('words setting');
+  if (v.hideSpecial !== undefined) out.hideSpecial = typeof v.hideSpecial === 'boolean' ? v.hideSpecial : bad('special tokens setting');
+  if (v.special !== undefined) {
+    const at = arr(v.special, 'special tokens', undefined, Math.min(T, MAX_TOKENS)).map((p) => int(p, 'special token position', 0, T - 1));
+    if (at.some((p, k) => k > 0 && p <= at[k - 1]!)) bad('special token positions (not ascending)');
+    out.special = at;
+  }
   return out;
 }

@@ -54,6 +54,8 @@ export const shareSlice: Slice<ShareSlice> = (ctx) => (set, get, api) => {
         patterns: {},
         promotes: {},
         flowThreshold: run.view.threshold,
+        words: run.view.words ?? false,
+        hideSpecial: run.view.hideSpecial ?? false,
         vocab: vocabTable(run),
         prompt: r.prompt,
         settings: {
