@@ -94,6 +94,25 @@ export function headMapFlops(cfg: ModelDescription, T: number, targets = 1): Pas
   return s;
 }
 
+/**
+ * The head map in one pass: the rest from layer 0 and head h of layer l joining at l's attention
+ * output (after the layer with a parallel residual). At layer l the attention runs on the rest and
+ * the heads of earlier layers, the MLP also on layer l's own heads (sequential residual); each
+ * layer builds its heads as head mode does. One read-out of L H + 1 components.
+ */
+export function headMapOnePassFlops(cfg: ModelDescription, T: number, targets = 1): PassFlops {
+  const { hidden_size: D, num_attention_heads: H, num_key_value_heads: Hkv, head_dim: dh, num_hidden_layers: L } = cfg;
+  let matmul = 0;
+  let attention = 0;
+  for (let l = 0; l < L; l++) {
+    const a = 1 + l * H; // components in layer l's attention
+    const m = cfg.parallelResidual ? a : a + H; // ... and in its MLP
+    matmul += a * T * (2 * D * Hkv * dh + 2 * H * dh * D) + m * T * decomposedMlpRowFlops(cfg) + 2 * T * H * dh * D * 2; // + the build
+    attention += a * causal(cfg, T) + causal(cfg, T);
+  }
+  return pass(matmul, attention, 2 * (L * H + 1) * targets * D);
+}
+
 /** Neuron mode at layer l for neurons in groups of `group`: each group one pass from layer l + 1. */
 export function neuronModeFlops(cfg: ModelDescription, T: number, l: number, group: number, targets = 1): PassFlops {
   const { hidden_size: D, intermediate_size: I, num_hidden_layers: L } = cfg;

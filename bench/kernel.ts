@@ -5,7 +5,7 @@
 import { createStorage, uploadStorage } from '../src/gpu/buffers';
 import { matmul } from '../src/gpu/ops';
 import { Step, type StepPool } from '../src/gpu/step';
-import { tileShape, type TileShape } from '../src/gpu/ops';
+import { tileFor, type TileName } from '../src/gpu/tiles';
 import { randn } from '../src/gpu/testing/compare';
 import { timeInterleaved, type Timing } from './stats';
 import { TF_PROGRAMS, type TfLayout, type TfMatmul } from './tfjs';
@@ -18,7 +18,7 @@ export interface KernelShape {
 
 export interface KernelRow extends KernelShape {
   flops: number;
-  ours: { ms: number; cpuMs: number; gflops: number; tiles: TileShape; samples: number[]; repeats: number };
+  ours: { ms: number; cpuMs: number; gflops: number; tiles: TileName; samples: number[]; repeats: number };
   /** The fastest TF.js variant (program, layout of b) tried on this shape (null without TF.js). */
   tf: {
     ms: number;
@@ -79,7 +79,7 @@ export async function benchKernels(
   for (const { R, N, K } of shapes) {
     const ours = oursOn(pool, { R, N, K });
     const flops = ours.flops;
-    const tiles = tileShape(R, N, pool.largeTileOutputs);
+    const tiles = tileFor(R, N, pool.profile.tiles);
     const runs: Record<string, (repeats: number) => Promise<void>> = { ours: ours.run };
     if (tf) {
       for (const layout of opts.tfLayouts) for (const p of opts.tfPrograms) runs[`tf ${TF_PROGRAMS[p]}, b ${layout}`] = tf.prepare(R, N, K, p, layout);

@@ -3,23 +3,21 @@
 // right-to-left word and a 300-character token (its script token a special one). It runs through
 // every view and every export, with tokens and again with words and special tokens hidden: every
 // SVG parses as XML, holds SVG elements only, no script, no event-handler attribute and no
-// javascript: address, and shows the markup as text; every PNG renders, no text is reordered
-// outside its own token, no view overflows its panel, nothing runs, and the link round-trips.
+// javascript: address, and shows the markup as text; every PNG renders, the report shows the
+// texts from disk, no text is reordered outside its own token, no view overflows its panel,
+// nothing runs, and the link round-trips.
 
 import type { Page } from '@playwright/test';
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import type { DepassResult } from '../src/depass/result';
 import { expect, loadFiles, runAndWait, runPrompt, test } from './fixtures';
 import { HOSTILE_NAME, HOSTILE_PROMPT, HOSTILE_TOKENS, writeHostileModel } from './hostile-model';
 
 /** Panels that export pictures, by id. */
 const VIEWS = ['heatmap', 'prediction', 'heads', 'flow', 'layers', 'lens', 'neurons', 'modules', 'ablation'];
-
-/**
- * Exports other than the pictures, the JSON and the link: the HTML report joins here once it exists,
- * as a function that downloads it and returns its text for the same checks.
- */
-const LATER_EXPORTS: { name: string; take(page: Page): Promise<string> }[] = [];
 
 /** Characters that reorder or hide text; none may reach the screen unescaped. */
 const BIDI = /[\u061c\u200e\u200f\u202a-\u202e\u2066\u2067]/;
@@ -231,10 +229,18 @@ test('a vocabulary of markup, controls, bidirectional text and a 300-character t
   expect(json.tokens.map((t) => t.text)).toContain(HOSTILE_TOKENS.long);
   expect(json.tokens.map((t) => t.text)).toContain(HOSTILE_TOKENS.controls);
   expect(json.targets.slice(15).map((t) => [t.position, t.id, t.contrast_id])).toEqual([[14, 14, 10]]);
-  for (const later of LATER_EXPORTS) {
-    const text = await later.take(page);
-    expect(await xmlError(page, text), `${later.name} parses`).toBeNull();
-  }
+  // The report, opened from disk: the texts shown, none of them run, no reordering.
+  const report = join(tmpdir(), `depass-hostile-report-${process.pid}.html`);
+  writeFileSync(report, await download(page, () => page.getByRole('button', { name: 'Export report' }).click()));
+  const disk = await browser.newContext({ offline: true, viewport: { width: 1440, height: 900 } });
+  const reader = await disk.newPage();
+  await reader.goto(pathToFileURL(report).href);
+  await expect(reader.getByTestId('report-line')).toContainText('<b>hostile</b>');
+  await expect(reader.locator('#heatmap')).toContainText('<U+202E>gpj.exe');
+  expect(await reader.evaluate(() => (window as unknown as { __hit?: number }).__hit)).toBeUndefined();
+  await expect(reader.locator('img[src="x"], main script, svg svg')).toHaveCount(0);
+  expect(await bidiLeaks(reader), 'the report: unescaped bidirectional controls or unbalanced isolates').toEqual([]);
+  await disk.close();
 
   // The link: the same run, texts and chosen target in a fresh browser.
   await page.getByRole('button', { name: 'Share', exact: true }).click();

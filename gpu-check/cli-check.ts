@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import type { DepassResult } from '../src/depass/result';
 import { randomModel } from '../src/model/testing/random-model';
 import { toLlama2cBin } from '../src/model/testing/serialize';
+import { EXACT } from '../src/gpu/testing/tolerances';
 import { compareResults } from './engine-checks';
 import type { Tally } from '../src/gpu/testing/tally';
 
@@ -78,7 +79,7 @@ export async function checkCli(cli: string[], t: Tally): Promise<void> {
       'token ids',
     );
     t.equal(cpu.tokens[0]?.id, 1, 'BOS first');
-    compareResults(t, cpu, gpu);
+    compareResults(t, cpu, gpu, EXACT); // llama2.c weights are f32
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

@@ -1,7 +1,7 @@
 // The whole WebGPU engine against the TypeScript reference engine (CpuBackend) through runDepass,
 // on small random models of each family and weight dtype: predictions, target logits, every mode's
-// scores and completeness, with src/gpu/engine.test.ts's tolerances (logits 1e-4 of the logit
-// scale, scores 1e-3 of the largest score). A compact subset of that test, for the GPU check.
+// scores and completeness, with src/gpu/engine.test.ts's tolerances for the engine's kernel paths on
+// this device (src/gpu/testing/tolerances.ts). A compact subset of that test, for the GPU check.
 
 import { CpuBackend } from '../src/depass/cpu-backend';
 import { toReferenceModel } from '../src/depass/reference-model';
@@ -12,6 +12,8 @@ import { GpuBackend } from '../src/gpu/engine';
 import type { ShaderLoader } from '../src/gpu/kernels';
 import { randomModel, type RandomModelOptions } from '../src/model/testing/random-model';
 import type { Tally } from '../src/gpu/testing/tally';
+import { type Tolerance, toleranceFor } from '../src/gpu/testing/tolerances';
+import { deviceProfile } from '../src/gpu/tuning';
 
 export interface EngineCheck {
   name: string;
@@ -31,14 +33,19 @@ function scoreSets(r: DepassResult): Record<string, number[]> {
   return sets;
 }
 
-export function compareResults(t: Tally, cpu: DepassResult, gpu: DepassResult): void {
+export function compareResults(t: Tally, cpu: DepassResult, gpu: DepassResult, tol: Tolerance): void {
   const logitScale = Math.max(1, maxAbs(cpu.predictions.flatMap((p) => p.top.map((e) => e.logit))));
   cpu.predictions.forEach((p, pos) => {
     const g = gpu.predictions[pos]!.top;
-    t.equal(g[0]!.id, p.top[0]!.id, `top-1 at position ${pos}`);
+    if (g[0]!.id !== p.top[0]!.id) {
+      // A different first choice only as a tie within the tolerance.
+      const rival = p.top.find((e) => e.id === g[0]!.id);
+      t.ok(rival !== undefined, `top-1 at position ${pos}: the GPU's first choice is among the reference's five`);
+      t.within(`top-1 at position ${pos}: gap to the GPU's first choice`, p.top[0]!.logit - rival!.logit, 2 * tol.logits * logitScale);
+    }
     for (const e of p.top) {
       const m = g.find((x) => x.id === e.id);
-      if (m) t.within(`logit of ${e.id} at ${pos}`, Math.abs(m.logit - e.logit), 1e-4 * logitScale);
+      if (m) t.within(`logit of ${e.id} at ${pos}`, Math.abs(m.logit - e.logit), tol.logits * logitScale);
     }
   });
   t.sameList(
@@ -46,7 +53,7 @@ export function compareResults(t: Tally, cpu: DepassResult, gpu: DepassResult): 
     cpu.targets.map((x) => x.id),
     'target ids',
   );
-  cpu.targets.forEach((tg, i) => t.within(`target logit ${i}`, Math.abs(gpu.targets[i]!.logit - tg.logit), 1e-4 * logitScale));
+  cpu.targets.forEach((tg, i) => t.within(`target logit ${i}`, Math.abs(gpu.targets[i]!.logit - tg.logit), tol.logits * logitScale));
   const a = scoreSets(cpu);
   const b = scoreSets(gpu);
   t.sameList(Object.keys(b).sort(), Object.keys(a).sort(), 'modes');
@@ -56,9 +63,9 @@ export function compareResults(t: Tally, cpu: DepassResult, gpu: DepassResult): 
     const scale = Math.max(1e-6, maxAbs(want));
     let worst = 0;
     for (let i = 0; i < want.length; i++) worst = Math.max(worst, Math.abs(got[i]! - want[i]!));
-    t.within(`${mode}: worst |gpu - cpu| / max |score|`, worst / scale, 1e-3);
+    t.within(`${mode}: worst |gpu - cpu| / max |score|`, worst / scale, tol.scores);
   }
-  t.within('completeness on the GPU', gpu.completeness.max_abs_error, 1e-4 * logitScale);
+  t.within('completeness on the GPU', gpu.completeness.max_abs_error, tol.completeness * logitScale);
 }
 
 function inputFor(model: ReturnType<typeof randomModel>, ids: number[], bosAtZero: boolean): RunInput {
@@ -116,7 +123,16 @@ export const ENGINE_CHECKS: EngineCheck[] = CASES.map((c) => ({
     try {
       const got = await runDepass(backend, input, options);
       t.equal(got.engine?.backend, 'webgpu', 'engine');
-      compareResults(t, cpu, got);
+      const tol = toleranceFor(await deviceProfile(ctx, loader), model.description);
+      compareResults(t, cpu, got, tol);
+      // The head map in one pass, every layer's heads joining at their own layer.
+      const map: RunOptions = { ...options, modes: ['head'], headMap: 'one-pass' };
+      compareResults(
+        t,
+        await runDepass(new CpuBackend(toReferenceModel(model.description, model.weights)), input, map),
+        await runDepass(backend, input, map),
+        tol,
+      );
     } finally {
       backend.destroy();
     }

@@ -8,10 +8,13 @@ import { writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { formatReport, runBench } from '../bench/bench';
+import { runBench } from '../bench/bench';
+import { formatReport } from '../bench/report';
 import { parseArgs as benchArgs } from '../bench/config';
 import { createDevice, type GpuContext } from '../src/gpu/device';
 import { kernelCache } from '../src/gpu/kernels';
+import { describeProfile } from '../src/gpu/profile';
+import { deviceProfile } from '../src/gpu/tuning';
 import { StepPool } from '../src/gpu/step';
 import { createNodeGpu, nodeShaderLoader } from '../src/gpu/node';
 import type { DType } from '../src/model/description';
@@ -218,12 +221,19 @@ async function main(argv: string[]): Promise<number> {
     save();
   };
 
-  const runChecks = async (id: SectionId, list: { name: string; run: (t: Tally) => Promise<void> }[]) => {
+  const runChecks = async (id: SectionId, list: { name: string; unsupported?: string | null; run: (t: Tally) => Promise<void> }[]) => {
     let failed = 0;
+    let skipped = 0;
     for (const c of list) {
       const t = new Tally();
       const t0 = performance.now();
       const r: CheckResult = { section: id, name: c.name, passed: true, ms: 0, comparisons: 0, worstRatio: 0 };
+      if (c.unsupported) {
+        r.skipped = c.unsupported;
+        skipped++;
+        report.checks.push(r);
+        continue;
+      }
       try {
         await c.run(t);
       } catch (e) {
@@ -235,22 +245,29 @@ async function main(argv: string[]): Promise<number> {
       Object.assign(r, { ms: performance.now() - t0, comparisons: t.comparisons, worstRatio: t.worstRatio });
       report.checks.push(r);
     }
-    return `${list.length - failed} of ${list.length} passed`;
+    return `${list.length - failed - skipped} of ${list.length - skipped} passed${skipped ? `, ${skipped} unsupported by this device` : ''}`;
   };
 
+  // What the engine uses on this device, chosen once (the tile calibration takes a few seconds).
+  const profile = await deviceProfile(ctx, loader, { calibrate: true });
+  report.profile = profile;
+  log(`profile: ${describeProfile(profile)}`);
+  save();
   const kernels = kernelCache(ctx.device, loader);
-  const testGpu = { ctx, kernels, pool: new StepPool(ctx.device, kernels) };
+  const testGpu = { ctx, kernels, pool: new StepPool(ctx.device, kernels), profile };
   await section('kernels', () => {
-    log('  (one WGSL compile error is printed below on purpose: a check feeds a broken shader and expects the error to name it)');
+    log(
+      '  (WGSL compile errors are printed below on purpose: two checks, run with each reduction prelude, feed broken shaders and expect the errors to name them)',
+    );
     return runChecks(
       'kernels',
-      KERNEL_CHECKS.map((c) => ({ name: c.name, run: (t) => c.run(testGpu, t) })),
+      KERNEL_CHECKS.map((c) => ({ name: c.name, unsupported: c.unsupported?.(testGpu), run: (t) => c.run(testGpu, t) })),
     );
   });
   await section('matmul', () =>
     runChecks(
       'matmul',
-      MATMUL_CHECKS.map((c) => ({ name: c.name, run: (t) => c.run(testGpu, t) })),
+      MATMUL_CHECKS.map((c) => ({ name: c.name, unsupported: c.unsupported?.(testGpu), run: (t) => c.run(testGpu, t) })),
     ),
   );
   await section('engine', () =>

@@ -3,7 +3,7 @@
 // it, then runDepass over every position with the default rule. The goals are those the engine
 // is meant to reach on a GPU; on a software adapter the figures only show that the path runs.
 
-import type { Mode } from '../src/depass/result';
+import type { HeadMapForm, Mode } from '../src/depass/result';
 import { runDepass, type RunInput } from '../src/depass/run';
 import type { GpuContext } from '../src/gpu/device';
 import { GpuBackend } from '../src/gpu/engine';
@@ -19,7 +19,7 @@ export interface ShapeRun {
   options: RandomModelOptions;
   T: number;
   /** Each entry is timed on its own (a runDepass call, forward pass included); 'forward' alone too. */
-  runs: { name: string; modes: Mode[]; goalMs?: number }[];
+  runs: { name: string; modes: Mode[]; goalMs?: number; headMap?: HeadMapForm }[];
 }
 
 /**
@@ -40,6 +40,8 @@ export function shapeRuns(size: 'quick' | 'full', dtype: DType = 'BF16'): ShapeR
       runs: [
         { name: 'SmolLM2-135M token mode', modes: ['token'] },
         { name: 'SmolLM2-135M head map', modes: ['head'], goalMs: size === 'full' ? 2000 : undefined },
+        // The same map in one pass: equal under the proportional rule, close under softmax (docs/method.md).
+        { name: 'SmolLM2-135M head map in one pass', modes: ['head'], headMap: 'one-pass' },
       ],
     },
     {
@@ -104,7 +106,7 @@ export async function timeShapes(
       onResult({ name: `${s.model} forward pass`, ...base, what: 'forward', ...fwd, completeness: undefined });
       log(`  ${s.model} forward: ${fwd.ms.toFixed(1)} ms (cold ${fwd.coldMs.toFixed(0)} ms)`);
       for (const run of s.runs) {
-        const r = await timed(async () => relCompleteness(await runDepass(backend, input, { modes: run.modes, positions: 'all' })));
+        const r = await timed(async () => relCompleteness(await runDepass(backend, input, { modes: run.modes, positions: 'all', headMap: run.headMap })));
         const goal = run.goalMs === undefined ? undefined : { ms: run.goalMs, met: r.ms < run.goalMs };
         onResult({ name: run.name, ...base, what: run.modes.join(','), ...r, goal });
         log(`  ${run.name}: ${r.ms.toFixed(1)} ms (cold ${r.coldMs.toFixed(0)} ms)${goal ? `, goal < ${goal.ms} ms ${goal.met ? 'met' : 'NOT met'}` : ''}`);

@@ -4,7 +4,9 @@
 
 import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { BenchReport } from '../bench/bench';
+import type { BenchReport } from '../bench/report';
+import { describeProfile, type DeviceProfile } from '../src/gpu/profile';
+import { tileCols, type TileName, tileRows } from '../src/gpu/tiles';
 import type { PackInfo } from './versions';
 
 export const REPORT_FORMAT = 'depass-gpu-check/1';
@@ -30,6 +32,8 @@ export interface CheckResult {
   /** Largest error / tolerance over the check's closeness comparisons (passing: at most 1). */
   worstRatio: number;
   error?: string;
+  /** Not run: what the device lacks for it (a feature, a limit). */
+  skipped?: string;
 }
 
 /** One timed attribution run on random weights of a real model's shape, as the CLI runs it. */
@@ -79,6 +83,8 @@ export interface GpuCheckReport {
   sections: SectionResult[];
   checks: CheckResult[];
   timings: TimingResult[];
+  /** What the engine uses on this device: 16-bit path, reductions, the tile plan and its calibration. */
+  profile?: DeviceProfile;
   /** The benchmark's own report (npm run bench -- --full, or --quick), Chromium part left out. */
   bench: BenchReport | null;
   /** Everything that went wrong, one line each. */
@@ -122,6 +128,15 @@ export function summaryMarkdown(r: GpuCheckReport): string {
         .join(', ')} (all in report.json)`,
     );
   }
+  if (r.profile) {
+    const p = r.profile;
+    out.push(`- engine profile: ${describeProfile(p)}`);
+    if (p.tiles.calibration) {
+      const c = p.tiles.calibration;
+      const rates = Object.entries(c.gflops).map(([t, g]) => `${t} (${tileRows(t as TileName)} x ${tileCols(t as TileName)}) ${f(g!, 2)}`);
+      out.push(`  - tile calibration on ${c.R} x ${c.N} x ${c.K}, GFLOP/s: ${rates.join(', ')}; ${f(c.ms / 1000, 1)} s`);
+    }
+  }
   out.push(`- Vulkan: loader ${r.vulkan.loader || 'not reported'}; ICDs ${r.vulkan.icds.join(', ') || 'not reported'}`);
   for (const n of r.vulkan.notes) out.push(`  - ${n}`);
   out.push(
@@ -152,18 +167,22 @@ export function summaryMarkdown(r: GpuCheckReport): string {
     out.push('## Correctness', '');
     out.push(
       mdTable(
-        ['checks', 'passed', 'failed', 'closest call (error / tolerance)'],
+        ['checks', 'passed', 'failed', 'unsupported here', 'closest call (error / tolerance)'],
         [...bySection].map(([s, cs]) => [
           s,
-          cs.filter((c) => c.passed).length,
+          cs.filter((c) => c.passed && !c.skipped).length,
           cs.filter((c) => !c.passed).length,
-          f(Math.max(...cs.map((c) => c.worstRatio)), 3),
+          cs.filter((c) => c.skipped).length,
+          f(Math.max(0, ...cs.filter((c) => !c.skipped).map((c) => c.worstRatio)), 3),
         ]),
       ),
       '',
     );
     const failed = r.checks.filter((c) => !c.passed);
     if (failed.length) out.push('Failed:', '', ...failed.map((c) => `- ${c.section} / ${c.name}: ${c.error ?? ''}`), '');
+    const reasons = new Map<string, number>();
+    for (const c of r.checks) if (c.skipped) reasons.set(c.skipped, (reasons.get(c.skipped) ?? 0) + 1);
+    if (reasons.size) out.push('Not run on this device:', '', ...[...reasons].map(([why, n]) => `- ${n} checks: ${why}`), '');
   }
 
   if (r.timings.length) {
@@ -192,6 +211,13 @@ export function summaryMarkdown(r: GpuCheckReport): string {
     out.push(`## Benchmark (${b.mode})`, '');
     out.push(
       `Best kernel rate ${f(b.kernel.bestGflops, 2)} GFLOP/s (${b.kernel.best.R} x ${b.kernel.best.N} x ${b.kernel.best.K}); ${f(b.elapsedSeconds, 0)} s. The full table is \`bench.txt\`.`,
+      '',
+      `Head map in one pass / one pass per layer (${b.pipeline.head.passes} layers): time ${f(b.headMapSaving.time, 3)}, FLOPs ${f(b.headMapSaving.flops, 3)}.`,
+      '',
+      mdTable(
+        ['weights', 'forward ms', 'token mode ms', 'forward MB/token', 'token mode MB/token'],
+        b.paths.weights.map((w) => [w.path, f(w.forwardMs), f(w.tokenMs), f(w.forwardBytes / 1e6, 2), f(w.tokenBytes / 1e6, 2)]),
+      ),
       '',
     );
     out.push(

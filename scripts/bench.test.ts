@@ -22,6 +22,11 @@ describe.skipIf(skipWithoutGpu(gpu))('npm run bench -- --quick', () => {
     expect(positive(report.neurons.speedupSingle)).toBe(true);
     expect(positive(report.neurons.flopRatioBatched)).toBe(true);
     expect(positive(report.tokenSaving.time)).toBe(true);
+    expect(positive(report.headMapSaving.time) && positive(report.headMapSaving.flops)).toBe(true);
+    expect(report.headMapSaving.flops).toBeLessThan(1); // the one-pass map never does more work
+    expect(report.pipeline.headOnePass.difference.proportional).toBeLessThan(1e-3); // the same map under the proportional rule
+    expect(report.paths.weights.map((w) => w.path)).toEqual(expect.arrayContaining(['F32', 'F16 expanded', 'BF16']));
+    for (const w of report.paths.weights) expect(positive(w.forwardBytes) && positive(w.forwardMs), w.path).toBe(true);
     expect(report.targets.length).toBeGreaterThanOrEqual(4);
     expect(report.adapter.name.length).toBeGreaterThan(0);
     expect(text).toMatch(/TF\.js/);

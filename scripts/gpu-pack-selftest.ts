@@ -89,13 +89,14 @@ async function main(): Promise<void> {
     want(rep.adapter !== null && rep.adapter.features.length > 0 && Object.keys(rep.adapter.limits).length > 10, 'adapter, features or limits missing');
     for (const s of rep.sections)
       want(s.status === 'passed' || (s.status === 'skipped' && s.message === '--skip'), `section ${s.id}: ${s.status} ${s.message ?? ''}`);
-    const count = (id: string) => rep.checks.filter((c) => c.section === id && c.passed).length;
+    const count = (id: string) => rep.checks.filter((c) => c.section === id && c.passed && !c.skipped).length;
+    want(rep.profile !== undefined && rep.profile.tiles.source === 'calibration', 'no calibrated device profile in the report');
     if (!extra.includes('--skip')) {
       want(
-        count('kernels') >= 28 && count('matmul') >= 84 && count('engine') >= 7 && count('cli') === 1,
+        count('kernels') >= 34 && count('matmul') >= 147 && count('engine') >= 7 && count('cli') === 1,
         `checks passed: ${['kernels', 'matmul', 'engine', 'cli'].map((s) => `${s} ${count(s)}`).join(', ')}`,
       );
-      want(rep.timings.length === 5 && rep.timings.every((t) => t.ms > 0 && (t.completeness ?? 0) < 1e-4), 'real-shape timings missing or incomplete');
+      want(rep.timings.length === 6 && rep.timings.every((t) => t.ms > 0 && (t.completeness ?? 0) < 1e-4), 'real-shape timings missing or incomplete');
       want(rep.bench !== null && rep.bench.targets.length > 0, 'no benchmark report');
     }
     const summary = readFileSync(join(out, 'summary.md'), 'utf8');

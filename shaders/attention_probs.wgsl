@@ -4,13 +4,14 @@
 // softcap * tanh(s / softcap) when softcap > 0 (Gemma 2), else s; the visible keys are j <= i, and
 // with a sliding window W > 0 only i - W < j <= i (W keys counting the query itself).
 // One workgroup per (query position i, head h): raw scores are written to A, then the row's max
-// and sum are reduced in workgroup memory and the row is normalised in place.
+// and sum are reduced across the workgroup and the row is normalised in place.
 //
 // Bindings (group 0): 0 q array<f32>, read          [T, H, dh] (after q norm and RoPE)
 //                     1 k array<f32>, read          [T, Hkv, dh]
 //                     2 A array<f32>, read_write    [H, T, T]
 //                     3 params uniform Params
 // Dispatch: (T, H); workgroup 64.
+// Prelude: reduce (groupMax, groupSum), through workgroup memory or subgroups.
 // Precision: f32 dot products, max-subtracted exp, f32 sum.
 
 struct Params {
@@ -29,35 +30,6 @@ struct Params {
 @group(0) @binding(3) var<uniform> params: Params;
 
 const WG = 64u;
-var<workgroup> partial: array<f32, WG>;
-
-fn reduceMax(lid: u32, v: f32) -> f32 {
-  partial[lid] = v;
-  workgroupBarrier();
-  for (var s = WG / 2u; s > 0u; s >>= 1u) {
-    if (lid < s) {
-      partial[lid] = max(partial[lid], partial[lid + s]);
-    }
-    workgroupBarrier();
-  }
-  let m = partial[0];
-  workgroupBarrier();
-  return m;
-}
-
-fn reduceSum(lid: u32, v: f32) -> f32 {
-  partial[lid] = v;
-  workgroupBarrier();
-  for (var s = WG / 2u; s > 0u; s >>= 1u) {
-    if (lid < s) {
-      partial[lid] += partial[lid + s];
-    }
-    workgroupBarrier();
-  }
-  let m = partial[0];
-  workgroupBarrier();
-  return m;
-}
 
 @compute @workgroup_size(64)
 fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
@@ -87,7 +59,7 @@ fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_index) l
     A[row + j] = s;
     m = max(m, s);
   }
-  m = reduceMax(lid, m);
+  m = groupMax(lid, m);
 
   var sum = 0.0;
   for (var j = j0 + lid; j <= i; j += WG) {
@@ -95,7 +67,7 @@ fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_index) l
     A[row + j] = p;
     sum += p;
   }
-  sum = reduceSum(lid, sum);
+  sum = groupSum(lid, sum);
 
   for (var j = lid; j < T; j += WG) {
     if (j >= j0 && j <= i) {

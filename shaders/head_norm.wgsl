@@ -5,6 +5,7 @@
 //                     1 x     array<f32>, read_write    [T * nh, dh]
 //                     2 params uniform Params
 // Dispatch: rows workgroups as an (x, y) grid, flattened as x + y * num_workgroups.x; workgroup 64.
+// Prelude: reduce (groupSum), through workgroup memory or subgroups.
 // Precision: f32.
 
 struct Params {
@@ -18,7 +19,6 @@ struct Params {
 @group(0) @binding(2) var<uniform> params: Params;
 
 const WG = 64u;
-var<workgroup> partial: array<f32, WG>;
 
 @compute @workgroup_size(64)
 fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
@@ -31,15 +31,7 @@ fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: vec3
   for (var i = lid; i < params.dh; i += WG) {
     ss += x[base + i] * x[base + i];
   }
-  partial[lid] = ss;
-  workgroupBarrier();
-  for (var k = WG / 2u; k > 0u; k >>= 1u) {
-    if (lid < k) {
-      partial[lid] += partial[lid + k];
-    }
-    workgroupBarrier();
-  }
-  let s = 1.0 / sqrt(partial[0] / f32(params.dh) + params.eps);
+  let s = 1.0 / sqrt(groupSum(lid, ss) / f32(params.dh) + params.eps);
   for (var i = lid; i < params.dh; i += WG) {
     x[base + i] = gamma[i] * x[base + i] * s;
   }

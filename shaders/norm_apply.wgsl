@@ -13,6 +13,7 @@
 //                     5 y      array<f32>, read_write   [rows, D]
 //                     6 params uniform Params
 // Dispatch: R workgroups as an (x, y) grid, flattened as x + y * num_workgroups.x; workgroup 64.
+// Prelude: reduce (groupSum, for CENTER), through workgroup memory or subgroups.
 // Precision: f32.
 
 const CENTER = 1u;
@@ -37,7 +38,6 @@ struct Params {
 @group(0) @binding(6) var<uniform> params: Params;
 
 const WG = 64u;
-var<workgroup> partial: array<f32, WG>;
 
 @compute @workgroup_size(64)
 fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
@@ -57,15 +57,7 @@ fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: vec3
     for (var d = lid; d < D; d += WG) {
       s += x[base + d];
     }
-    partial[lid] = s;
-    workgroupBarrier();
-    for (var k = WG / 2u; k > 0u; k >>= 1u) {
-      if (lid < k) {
-        partial[lid] += partial[lid + k];
-      }
-      workgroupBarrier();
-    }
-    c = partial[0] / f32(D);
+    c = groupSum(lid, s) / f32(D);
   }
   let s = scale[r % params.T];
   let addBeta = (params.flags & HAS_BETA) != 0u && (params.betaBlock < 0 || i32(r / params.T) == params.betaBlock);

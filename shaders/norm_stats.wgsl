@@ -11,6 +11,7 @@
 //                     4 mean   array<f32>, read_write   [T] (LayerNorm only)
 //                     5 params uniform Params
 // Dispatch: (T); workgroup 64.
+// Prelude: reduce (groupSum), through workgroup memory or subgroups.
 // Precision: f32 throughout; LayerNorm variance by two passes over the row (no cancellation).
 
 const LAYER = 1u;
@@ -31,21 +32,6 @@ struct Params {
 @group(0) @binding(5) var<uniform> params: Params;
 
 const WG = 64u;
-var<workgroup> partial: array<f32, WG>;
-
-fn rowSum(lid: u32, v: f32) -> f32 {
-  partial[lid] = v;
-  workgroupBarrier();
-  for (var s = WG / 2u; s > 0u; s >>= 1u) {
-    if (lid < s) {
-      partial[lid] += partial[lid + s];
-    }
-    workgroupBarrier();
-  }
-  let total = partial[0];
-  workgroupBarrier();
-  return total;
-}
 
 fn value(e: u32) -> f32 {
   if ((params.flags & HAS_DELTA) != 0u) {
@@ -66,7 +52,7 @@ fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_index) l
     for (var d = lid; d < D; d += WG) {
       s += value(base + d);
     }
-    mu = rowSum(lid, s) / f32(D);
+    mu = groupSum(lid, s) / f32(D);
   }
   var ss = 0.0;
   for (var d = lid; d < D; d += WG) {
@@ -76,7 +62,7 @@ fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_index) l
     }
     ss += (v - mu) * (v - mu);
   }
-  let total = rowSum(lid, ss);
+  let total = groupSum(lid, ss);
   if (lid == 0u) {
     scale[t] = 1.0 / sqrt(total / f32(D) + params.eps);
     if (layer) {

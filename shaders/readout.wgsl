@@ -12,7 +12,8 @@
 //                     6 out   array<f32>, read_write
 //                     7 params uniform Params
 // Dispatch: (M, n); workgroup 64.
-// Precision: f32 sums (four running sums per invocation, then a tree).
+// Prelude: reduce (groupSum4), through workgroup memory or subgroups.
+// Precision: f32 sums (four running sums per invocation, then across the workgroup).
 
 const CENTER = 1u;
 const HAS_BETA = 2u;
@@ -38,7 +39,6 @@ struct Params {
 @group(0) @binding(7) var<uniform> params: Params;
 
 const WG = 64u;
-var<workgroup> partial: array<vec4<f32>, WG>;
 
 @compute @workgroup_size(64)
 fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
@@ -58,16 +58,8 @@ fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_index) l
       s.w += dirs[i * D + d] * beta[d];
     }
   }
-  partial[lid] = s;
-  workgroupBarrier();
-  for (var k = WG / 2u; k > 0u; k >>= 1u) {
-    if (lid < k) {
-      partial[lid] += partial[lid + k];
-    }
-    workgroupBarrier();
-  }
+  let tot = groupSum4(lid, s);
   if (lid == 0u) {
-    let tot = partial[0];
     var centre = 0.0;
     if ((params.flags & CENTER) != 0u) {
       centre = tot.y / f32(D);

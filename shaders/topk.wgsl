@@ -7,7 +7,9 @@
 //                     1 ids    array<u32>, read_write  [T, ldo]
 //                     2 vals   array<f32>, read_write  [T, ldo]
 //                     3 params uniform Params
-// Dispatch: (T); workgroup 64: strided scans keep per-invocation lists, invocation 0 merges them.
+// Dispatch: (T); workgroup 64: strided scans keep per-invocation sorted lists; then k rounds in
+// which the workgroup picks the best head of all lists (groupBest) and its owner moves past it.
+// Prelude: reduce (groupBest), through workgroup memory or subgroups.
 // Precision: exact (comparisons only).
 
 struct Params {
@@ -28,9 +30,6 @@ const WG = 64u;
 const MAXK = 8u;
 const NONE = 0xffffffffu;
 const LOWEST = bitcast<f32>(0xff7fffffu); // the lowest finite f32
-
-var<workgroup> sv: array<f32, 512>; // [WG, MAXK]
-var<workgroup> si: array<u32, 512>;
 
 var<private> lv: array<f32, MAXK>;
 var<private> li: array<u32, MAXK>;
@@ -69,21 +68,23 @@ fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_index) l
       insert(v, params.v0 + j);
     }
   }
+  // Merge: every round takes the best remaining head of the per-invocation lists.
+  var head = 0u;
+  let o = t * params.ldo + params.o0;
   for (var q = 0u; q < k; q++) {
-    sv[lid * MAXK + q] = lv[q];
-    si[lid * MAXK + q] = li[q];
-  }
-  workgroupBarrier();
-  if (lid == 0u) {
-    for (var w = 1u; w < WG; w++) {
-      for (var q = 0u; q < k; q++) {
-        insert(sv[w * MAXK + q], si[w * MAXK + q]);
-      }
+    var v = LOWEST;
+    var id = NONE;
+    if (head < k) {
+      v = lv[head];
+      id = li[head];
     }
-    let o = t * params.ldo + params.o0;
-    for (var q = 0u; q < k; q++) {
-      ids[o + q] = li[q];
-      vals[o + q] = lv[q];
+    let best = groupBest(lid, v, id);
+    if (id != NONE && best.y == id) {
+      head++;
+    }
+    if (lid == 0u) {
+      ids[o + q] = best.y;
+      vals[o + q] = bitcast<f32>(best.x);
     }
   }
 }

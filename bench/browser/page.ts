@@ -3,8 +3,8 @@
 // Chromium and calls window.benchKernels; nothing here runs in Node.
 
 import { adapterName, createDevice } from '../../src/gpu/device';
-import { kernelCache, shaderLoaderFromModules } from '../../src/gpu/kernels';
-import { StepPool } from '../../src/gpu/step';
+import { shaderLoaderFromModules } from '../../src/gpu/kernels';
+import { devicePool } from '../../src/gpu/tuning';
 import { benchKernels, type KernelRow, type KernelShape } from '../kernel';
 import { loadTfMatmul, type TfLayout } from '../tfjs';
 
@@ -24,8 +24,7 @@ async function benchKernelsInPage(
   opts: { reps: number; minSampleMs: number; tfPrograms: number[]; tfLayouts: TfLayout[] },
 ): Promise<PageKernelResult> {
   const ctx = await createDevice(navigator.gpu);
-  const pool = new StepPool(ctx.device, kernelCache(ctx.device, shaderLoaderFromModules(shaders)));
-  if (ctx.adapter.isFallbackAdapter) pool.largeTileOutputs = 4 * 128 * 128; // as GpuBackend does
+  const pool = await devicePool(ctx, shaderLoaderFromModules(shaders), { calibrate: true }); // as the Node part does
   const log: string[] = [];
   const tf = await loadTfMatmul();
   const rows = await benchKernels(pool, tf, ctx.adapter.isFallbackAdapter ? fallbackShapes : shapes, { ...opts, log: (s) => log.push(s) });

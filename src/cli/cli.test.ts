@@ -38,6 +38,20 @@ describe.skipIf(noStories)('depass on stories260K', () => {
     });
     expect(out.head!.scores[0]).toHaveLength(5);
   });
+
+  it('--head-map one-pass gives the per-layer map under the proportional rule', () => {
+    const args = ['--model', stories, '--prompt', 'Once upon a time', '--modes', 'head', '--rule', 'proportional', '--positions', 'last', '--backend', 'cpu'];
+    const per = JSON.parse(depass(args).stdout) as DepassResult;
+    const r = depass([...args, '--head-map', 'one-pass']);
+    expect(r.code, r.stderr).toBe(0);
+    const one = JSON.parse(r.stdout) as DepassResult;
+    expect(one.head!.form).toBe('one-pass');
+    const a = flat(one.head!.scores);
+    const b = flat(per.head!.scores);
+    const scale = Math.max(...b.map(Math.abs));
+    expect(a.length).toBe(b.length);
+    a.forEach((v, k) => expect(Math.abs(v - b[k]), `head score ${k}`).toBeLessThan(1e-4 * scale));
+  });
 });
 
 // The GPU this process finds is the one the CLI's own process finds: same driver environment.
@@ -74,6 +88,7 @@ describe.skipIf(noDemo)('depass refuses bad input in one line', () => {
     ['bad position', ['--model', demo, '--prompt', 'x', '--positions', '0,99', '--backend', 'cpu'], /position 99 is out of range/],
     ['unknown flag', ['--model', demo, '--prompt', 'x', '--bogus'], /bogus/],
     ['not a number', ['--model', demo, '--prompt', 'x', '--target', 'abc'], /--target expects an integer/],
+    ['unknown head map form', ['--model', demo, '--prompt', 'x', '--head-map', 'both'], /--head-map must be per-layer or one-pass/],
   ];
   it.each(cases)('%s', (_name, args, message) => {
     const r = depass(args);

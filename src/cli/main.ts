@@ -44,6 +44,8 @@ const USAGE = `usage: depass --model PATH --prompt TEXT [options]
   --rule R             softmax (default, tau 0.1) | proportional
   --tau X              softmax temperature (default 0.1)
   --group N            neurons per grouped pass in neuron mode
+  --head-map F         per-layer (default: one head-mode pass per layer) | one-pass (every layer's heads
+                       in one pass: the same map under --rule proportional, a close one under softmax)
   --layer-detail       add the per-layer read-out and the logit lens
   --backend B          webgpu | cpu (default: webgpu when an adapter exists)
   --format F           json (default) | csv: one tidy row per target, mode, layer and component
@@ -78,6 +80,7 @@ async function main(argv: string[]): Promise<number> {
         rule: { type: 'string', default: 'softmax' },
         tau: { type: 'string' },
         group: { type: 'string' },
+        'head-map': { type: 'string', default: 'per-layer' },
         'layer-detail': { type: 'boolean', default: false },
         backend: { type: 'string' },
         out: { type: 'string' },
@@ -105,6 +108,8 @@ async function main(argv: string[]): Promise<number> {
   const modes = values.modes.split(',').map((m) => m.trim()) as Mode[];
   for (const m of modes) if (!MODES.includes(m)) throw new UsageError(`unknown mode '${m}' (choose from ${MODES.join(', ')})`);
   if (values.rule !== 'softmax' && values.rule !== 'proportional') throw new UsageError(`--rule must be softmax or proportional`);
+  const headMap = values['head-map'];
+  if (headMap !== 'per-layer' && headMap !== 'one-pass') throw new UsageError(`--head-map must be per-layer or one-pass, got '${headMap}'`);
   let positions: RunOptions['positions'];
   if (values.positions === 'all' || values.positions === 'last') positions = values.positions;
   else positions = values.positions.split(',').map((p) => int('positions', p)!);
@@ -133,7 +138,18 @@ async function main(argv: string[]): Promise<number> {
       throw new UsageError(`cannot read the prompts file ${values.prompts}`);
     }
   }
-  const defaults: RunOptions = { modes, layer, positions, target, contrast, rule: values.rule as Rule, tau, neuronGroup, layerDetail: values['layer-detail'] };
+  const defaults: RunOptions = {
+    modes,
+    layer,
+    positions,
+    target,
+    contrast,
+    rule: values.rule as Rule,
+    tau,
+    neuronGroup,
+    headMap,
+    layerDetail: values['layer-detail'],
+  };
 
   // The model, its tokenizer and the backend: once per process, whatever the number of prompts.
   const files = await filesFromPath(values.model, values.tokenizer);
@@ -184,7 +200,7 @@ async function main(argv: string[]): Promise<number> {
             ? await reportOf(result, defaults, checkpoint.description, tokenText)
             : JSON.stringify(result, null, 1) + '\n';
       if (values.out) writeFileSync(values.out, text);
-      else process.stdout.write(text);
+      else await writeOut(text);
       return 0;
     }
     const summary = await runBatch({
@@ -248,6 +264,14 @@ function showProgress(line: string, final: boolean): void {
   if (!final && t - lastProgress < 1000) return;
   lastProgress = t;
   process.stderr.write(`depass: ${line}\n`);
+}
+
+/**
+ * Stdout in full before the exit: on a pipe the write is asynchronous, and process.exit would cut
+ * off a report (hundreds of KB) that is still in Node's buffer.
+ */
+function writeOut(text: string): Promise<void> {
+  return new Promise((done, fail) => process.stdout.write(text, (err) => (err ? fail(err) : done())));
 }
 
 main(process.argv.slice(2)).then(

@@ -17,6 +17,12 @@ export type ModeRequest =
   | { kind: 'token'; byLayer?: boolean }
   /** One component per head's output at `layer`, plus the rest (residual + attention biases). */
   | { kind: 'head'; layer: number }
+  /**
+   * Every layer's heads in one pass: head h of layer l joins at layer l's attention output (zero
+   * before), the rest holds the embeddings and every constant. Not the per-layer map's numbers:
+   * see plan.ts.
+   */
+  | { kind: 'head_map' }
   /** Neurons from..to-1 of `layer` (their writes), plus the rest of the state after the MLP. */
   | { kind: 'neuron'; layer: number; from: number; to: number }
   /** Incoming residual (also the rest), attention output and MLP output of `layer`. */

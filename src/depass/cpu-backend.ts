@@ -5,7 +5,7 @@
 
 import { dims } from '../model/description';
 import type { AttributeOptions, AttributionBackend, ForwardSummary, InitialComponents, ModeRequest, ModeScores, NeuronPromotes, TargetSpec } from './backend';
-import { buildComponents } from './components';
+import { buildComponents, joinAt } from './components';
 import { type CpuPass, decomposedLayer, readout } from './decomposed';
 import { cappedLogit, type CpuForwardRecord, forward, lensLogits } from './forward';
 import { gemm } from './gemm';
@@ -109,7 +109,7 @@ export class CpuBackend implements AttributionBackend {
       // One layer at a time, yielding in between so a cancel message can arrive.
       await new Promise((r) => setTimeout(r, 0));
       if (opts.signal?.aborted) throw new DOMException('Run cancelled', 'AbortError');
-      decomposedLayer(this.model, l, rec.layers[l], pass, share);
+      decomposedLayer(this.model, l, rec.layers[l], pass, share, () => joinAt(this.model, rec, plan, l, pass.data));
       opts.onLayer?.(l, L);
       if (!byLayer) continue;
       const s = readout(this.model, pass, normAfter(rec, l), dirs, positions);

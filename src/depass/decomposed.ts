@@ -7,7 +7,7 @@
 import { dims } from '../model/description';
 import { gemm } from './gemm';
 import { attentionMix, mlpShare, normApply, readoutScores } from './ops';
-import type { PassPlan } from './plan';
+import { type Branch, type PassPlan, present, rowsOf } from './plan';
 import type { LayerRecord, NormRecord } from './record';
 import type { NormF32, ReferenceModel } from './reference-model';
 import type { Rule } from './result';
@@ -115,21 +115,47 @@ export function decomposedMlp(model: ReferenceModel, l: number, rec: LayerRecord
   if (out !== pass.data) join(model, pass, out, rec.mlp_out_norm, w.mlp_output_norm, pass.data);
 }
 
+/** The pass restricted to the components present in a branch of layer l (a prefix; the same data). */
+function presentPass(model: ReferenceModel, pass: CpuPass, l: number, branch: Branch): CpuPass {
+  const { plan, T, D } = pass;
+  const M = present(plan, l, branch, model.description.parallelResidual);
+  if (M === plan.M) return pass;
+  return {
+    plan: { ...plan, M, start: plan.start.subarray(0, M), enter: plan.enter.subarray(0, M) },
+    T,
+    D,
+    data: pass.data.subarray(0, M * T * D),
+    rows: pass.rows.subarray(0, rowsOf(plan, T, M)),
+  };
+}
+
 /**
- * Layer l of the pass (from its MLP when the plan starts there). With a parallel residual both
- * branches read the layer's input components, so the attention's writes join after the MLP read.
+ * Layer l of the pass (from its MLP when the plan starts there), on the components present in
+ * each branch. With a parallel residual both branches read the layer's input components, so the
+ * attention's writes join after the MLP read. `join` adds the components joining at layer l
+ * (components.ts joinAt): after the attention, or after the layer with a parallel residual.
  */
-export function decomposedLayer(model: ReferenceModel, l: number, rec: LayerRecord<Float32Array>, pass: CpuPass, share: ShareRule): void {
+export function decomposedLayer(
+  model: ReferenceModel,
+  l: number,
+  rec: LayerRecord<Float32Array>,
+  pass: CpuPass,
+  share: ShareRule,
+  join: () => void = () => {},
+): void {
   const attention = !(pass.plan.startAtMlp && l === pass.plan.from);
+  const attn = presentPass(model, pass, l, 'attention');
   if (!model.description.parallelResidual) {
-    if (attention) decomposedAttention(model, l, rec, pass);
-    decomposedMlp(model, l, rec, pass, share);
+    if (attention) decomposedAttention(model, l, rec, attn);
+    join();
+    decomposedMlp(model, l, rec, presentPass(model, pass, l, 'mlp'), share);
     return;
   }
-  const pending = new Float32Array(pass.data.length);
-  if (attention) decomposedAttention(model, l, rec, pass, pending);
-  decomposedMlp(model, l, rec, pass, share);
+  const pending = new Float32Array(attn.data.length);
+  if (attention) decomposedAttention(model, l, rec, attn, pending);
+  decomposedMlp(model, l, rec, presentPass(model, pass, l, 'mlp'), share);
   for (let i = 0; i < pending.length; i++) pass.data[i] += pending[i];
+  join();
 }
 
 /**

@@ -1,5 +1,8 @@
 // The TypeScript twin of shaders/matmul.wgsl: one general strided, batched product that every
 // matrix product of the reference engine runs, so the reference computes what the GPU computes.
+// With `f16Products` it is the twin of the native 16-bit path (shaders/weights_f16.wgsl) instead.
+
+import { f16ToF32, f32ToF16 } from '../model/dtype';
 
 /** Strides, offsets and options of `gemm`; every field but R, N, K has a plain default. */
 export interface GemmParams {
@@ -30,6 +33,18 @@ export interface GemmParams {
   rows?: Uint32Array;
   /** Add the product to Y instead of overwriting it. */
   accumulate?: boolean;
+  /**
+   * The native f16 path: each X element rounded to f16 (clamped to +-65504), each product of it and
+   * a weight rounded to f16, the sum in f64 (the GPU sums in f32). W must hold f16 values.
+   */
+  f16Products?: boolean;
+}
+
+const F16_MAX = 65504;
+
+/** x rounded to the nearest f16 (round to nearest even; beyond 65504: +-inf). */
+export function f16Round(x: number): number {
+  return f16ToF32(f32ToF16(x));
 }
 
 /**
@@ -56,7 +71,11 @@ export function gemm(X: Float32Array, W: Float32Array, Y: Float32Array, p: GemmP
       for (let n = 0; n < N; n++) {
         const wo = (p.w0 ?? 0) + b * (p.wb ?? 0) + n * ldw;
         let acc = 0;
-        for (let k = 0; k < K; k++) acc += X[xo + k] * W[wo + k];
+        if (p.f16Products) {
+          for (let k = 0; k < K; k++) acc += f16Round(f16Round(Math.min(F16_MAX, Math.max(-F16_MAX, X[xo + k]))) * W[wo + k]);
+        } else {
+          for (let k = 0; k < K; k++) acc += X[xo + k] * W[wo + k];
+        }
         let y = alpha * acc;
         if (p.rowScale) y *= p.rowScale[r];
         if (withBias) y += p.bias![(p.bias0 ?? 0) + n];

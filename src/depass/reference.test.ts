@@ -110,7 +110,7 @@ describe.each(cases)('reference engine on a random %s model', (_name, opts) => {
 
   it('reproduces the forward pass with a single component (M = 1)', () => {
     const rec = forward(model, ids);
-    const plan: PassPlan = { kind: 'module', M: 1, rest: 0, from: 0, startAtMlp: false, start: new Int32Array(1), bosRule: false };
+    const plan: PassPlan = { kind: 'module', M: 1, rest: 0, from: 0, startAtMlp: false, start: new Int32Array(1), enter: new Int32Array([-1]), bosRule: false };
     const C: CpuPass = { plan, T, D, data: rec.layers[0].h_in.slice(), rows: activeRows(plan, T) };
     for (let l = 0; l < description.num_hidden_layers; l++) decomposedLayer(model, l, rec.layers[l], C, { rule: 'softmax', tau: 0.1 });
     const scale = Math.max(...rec.h_final.map(Math.abs));

@@ -44,11 +44,21 @@ export interface TokenAttribution {
 export interface HeadAttribution {
   /** scores[i][l][h]: head h of layer l (head mode run at layer l). */
   scores: number[][][];
-  /** rest[i][l]: the residual entering layer l plus that layer's attention biases. */
+  /**
+   * rest[i][l]: the residual entering layer l plus that layer's attention biases; in either form,
+   * the target logit minus the scores of layer l's heads.
+   */
   rest: number[][];
   /** Layers that were attributed (all layers by default). */
   layers: number[];
+  /**
+   * How the map was computed: absent for one head-mode pass per layer (the default), 'one-pass'
+   * for every layer's heads in one pass (src/depass/plan.ts says how the two differ).
+   */
+  form?: HeadMapForm;
 }
+
+export type HeadMapForm = 'per-layer' | 'one-pass';
 
 export interface NeuronAttribution {
   layer: number;

@@ -5,7 +5,7 @@
 import { type AttributionBackend, MODULE_NAMES, type ModeRequest, type ModeScores, SUBSPACE_NAMES, type TargetSpec } from './backend';
 import type { ModelDescription } from '../model/description';
 import type { TokenSpan } from '../model/tokenizer-types';
-import { type DepassResult, type Mode, RESULT_FORMAT, type Rule } from './result';
+import { type DepassResult, type HeadMapForm, type Mode, RESULT_FORMAT, type Rule } from './result';
 
 export interface RunOptions {
   modes: Mode[];
@@ -13,6 +13,11 @@ export interface RunOptions {
   layer?: number;
   /** Layers for head mode (default: all). */
   headLayers?: number[];
+  /**
+   * Head mode as one pass per layer (default) or all layers' heads in one pass (equal scores under
+   * the proportional rule, close ones under the softmax rule; see plan.ts).
+   */
+  headMap?: HeadMapForm;
   positions?: 'all' | 'last' | number[];
   /** A fixed target token for every position (default: each position's own prediction). */
   target?: number;
@@ -124,16 +129,31 @@ export async function runDepass(
       const layers = options.headLayers ?? Array.from({ length: L }, (_, l) => l);
       const scores = targets.map(() => [] as number[][]);
       const rest = targets.map(() => [] as number[]);
-      for (const [n, l] of layers.entries()) {
-        const s = await backend.attribute({ kind: 'head', layer: l }, targets, opts(`head layer ${l}`, n / layers.length, 1 / layers.length));
+      const H = cfg.num_attention_heads;
+      if (options.headMap === 'one-pass') {
+        // Component 1 + l H + h is head h of layer l; a layer's rest is what its heads leave of the logit.
+        const s = await backend.attribute({ kind: 'head_map' }, targets, opts('head map'));
         check(s);
         targets.forEach((_, i) => {
           const r = rows(s, i);
-          scores[i].push(r.filter((_, m) => m !== s.rest));
-          rest[i].push(r[s.rest]);
+          for (const l of layers) {
+            const heads = r.slice(1 + l * H, 1 + (l + 1) * H);
+            scores[i].push(heads);
+            rest[i].push(logits[i] - heads.reduce((a, b) => a + b, 0));
+          }
         });
+      } else {
+        for (const [n, l] of layers.entries()) {
+          const s = await backend.attribute({ kind: 'head', layer: l }, targets, opts(`head layer ${l}`, n / layers.length, 1 / layers.length));
+          check(s);
+          targets.forEach((_, i) => {
+            const r = rows(s, i);
+            scores[i].push(r.filter((_, m) => m !== s.rest));
+            rest[i].push(r[s.rest]);
+          });
+        }
       }
-      result.head = { scores, rest, layers };
+      result.head = { scores, rest, layers, ...(options.headMap === 'one-pass' ? { form: 'one-pass' as const } : {}) };
     } else if (mode === 'neuron') {
       const I = cfg.intermediate_size;
       const group = Math.max(1, Math.min(I, options.neuronGroup ?? backend.maxComponents(T) - 1));

@@ -1,8 +1,9 @@
 // The initial components of each granularity on the GPU, [M, T, D], built from the forward
-// record: the GPU twin of src/depass/components.ts (same formulas; bias-placement.test.ts checks
-// both against the weights).
+// record, and those that join a pass later: the GPU twin of src/depass/components.ts (same
+// formulas; bias-placement.test.ts checks both against the weights).
 
 import type { ModeRequest } from '../depass/backend';
+import { joining, type PassPlan } from '../depass/plan';
 import { residualAfter } from '../depass/record';
 import { dims, type ModelDescription } from '../model/description';
 import { createStorage, uploadStorage } from './buffers';
@@ -42,9 +43,81 @@ async function joinThroughNorm(
   await ops.scaleAdd(step, { x: base, y: C, R: T, C: D, y0: n * T * D, alpha: 1, beta: 1 });
 }
 
+/**
+ * The heads' writes at layer l into blocks first..first+H-1 of C, and minus their sum into block
+ * `rest` (after `base` is copied there, when given). Head h's write is Wo_h (A_h v^_h), v^ the value
+ * without LayerNorm's beta and without b_v: v^ = v - (Wv beta + b_v). Those constants, like b_o,
+ * stay with the rest. With an output norm the heads and minus their sum are built raw in O at the
+ * same blocks and join C through the norm at its frozen scale.
+ */
+async function headWrites(
+  step: Step,
+  parts: EngineParts,
+  rec: GpuForwardRecord,
+  l: number,
+  C: GPUBuffer,
+  s: BuilderScratch,
+  at: { first: number; rest: number; base: GPUBuffer | null },
+): Promise<void> {
+  const { device, cfg, weights } = parts;
+  const { D, H, Hkv, dh } = dims(cfg);
+  const { T } = rec;
+  const block = T * D;
+  const lr = rec.layers[l]!;
+  const w = weights.layers[l]!;
+  const norm = w.attn_output_norm;
+  const target = norm ? s.O : C;
+  step.copy(lr.v, 0, s.bufA, 0, T * Hkv * dh * F32);
+  const beta = w.input_layernorm?.bias;
+  if (beta || w.v_proj.bias) {
+    const constant = createStorage(device, 'value constant Wv beta + b_v', Hkv * dh * F32);
+    s.list.push(constant);
+    if (beta) await ops.linear(step, { X: beta, W: w.v_proj.weight, bias: w.v_proj.bias, Y: constant, R: 1, K: D });
+    else step.copy(w.v_proj.bias!, 0, constant, 0, Hkv * dh * F32);
+    await ops.scaleAdd(step, { x: constant, y: s.bufA, R: T, C: Hkv * dh, ldx: 0, alpha: -1, beta: 1 });
+  }
+  const zero = uploadStorage(device, 'start 0', new Uint32Array(1));
+  s.list.push(zero);
+  await ops.attentionMix(step, { A: lr.A, v: s.bufA, start: zero, y: s.bufB, M: 1, T, H, Hkv, dh });
+  const Wo = w.o_proj.weight;
+  if (norm) step.clear(s.O);
+  await ops.linear(step, { X: s.bufB, W: Wo, batch: H, ldx: H * dh, xb: dh, K: dh, k0: 0, wb: dh, Y: target, y0: at.first * block, yb: block, ldy: D, R: T });
+  if (at.base && !norm) step.copy(at.base, 0, C, at.rest * block * F32, block * F32);
+  await ops.linear(step, { X: s.bufB, W: Wo, K: H * dh, Y: target, y0: at.rest * block, ldy: D, R: T, alpha: -1, accumulate: true });
+  if (!norm) return;
+  // The raw blocks through the norm, added to C (the heads' blocks are zero there).
+  const blocks = [at.rest, ...Array.from({ length: H }, (_, h) => at.first + h)];
+  const rows = uploadStorage(device, 'head rows', Uint32Array.from(blocks.flatMap((b) => Array.from({ length: T }, (_, t) => b * T + t))));
+  s.list.push(rows);
+  await ops.normApply(step, {
+    x: s.O,
+    scale: lr.attn_out_norm!.scale,
+    gamma: norm.weight,
+    rows,
+    y: C,
+    R: blocks.length * T,
+    D,
+    T,
+    center: cfg.normKind === 'layer',
+    accumulate: true,
+  });
+  if (at.base) await ops.scaleAdd(step, { x: at.base, y: C, R: T, C: D, y0: at.rest * block, alpha: 1, beta: 1 });
+}
+
+/**
+ * The components joining the pass at layer l (plan.enter), into C: in the one-pass head map the
+ * heads of layer l, taken from the rest so that the components still sum to the real residual.
+ */
+export async function joinAt(step: Step, parts: EngineParts, rec: GpuForwardRecord, plan: PassPlan, l: number, C: GPUBuffer, s: BuilderScratch): Promise<void> {
+  const [first, end] = joining(plan, l);
+  if (first === end) return;
+  if (plan.kind !== 'head_map' || end - first !== parts.cfg.num_attention_heads) throw new Error(`joinAt: nothing joins a ${plan.kind} pass`);
+  await headWrites(step, parts, rec, l, C, s, { first, rest: plan.rest, base: null });
+}
+
 export async function buildComponents(step: Step, parts: EngineParts, rec: GpuForwardRecord, req: ModeRequest, C: GPUBuffer, s: BuilderScratch): Promise<void> {
   const { device, cfg, weights } = parts;
-  const { D, H, Hkv, dh, I } = dims(cfg);
+  const { D, H, I } = dims(cfg);
   const { T } = rec;
   const block = T * D; // elements of one component
   step.clear(C);
@@ -56,33 +129,15 @@ export async function buildComponents(step: Step, parts: EngineParts, rec: GpuFo
       return;
     }
     case 'head': {
-      // Head h's write Wo_h (A_h v^_h), v^ the value without LayerNorm's beta and without b_v:
-      // v^ = v - (Wv beta + b_v). Those constants, like b_o, stay in the rest: the state after the
-      // attention (after the layer, with a parallel residual) minus every head. With an output
-      // norm the heads are built raw in O, the rest as minus their sum, and both go through it.
-      const lr = rec.layers[req.layer]!;
-      const w = weights.layers[req.layer]!;
-      const norm = w.attn_output_norm;
-      const target = norm ? s.O : C;
-      step.copy(lr.v, 0, s.bufA, 0, T * Hkv * dh * F32);
-      const beta = w.input_layernorm?.bias;
-      if (beta || w.v_proj.bias) {
-        const constant = createStorage(device, 'value constant Wv beta + b_v', Hkv * dh * F32);
-        s.list.push(constant);
-        if (beta) await ops.linear(step, { X: beta, W: w.v_proj.weight, bias: w.v_proj.bias, Y: constant, R: 1, K: D });
-        else step.copy(w.v_proj.bias!, 0, constant, 0, Hkv * dh * F32);
-        await ops.scaleAdd(step, { x: constant, y: s.bufA, R: T, C: Hkv * dh, ldx: 0, alpha: -1, beta: 1 });
-      }
-      const zero = uploadStorage(device, 'start 0', new Uint32Array(1));
-      s.list.push(zero);
-      await ops.attentionMix(step, { A: lr.A, v: s.bufA, start: zero, y: s.bufB, M: 1, T, H, Hkv, dh });
-      const Wo = w.o_proj.weight;
-      if (norm) step.clear(s.O);
-      await ops.linear(step, { X: s.bufB, W: Wo, batch: H, ldx: H * dh, xb: dh, K: dh, k0: 0, wb: dh, Y: target, yb: block, ldy: D, R: T });
-      const base = cfg.parallelResidual ? residualAfter(rec, req.layer) : lr.h_mid;
-      if (!norm) step.copy(base, 0, C, H * block * F32, block * F32);
-      await ops.linear(step, { X: s.bufB, W: Wo, K: H * dh, Y: target, y0: H * block, ldy: D, R: T, alpha: -1, accumulate: true });
-      if (norm) await joinThroughNorm(step, cfg, norm, lr.attn_out_norm!.scale, s.O, C, H, T, base);
+      // The heads' writes (headWrites), and the rest: the state after the attention (after the
+      // layer, with a parallel residual) minus every head.
+      const base = cfg.parallelResidual ? residualAfter(rec, req.layer) : rec.layers[req.layer]!.h_mid;
+      await headWrites(step, parts, rec, req.layer, C, s, { first: 0, rest: H, base });
+      return;
+    }
+    case 'head_map': {
+      // The rest (component 0) starts as the embeddings; every head joins later (joinAt).
+      step.copy(rec.layers[0]!.h_in, 0, C, 0, block * F32);
       return;
     }
     case 'neuron': {

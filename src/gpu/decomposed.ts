@@ -4,11 +4,11 @@
 
 import type { AttributeOptions, InitialComponents, ModeRequest, ModeScores, TargetSpec } from '../depass/backend';
 import { PROPORTIONAL_GUARD } from '../depass/ops';
-import { activeRows, type PassPlan, PlanError, targetDirections } from '../depass/plan';
+import { activeRows, type Branch, type PassPlan, PlanError, present, rowsOf, targetDirections } from '../depass/plan';
 import { normAfter } from '../depass/record';
 import { dims } from '../model/description';
 import { readF32, uploadStorage, writeStorage } from './buffers';
-import { buildComponents } from './components';
+import { buildComponents, joinAt } from './components';
 import type { EngineParts, GpuForwardRecord, GpuLayerRecord } from './forward';
 import type { GpuNorm } from './weights';
 import { allocate, decomposedLayout } from './memory';
@@ -24,7 +24,6 @@ interface PassState {
   J: number;
   b: PassBuffers;
   start: GPUBuffer; // [M] u32
-  R: number; // active rows
 }
 
 function abortError(): DOMException {
@@ -79,7 +78,7 @@ export async function runDecomposed(
       Uint32Array.from(targets, (tg) => tg.position),
     );
     list.push(start, dirs, pos);
-    const state: PassState = { plan, T, J, b, start, R: rows.length };
+    const state: PassState = { plan, T, J, b, start };
 
     await recordStep(pool, `${req.kind} components`, (step) => buildComponents(step, parts, rec, req, b.C, { bufA: b.bufA, bufB: b.bufB, O: b.O, list }));
 
@@ -96,7 +95,8 @@ export async function runDecomposed(
     for (let l = plan.from; l < L; l++) {
       if (opts.signal?.aborted) throw abortError();
       await recordStep(pool, `decomposed layer ${l}`, async (step) => {
-        await decomposedLayer(step, parts, l, rec.layers[l]!, state, opts);
+        const scratch = { bufA: b.bufA, bufB: b.bufB, O: b.O, list };
+        await decomposedLayer(step, parts, l, rec.layers[l]!, state, opts, () => joinAt(step, parts, rec, plan, l, b.C, scratch));
         if (byLayer) await readout(step, parts, state, normAfter(rec, l).scale, dirs, pos, n, b.by_layer, l * plan.M, L * plan.M);
       });
       const done = device.queue.onSubmittedWorkDone();
@@ -115,31 +115,51 @@ export async function runDecomposed(
 }
 
 /**
- * Layer l of the pass on the components in b.C (from its MLP when the plan starts there). A branch
- * with an output norm writes into b.O first and joins C through the norm at its frozen scale; with
- * a parallel residual the attention's writes wait in b.O until the MLP has read the layer's input.
+ * Layer l of the pass on the components in b.C (from its MLP when the plan starts there), each
+ * branch on the components present there (a prefix: plan.ts present()). A branch with an output
+ * norm writes into b.O first and joins C through the norm at its frozen scale; with a parallel
+ * residual the attention's writes wait in b.O until the MLP has read the layer's input. `join`
+ * adds the components joining at layer l: after the attention, or after the layer with a parallel
+ * residual.
  */
-async function decomposedLayer(step: Step, parts: EngineParts, l: number, lr: GpuLayerRecord, s: PassState, opts: AttributeOptions): Promise<void> {
+async function decomposedLayer(
+  step: Step,
+  parts: EngineParts,
+  l: number,
+  lr: GpuLayerRecord,
+  s: PassState,
+  opts: AttributeOptions,
+  join: () => Promise<void>,
+): Promise<void> {
   const { cfg, weights } = parts;
   const { D, H, Hkv, dh, I } = dims(cfg);
-  const { plan, T, J, b, R } = s;
-  const { M, rest } = plan;
+  const { plan, T, J, b } = s;
+  const { rest } = plan;
   const w = weights.layers[l]!;
   const center = cfg.normKind === 'layer';
   const rows = b.rows;
-  /** The frozen-scale norm of the components into b.X (or C itself without a norm). */
-  const normalised = async (norm: GpuNorm | undefined, scale: GPUBuffer) => {
+  const parallel = cfg.parallelResidual;
+  /** Components present in a branch, and their active rows (a prefix of the row map). */
+  const branch = (which: Branch) => {
+    const M = present(plan, l, which, parallel);
+    return { M, R: rowsOf(plan, T, M) };
+  };
+  /** The frozen-scale norm of R rows of the components into b.X (or C itself without a norm). */
+  const normalised = async (norm: GpuNorm | undefined, scale: GPUBuffer, R: number) => {
     if (!norm) return b.C;
     await ops.normApply(step, { x: b.C, scale, gamma: norm.weight, beta: norm.bias, rows, y: b.X, R, D, T, center, betaBlock: rest });
     return b.X;
   };
-  /** Writes gathered in O join C through an output norm. */
-  const join = (norm: GpuNorm, scale: GPUBuffer) => ops.normApply(step, { x: b.O, scale, gamma: norm.weight, rows, y: b.C, R, D, T, center, accumulate: true });
+  /** Writes of R rows gathered in O join C through an output norm. */
+  const joinNorm = (norm: GpuNorm, scale: GPUBuffer, R: number) =>
+    ops.normApply(step, { x: b.O, scale, gamma: norm.weight, rows, y: b.C, R, D, T, center, accumulate: true });
 
   const attention = !(plan.startAtMlp && l === plan.from);
-  const held = attention && cfg.parallelResidual;
-  if (attention) {
-    const x = await normalised(w.input_layernorm, lr.attn_norm.scale);
+  const held = attention && parallel;
+  const a = branch('attention');
+  if (attention && a.M > 0) {
+    const { M, R } = a;
+    const x = await normalised(w.input_layernorm, lr.attn_norm.scale, R);
     // The value bias goes to the rest: rows of A sum to one, so it reaches every position whole.
     await ops.linear(step, { X: x, W: w.v_proj.weight, bias: w.v_proj.bias, biasBlock: rest, T, rows, Y: b.bufA, R, K: D });
     await ops.attentionMix(step, { A: lr.A, v: b.bufA, start: s.start, y: b.bufB, M, T, H, Hkv, dh });
@@ -157,9 +177,11 @@ async function decomposedLayer(step: Step, parts: EngineParts, l: number, lr: Gp
       K: H * dh,
       accumulate: !toO,
     });
-    if (w.attn_output_norm) await join(w.attn_output_norm, lr.attn_out_norm!.scale);
+    if (w.attn_output_norm) await joinNorm(w.attn_output_norm, lr.attn_out_norm!.scale, R);
   }
-  const x = await normalised(w.post_attention_layernorm, lr.mlp_norm.scale);
+  if (!parallel) await join();
+  const { M, R } = branch('mlp');
+  const x = await normalised(w.post_attention_layernorm, lr.mlp_norm.scale, R);
   const mlpOut = w.mlp_output_norm ? b.O : b.C;
   if (w.mlp_output_norm) step.clear(b.O);
   const pre = cfg.mlpKind === 'gated' ? w.gate_proj! : w.up_proj;
@@ -184,8 +206,9 @@ async function decomposedLayer(step: Step, parts: EngineParts, l: number, lr: Gp
     const bias = j0 === 0 ? w.down_proj.bias : undefined; // once, to the rest
     await ops.linear(step, { X: b.bufB, W: w.down_proj.weight, k0: j0, K: Jt, bias, biasBlock: rest, T, rows, Y: mlpOut, R, accumulate: true });
   }
-  if (w.mlp_output_norm) await join(w.mlp_output_norm, lr.mlp_out_norm!.scale);
-  if (held) await ops.scaleAdd(step, { x: b.O, y: b.C, R: M * T, C: D, alpha: 1, beta: 1 });
+  if (w.mlp_output_norm) await joinNorm(w.mlp_output_norm, lr.mlp_out_norm!.scale, R);
+  if (held) await ops.scaleAdd(step, { x: b.O, y: b.C, R: a.M * T, C: D, alpha: 1, beta: 1 });
+  if (parallel) await join();
 }
 
 /** Scores of every component for n targets through the frozen final norm at `scale`, into out[o0 + i * ldo + m]. */

@@ -1,5 +1,6 @@
-// WebGPU device set-up: one adapter, a device with the adapter's own limits, and what the engine
-// needs to know about it (f16 support, binding limits, adapter identity). No kernels here.
+// WebGPU device set-up: one adapter, a device with the adapter's own limits and the optional
+// features the engine uses where offered (shader-f16, subgroups), and what the engine needs to
+// know about it (f16 support, binding limits, adapter identity). No kernels here.
 
 export interface AdapterSummary {
   vendor: string;
@@ -31,6 +32,8 @@ export interface CreateDeviceOptions {
   powerPreference?: GPUPowerPreference;
   /** Do not request `shader-f16` even when the adapter offers it. */
   disableF16?: boolean;
+  /** Do not request `subgroups` even when the adapter offers it (the reductions then use workgroup memory). */
+  disableSubgroups?: boolean;
   /** Request `timestamp-query` when offered (for the kernel profiler). */
   timestamps?: boolean;
 }
@@ -58,6 +61,7 @@ export async function createDevice(gpu: GPU, opts: CreateDeviceOptions = {}): Pr
   for (const name of WANTED_LIMITS) requiredLimits[name] = adapter.limits[name];
   const hasF16 = adapter.features.has('shader-f16') && !opts.disableF16;
   const features: GPUFeatureName[] = hasF16 ? ['shader-f16'] : [];
+  if (!opts.disableSubgroups && adapter.features.has('subgroups')) features.push('subgroups');
   if (opts.timestamps && adapter.features.has('timestamp-query')) features.push('timestamp-query');
   const device = await adapter.requestDevice({
     label: 'depass device',

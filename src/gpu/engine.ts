@@ -22,10 +22,10 @@ import { readF32 } from './buffers';
 import type { GpuContext } from './device';
 import { readInitialComponents, runDecomposed } from './decomposed';
 import { type EngineParts, type GpuForwardRecord, neuronPromotes, runForward } from './forward';
-import { kernelCache, type ShaderLoader } from './kernels';
+import type { ShaderLoader } from './kernels';
 import { checkMemory, estimateMemory, GpuMemoryError, maxComponentsFor } from './memory';
 import { MAX_HEAD_DIM } from './ops';
-import { StepPool } from './step';
+import { devicePool } from './tuning';
 import { type GpuWeights, type UploadOptions, uploadWeights } from './weights';
 
 export interface GpuBackendOptions {
@@ -85,8 +85,7 @@ export async function engineParts(
   const oom = await device.popErrorScope();
   if (oom) throw new GpuMemoryError(`the model's weights do not fit in GPU memory: ${oom.message}`);
   if (failed || !w) throw failed;
-  const pool = new StepPool(device, kernelCache(device, loadShader));
-  if (ctx.adapter.isFallbackAdapter) pool.largeTileOutputs = 4 * 128 * 128;
+  const pool = await devicePool(ctx, loadShader);
   return { device, cfg, weights: w, pool, maxBinding };
 }
 

@@ -1,8 +1,9 @@
 // The kernel registry and the per-device pipeline cache. Each kernel is one static shaders/*.wgsl
-// file; its bindings are declared here in the fixed order inputs, outputs, params (a test checks
-// them against the WGSL), its uniform struct is laid out from the WGSL by webgpu-utils, and its
-// variants are `override` constants. Shader sources come from an injected loader (fs in Node,
-// Vite's import.meta.glob in the browser), so this file imports neither.
+// file, joined after the shared preludes it names (weight loaders, reductions); its bindings are
+// declared here in the fixed order inputs, outputs, params (a test checks them against the WGSL),
+// its uniform struct is laid out from the WGSL by webgpu-utils, and its variants are `override`
+// constants. Shader sources come from an injected loader (fs in Node, Vite's import.meta.glob in
+// the browser), so this file imports neither.
 
 import './float16-polyfill';
 import { makeShaderDataDefinitions, makeStructuredView, type StructuredView } from 'webgpu-utils';
@@ -12,25 +13,47 @@ export type BindingKind = 'read' | 'write' | 'uniform';
 export interface KernelSpec {
   /** Bindings of group 0 in binding order: inputs (read), outputs (write), then `params`. */
   bindings: readonly (readonly [name: string, kind: BindingKind])[];
+  /**
+   * The shader files joined, in order, into the kernel's module: preludes first, the kernel's own
+   * file last (default: the kernel's name alone). A slot name (`reduce`) stands for the prelude
+   * variant the cache was made with (see PRELUDE_SLOTS).
+   */
+  modules?: readonly string[];
+  /** The device feature the module needs (its first file starts with the matching `enable`). */
+  feature?: GPUFeatureName;
 }
+
+/** How a cache fills the prelude slots: one choice per device, made once (see tuning.ts). */
+export interface KernelVariants {
+  /** Workgroup reductions through subgroup operations (device feature `subgroups`). */
+  subgroups: boolean;
+}
+
+/** Prelude slots and the file each variant puts there. */
+const PRELUDE_SLOTS: Record<string, (v: KernelVariants) => { file: string; feature?: GPUFeatureName }> = {
+  reduce: (v) => (v.subgroups ? { file: 'reduce_subgroups', feature: 'subgroups' } : { file: 'reduce_workgroup' }),
+};
 
 const R = 'read' as const;
 const W = 'write' as const;
 const U = 'uniform' as const;
 
-/** Every kernel, keyed by its shader file name (shaders/<name>.wgsl). */
+const MATMUL_BINDINGS = [
+  ['X', R],
+  ['W', R],
+  ['bias', R],
+  ['scale', R],
+  ['rows', R],
+  ['Y', W],
+  ['params', U],
+] as const;
+
+/** Every kernel, keyed by its name (its own shader file is shaders/<name>.wgsl unless `modules` says otherwise). */
 export const KERNELS = {
-  matmul: {
-    bindings: [
-      ['X', R],
-      ['W', R],
-      ['bias', R],
-      ['scale', R],
-      ['rows', R],
-      ['Y', W],
-      ['params', U],
-    ],
-  },
+  /** Weights in any file dtype expanded to f32 in registers; f32 products. */
+  matmul: { bindings: MATMUL_BINDINGS, modules: ['weights_expanded', 'matmul'] },
+  /** F16 weights read as f16, products in f16, sums in f32 (devices with shader-f16). */
+  matmul_f16: { bindings: MATMUL_BINDINGS, modules: ['weights_f16', 'matmul'], feature: 'shader-f16' },
   embedding: {
     bindings: [
       ['table', R],
@@ -40,6 +63,7 @@ export const KERNELS = {
     ],
   },
   norm_stats: {
+    modules: ['reduce', 'norm_stats'],
     bindings: [
       ['h', R],
       ['delta', R],
@@ -50,6 +74,7 @@ export const KERNELS = {
     ],
   },
   norm_apply: {
+    modules: ['reduce', 'norm_apply'],
     bindings: [
       ['x', R],
       ['scale', R],
@@ -61,6 +86,7 @@ export const KERNELS = {
     ],
   },
   head_norm: {
+    modules: ['reduce', 'head_norm'],
     bindings: [
       ['gamma', R],
       ['x', W],
@@ -75,6 +101,7 @@ export const KERNELS = {
     ],
   },
   attention_probs: {
+    modules: ['reduce', 'attention_probs'],
     bindings: [
       ['q', R],
       ['k', R],
@@ -116,6 +143,7 @@ export const KERNELS = {
     ],
   },
   readout: {
+    modules: ['reduce', 'readout'],
     bindings: [
       ['C', R],
       ['dirs', R],
@@ -128,6 +156,7 @@ export const KERNELS = {
     ],
   },
   topk: {
+    modules: ['reduce', 'topk'],
     bindings: [
       ['logits', R],
       ['ids', W],
@@ -180,6 +209,20 @@ function bindingType(kind: BindingKind): GPUBindGroupLayoutEntry['buffer'] {
   return { type: kind === 'read' ? 'read-only-storage' : kind === 'write' ? 'storage' : 'uniform' };
 }
 
+/** One shader file's place in an assembled module (for compile messages). */
+interface Part {
+  file: string;
+  firstLine: number; // 1-based line of the module where the file starts
+  lines: number;
+}
+
+/** A kernel's module source: its files joined in order, and where each starts. */
+interface Assembled {
+  source: string;
+  parts: Part[];
+  features: GPUFeatureName[];
+}
+
 /** Compiles kernels on first use and keeps one pipeline per (kernel, overrides) for a device. */
 export class KernelCache {
   private modules = new Map<KernelName, Promise<{ module: GPUShaderModule; source: string }>>();
@@ -190,11 +233,41 @@ export class KernelCache {
   constructor(
     readonly device: GPUDevice,
     private readonly load: ShaderLoader,
+    readonly variants: KernelVariants = { subgroups: false },
   ) {}
 
-  /** The WGSL source of a kernel (for reflection tests). */
+  /** The cache of the same device and loader with other prelude variants. */
+  withVariants(variants: KernelVariants): KernelCache {
+    return kernelCache(this.device, this.load, variants);
+  }
+
+  /** The WGSL source of a kernel's module, preludes included (for reflection tests). */
   source(name: KernelName): string {
-    return this.load(name);
+    return this.assemble(name).source;
+  }
+
+  /** The shader files of a kernel's module, slots resolved. */
+  files(name: KernelName): string[] {
+    return this.assemble(name).parts.map((p) => p.file);
+  }
+
+  private assemble(name: KernelName): Assembled {
+    const spec: KernelSpec = KERNELS[name];
+    const parts: Part[] = [];
+    const features: GPUFeatureName[] = spec.feature ? [spec.feature] : [];
+    const texts: string[] = [];
+    let line = 1;
+    for (const m of spec.modules ?? [name]) {
+      const slot = PRELUDE_SLOTS[m]?.(this.variants);
+      const file = slot?.file ?? m;
+      if (slot?.feature) features.push(slot.feature);
+      const text = this.load(file).replace(/\n?$/, '\n');
+      const lines = text.split('\n').length - 1;
+      parts.push({ file, firstLine: line, lines });
+      texts.push(text);
+      line += lines;
+    }
+    return { source: texts.join(''), parts, features };
   }
 
   get(name: KernelName, overrides: Overrides = {}): Promise<Kernel> {
@@ -213,11 +286,14 @@ export class KernelCache {
     let m = this.modules.get(name);
     if (!m) {
       m = (async () => {
-        const source = this.load(name);
-        const module = this.device.createShaderModule({ label: `${name}.wgsl`, code: source });
+        const { source, parts, features } = this.assemble(name);
+        const missing = features.filter((f) => !this.device.features.has(f));
+        if (missing.length)
+          throw new ShaderCompileError(`${name}: the device lacks ${missing.join(', ')}, which ${parts.map((p) => `${p.file}.wgsl`).join(' + ')} needs`);
+        const module = this.device.createShaderModule({ label: parts.map((p) => `${p.file}.wgsl`).join(' + '), code: source });
         const info = await module.getCompilationInfo();
         const errors = info.messages.filter((msg) => msg.type === 'error');
-        if (errors.length) throw new ShaderCompileError(formatMessages(name, source, errors));
+        if (errors.length) throw new ShaderCompileError(formatMessages(name, source, parts, errors));
         return { module, source };
       })();
       this.modules.set(name, m);
@@ -280,28 +356,40 @@ export class KernelCache {
   }
 }
 
-function formatMessages(name: string, source: string, messages: readonly GPUCompilationMessage[]): string {
+function formatMessages(name: string, source: string, parts: Part[], messages: readonly GPUCompilationMessage[]): string {
   const lines = source.split('\n');
-  const parts = messages.map((m) => {
+  const where = (line: number) => {
+    const p = parts.find((q) => line >= q.firstLine && line < q.firstLine + q.lines) ?? parts[parts.length - 1]!;
+    return { file: p.file, line: line - p.firstLine + 1 };
+  };
+  const out = messages.map((m) => {
     const text = m.lineNum > 0 ? (lines[m.lineNum - 1] ?? '') : '';
-    return `shaders/${name}.wgsl:${m.lineNum}:${m.linePos}: ${m.message}\n  ${m.lineNum} | ${text}`;
+    const w = where(m.lineNum);
+    return `shaders/${w.file}.wgsl:${w.line}:${m.linePos}: ${m.message}\n  ${w.line} | ${text}`;
   });
-  return `shaders/${name}.wgsl failed to compile:\n${parts.join('\n')}`;
+  const files = parts.map((p) => `shaders/${p.file}.wgsl`).join(' + ');
+  return `${name} (${files}) failed to compile:\n${out.join('\n')}`;
 }
 
-const caches = new WeakMap<GPUDevice, Map<ShaderLoader, KernelCache>>();
+const caches = new WeakMap<GPUDevice, Map<ShaderLoader, Map<string, KernelCache>>>();
 
-/** The kernel cache of a device (one per device and shader loader). */
-export function kernelCache(device: GPUDevice, load: ShaderLoader): KernelCache {
+/** The kernel cache of a device (one per device, shader loader and prelude variants). */
+export function kernelCache(device: GPUDevice, load: ShaderLoader, variants: KernelVariants = { subgroups: false }): KernelCache {
   let byLoader = caches.get(device);
   if (!byLoader) {
     byLoader = new Map();
     caches.set(device, byLoader);
   }
-  let c = byLoader.get(load);
+  let byVariant = byLoader.get(load);
+  if (!byVariant) {
+    byVariant = new Map();
+    byLoader.set(load, byVariant);
+  }
+  const key = JSON.stringify(variants);
+  let c = byVariant.get(key);
   if (!c) {
-    c = new KernelCache(device, load);
-    byLoader.set(load, c);
+    c = new KernelCache(device, load, variants);
+    byVariant.set(key, c);
   }
   return c;
 }

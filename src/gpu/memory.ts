@@ -196,7 +196,9 @@ export function checkMemory(est: MemoryEstimate, limits: MemoryLimits, req: Mode
         ? 'a smaller neuron group or fewer tokens'
         : req?.kind === 'token'
           ? 'fewer tokens (token mode holds one component per token)'
-          : 'fewer tokens'
+          : req?.kind === 'head_map'
+            ? 'fewer tokens, or the head map one pass per layer'
+            : 'fewer tokens'
       : 'fewer tokens';
   if (est.M > 0 && est.neuronTile < 1) {
     throw new GpuMemoryError(

@@ -4,42 +4,10 @@
 
 import type { DType } from '../model/description';
 import { type Step, grid } from './step';
+import { tileCols, tileFor, type TileName, tileOverrides, tileRows, TILES } from './tiles';
 import type { GpuMatrix } from './weights';
 
 export const DTYPE_CODE: Record<DType, number> = { F32: 0, F16: 1, BF16: 2 };
-
-/**
- * matmul.wgsl's LARGE tiles (128 x 128, 8 x 8 per invocation) pay off once the output holds
- * enough of them to keep the device busy (`minOutputs`: 64 tiles on a GPU, see StepPool); below
- * that the 64 x 64 tiles leave more workgroups.
- */
-export function largeTiles(R: number, N: number, minOutputs = 1 << 20): boolean {
-  return R >= 128 && N >= 128 && R * N >= minOutputs;
-}
-
-export type TileShape = 'small' | 'large' | 'thin' | 'thin32';
-
-/** Rows and columns of one workgroup's output tile, and matmul.wgsl's SHAPE override for it. */
-export const TILE: Record<TileShape, { rows: number; cols: number; code: number }> = {
-  small: { rows: 64, cols: 64, code: 0 },
-  large: { rows: 128, cols: 128, code: 1 },
-  thin: { rows: 16, cols: 256, code: 2 },
-  thin32: { rows: 32, cols: 256, code: 3 },
-};
-
-/**
- * The tile shape for an R x N output: the large tiles by largeTiles, else whichever of the 64 x 64,
- * 32 x 256 and 16 x 256 tiles computes the least padding (ties to the one listed first, which does
- * more work per invocation). The thin tiles win for few rows, a short prompt's forward pass, where
- * 64-row tiles would be mostly empty.
- */
-export function tileShape(R: number, N: number, minOutputs = 1 << 20): TileShape {
-  if (largeTiles(R, N, minOutputs)) return 'large';
-  const padded = (t: TileShape) => Math.ceil(R / TILE[t].rows) * TILE[t].rows * Math.ceil(N / TILE[t].cols) * TILE[t].cols;
-  let best: TileShape = 'small';
-  for (const t of ['thin32', 'thin'] as const) if (padded(t) < padded(best)) best = t;
-  return best;
-}
 
 export interface MatmulArgs {
   X: GPUBuffer; // f32
@@ -67,8 +35,10 @@ export interface MatmulArgs {
   bias0?: number;
   biasBlock?: number;
   accumulate?: boolean;
-  /** Tile shape; default by output size (tileShape). */
-  tiles?: TileShape;
+  /** Tile shape; default the device's plan for this output size (tiles.tileFor). */
+  tiles?: TileName;
+  /** F16 weights multiplied as f16 (default: the device profile's choice); ignored for other dtypes. */
+  nativeF16?: boolean;
 }
 
 /** Y = alpha X W^T (* scale) (+ bias) (+ Y) with strides; see shaders/matmul.wgsl and ops.gemm. */
@@ -95,17 +65,16 @@ export function matmul(step: Step, a: MatmulArgs): Promise<void> {
   };
   const vec4 = [p.K, p.x0, p.ldx, p.w0, p.ldw].every((v) => v % 4 === 0) && (batch === 1 || (p.xb % 4 === 0 && p.wb % 4 === 0));
   p.flags = (a.bias ? 1 : 0) | (a.rowScale ? 2 : 0) | (a.rows ? 4 : 0) | (a.accumulate ? 8 : 0) | (vec4 ? 16 : 0);
-  const shape = a.tiles ?? tileShape(a.R, a.N, step.pool.largeTileOutputs);
-  const tile = TILE[shape];
-  const overrides = { W_DTYPE: DTYPE_CODE[a.wDtype], SHAPE: tile.code };
-  return step.run(
-    'matmul',
-    overrides,
-    [a.X, a.W, a.bias ?? null, a.rowScale ?? null, a.rows ?? null, a.Y],
-    p,
-    [Math.ceil(a.N / tile.cols), Math.ceil(a.R / tile.rows), batch],
-    2 * a.R * a.N * a.K * batch,
-  );
+  const shape = a.tiles ?? tileFor(a.R, a.N, step.pool.profile.tiles);
+  const native = a.wDtype === 'F16' && (a.nativeF16 ?? step.pool.profile.nativeF16);
+  const kernel = native ? 'matmul_f16' : 'matmul';
+  const overrides = native ? tileOverrides(shape) : { ...tileOverrides(shape), W_DTYPE: DTYPE_CODE[a.wDtype] };
+  const groups = [Math.ceil(a.N / tileCols(shape)), Math.ceil(a.R / tileRows(shape)), batch] as const;
+  return step.run(kernel, overrides, [a.X, a.W, a.bias ?? null, a.rowScale ?? null, a.rows ?? null, a.Y], p, groups, 2 * a.R * a.N * a.K * batch, {
+    // Each row of workgroups reads all N x K weights, each column all R x K activations (f32).
+    bytes: batch * (groups[1] * a.N * a.K * (a.wDtype === 'F32' ? 4 : 2) + groups[0] * a.R * a.K * 4 + a.R * a.N * 4 * (a.accumulate ? 2 : 1)),
+    staged: groups[0] * groups[1] * batch * Math.ceil(a.K / TILES[shape].tk) * TILES[shape].tk * (tileRows(shape) + tileCols(shape)) * (native ? 2 : 4),
+  });
 }
 
 const WG = 64;

@@ -5,6 +5,7 @@
 // in order.
 
 import { type BindingKind, type Kernel, type KernelCache, type KernelName, KERNELS, type Overrides } from './kernels';
+import { type DeviceProfile, plainProfile } from './profile';
 import type { GpuProfiler } from './profiler';
 
 /** A buffer, or a range of one, bound to a kernel slot; null binds a dummy for an unused slot. */
@@ -12,7 +13,16 @@ export type Binding = GPUBuffer | GPUBufferBinding | null;
 
 const ARENA_BYTES = 65536;
 
-/** Per-device resources shared by all steps: uniform arenas and dummy buffers. */
+/** What dispatches report of their work (so far only the matrix products, which move nearly all the bytes). */
+export interface Traffic {
+  flops: number;
+  /** Bytes read from and written to device memory, counting every workgroup's tile loads (no cache). */
+  bytes: number;
+  /** Bytes written into workgroup memory (the staged tiles). */
+  staged: number;
+}
+
+/** Per-device resources shared by all steps: the kernels, the device's profile, uniform arenas and dummy buffers. */
 export class StepPool {
   private free: GPUBuffer[] = [];
   private made = 0;
@@ -20,17 +30,23 @@ export class StepPool {
   readonly slot: number;
   /** When set, every dispatch is timed (see profiler.ts). */
   profiler: GpuProfiler | null = null;
+  /** When set, every dispatch adds what it reports: FLOPs, bytes of device memory moved, bytes staged in workgroup memory. */
+  traffic: Traffic | null = null;
   /**
-   * Outputs from which matmuls use the large tiles: 64 of them keep a GPU's many cores busy;
-   * a CPU-backed adapter (few cores, fallback) does more work per cycle with them from 4 tiles.
+   * What the kernels use on this device (16-bit path, reductions, tiles); tuning.ts makes it. A
+   * pool made without one expands F16 weights and uses the cache's reductions and plain tiles.
    */
-  largeTileOutputs = 1 << 20;
+  readonly profile: DeviceProfile;
 
   constructor(
     readonly device: GPUDevice,
     readonly kernels: KernelCache,
+    profile: Partial<DeviceProfile> = {},
   ) {
     this.slot = Math.max(256, device.limits.minUniformBufferOffsetAlignment);
+    this.profile = { ...plainProfile(device, false), nativeF16: false, subgroups: kernels.variants.subgroups, ...profile };
+    if (this.profile.subgroups !== kernels.variants.subgroups) throw new Error('StepPool: the profile and the kernel cache disagree on subgroups');
+    if (this.profile.nativeF16 && !device.features.has('shader-f16')) throw new Error('StepPool: native f16 needs the shader-f16 feature');
   }
 
   acquireArena(): GPUBuffer {
@@ -113,7 +129,14 @@ export class Step {
    * Records one dispatch of `kernel`. `buffers` lists the storage bindings in the kernel's order
    * (the uniform `params` binding is appended here from `params`).
    */
-  dispatch(kernel: Kernel, buffers: Binding[], params: Record<string, number>, groups: readonly [number, number?, number?], flops = 0): void {
+  dispatch(
+    kernel: Kernel,
+    buffers: Binding[],
+    params: Record<string, number>,
+    groups: readonly [number, number?, number?],
+    flops = 0,
+    moved?: Omit<Traffic, 'flops'>,
+  ): void {
     const spec = KERNELS[kernel.name].bindings;
     if (buffers.length !== spec.length - 1) {
       throw new Error(`${kernel.name}: ${buffers.length} buffers for ${spec.length - 1} storage bindings`);
@@ -135,6 +158,12 @@ export class Step {
     pass.setBindGroup(0, group);
     pass.dispatchWorkgroups(x, y, z);
     this.dispatches++;
+    const traffic = this.pool.traffic;
+    if (traffic) {
+      traffic.flops += flops;
+      traffic.bytes += moved?.bytes ?? 0;
+      traffic.staged += moved?.staged ?? 0;
+    }
     if (pass !== this.pass) pass.end();
   }
 
@@ -167,9 +196,10 @@ export class Step {
     params: Record<string, number>,
     groups: readonly [number, number?, number?],
     flops = 0,
+    moved?: Omit<Traffic, 'flops'>,
   ): Promise<void> {
     const kernel = await this.pool.kernels.get(name, overrides);
-    this.dispatch(kernel, buffers, params, groups, flops);
+    this.dispatch(kernel, buffers, params, groups, flops, moved);
   }
 
   copy(src: GPUBuffer, srcOffset: number, dst: GPUBuffer, dstOffset: number, size: number): void {

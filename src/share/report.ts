@@ -2,6 +2,8 @@
 // link's fragment inside a JSON data block that the browser never executes. Filling and reading
 // that block; not the viewer (src/report) and not the fragment's codec (permalink/).
 
+import { MAX_LINK_CHARS } from './permalink/caps';
+
 export const REPORT_FORMAT = 'depass-report/1';
 
 /** The empty data block the template holds exactly once; filling puts the run inside it. */
@@ -23,6 +25,11 @@ export class ReportError extends Error {
 
 /** The template with the run in its data block. `<` is escaped so no text can end the block. */
 export function fillReport(template: string, data: Omit<ReportData, 'format'>): string {
+  // The viewer decodes the run as it decodes a link, under the same caps.
+  if (data.fragment.length > MAX_LINK_CHARS)
+    throw new ReportError(
+      `this run is too large for a report (${data.fragment.length} characters; at most ${MAX_LINK_CHARS}): leave out neuron mode or the per-layer detail, or use Export JSON`,
+    );
   const at = template.indexOf(SLOT);
   if (at < 0 || template.indexOf(SLOT, at + 1) >= 0) throw new ReportError('the report template has no single place for the run (rebuild it)');
   const json = JSON.stringify({ format: REPORT_FORMAT, ...data } satisfies ReportData).replaceAll('<', '\\u003c');

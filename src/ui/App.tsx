@@ -15,6 +15,7 @@ import { ModuleView, NeuronView } from './NeuronView';
 import { PredictionPanel } from './PredictionPanel';
 import { RememberedModels } from './RememberedModels';
 import { RunPanel } from './RunPanel';
+import { ExportReport } from './ExportReport';
 import { ShareButton, SharedBanner, useLinkFromLocation } from './Share';
 import { Summary } from './Summary';
 import { TokenHeatmap } from './TokenHeatmap';
@@ -203,6 +204,7 @@ function Studio() {
         <Status />
         <span className="spacer" />
         <ExportJson />
+        <ExportReport />
         <ShareButton />
       </header>
       <aside className="side" aria-label="Model and prompt">

@@ -5,46 +5,17 @@
 
 import { useEffect, useRef, useState, type KeyboardEvent as ReactKeyboardEvent } from 'react';
 import { useApp } from '../state';
-import type { AppState } from '../state/types';
 import { isRunFragment, openFragment } from '../share/decode';
-import { encodeRun } from '../share/permalink/encode';
-import { hubActive, numLayers, sharedModelState, specialOf } from '../state/selectors';
-import { shortFingerprint, snapshotRun, withoutLayerDetail } from '../share/snapshot';
-import type { DepassResult } from '../depass/result';
+import { hubActive, sharedModelState } from '../state/selectors';
+import { shortFingerprint } from '../share/snapshot';
 import { useDebounced } from './common';
 import { HubStatus } from './HubLoad';
 import { clip, plainText } from './format';
+import { fragmentOf, pageAddress } from './run-link';
 import './share.css';
 
 /** Links longer than this are cut by some chat and mail programs. */
 const LONG_LINK = 32_000;
-
-/** The address of the page without its fragment, to which a run's fragment is appended. */
-const pageAddress = () => `${location.origin}${location.pathname}${location.search}`;
-
-/** The link's fragment for what is on screen now (with or without the per-layer detail). */
-function fragmentOf(s: AppState, detail: boolean): string | null {
-  if (!s.result) return null;
-  const strip = (r: DepassResult) => (detail ? r : withoutLayerDetail(r));
-  const run = snapshotRun({
-    result: strip(s.result),
-    overrides: s.overrides.map((o) => ({ ...o, result: strip(o.result) })),
-    settings: { ...s.settings, layerDetail: detail && s.settings.layerDetail },
-    selected: s.selected,
-    pinnedHead: s.pinnedHead,
-    pinnedNeuron: s.pinnedNeuron,
-    flowThreshold: s.flowThreshold,
-    vocab: s.vocab,
-    layers: numLayers(s),
-    vocabSize: s.shared?.run.shape?.vocab_size ?? s.model?.description.vocab_size ?? s.vocab.length,
-    // Where the model can be downloaded, when the run's model is a Hub model's copy.
-    source: s.shared ? s.shared.run.source : s.model?.fingerprint === s.result.model.fingerprint ? s.modelSource : null,
-    words: s.words,
-    hideSpecial: s.hideSpecial,
-    special: specialOf(s),
-  });
-  return encodeRun(run);
-}
 
 const kB = (chars: number) => `${(chars / 1000).toFixed(1)} kB`;
 

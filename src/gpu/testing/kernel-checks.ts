@@ -1,17 +1,19 @@
 // Every WGSL kernel against its TypeScript twin in src/depass/ops.ts, as plain async functions:
 // shapes that are not multiples of the workgroup or tile sizes, one-row cases, f32/f16/bf16
-// weights, and the kernel registry's bindings against the WGSL declarations. The same list runs
-// under Vitest (src/gpu/kernels.test.ts) and in the self-contained GPU check; matmul is in matmul-checks.ts.
+// weights, and the kernel registry's bindings against the WGSL declarations; each with both
+// reduction preludes. The same list runs under Vitest (src/gpu/kernels.test.ts) and in the
+// self-contained GPU check; matmul is in matmul-checks.ts.
 
 import '../float16-polyfill';
 import { makeShaderDataDefinitions } from 'webgpu-utils';
 import * as twin from '../../depass/ops';
 import type { DType } from '../../model/description';
 import { readU32 } from '../buffers';
+import { plainProfile } from '../profile';
 import { KernelCache, KERNELS, shaderLoaderFromModules, type KernelName } from '../kernels';
 import * as ops from '../ops';
 import { maxAbs, randn, weightsIn } from './compare';
-import { helpers, type KernelCheck } from './check-helpers';
+import { helpers, lacks, onPaths, type KernelCheck } from './check-helpers';
 import { POSITION_CHECKS } from './position-checks';
 
 export type { KernelCheck };
@@ -52,6 +54,16 @@ check('a WGSL compile error names the shader and the line', async (gpu, t) => {
     () => 'struct Params { n: u32, }\n@group(0) @binding(0) var<uniform> params: Params;\n@compute @workgroup_size(1) fn main() { let x: f32 = nope; }\n',
   );
   await t.rejects(broken.get('scale_add'), /shaders\/scale_add\.wgsl:3:\d+/, 'compile error');
+});
+
+check('a compile error in a prelude names the prelude file and its own line', async (gpu, t) => {
+  const files: Record<string, string> = {
+    reduce_workgroup: '// a prelude\nconst BROKEN: u32 = nope;\n',
+    norm_stats: '@compute @workgroup_size(1) fn main() {}\n',
+  };
+  const broken = new KernelCache(gpu.ctx.device, (name) => files[name]!);
+  t.sameList(broken.files('norm_stats'), ['reduce_workgroup', 'norm_stats'], 'files of norm_stats');
+  await t.rejects(broken.get('norm_stats'), /shaders\/reduce_workgroup\.wgsl:2:\d+/, 'compile error');
 });
 
 for (const dtype of DTYPES) {
@@ -316,4 +328,23 @@ check('top-k of vocabulary chunks, merged, equals ops.topK (ties to the lower id
 });
 
 /** Every kernel but matmul: these, then the RoPE and attention kernels. */
-export const KERNEL_CHECKS: KernelCheck[] = [...checks, ...POSITION_CHECKS];
+/**
+ * Every check twice: with the reductions through workgroup memory (every device) and through
+ * subgroups (devices offering `subgroups`), the two preludes of the reducing kernels.
+ */
+export const KERNEL_CHECKS: KernelCheck[] = [false, true].flatMap((subgroups) =>
+  [...checks, ...POSITION_CHECKS].map((c): KernelCheck => ({
+    name: `${c.name} (${subgroups ? 'subgroup' : 'workgroup'} reductions)`,
+    unsupported: (gpu) => (subgroups ? lacks(gpu, 'subgroups') : null),
+    run: (gpu, t) => c.run(onPaths(gpu, { subgroups, nativeF16: false }), t),
+    refused: async (gpu, t) => {
+      t.equal(plainProfile(gpu.ctx.device, gpu.ctx.adapter.isFallbackAdapter).subgroups, false, 'the profile keeps workgroup-memory reductions');
+      // A kernel without a reduction has no subgroup variant and runs; one with a reduction is refused.
+      const refusal = await c.run(onPaths(gpu, { subgroups: true, nativeF16: false }), t).then(
+        () => null,
+        (e: Error) => e.message,
+      );
+      t.ok(refusal === null || /lacks subgroups/.test(refusal), `the subgroup variant runs or is refused naming the feature (${refusal})`);
+    },
+  })),
+);

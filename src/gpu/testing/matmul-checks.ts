@@ -1,22 +1,25 @@
 // shaders/matmul.wgsl against its TypeScript twin (gemm) as plain async functions: every weight
-// dtype, vec4 and scalar loads, bias, row maps, batches and each tile shape, on shapes that are
-// not tile multiples. Runs under Vitest (src/gpu/matmul.test.ts) and in the self-contained GPU check.
+// dtype, vec4 and scalar loads, bias, row maps, batches and each tile shape the device allows, on
+// shapes that are not tile multiples; and the native f16 path (weights_f16.wgsl) against gemm's
+// f16 twin and against exact products within its error bound. Runs under Vitest
+// (src/gpu/matmul.test.ts) and in the self-contained GPU check.
 
 import '../float16-polyfill';
 import { gemm, type GemmParams } from '../../depass/gemm';
 import type { DType } from '../../model/description';
 import { readF32, uploadStorage } from '../buffers';
 import * as ops from '../ops';
-import { Step } from '../step';
+import { Step, StepPool } from '../step';
+import { plainTilePlan, tileFits, TILES, type TileName } from '../tiles';
 import { maxAbs, maxAbsDiff, randn, weightsIn } from './compare';
+import { lacks, onPaths, type KernelCheck } from './check-helpers';
 import type { TestGpu } from './gpu-env';
-import type { KernelCheck } from './kernel-checks';
 
 const DTYPES: DType[] = ['F32', 'F16', 'BF16'];
 
 interface MatmulCase extends GemmParams {
   name: string;
-  tiles?: 'small' | 'large' | 'thin' | 'thin32';
+  tiles?: TileName;
   dtype: DType;
   /** Element counts of X, W and Y buffers (defaults from R, N, K). */
   sizes?: [number, number, number];
@@ -24,7 +27,23 @@ interface MatmulCase extends GemmParams {
   withScale?: boolean;
 }
 
-async function matmulCase(gpu: TestGpu, c: MatmulCase): Promise<{ diff: number; scale: number }> {
+/**
+ * The largest error of one f16 product sum against exact products, per unit of sum_k |x_k w_k|:
+ * rounding x to f16 and the product to f16 each err by at most 2^-11 relatively (round to nearest),
+ * so a product errs by at most (1 + 2^-11)^2 - 1 < 2^-10 of itself; f32 sums add a little more.
+ */
+export const F16_PRODUCT_BOUND = 2 ** -10 + 1e-6;
+
+interface Outcome {
+  /** Largest |GPU - twin of its path|. */
+  diff: number;
+  /** Largest |twin|. */
+  scale: number;
+  /** Native f16 only: largest |GPU - exact products| / (alpha * sum |x w|) over the outputs. */
+  boundRatio?: number;
+}
+
+async function matmulCase(gpu: TestGpu, c: MatmulCase, native: boolean): Promise<Outcome> {
   const dev = gpu.ctx.device;
   const [xs, ws, ys] = c.sizes ?? [c.R * c.K, c.N * c.K, c.R * c.N];
   const X = randn(xs, 1);
@@ -33,7 +52,7 @@ async function matmulCase(gpu: TestGpu, c: MatmulCase): Promise<{ diff: number; 
   const bias = c.withBias ? randn((c.bias0 ?? 0) + c.N, 4) : undefined;
   const rowScale = c.withScale ? randn(ys, 5) : undefined;
   const want = Y0.slice();
-  gemm(X, w.f32, want, { ...c, bias, rowScale });
+  gemm(X, w.f32, want, { ...c, bias, rowScale, f16Products: native });
 
   const bx = uploadStorage(dev, 'X', X);
   const bw = uploadStorage(dev, 'W', w.bytes);
@@ -42,11 +61,23 @@ async function matmulCase(gpu: TestGpu, c: MatmulCase): Promise<{ diff: number; 
   const bs = rowScale && uploadStorage(dev, 'scale', rowScale);
   const br = c.rows && uploadStorage(dev, 'rows', c.rows);
   const step = new Step(gpu.pool, `matmul ${c.name}`);
-  await ops.matmul(step, { ...c, X: bx, W: bw, wDtype: c.dtype, Y: by, bias: bb, rowScale: bs, rows: br });
+  await ops.matmul(step, { ...c, X: bx, W: bw, wDtype: c.dtype, Y: by, bias: bb, rowScale: bs, rows: br, nativeF16: native });
   await step.submit();
   const got = await readF32(dev, by, 0, ys);
   for (const b of [bx, bw, by, bb, bs, br]) b?.destroy();
-  return { diff: maxAbsDiff(got, want), scale: maxAbs(want) };
+  const out: Outcome = { diff: maxAbsDiff(got, want), scale: maxAbs(want) };
+  if (native) {
+    // Against exact products: |error| <= F16_PRODUCT_BOUND * |alpha * scale| * sum |x w| per output.
+    const exact = Y0.slice();
+    gemm(X, w.f32, exact, { ...c, bias, rowScale });
+    const abs = new Float32Array(ys);
+    gemm(X.map(Math.abs), w.f32.map(Math.abs), abs, { ...c, alpha: Math.abs(c.alpha ?? 1), rowScale: rowScale?.map(Math.abs), accumulate: false });
+    let worst = 0;
+    for (let i = 0; i < ys; i++)
+      if (abs[i]! > 0) worst = Math.max(worst, Math.abs(got[i]! - exact[i]!) / (F16_PRODUCT_BOUND * abs[i]! + 1e-6 * Math.abs(exact[i]!)));
+    out.boundRatio = worst;
+  }
+  return out;
 }
 
 function matmulCases(): MatmulCase[] {
@@ -121,24 +152,45 @@ function matmulCases(): MatmulCase[] {
       sizes: [7 * 16, 16 * 16, 4 * 7 * 16],
     },
   );
-  // The same cases on the large tiles (128 x 128, 8 x 8 per invocation) and the thin ones
-  // (16 or 32 x 256, 64 x 4 invocations), chosen by size otherwise.
-  for (const c of [...cases]) {
-    cases.push(
-      { ...c, name: `${c.name}, large tiles`, tiles: 'large' },
-      { ...c, name: `${c.name}, thin tiles`, tiles: 'thin' },
-      { ...c, name: `${c.name}, thin32 tiles`, tiles: 'thin32' },
-    );
-  }
   return cases;
 }
 
-/** shaders/matmul.wgsl against ops.gemm: every weight dtype, vec4 and scalar loads, bias, row maps, batches, each tile shape. */
-export const MATMUL_CHECKS: KernelCheck[] = matmulCases().map((c) => ({
-  name: c.name,
-  run: async (gpu, t) => {
-    const { diff, scale } = await matmulCase(gpu, c);
-    t.ok(scale > 0, 'the product is not all zero');
-    t.within('Y', diff, 2e-6 * Math.max(1, scale) * Math.sqrt(c.K));
-  },
-}));
+const TILE_NAMES = Object.keys(TILES) as TileName[];
+
+/** A check of one case on one path: the twin of that path within f32 rounding; native f16 also within its bound. */
+function checkOf(c: MatmulCase, native: boolean): KernelCheck {
+  const path = native ? 'native f16' : 'expanded';
+  return {
+    name: `${c.name}${c.tiles ? `, ${c.tiles} tiles` : ''} (${path})`,
+    unsupported: (gpu) =>
+      (native ? lacks(gpu, 'shader-f16') : null) ??
+      (c.tiles && !tileFits(c.tiles, gpu.ctx.device.limits) ? `the device's limits do not allow the ${c.tiles} tiles` : null),
+    refused: async (gpu, t) => {
+      if (native && lacks(gpu, 'shader-f16')) {
+        const dev = gpu.ctx.device;
+        t.throws(() => new StepPool(dev, gpu.kernels, { nativeF16: true }), /shader-f16/, 'a pool on native f16 products is refused');
+        await t.rejects(gpu.kernels.get('matmul_f16'), /lacks shader-f16/, 'the f16 kernel is refused, naming the feature');
+      }
+      if (c.tiles && !tileFits(c.tiles, gpu.ctx.device.limits)) {
+        const plan = plainTilePlan(gpu.ctx.adapter.isFallbackAdapter);
+        t.ok(plan.large !== c.tiles || tileFits(plan.large, gpu.ctx.device.limits), `the plain plan does not choose the ${c.tiles} tiles`);
+      }
+    },
+    run: async (gpu, t) => {
+      const o = await matmulCase(onPaths(gpu, { subgroups: false, nativeF16: native }), c, native);
+      t.ok(o.scale > 0, 'the product is not all zero');
+      t.within('Y against the twin of its path', o.diff, 2e-6 * Math.max(1, o.scale) * Math.sqrt(c.K));
+      if (o.boundRatio !== undefined) t.within('Y against exact products, per unit of the f16 bound', o.boundRatio, 1);
+    },
+  };
+}
+
+/**
+ * shaders/matmul.wgsl against ops.gemm: every weight dtype, vec4 and scalar loads, bias, row maps,
+ * batches, with the tile shape chosen by size and with each shape forced; F16 cases on the native
+ * f16 path too.
+ */
+export const MATMUL_CHECKS: KernelCheck[] = matmulCases().flatMap((base) => {
+  const all = [base, ...TILE_NAMES.map((tiles) => ({ ...base, tiles }))];
+  return [...all.map((c) => checkOf(c, false)), ...(base.dtype === 'F16' ? all.map((c) => checkOf(c, true)) : [])];
+});

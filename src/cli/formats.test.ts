@@ -1,11 +1,17 @@
-// `depass --format csv` as a user runs it on the bundled demo model: the table's rows are the JSON
-// result's scores, one for one, and a mode's rows for a target add up to its logit. The CSV is read
-// back by a small parser written here from RFC 4180 (quoted cells, doubled quotes, line breaks).
+// `depass --format csv|html` as a user runs it on the bundled demo model. CSV: the table's rows are
+// the JSON result's scores, one for one, and a mode's rows for a target add up to its logit (read
+// back by a small parser written here from RFC 4180: quoted cells, doubled quotes, line breaks).
+// HTML: the report holds the run a link of it would (same tokens, targets, scores within the
+// link's 8-bit rows) and the viewer's policy.
 
 import { spawnSync } from 'node:child_process';
-import { resolve } from 'node:path';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { DepassResult } from '../depass/result';
+import { decodeRun } from '../share/permalink/decode';
+import { readReport } from '../share/report';
 import { skipWithoutFiles } from '../testing/requirements';
 
 const root = process.cwd();
@@ -45,7 +51,7 @@ function parseCsv(text: string): string[][] {
   return rows;
 }
 
-describe.skipIf(noDemo)('depass --format csv', () => {
+describe.skipIf(noDemo)('depass --format csv and html', () => {
   const args = ['--model', demo, '--prompt', 'the cat sat on the mat', '--modes', 'token,head', '--backend', 'cpu'];
 
   it('writes the JSON result as rows that add up to each logit', () => {
@@ -87,6 +93,25 @@ describe.skipIf(noDemo)('depass --format csv', () => {
     });
   });
 
+  it('writes a report that holds the run', () => {
+    const json = depass(args);
+    const html = depass([...args, '--format', 'html']);
+    expect(html.code, html.stderr).toBe(0);
+    const result = JSON.parse(json.stdout) as DepassResult;
+    expect(html.stdout).toMatch(/^<!doctype html>/i);
+    expect(html.stdout).toContain("connect-src 'none'");
+    const block = /<script type="application\/json" id="depass-run">([^<]*)<\/script>/.exec(html.stdout)?.[1];
+    const run = decodeRun(readReport(block).fragment);
+    expect(run.result.tokens).toEqual(result.tokens);
+    expect(run.result.targets.map((t) => [t.position, t.id])).toEqual(result.targets.map((t) => [t.position, t.id]));
+    result.targets.forEach((t, i) => {
+      const row = result.token!.scores[i]!;
+      const scale = Math.max(...row.map(Math.abs));
+      row.forEach((v, s) => expect(Math.abs(run.result.token!.scores[i]![s]! - v)).toBeLessThanOrEqual(scale / 254 + 1e-6));
+      expect(Math.abs(run.result.targets[i]!.logit - t.logit)).toBeLessThanOrEqual(5e-4);
+    });
+  });
+
   it('refuses a format it does not write, and CSV for a batch, in one line', () => {
     const bad = depass([...args, '--format', 'xml']);
     expect(bad.code).toBe(2);
@@ -95,5 +120,18 @@ describe.skipIf(noDemo)('depass --format csv', () => {
     const batch = depass(['--model', demo, '--prompts', 'requests.jsonl', '--out', 'x.jsonl', '--format', 'csv']);
     expect(batch.code).toBe(2);
     expect(batch.stderr).toMatch(/JSONL/);
+  });
+
+  it('writes the whole report to a pipe whose reader is slow', () => {
+    // A pipe takes 64 KiB at once; the rest must not be lost when the command exits.
+    const dir = mkdtempSync(join(tmpdir(), 'depass-pipe-'));
+    const file = join(dir, 'report.html');
+    const cmd = [process.execPath, resolve(root, 'bin/depass.mjs'), ...args, '--format', 'html'].map((a) => `'${a}'`).join(' ');
+    const r = spawnSync('sh', ['-c', `${cmd} 2>/dev/null | (sleep 1; cat > '${file}')`], { timeout: 300_000 });
+    expect(r.status).toBe(0);
+    const piped = readFileSync(file, 'utf8');
+    expect(piped.length).toBeGreaterThan(65_536);
+    expect(piped.trimEnd()).toMatch(/<\/html>$/i);
+    rmSync(dir, { recursive: true, force: true });
   });
 });
