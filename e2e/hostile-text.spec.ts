@@ -3,9 +3,9 @@
 // right-to-left word and a 300-character token (its script token a special one). It runs through
 // every view and every export, with tokens and again with words and special tokens hidden: every
 // SVG parses as XML, holds SVG elements only, no script, no event-handler attribute and no
-// javascript: address, and shows the markup as text; every PNG renders, the report shows the
-// texts from disk, no text is reordered outside its own token, no view overflows its panel,
-// nothing runs, and the link round-trips.
+// javascript: address, names a generic font family after any other, and shows the markup as text;
+// every PNG renders, the report shows the texts from disk, no text is reordered outside its own
+// token, no view overflows its panel, nothing runs, and the link round-trips.
 
 import type { Page } from '@playwright/test';
 import { readFileSync, writeFileSync } from 'node:fs';
@@ -55,6 +55,10 @@ async function svgProblems(page: Page, text: string): Promise<string[]> {
           const address = /^(href|src|action|formaction|xlink:href)$/i.test(a.name) || a.localName === 'href';
           if (address && /^\s*javascript:/i.test(a.value)) out.push(`javascript: address in ${a.name}`);
           if (a.name === 'style' && /url\(\s*['"]?\s*javascript:/i.test(a.value)) out.push('javascript: address in a style');
+          // A named font may be missing where the file is opened: a generic family must follow it.
+          const family = a.name === 'style' ? /font(?:-family)?\s*:([^;]*)/i.exec(a.value)?.[1] : undefined;
+          if (family !== undefined && !/(^|[\s,])(serif|sans-serif|monospace|system-ui|ui-monospace|ui-sans-serif)\s*$/i.test(family.trim()))
+            out.push(`font without a generic family: ${family.trim()}`);
         }
       }
       const words = Array.from(doc.querySelectorAll('text, title'))
@@ -146,16 +150,18 @@ test('a vocabulary of markup, controls, bidirectional text and a 300-character t
 }) => {
   test.setTimeout(480_000);
   const files = await writeHostileModel({ specialScript: true });
-  await page.goto('/');
-  // The SVG check itself finds each kind of problem.
-  const planted = `<svg xmlns="${SVG_NS}"><script>x</script><a href="javascript:x" onclick="y"><text>plain</text></a><img xmlns="http://www.w3.org/1999/xhtml"/></svg>`;
+  // The SVG check itself finds each kind of problem (on a blank page: the app's policy would
+  // report the planted handler).
+  const planted = `<svg xmlns="${SVG_NS}"><script>x</script><a href="javascript:x" onclick="y"><text style="font-family:DejaVu Sans">plain</text></a><img xmlns="http://www.w3.org/1999/xhtml"/></svg>`;
   expect(await svgProblems(page, planted)).toEqual([
     '<script>',
-    'event handler onclick on <a>',
     'javascript: address in href',
+    'event handler onclick on <a>',
+    'font without a generic family: DejaVu Sans',
     'element outside SVG: <img>',
     'the markup token is not in the text',
   ]);
+  await page.goto('/');
   await loadFiles(page, files);
   await expect(page.getByLabel('Loaded model')).toContainText('hostile');
   await runPrompt(page, HOSTILE_PROMPT, ['tokens', 'heads', 'neurons', 'modules']);
