@@ -210,6 +210,22 @@ describe('permalinks', () => {
     }
   });
 
+  it('carries where generated tokens begin, checks it, and reads links without it as none', async () => {
+    const run = await sampleRun(6);
+    expect(decodeRun(encodeRun(run)).view.generated).toBeUndefined();
+    const view = { ...run.view, generated: { first: 3, temperature: 0.5, seed: 4294967295 } };
+    expect(decodeRun(encodeRun({ ...run, view })).view).toEqual(view);
+    for (const [bad, why] of [
+      [{ first: 0, temperature: 0, seed: 1 }, /first generated position/],
+      [{ first: 6, temperature: 0, seed: 1 }, /first generated position/],
+      [{ first: 2, temperature: -1, seed: 1 }, /generation temperature/],
+      [{ first: 2, temperature: 0, seed: 2 ** 32 }, /generation seed/],
+      ['yes', /generated tokens/],
+    ] as const) {
+      expect(() => decodeRun(encodeRun({ ...run, view: { ...run.view, generated: bad as never } })), JSON.stringify(bad)).toThrow(why);
+    }
+  });
+
   it('base64url round-trips every length', () => {
     const rnd = seededRandom(5);
     for (let n = 0; n < 40; n++) {

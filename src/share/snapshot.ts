@@ -28,6 +28,8 @@ export interface ShareSource {
   hideSpecial?: boolean;
   /** Which of the run's tokens are special (specialMask). */
   special?: readonly boolean[];
+  /** The run's text was continued by the model from position `first` on. */
+  generated?: ViewState['generated'] | null;
 }
 
 /** The run without the per-layer read-out and the logit lens (a shorter link). */
@@ -81,6 +83,7 @@ export function snapshotRun(s: ShareSource): SharedRun {
   // Special tokens the link cannot tell by their empty span: the tokenizer's own word for them.
   const special = r.tokens.flatMap((t, p) => (t.start !== t.end && s.special?.[p] === true ? [p] : []));
   if (special.length > 0) view.special = special;
+  if (s.generated) view.generated = s.generated;
   const run: SharedRun = {
     result: r,
     settings: {

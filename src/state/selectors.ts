@@ -103,3 +103,15 @@ export const specialPositionsOf = (s: Pick<AppState, 'shared'>): number[] => s.s
 export function specialOf(s: Pick<AppState, 'shared' | 'specialIds' | 'result'>): boolean[] {
   return specialMask(s.result?.tokens ?? [], specialIdsOf(s), specialPositionsOf(s));
 }
+
+/** The generation behind the result on screen (its text is the result's prompt), else null. */
+export function generationOf(s: Pick<AppState, 'generation' | 'result'>): AppState['generation'] {
+  return s.generation && s.result && s.generation.text === s.result.prompt ? s.generation : null;
+}
+
+/** Positions of the result's tokens that the model generated (they start at or after the generated text). */
+export function generatedPositions(s: Pick<AppState, 'generation' | 'result'>): number[] {
+  const g = generationOf(s);
+  if (!g || !s.result) return NONE;
+  return s.result.tokens.flatMap((t, p) => (t.start >= g.from && t.end > t.start ? [p] : []));
+}

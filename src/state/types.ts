@@ -194,6 +194,41 @@ export interface ViewSlice {
   setView(patch: Partial<Pick<ViewSlice, 'flowThreshold' | 'ablateK' | 'ablateSource' | 'words' | 'hideSpecial'>>): void;
 }
 
+// ---- generate slice --------------------------------------------------------------------------
+
+/** A prompt continued by the model before it was explained. */
+export interface Generation {
+  /** The whole text: the prompt it started from, then the generated tokens' text. */
+  text: string;
+  /** Where the generated text starts in `text` (UTF-16 offset): the starting prompt's length. */
+  from: number;
+  /** 0: greedy; above 0: sampled from the top five with `seed`. */
+  temperature: number;
+  seed: number;
+  /** Why generation ended, when it happened here (a link does not say). */
+  stopped?: 'count' | 'stop' | 'length';
+}
+
+export interface GenerateSettings {
+  n: number;
+  temperature: number;
+  seed: number;
+}
+
+export interface GenerateSlice {
+  /** The last generation; its tokens are marked while the result on screen is its text. */
+  generation: Generation | null;
+  generateSettings: GenerateSettings;
+  generating: boolean;
+  generateError: string | null;
+  setGenerateSettings(patch: Partial<GenerateSettings>): void;
+  /** Continues the prompt by n tokens, puts the text in the prompt box and runs it. */
+  generate(): Promise<void>;
+  cancelGenerate(): void;
+  /** Shows where the generated token at `position` came from: the prediction at the position before, with that token as its target. */
+  explainGenerated(position: number): void;
+}
+
 // ---- share slice ---------------------------------------------------------------------------
 
 export interface SharedView {
@@ -256,7 +291,7 @@ export interface HubSlice {
   dismissHub(): void;
 }
 
-export type AppState = ModelSlice & RunSlice & SelectionSlice & ViewSlice & ShareSlice & HubSlice;
+export type AppState = ModelSlice & RunSlice & SelectionSlice & ViewSlice & ShareSlice & HubSlice & GenerateSlice;
 
 /** A slice's creator, with the store's shared context. */
 export type Slice<T> = (ctx: StoreContext) => StateCreator<AppState, [], [], T>;

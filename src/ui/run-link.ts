@@ -4,7 +4,7 @@
 import type { DepassResult } from '../depass/result';
 import { encodeRun } from '../share/permalink/encode';
 import { snapshotRun, withoutLayerDetail } from '../share/snapshot';
-import { numLayers, specialOf } from '../state/selectors';
+import { generatedPositions, generationOf, numLayers, specialOf } from '../state/selectors';
 import type { AppState } from '../state/types';
 
 /** The address of the page without its fragment, to which a run's fragment is appended. */
@@ -30,6 +30,14 @@ export function fragmentOf(s: AppState, detail: boolean): string | null {
     words: s.words,
     hideSpecial: s.hideSpecial,
     special: specialOf(s),
+    generated: generatedView(s),
   });
   return encodeRun(run);
+}
+
+/** Where the run's generated tokens begin, as a link says it (null when none were generated). */
+export function generatedView(s: AppState): { first: number; temperature: number; seed: number } | null {
+  const g = generationOf(s);
+  const first = generatedPositions(s)[0];
+  return g && first !== undefined ? { first, temperature: g.temperature, seed: g.seed } : null;
 }
