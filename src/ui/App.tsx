@@ -16,9 +16,11 @@ import { PredictionPanel } from './PredictionPanel';
 import { RememberedModels } from './RememberedModels';
 import { RunPanel } from './RunPanel';
 import { ExportReport } from './ExportReport';
+import { generatedView } from './run-link';
 import { ShareButton, SharedBanner, useLinkFromLocation } from './Share';
 import { Summary } from './Summary';
 import { TokenHeatmap } from './TokenHeatmap';
+import { GeneratedStrip } from './Generate';
 import { download, exportStem, resultBlob } from './export';
 import { csvBlob, runCsv } from './export-table';
 import { plainText } from './format';
@@ -52,7 +54,10 @@ function ExportJson() {
     <span className="row">
       <button
         type="button"
-        onClick={() => download(resultBlob(withChosenTargets(result, overrides)), `${exportStem(model, result.prompt)}.json`)}
+        onClick={() => {
+          const generated = generatedView(useApp.getState());
+          download(resultBlob({ ...withChosenTargets(result, overrides), ...(generated ? { generated } : {}) }), `${exportStem(model, result.prompt)}.json`);
+        }}
         title={`The run in the result format (depass-result/1): the model's own prediction at every position${
           chosen > 0 ? `, then the ${chosen} chosen target${chosen === 1 ? '' : 's'}` : ''
         }${state !== 'complete' ? `; ${state}` : ''}`}
@@ -219,6 +224,7 @@ function Studio() {
         <ViewOptions />
         <div className="wide">
           <TokenHeatmap />
+          <GeneratedStrip />
           <Summary />
         </div>
         <PredictionPanel />

@@ -4,7 +4,7 @@
 import { useEffect, useId, useLayoutEffect, useMemo, useRef, useState, type ReactNode, type RefObject } from 'react';
 import { specialMask } from '../depass/words';
 import { useApp } from '../state';
-import { focusOf, specialIdsOf, specialPositionsOf } from '../state/selectors';
+import { focusOf, generatedPositions, generationOf, specialIdsOf, specialPositionsOf } from '../state/selectors';
 import type { Focus } from '../state/types';
 import type { Diverging } from './colors';
 import { download, downloadPng, downloadSvg, exportStem } from './export';
@@ -83,7 +83,10 @@ export function Panel({ id, title, caption, svgRef, exportName, tools, className
   const stem = exportStem(model, prompt, exportName ?? title);
   const svg = () => svgRef?.current ?? null;
   // Every picture carries what it shows: model, fingerprint, prompt, position, target, rule.
-  const captionText = () => (f ? captionLines(title, f, vocab, shared, bySource ? { words, hideSpecial } : undefined) : []);
+  const generation = useApp(generationOf);
+  const firstGenerated = useApp((s) => generatedPositions(s)[0] ?? null);
+  const generated = generation && firstGenerated !== null ? { first: firstGenerated, temperature: generation.temperature, seed: generation.seed } : null;
+  const captionText = () => (f ? captionLines(title, f, vocab, shared, bySource ? { words, hideSpecial } : undefined, generated) : []);
   return (
     <section className={`panel ${className ?? ''}`} id={id} aria-labelledby={`${id}-title`} data-view={id}>
       <header className="panel-head">
