@@ -29,7 +29,7 @@ function TokenChips() {
   const stale = tokensFor !== prompt;
   const over = tokens.length > max;
   return (
-    <div className={`chips${stale ? ' stale' : ''}`} role="group" aria-label={`${tokens.length} tokens`} data-testid="prompt-tokens">
+    <div className={`chips${stale ? ' stale' : ''}`} role="group" aria-label={`${tokens.length} tokens`} aria-busy={stale} data-testid="prompt-tokens">
       <span className={`chip-count num${over ? ' over' : ''}`}>
         {tokens.length} tok{over ? ` (at most ${max})` : ''}
       </span>
