@@ -83,6 +83,8 @@ export const test = base.extend<{ requests: RequestLog; allowedOrigins: string[]
       for (const p of context.pages()) {
         const card = p.getByLabel('Loaded model');
         if (p.isClosed() || (await card.count()) === 0) continue;
+        // A page that asked for the CPU reference engine (?engine=cpu) ran where it was told to.
+        if (new URL(p.url()).searchParams.get('engine') === 'cpu') continue;
         const backend = await backendShown(p);
         if (backend.startsWith('WebGPU')) continue;
         const note = `the page ran on the CPU fallback instead of WebGPU (backend: ${backend || 'unknown'})`;
