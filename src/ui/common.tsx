@@ -46,10 +46,12 @@ interface PanelProps {
   exportName?: string;
   tools?: ReactNode;
   className?: string;
+  /** The caption block of exports when it is not the focus's own (a comparison names both runs). */
+  exportCaption?: () => string[];
   children: ReactNode;
 }
 
-export function Panel({ id, title, caption, svgRef, exportName, tools, className, children }: PanelProps) {
+export function Panel({ id, title, caption, svgRef, exportName, tools, className, exportCaption, children }: PanelProps) {
   const model = useApp((s) => s.result?.model.name ?? s.model?.name ?? 'model');
   const prompt = useApp((s) => s.result?.prompt ?? '');
   const vocab = useApp((s) => s.vocab);
@@ -60,7 +62,7 @@ export function Panel({ id, title, caption, svgRef, exportName, tools, className
   const stem = exportStem(model, prompt, exportName ?? title);
   const svg = () => svgRef?.current ?? null;
   // Every picture carries what it shows: model, fingerprint, prompt, position, target, rule.
-  const captionText = () => (f ? captionLines(title, f, vocab, shared) : []);
+  const captionText = () => (exportCaption ? exportCaption() : f ? captionLines(title, f, vocab, shared) : []);
   return (
     <section className={`panel ${className ?? ''}`} id={id} aria-labelledby={`${id}-title`} data-view={id}>
       <header className="panel-head">
