@@ -31,8 +31,7 @@ export interface DecodedLink {
 
 /** The second run must be of the same model: the views subtract one run's numbers from the other's. */
 export function checkPair(run: SharedRun, second: SharedRun | null): DecodedLink {
-  if (second && second.result.model.fingerprint !== run.result.model.fingerprint)
-    throw new LinkError('this comparison’s two runs come from different models');
+  if (second && second.result.model.fingerprint !== run.result.model.fingerprint) throw new LinkError('this comparison’s two runs come from different models');
   return { run, second };
 }
 

@@ -116,7 +116,14 @@ describe('comparison of two runs', () => {
     const b = handResult('b c');
     b.tokens = [b.tokens[0], b.tokens[2], b.tokens[3]];
     b.targets = b.targets.slice(0, 3);
-    b.token = { scores: [[4, 0, 0], [1, 3, 0], [2, 1, 0.5]], rest: [0, 0, 0.5] };
+    b.token = {
+      scores: [
+        [4, 0, 0],
+        [1, 3, 0],
+        [2, 1, 0.5],
+      ],
+      rest: [0, 0, 0.5],
+    };
     const d = tokenDiff(compareRuns(a, [], null, b, [])!)!;
     // pairs (0,0) (1,-) (2,1) (3,2): first [1, 2, -1, 1.5], second [2, -, 1, 0.5].
     expect(d.rows.map((r) => r.diff)).toEqual([-1, 2, -2, 1]);

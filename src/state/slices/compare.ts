@@ -31,7 +31,8 @@ export const compareSlice: Slice<CompareSlice> = (ctx) => (set, get) => {
       // The engine answers attention requests from its last forward pass, which must stay the
       // first run's: a short pass over its prompt is queued right behind the second one, before
       // any pattern request a view can make meanwhile (requests are answered in order).
-      const restore = prompt === first.prompt ? null : ctx.engine().run(first.prompt, { modes: ['token'], rule: w.rule, positions: 'last', layerDetail: false });
+      const restore =
+        prompt === first.prompt ? null : ctx.engine().run(first.prompt, { modes: ['token'], rule: w.rule, positions: 'last', layerDetail: false });
       restore?.result.catch(() => undefined);
       cancel = () => {
         handle.cancel();
