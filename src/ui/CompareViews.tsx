@@ -8,10 +8,11 @@ import { useApp } from '../state';
 import { headDiff, pairLabel, tokenDiff, type Comparison } from '../state/compare';
 import { withChosenTargets } from '../state/chosen-targets';
 import { diverging, maxAbs } from './colors';
+import { promptsAround } from './compare-caption';
 import { CompareFlow, CompareLayers } from './CompareFlow';
 import { DivergingLegend, Panel, Tip, useWidth, type TipState } from './common';
 import { download, exportStem, resultBlob } from './export';
-import { clip, compact, heldDecimals, heldSigned, num, plainText, signed, tokenLabel } from './format';
+import { compact, heldDecimals, heldSigned, num, plainText, signed, tokenLabel } from './format';
 import { MONO, fit, textWidth, wrapChips } from './layout';
 import { targetName } from './summary';
 import { useComparison, useComparisonCaption } from './use-comparison';
@@ -63,13 +64,14 @@ function CompareBar({ c }: { c: Comparison }) {
   const second = useApp((s) => s.second)!;
   const model = c.first.result.model.name;
   const logit = c.first.target.logit - c.second.target.logit;
+  const [pa, pb] = promptsAround(plainText(c.first.result.prompt), plainText(c.second.result.prompt), 60);
   return (
     <section className="compare-bar wide" aria-label="Comparison" data-testid="compare-bar">
       <div className="row wrap">
         <strong>Comparison</strong>
         <span className="small">
-          first “{clip(plainText(c.first.result.prompt), 60)}” at position {c.first.position}, {targetName(c.first, vocab)} · second “
-          {clip(plainText(c.second.result.prompt), 60)}” at position {c.second.position}, {targetName(c.second, vocab)}
+          first “{pa}” at position {c.first.position}, {targetName(c.first, vocab)} · second “{pb}” at position {c.second.position},{' '}
+          {targetName(c.second, vocab)}
         </span>
         <span className="spacer" />
         <button

@@ -4,7 +4,7 @@
 import { describe, expect, it } from 'vitest';
 import { compareRuns } from '../state/compare';
 import { handResult } from '../state/testing';
-import { comparisonCaption } from './compare-caption';
+import { comparisonCaption, promptsAround } from './compare-caption';
 
 const vocab = Array.from({ length: 32 }, (_, i) => (i === 13 ? ' dog' : i === 20 ? ' cat' : `w${i}`));
 const q = (t: string) => `“\u2068${t}\u2069”`;
@@ -24,5 +24,16 @@ describe('comparison captions', () => {
       `second: position 3 ${q(' d')} · target ${q(' cat')} vs ${q(' dog')}, logit difference 0.5`,
       'differences are first − second · MLP rule: softmax, τ 0.1',
     ]);
+  });
+});
+
+describe('prompts cut around their difference', () => {
+  it('keep short prompts whole and show where long ones differ', () => {
+    expect(promptsAround('a b c', 'a b d', 20)).toEqual(['a b c', 'a b d']);
+    const a = 'Sam got a blue bike. Mia got a white bike. Mia’s bike is';
+    const b = 'Sam got a blue bike. Mia got a white bike. Sam’s bike is';
+    // They differ at 43 (of 56): 20 characters from 33 keep the difference in view.
+    expect(promptsAround(a, b, 20)).toEqual(['…ite bike. Mia’s bike…', '…ite bike. Sam’s bike…']);
+    expect(promptsAround('xxxxxxxxxx1yyyyyyyyyy', 'xxxxxxxxxx2yyyyyyyyyy', 6)).toEqual(['…xxx1yy…', '…xxx2yy…']);
   });
 });

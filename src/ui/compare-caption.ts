@@ -17,3 +17,19 @@ export function comparisonCaption(view: string, c: Comparison, vocab: string[], 
     `differences are first − second · ${rule}`,
   ];
 }
+
+/**
+ * Two prompts cut to `max` characters each around where they first differ, so a minimal pair
+ * that differs near its end does not read as the same text: "…Tom has a gray bike. Mia's bike is".
+ */
+export function promptsAround(a: string, b: string, max: number): [string, string] {
+  let d = 0;
+  while (d < a.length && d < b.length && a[d] === b[d]) d++;
+  const start = Math.max(0, Math.min(d - Math.floor(max / 2), Math.max(a.length, b.length) - max));
+  const cut = (t: string) => {
+    const from = Math.min(start, Math.max(0, t.length - max));
+    const body = t.slice(from, from + max);
+    return `${from > 0 ? '…' : ''}${body}${from + max < t.length ? '…' : ''}`;
+  };
+  return [cut(a), cut(b)];
+}
