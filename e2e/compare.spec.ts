@@ -2,13 +2,14 @@
 // its Export JSON kept; then the comparison is made, and every difference it shows (aligned token
 // scores, head scores, the flow graph's nodes, the logits) is checked against differences the test
 // works out from the two single runs' JSON. Exports name both runs; a shared link of the comparison
-// reopens the same comparison (numbers within the link's quantisation) in a fresh page.
+// reopens the same comparison (numbers within the link's quantisation) in a fresh page. A second
+// target on the same prompt is checked against the single run's chosen-target JSON the same way.
 
 import type { Page } from '@playwright/test';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { DepassResult } from '../src/depass/result';
-import { ARTIFACTS, NO_STORIES, expect, haveStories, loadStories, needs, runPrompt, test } from './fixtures';
+import { ARTIFACTS, NO_STORIES, expect, haveStories, loadStories, needs, runAndWait, runPrompt, test } from './fixtures';
 
 const FIRST = 'The girl said that she';
 const SECOND = 'The boy said that he';
@@ -157,4 +158,31 @@ test('a comparison of a minimal pair shows the right differences, exports both r
   await expect(p3.getByTestId('compare-bar')).toContainText(`second “${SECOND}” at position 7`);
   await expectDifferences(p3, A, B, 7, 7, (row) => 2 * quantised(row), 'link of a shared link');
   await p3.close();
+});
+
+test('a second target on the same prompt is compared with the prediction, as the single run’s chosen target says', async ({ page }) => {
+  needs(haveStories, NO_STORIES);
+  test.setTimeout(360_000);
+  await page.goto('/');
+  await loadStories(page);
+  await runPrompt(page, FIRST, ['tokens', 'heads']);
+  const A = await exportJson(page, 'Export JSON');
+  // The single run's own chosen target at the last position: the model's second choice.
+  await runAndWait(page, () => page.locator('#prediction .pred-row').nth(1).click());
+  const T = await exportJson(page, 'Export target JSON');
+  expect(T.targets).toHaveLength(1);
+  const target = T.targets[0];
+  expect(target.position).toBe(7);
+  // Back to the prediction there (no run: the prediction is the main run's own).
+  await page.locator('#prediction .pred-row').nth(0).click();
+  await expect(page.locator('#prediction .target-line')).not.toContainText('chosen');
+
+  await page.getByRole('button', { name: 'Copy the first prompt' }).click();
+  await expect(page.locator('#compare-prompt')).toHaveValue(FIRST);
+  await page.getByLabel("Second run's target token (optional)").fill(`#${target.id}`);
+  await expect(page.getByTestId('compare-target')).toContainText(`#${target.id}`);
+  await page.getByRole('button', { name: 'Compare', exact: true }).click();
+  await expect(page.getByTestId('compare-row')).toHaveAttribute('data-has-second', 'yes');
+  await expect(page.getByTestId('compare-row')).toHaveAttribute('data-comparing', 'no');
+  await expectDifferences(page, A, T, 7, 7, () => 1e-4, 'second target');
 });
