@@ -192,6 +192,40 @@ describe('permalinks', () => {
     }
   });
 
+  it('carries the words and special-token settings, checks them, and reads links without them as off', async () => {
+    const run = await sampleRun(6);
+    const plain = decodeRun(encodeRun(run)).view;
+    expect([plain.words, plain.hideSpecial, plain.special]).toEqual([undefined, undefined, undefined]);
+    const view = { ...run.view, words: true, hideSpecial: true, special: [2, 4] };
+    expect(decodeRun(encodeRun({ ...run, view })).view).toEqual(view);
+    for (const [bad, why] of [
+      [{ words: 'yes' }, /words setting/],
+      [{ hideSpecial: 1 }, /special tokens setting/],
+      [{ special: [6] }, /special token position/],
+      [{ special: [-1] }, /special token position/],
+      [{ special: [3, 3] }, /not ascending/],
+      [{ special: 'all' }, /special tokens/],
+    ] as const) {
+      expect(() => decodeRun(encodeRun({ ...run, view: { ...run.view, ...(bad as object) } })), JSON.stringify(bad)).toThrow(why);
+    }
+  });
+
+  it('carries where generated tokens begin, checks it, and reads links without it as none', async () => {
+    const run = await sampleRun(6);
+    expect(decodeRun(encodeRun(run)).view.generated).toBeUndefined();
+    const view = { ...run.view, generated: { first: 3, temperature: 0.5, seed: 4294967295 } };
+    expect(decodeRun(encodeRun({ ...run, view })).view).toEqual(view);
+    for (const [bad, why] of [
+      [{ first: 0, temperature: 0, seed: 1 }, /first generated position/],
+      [{ first: 6, temperature: 0, seed: 1 }, /first generated position/],
+      [{ first: 2, temperature: -1, seed: 1 }, /generation temperature/],
+      [{ first: 2, temperature: 0, seed: 2 ** 32 }, /generation seed/],
+      ['yes', /generated tokens/],
+    ] as const) {
+      expect(() => decodeRun(encodeRun({ ...run, view: { ...run.view, generated: bad as never } })), JSON.stringify(bad)).toThrow(why);
+    }
+  });
+
   it('base64url round-trips every length', () => {
     const rnd = seededRandom(5);
     for (let n = 0; n < 40; n++) {

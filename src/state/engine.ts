@@ -3,7 +3,7 @@
 
 import { EngineClient, type WorkerLike } from '../worker/client';
 
-export type Engine = Pick<EngineClient, 'load' | 'tokenize' | 'run' | 'ablate' | 'attention' | 'promotes' | 'vocab'>;
+export type Engine = Pick<EngineClient, 'load' | 'tokenize' | 'run' | 'ablate' | 'attention' | 'promotes' | 'vocab' | 'generate'>;
 
 /** Starts the engine worker; the watchdog uses the same function to replace a stuck one. */
 function spawnWorker(): WorkerLike {

@@ -58,6 +58,8 @@ export interface ModelSlice {
   modelFiles: FileRow[];
   /** Id -> display text for the loaded vocabulary (for predictions, search and lists). */
   vocab: string[];
+  /** Ids the loaded tokenizer calls special (BOS, EOS, chat-template markers), ascending. */
+  specialIds: number[];
   /** The most recent load: in progress, or failed (the previous model stays loaded). */
   load: { label: string; files: FileRow[]; status: 'loading' | 'failed'; error?: Failure } | null;
   /** A notice about the engine (restart, recovery). */
@@ -185,7 +187,46 @@ export interface ViewSlice {
   flowThreshold: number;
   ablateK: number;
   ablateSource: AblateSource;
-  setView(patch: Partial<Pick<ViewSlice, 'flowThreshold' | 'ablateK' | 'ablateSource'>>): void;
+  /** Source tokens grouped into words, their scores summed (heatmap, flow graph, layer chart, exports). */
+  words: boolean;
+  /** Special tokens (BOS, chat markers) left out of the views and rankings, their total shown as one entry. */
+  hideSpecial: boolean;
+  setView(patch: Partial<Pick<ViewSlice, 'flowThreshold' | 'ablateK' | 'ablateSource' | 'words' | 'hideSpecial'>>): void;
+}
+
+// ---- generate slice --------------------------------------------------------------------------
+
+/** A prompt continued by the model before it was explained. */
+export interface Generation {
+  /** The whole text: the prompt it started from, then the generated tokens' text. */
+  text: string;
+  /** Where the generated text starts in `text` (UTF-16 offset): the starting prompt's length. */
+  from: number;
+  /** 0: greedy; above 0: sampled from the top five with `seed`. */
+  temperature: number;
+  seed: number;
+  /** Why generation ended, when it happened here (a link does not say). */
+  stopped?: 'count' | 'stop' | 'length';
+}
+
+export interface GenerateSettings {
+  n: number;
+  temperature: number;
+  seed: number;
+}
+
+export interface GenerateSlice {
+  /** The last generation; its tokens are marked while the result on screen is its text. */
+  generation: Generation | null;
+  generateSettings: GenerateSettings;
+  generating: boolean;
+  generateError: string | null;
+  setGenerateSettings(patch: Partial<GenerateSettings>): void;
+  /** Continues the prompt by n tokens, puts the text in the prompt box and runs it. */
+  generate(): Promise<void>;
+  cancelGenerate(): void;
+  /** Shows where the generated token at `position` came from: the prediction at the position before, with that token as its target. */
+  explainGenerated(position: number): void;
 }
 
 // ---- share slice ---------------------------------------------------------------------------
@@ -274,7 +315,7 @@ export interface CompareSlice {
   closeCompare(): void;
 }
 
-export type AppState = ModelSlice & RunSlice & SelectionSlice & ViewSlice & ShareSlice & HubSlice & CompareSlice;
+export type AppState = ModelSlice & RunSlice & SelectionSlice & ViewSlice & ShareSlice & HubSlice & GenerateSlice & CompareSlice;
 
 /** A slice's creator, with the store's shared context. */
 export type Slice<T> = (ctx: StoreContext) => StateCreator<AppState, [], [], T>;

@@ -170,6 +170,7 @@ export function HeadGrid() {
     <Panel
       id="heads"
       title="Attention heads"
+      csvModes={['head']}
       caption={
         <>
           each head’s output at its layer, scored on the target (logit units)

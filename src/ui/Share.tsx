@@ -31,6 +31,8 @@ export function ShareButton() {
   const pinnedHead = useApp((s) => s.pinnedHead);
   const pinnedNeuron = useApp((s) => s.pinnedNeuron);
   const threshold = useApp((s) => s.flowThreshold);
+  const words = useApp((s) => s.words);
+  const hideSpecial = useApp((s) => s.hideSpecial);
   const settings = useApp((s) => s.settings);
   const vocab = useApp((s) => s.vocab);
   const second = useApp((s) => s.second);
@@ -71,7 +73,7 @@ export function ShareButton() {
       setSize(f === null ? null : pageAddress().length + f.length);
     },
     250,
-    [result, overrides, selected, pinnedHead, pinnedNeuron, threshold, settings, vocab, detail, second],
+    [result, overrides, selected, pinnedHead, pinnedNeuron, threshold, words, hideSpecial, settings, vocab, detail, second],
   );
 
   if (!result) return null;

@@ -62,6 +62,11 @@ export const shareSlice: Slice<ShareSlice> = (ctx) => (set, get, api) => {
         patterns: {},
         promotes: {},
         flowThreshold: run.view.threshold,
+        words: run.view.words ?? false,
+        hideSpecial: run.view.hideSpecial ?? false,
+        generation: run.view.generated
+          ? { text: r.prompt, from: r.tokens[run.view.generated.first]!.start, temperature: run.view.generated.temperature, seed: run.view.generated.seed }
+          : null,
         vocab: second ? mergedVocab(vocabTable(run), vocabTable(second)) : vocabTable(run),
         prompt: r.prompt,
         settings: {
