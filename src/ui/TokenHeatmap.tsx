@@ -3,7 +3,9 @@
 // symmetric domain). Click selects a position (a word's last token), hover shows the score and its
 // share of the logit. The chips are a listbox: the selected one is in the Tab order and ← → move
 // the selection and the focus with it. Hidden special tokens are one total under the chips. SVG,
-// so it exports like the rest.
+// so it exports like the rest. A long prompt is shown a page of PAGE chips at a time (the page
+// that holds the selection), under an overview strip of every chip's colour that selects on
+// click: a click then redraws a few hundred chips, not thousands.
 
 import { useEffect, useMemo, useRef, useState } from 'react';
 import { useShallow } from 'zustand/react/shallow';
@@ -22,6 +24,9 @@ const CHIP_H = 38;
 /** The score printed under each token, in a smaller face. */
 const SMALL = '10px "DejaVu Sans Mono", ui-monospace, Menlo, Consolas, monospace';
 const MAX_CHIP = 180;
+/** Chips drawn at once; longer prompts are paged, with the overview strip above. */
+export const PAGE = 256;
+const STRIP_H = 12;
 
 export function TokenHeatmap() {
   const f = useFocus();
@@ -42,18 +47,36 @@ export function TokenHeatmap() {
   const generated = useMemo(() => new Set(generatedAt), [generatedAt]);
   const units = useMemo(() => sources?.shown ?? [], [sources]);
   const labels = useMemo(() => units.map((u) => tokenLabel(u.text)), [units]);
+  // The page of chips that holds the selected position (all of them for a short prompt).
+  const paged = units.length > PAGE;
+  const selectedUnit = f
+    ? Math.max(
+        0,
+        units.findIndex((u) => u.first <= f.position && f.position <= u.last),
+      )
+    : 0;
+  const start = paged ? Math.floor(selectedUnit / PAGE) * PAGE : 0;
+  const end = paged ? Math.min(units.length, start + PAGE) : units.length;
+  const top = paged ? STRIP_H + 20 : 0;
   const layout = useMemo(() => {
     // Wide enough for the score line too, so chips keep their place when the selection moves.
     const scoreW = textWidth('−0.00', SMALL);
-    const ws = labels.map((l) => Math.min(MAX_CHIP, Math.max(textWidth(l, MONO), scoreW)));
+    const ws = labels.slice(start, end).map((l) => Math.min(MAX_CHIP, Math.max(textWidth(l, MONO), scoreW)));
     return wrapChips(ws, width - 2, { gap: 3, lineHeight: LINE, padX: PAD_X });
-  }, [labels, width]);
+  }, [labels, width, start, end]);
 
   const scores = f?.result.token?.scores[f.i] ?? null;
   // A chip's score: its token's, or the exact sum of its word's tokens'.
   const unitScores = useMemo(() => (scores ? units.map((u) => sumAt(scores, u.positions)) : null), [scores, units]);
   const scale = useMemo(() => diverging(maxAbs(unitScores ?? [])), [unitScores]);
   const position = f?.position ?? null;
+  const overviewColors = useMemo(
+    () =>
+      paged && position !== null
+        ? units.map((u, k) => (unitScores && u.first <= position ? scale(unitScores[k]) : u.first > position ? '#f4f4f5' : '#ffffff'))
+        : [],
+    [paged, units, unitScores, scale, position],
+  );
   // A shared run prints no more digits than its link holds.
   const shared = useApp((s) => s.shared !== null);
   const held = useMemo(() => (shared && scores ? heldDecimals(scores) : null), [shared, scores]);
@@ -83,13 +106,14 @@ export function TokenHeatmap() {
   const unit = sources.words ? 'word' : 'token';
   // Hidden special tokens up to the selected position, as one total like a rest.
   const special = scores ? hiddenTotal(sources, scores, f.position) : null;
-  const specialY = layout.height + 12;
-  const legendY = layout.height + (special ? 30 : 10);
+  const specialY = top + layout.height + 12;
+  const legendY = top + layout.height + (special ? 30 : 10);
   const height = legendY + 26;
   const caption = scores ? (
     <>
       contribution of each source {unit} to {targetName(f, vocab)} at position {f.position} · logit {num(logit)}
       {sources.words ? ' · a word’s score is the sum of its tokens’' : ''}
+      {paged ? ` · ${unit}s ${start + 1}–${end} of ${units.length} shown (the strip above them shows all; click it to go there)` : ''}
     </>
   ) : (
     <>run with “tokens” mode to colour the sources</>
@@ -135,7 +159,7 @@ export function TokenHeatmap() {
             aria-label={`Prompt ${unit}s coloured by their contribution to the prediction at position ${f.position}; the left and right arrow keys move the selected position.`}
           >
             {layout.boxes.map((b) => {
-              const k = b.index;
+              const k = start + b.index;
               const u = units[k];
               const v = scoreOf(k);
               const selected = u.first <= f.position && f.position <= u.last;
@@ -154,7 +178,7 @@ export function TokenHeatmap() {
                   tabIndex={selected ? 0 : -1}
                   aria-label={`${shown}${v !== null ? ` ${cell(v)}` : ''}, ${where(k)}${v !== null ? `, score ${full(v, 3)}` : ''}${clip(chosenText, 80)}${made ? ', generated' : ''}`}
                   className={`tok${selected ? ' selected' : ''}${after ? ' after' : ''}${chosen ? ' chosen' : ''}${made ? ' generated' : ''}`}
-                  transform={`translate(${b.x + 1},${b.y + 2})`}
+                  transform={`translate(${b.x + 1},${top + b.y + 2})`}
                   onClick={() => select(u.last)}
                   onKeyDown={(e) => {
                     if (e.key === 'Enter' || e.key === ' ') {
@@ -200,6 +224,7 @@ export function TokenHeatmap() {
               );
             })}
           </g>
+          {paged && <Overview colors={overviewColors} width={width - 2} page={[start, end]} selected={selectedUnit} onPick={(k) => select(units[k].last)} />}
           {special && (
             <text
               x={2}
@@ -227,6 +252,58 @@ export function TokenHeatmap() {
         <Tip tip={hovered && hovered.s < units.length ? { x: hovered.x, y: hovered.y, content: tipContent(hovered.s) } : null} width={width} />
       </div>
     </Panel>
+  );
+}
+
+/**
+ * Every chip's colour in one strip (an image, so that a thousand chips cost one element), the shown
+ * page outlined and the selection marked. A click selects the chip under the pointer, which brings
+ * its page. The keyboard has ← → and Home/End for the same; the strip is for the mouse.
+ */
+function Overview({
+  colors,
+  width,
+  page,
+  selected,
+  onPick,
+}: {
+  colors: string[];
+  width: number;
+  page: [number, number];
+  selected: number;
+  onPick: (k: number) => void;
+}) {
+  const n = colors.length;
+  const href = useMemo(() => {
+    const canvas = document.createElement('canvas');
+    canvas.width = n;
+    canvas.height = 1;
+    const ctx = canvas.getContext('2d');
+    if (!ctx) return '';
+    colors.forEach((c, k) => {
+      ctx.fillStyle = c;
+      ctx.fillRect(k, 0, 1, 1);
+    });
+    return canvas.toDataURL('image/png');
+  }, [colors, n]);
+  const x = (k: number) => (k / n) * width;
+  return (
+    <g className="overview" transform="translate(1,2)" aria-hidden="true" data-testid="heatmap-overview">
+      <image href={href} width={width} height={STRIP_H} preserveAspectRatio="none" style={{ imageRendering: 'pixelated' }} />
+      <rect width={width} height={STRIP_H} fill="none" stroke="#c9c9cf" />
+      <rect x={x(page[0])} y={-1} width={Math.max(2, x(page[1]) - x(page[0]))} height={STRIP_H + 2} fill="none" stroke="#1b1b1f" strokeWidth={1.5} />
+      <line x1={x(selected + 0.5)} x2={x(selected + 0.5)} y1={-2} y2={STRIP_H + 2} stroke="#1b1b1f" strokeWidth={2} />
+      <rect
+        width={width}
+        height={STRIP_H}
+        fill="transparent"
+        style={{ cursor: 'pointer' }}
+        onClick={(e) => {
+          const r = e.currentTarget.getBoundingClientRect();
+          onPick(Math.min(n - 1, Math.max(0, Math.floor(((e.clientX - r.left) / r.width) * n))));
+        }}
+      />
+    </g>
   );
 }
 

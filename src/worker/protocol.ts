@@ -75,3 +75,9 @@ export type Reply =
   | { type: 'error'; id: number; kind: ErrorKind; message: string; file?: string };
 
 export type ReplyOf<T extends Reply['type']> = Extract<Reply, { type: T }>;
+
+/**
+ * Ends the worker's name when the page asks for the CPU reference engine rather than WebGPU
+ * (`?engine=cpu`: to compare with the reference, or where a software GPU is slower than the CPU).
+ */
+export const CPU_WORKER_SUFFIX = ' (cpu)';
