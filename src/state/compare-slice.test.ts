@@ -104,6 +104,23 @@ describe('compare slice', () => {
   });
 });
 
+describe('another model', () => {
+  it('drops a second run of the previous model', async () => {
+    const { engine, store } = await withFirstRun();
+    const done = store.getState().compareWith('a b d', null, null);
+    engine.runs[1].resolve(secondResult());
+    engine.runs[2].resolve(handResult('a b c'));
+    await done;
+    expect(store.getState().second).not.toBeNull();
+    // The same model again keeps it; another one drops it.
+    await store.getState().loadModel([file('m/config.json')], 'm');
+    expect(store.getState().second).not.toBeNull();
+    const other = { ...store.getState().model!, fingerprint: 'sha256:other' };
+    store.setState({ model: other });
+    expect(store.getState().second).toBeNull();
+  });
+});
+
 describe('a shared comparison', () => {
   const vocab = Array.from({ length: 32 }, (_, id) => `v${id}`);
   const snap = (result: DepassResult) =>

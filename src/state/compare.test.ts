@@ -2,7 +2,7 @@
 // compared positions, and every difference (tokens, heads, flow focus, per-layer shares).
 
 import { describe, expect, it } from 'vitest';
-import { alignTokens, compareRuns, differenceFocus, headDiff, layerShares, pairLabel, tokenDiff } from './compare';
+import { alignTokens, compareRuns, differenceFocus, headDiff, layerShares, pairLabel, shownRows, tokenDiff, type TokenDiffRow } from './compare';
 import { handResult } from './testing';
 
 const ids = (...xs: number[]) => xs.map((id) => ({ id }));
@@ -192,5 +192,17 @@ describe('comparison of two runs', () => {
       [0, 0],
       [1 / 3, 1 / 3],
     ]);
+  });
+});
+
+describe('rows shown for a long prompt', () => {
+  const row = (k: number, diff: number, same = true): TokenDiffRow => ({ pair: { a: k, b: k, same }, a: diff, b: 0, diff });
+
+  it('keeps changed tokens, then the largest differences, in prompt order, and always the compared position', () => {
+    const rows = [row(0, 5), row(1, 0.1, false), row(2, -4), row(3, 0.2), row(4, 3), row(5, 0)];
+    expect(shownRows(rows, 6)).toBe(rows);
+    // 3 of 6: the last (compared) row, the changed row 1, then the largest |diff| (row 0).
+    expect(shownRows(rows, 3).map((r) => r.pair.a)).toEqual([0, 1, 5]);
+    expect(shownRows(rows, 4).map((r) => r.pair.a)).toEqual([0, 1, 2, 5]);
   });
 });

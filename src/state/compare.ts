@@ -129,6 +129,23 @@ export function tokenDiff(c: Comparison): TokenDiff | null {
   return { rows, rest: ta.rest[c.first.i] - tb.rest[c.second.i], logit: c.first.target.logit - c.second.target.logit };
 }
 
+/**
+ * The rows a view can draw when there are too many: every changed or unpaired token (where a
+ * comparison's story usually is) and the largest differences, at most `max` in all, kept in prompt
+ * order; the compared position's row always stays. All rows when they fit.
+ */
+export function shownRows(rows: TokenDiffRow[], max: number): TokenDiffRow[] {
+  if (rows.length <= max) return rows;
+  const last = rows.length - 1;
+  const rank = rows
+    .map((r, k) => ({ k, key: k === last ? 2 : !r.pair.same ? 1 : 0, size: Math.abs(r.diff) }))
+    .sort((x, y) => y.key - x.key || y.size - x.size || x.k - y.k)
+    .slice(0, max)
+    .map((x) => x.k)
+    .sort((x, y) => x - y);
+  return rank.map((k) => rows[k]);
+}
+
 export interface HeadDiff {
   /** Layers attributed in both runs. */
   layers: number[];

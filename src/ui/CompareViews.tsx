@@ -5,7 +5,7 @@
 
 import { useMemo, useRef, useState } from 'react';
 import { useApp } from '../state';
-import { headDiff, pairLabel, tokenDiff, type Comparison } from '../state/compare';
+import { headDiff, pairLabel, shownRows, tokenDiff, type Comparison } from '../state/compare';
 import { withChosenTargets } from '../state/chosen-targets';
 import { diverging, maxAbs } from './colors';
 import { promptsAround } from './compare-caption';
@@ -102,9 +102,12 @@ const LINE_H = BLOCK_H + 10;
 const LABEL_W = 96;
 const PAD_X = 5;
 const MAX_COL = 150;
+/** Columns drawn at most; a longer alignment shows its changed tokens and largest differences. */
+const MAX_COLUMNS = 128;
 
 function CompareTokens({ c }: { c: Comparison }) {
-  const d = useMemo(() => tokenDiff(c), [c]);
+  const full = useMemo(() => tokenDiff(c), [c]);
+  const d = useMemo(() => full && { ...full, rows: shownRows(full.rows, MAX_COLUMNS) }, [full]);
   const select = useApp((s) => s.select);
   const { ref: wrapRef, width, el: wrapEl } = useWidth<HTMLDivElement>(800);
   const svgRef = useRef<SVGSVGElement>(null);
@@ -139,8 +142,11 @@ function CompareTokens({ c }: { c: Comparison }) {
       title="Tokens compared"
       caption={
         <>
-          the prompts aligned token by token up to the compared positions; each source’s score in the first and the second run, and first − second · rest
-          difference {signed(d.rest)} · Σ differences + rest = logit difference {signed(d.logit)}
+          {full!.rows.length > d.rows.length
+            ? `the ${d.rows.length} of ${full!.rows.length} aligned tokens that changed or differ most, in prompt order`
+            : 'the prompts aligned token by token up to the compared positions'}
+          ; each source’s score in the first and the second run, and first − second · rest difference {signed(d.rest)} · Σ differences + rest = logit difference{' '}
+          {signed(d.logit)}
         </>
       }
       svgRef={svgRef}

@@ -7,8 +7,17 @@ import { readOnly } from '../selectors';
 import type { CompareSlice, Slice } from '../types';
 import { failure } from './common';
 
-export const compareSlice: Slice<CompareSlice> = (ctx) => (set, get) => {
+export const compareSlice: Slice<CompareSlice> = (ctx) => (set, get, api) => {
   let cancel: (() => void) | null = null;
+
+  // Another model loaded: a second run of the previous one can no longer be compared or re-run.
+  api.subscribe((s, prev) => {
+    if (s.model === prev.model || !s.model || !s.second || s.shared) return;
+    if (s.second.result.model.fingerprint !== s.model.fingerprint) {
+      cancel?.();
+      set({ second: null, comparing: null });
+    }
+  });
 
   const fail = (error: string) => set({ comparing: { status: 'failed', error } });
 
