@@ -137,6 +137,7 @@ test('a comparison of a minimal pair shows the right differences, exports both r
   await page.getByRole('button', { name: 'Share', exact: true }).click();
   const url = await page.getByTestId('share-url').inputValue();
   expect(url).toMatch(/#run=2\.[A-Za-z0-9_-]+&vs=2\.[A-Za-z0-9_-]+$/);
+  console.log(`comparison link, stories260K, two 8-token token+head runs with per-layer detail: ${url.length} characters`);
   await page.keyboard.press('Escape');
 
   // A fresh page opens the same comparison from the link alone (no model loaded).

@@ -28,6 +28,13 @@ describe('comparison links', () => {
     expect(back.second!.settings.contrast).toBe(4);
   });
 
+  it('of two 64-token token+head runs stay about twice a single run’s size', async () => {
+    const one = encodeRun(await sampleRun(64));
+    const two = joinLink(one, encodeRun(await sampleRun(64)));
+    console.log(`comparison link, two 64-token token+head runs, stories260K shape: ${two.length} characters (one run: ${one.length})`);
+    expect(two.length).toBeLessThanOrEqual(2 * one.length + COMPARE_KEY.length);
+  });
+
   it('read a single run’s link (either version) exactly as before', async () => {
     const one = encodeRun(await sampleRun(5));
     expect(splitLink(one)).toEqual({ first: one, second: null });
