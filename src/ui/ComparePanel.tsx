@@ -22,7 +22,7 @@ export function ComparePanel() {
   const vocab = useApp((s) => s.vocab);
   const comparing = useApp((s) => s.comparing);
   const second = useApp((s) => s.second);
-  const busy = useApp((s) => s.running !== null);
+  const busy = useApp((s) => s.running !== null || s.generating);
   const shared = useApp(readOnly);
   const compareWith = useApp((s) => s.compareWith);
   const closeCompare = useApp((s) => s.closeCompare);

@@ -30,7 +30,7 @@ export const compareSlice: Slice<CompareSlice> = (ctx) => (set, get, api) => {
       if (readOnly(s)) return fail('This is a shared comparison, read-only: re-run it live to compare another prompt.');
       if (!s.model) return fail('Load a model first.');
       if (!s.result || !s.ranWith) return fail('Run the first prompt first; the comparison runs the second one with the same settings.');
-      if (s.running || s.comparing?.status === 'running') return fail('Wait for the run in progress to finish.');
+      if (s.running || s.generating || s.comparing?.status === 'running') return fail('Wait for the run in progress to finish.');
       if (prompt.length === 0) return fail('Type a second prompt (or the same one with another target).');
       if (contrast !== null && target === null) return fail('Choose a target for the distractor to be compared against.');
       const w = s.ranWith;
