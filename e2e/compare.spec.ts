@@ -2,8 +2,9 @@
 // its Export JSON kept; then the comparison is made, and every difference it shows (aligned token
 // scores, head scores, the flow graph's nodes, the logits) is checked against differences the test
 // works out from the two single runs' JSON. Exports name both runs; a shared link of the comparison
-// reopens the same comparison (numbers within the link's quantisation) in a fresh page. A second
-// target on the same prompt is checked against the single run's chosen-target JSON the same way.
+// reopens the same comparison (numbers within the link's quantisation) in a fresh page, and its
+// live re-run gives the engine's numbers again. A second target on the same prompt is checked
+// against the single run's chosen-target JSON the same way.
 
 import type { Page } from '@playwright/test';
 import { readFileSync } from 'node:fs';
@@ -153,9 +154,18 @@ test('a comparison of a minimal pair shows the right differences, exports both r
   const again = await p2.getByTestId('share-url').inputValue();
   expect(again).toContain('&vs=2.');
   await p2.keyboard.press('Escape');
+  // With the model loaded, one click re-runs both runs live: the engine's numbers again.
+  await loadStories(p2);
+  const row2 = p2.getByTestId('compare-row');
+  const before = Number(await row2.getAttribute('data-compared'));
+  await p2.getByRole('button', { name: 'Re-run live with the loaded model' }).click();
+  await expect(row2).toHaveAttribute('data-compared', String(before + 1));
+  await expect(p2.getByTestId('shared-banner')).toHaveCount(0);
+  await expectDifferences(p2, A, B, 7, 7, live, 'live re-run of the link');
   await p2.close();
   const p3 = await page.context().newPage();
   await p3.goto(again);
+  await expect(p3.getByTestId('shared-banner')).toBeVisible();
   await expect(p3.getByTestId('compare-bar')).toContainText(`second “${SECOND}” at position 7`);
   await expectDifferences(p3, A, B, 7, 7, (row) => 2 * quantised(row), 'link of a shared link');
   await p3.close();

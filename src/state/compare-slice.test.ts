@@ -53,6 +53,7 @@ describe('compare slice', () => {
     const s = store.getState();
     expect(s.comparing).toBeNull();
     expect(s.second?.result.prompt).toBe('a b d');
+    expect(s.compared).toBe(1);
     // The first run on screen is untouched.
     expect(s.result?.prompt).toBe('a b c');
     const c = compareRuns(s.result, s.overrides, s.selected, s.second!.result, s.second!.overrides)!;

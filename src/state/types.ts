@@ -309,6 +309,8 @@ export interface CompareSlice {
   second: SecondRun | null;
   /** The comparison run in progress, or why the last one failed. */
   comparing: { status: 'running' } | { status: 'failed'; error: string } | null;
+  /** Comparisons finished so far; lets observers wait for the next one. */
+  compared: number;
   /** Runs a second prompt (optionally explaining `target`, or `target` vs `contrast`) with the first run's settings. */
   compareWith(prompt: string, target: number | null, contrast: number | null): Promise<void>;
   /** Back to the single run. */

@@ -22,6 +22,7 @@ export function ComparePanel() {
   const vocab = useApp((s) => s.vocab);
   const comparing = useApp((s) => s.comparing);
   const second = useApp((s) => s.second);
+  const compared = useApp((s) => s.compared);
   const busy = useApp((s) => s.running !== null || s.generating);
   const shared = useApp(readOnly);
   const compareWith = useApp((s) => s.compareWith);
@@ -100,7 +101,7 @@ export function ComparePanel() {
           )}
         </p>
       )}
-      <div className="row" data-testid="compare-row" data-comparing={running ? 'yes' : 'no'} data-has-second={second ? 'yes' : 'no'}>
+      <div className="row" data-testid="compare-row" data-comparing={running ? 'yes' : 'no'} data-has-second={second ? 'yes' : 'no'} data-compared={compared}>
         <button
           type="button"
           className="primary"

@@ -24,6 +24,7 @@ export const compareSlice: Slice<CompareSlice> = (ctx) => (set, get, api) => {
   return {
     second: null,
     comparing: null,
+    compared: 0,
 
     async compareWith(prompt, target, contrast) {
       const s = get();
@@ -52,7 +53,7 @@ export const compareSlice: Slice<CompareSlice> = (ctx) => (set, get, api) => {
         const result = await handle.result;
         await restore?.result.catch(() => undefined);
         if (get().comparing?.status !== 'running') return;
-        set({ second: { result, overrides: [], target, contrast }, comparing: null });
+        set((st) => ({ second: { result, overrides: [], target, contrast }, comparing: null, compared: st.compared + 1 }));
       } catch (err) {
         const f = failure(err);
         if (get().comparing?.status !== 'running') return;
