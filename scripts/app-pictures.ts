@@ -1,6 +1,7 @@
 // The README's pictures of the app itself (Using the app): the app built into a temporary folder
 // and served by `vite preview`, driven in headless Chromium on the demo model: a prompt continued
-// by Generate, one generated token explained. `node bin/run-ts.mjs scripts/app-pictures.ts`
+// by Generate, one generated token explained; a comparison of a minimal pair.
+// `node bin/run-ts.mjs scripts/app-pictures.ts`
 // (needs Chromium; DEPASS_PICTURES_PORT picks the port, 4599 by default).
 
 import { execFileSync, spawn } from 'node:child_process';
@@ -47,8 +48,31 @@ try {
   await strip.getByRole('button').nth(1).click();
   await page.mouse.move(0, 0);
   await page.screenshot({ path: join(images, 'generate.png'), clip: { x: 0, y: 0, width: 1280, height: 560 } });
-  await browser.close();
   console.log(`picture written to ${join(images, 'generate.png')}`);
+
+  // A comparison: a binding probe of the demo corpus and its minimal pair (the asked name decides the colour).
+  const FIRST = "Sam got a blue bike. Mia got a white bike. Una had a pink bike. Tom has a gray bike. Mia's bike is";
+  const SECOND = "Sam got a blue bike. Mia got a white bike. Una had a pink bike. Tom has a gray bike. Sam's bike is";
+  const cmp = await browser.newPage({ viewport: { width: 1440, height: 1500 } });
+  await cmp.goto(base);
+  await cmp.getByRole('button', { name: 'Load Llama demo' }).click();
+  await cmp.getByLabel('Loaded model').getByText('demo-llama').waitFor();
+  await cmp.locator('#prompt').fill(FIRST);
+  await cmp.getByRole('button', { name: 'Run', exact: true }).click();
+  await cmp.locator('[data-testid="run-row"][data-runs="1"][data-running="no"]').waitFor({ timeout: 120_000 });
+  await cmp.locator('#compare-prompt').fill(SECOND);
+  await cmp.getByRole('button', { name: 'Compare', exact: true }).click();
+  await cmp.locator('[data-testid="compare-row"][data-has-second="yes"][data-comparing="no"]').waitFor({ timeout: 120_000 });
+  await cmp.locator('#compare-layers svg').waitFor();
+  await cmp.mouse.move(0, 0);
+  const top = (await cmp.getByTestId('compare-bar').boundingBox())!;
+  const bottom = (await cmp.locator('#compare-flow').boundingBox())!;
+  await cmp.screenshot({
+    path: join(images, 'comparison.png'),
+    clip: { x: top.x - 4, y: top.y - 4, width: top.width + 8, height: bottom.y + bottom.height - top.y + 8 },
+  });
+  await browser.close();
+  console.log(`picture written to ${join(images, 'comparison.png')}`);
 } finally {
   server.kill();
 }

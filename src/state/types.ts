@@ -258,7 +258,8 @@ export interface ShareSlice {
   /** A link is being decoded. */
   linkOpening: boolean;
   shelf: Shelf;
-  openShared(run: SharedRun, chars: number): void;
+  /** Opens a decoded link; `second`, when present, is the compared run of a shared comparison. */
+  openShared(run: SharedRun, chars: number, second?: SharedRun | null): void;
   setLinkState(state: { opening?: boolean; error?: string | null }): void;
   /** Back to the user's own session (the loaded model, no result). */
   closeShared(): void;
@@ -291,7 +292,32 @@ export interface HubSlice {
   dismissHub(): void;
 }
 
-export type AppState = ModelSlice & RunSlice & SelectionSlice & ViewSlice & ShareSlice & HubSlice & GenerateSlice;
+// ---- compare slice ---------------------------------------------------------------------------
+
+/** The run compared with the one on screen: an ordinary run of a second prompt (or target). */
+export interface SecondRun {
+  result: DepassResult;
+  /** Target re-runs of the second run, by position (a shared comparison may carry them). */
+  overrides: Override[];
+  /** The token explained at every position instead of the prediction, and its distractor. */
+  target: number | null;
+  contrast: number | null;
+}
+
+export interface CompareSlice {
+  /** The second run of a comparison; null when none is shown. */
+  second: SecondRun | null;
+  /** The comparison run in progress, or why the last one failed. */
+  comparing: { status: 'running' } | { status: 'failed'; error: string } | null;
+  /** Comparisons finished so far; lets observers wait for the next one. */
+  compared: number;
+  /** Runs a second prompt (optionally explaining `target`, or `target` vs `contrast`) with the first run's settings. */
+  compareWith(prompt: string, target: number | null, contrast: number | null): Promise<void>;
+  /** Back to the single run. */
+  closeCompare(): void;
+}
+
+export type AppState = ModelSlice & RunSlice & SelectionSlice & ViewSlice & ShareSlice & HubSlice & GenerateSlice & CompareSlice;
 
 /** A slice's creator, with the store's shared context. */
 export type Slice<T> = (ctx: StoreContext) => StateCreator<AppState, [], [], T>;

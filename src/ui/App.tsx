@@ -6,6 +6,8 @@
 import { useEffect } from 'react';
 import { useApp } from '../state';
 import { AblationPanel } from './AblationPanel';
+import { ComparePanel } from './ComparePanel';
+import { CompareViews } from './CompareViews';
 import { FlowGraph } from './FlowGraph';
 import { HeadGrid } from './HeadGrid';
 import { LayerChart } from './LayerChart';
@@ -216,12 +218,14 @@ function Studio() {
         <LoadPanel />
         <RememberedModels />
         <RunPanel />
+        <ComparePanel />
         <p className="keys small muted">Keys: ← → move the selected token · Home/End · Esc clears pins, then the selection · Ctrl+Enter runs.</p>
       </aside>
       <main className={`views${stale ? ' is-stale' : ''}`} aria-label="Attribution views">
         <SharedBanner />
         <StaleNote />
         <ViewOptions />
+        <CompareViews />
         <div className="wide">
           <TokenHeatmap />
           <GeneratedStrip />

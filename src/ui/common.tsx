@@ -67,10 +67,12 @@ interface PanelProps {
   bySource?: boolean;
   /** Modes whose table a CSV button beside PNG and SVG exports. */
   csvModes?: string[];
+  /** The caption block of exports when it is not the focus's own (a comparison names both runs). */
+  exportCaption?: () => string[];
   children: ReactNode;
 }
 
-export function Panel({ id, title, caption, svgRef, exportName, tools, className, bySource, csvModes, children }: PanelProps) {
+export function Panel({ id, title, caption, svgRef, exportName, tools, className, bySource, csvModes, exportCaption, children }: PanelProps) {
   const model = useApp((s) => s.result?.model.name ?? s.model?.name ?? 'model');
   const prompt = useApp((s) => s.result?.prompt ?? '');
   const vocab = useApp((s) => s.vocab);
@@ -86,7 +88,8 @@ export function Panel({ id, title, caption, svgRef, exportName, tools, className
   const generation = useApp(generationOf);
   const firstGenerated = useApp((s) => generatedPositions(s)[0] ?? null);
   const generated = generation && firstGenerated !== null ? { first: firstGenerated, temperature: generation.temperature, seed: generation.seed } : null;
-  const captionText = () => (f ? captionLines(title, f, vocab, shared, bySource ? { words, hideSpecial } : undefined, generated) : []);
+  const captionText = () =>
+    exportCaption ? exportCaption() : f ? captionLines(title, f, vocab, shared, bySource ? { words, hideSpecial } : undefined, generated) : [];
   return (
     <section className={`panel ${className ?? ''}`} id={id} aria-labelledby={`${id}-title`} data-view={id}>
       <header className="panel-head">
