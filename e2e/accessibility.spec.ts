@@ -60,7 +60,38 @@ const STATES: State[] = [
  * The comparison view and the generation view join here once they exist, each as a state reached
  * from the shared-link state above (or from a fresh page, which `reach` may open itself).
  */
-const LATER_STATES: State[] = [];
+const LATER_STATES: State[] = [
+  {
+    name: 'comparison of two prompts',
+    reach: async (page) => {
+      // From a fresh page: a shared run is read-only, so the comparison is made live.
+      await page.goto('/');
+      await page.getByRole('button', { name: 'Load Llama demo' }).click();
+      await expect(page.getByLabel('Loaded model')).toContainText('demo-llama');
+      await expect(page.getByTestId('prompt-tokens')).toContainText('tok');
+      await runAndWait(page, () => page.getByRole('button', { name: 'Run', exact: true }).click());
+      await page.getByRole('button', { name: 'Copy the first prompt' }).click();
+      await page.locator('#compare-prompt').fill(`${await page.locator('#compare-prompt').inputValue()} again`);
+      await page.getByRole('button', { name: 'Compare', exact: true }).click();
+      await expect(page.getByTestId('compare-row')).toHaveAttribute('data-has-second', 'yes');
+      await expect(page.getByTestId('compare-row')).toHaveAttribute('data-comparing', 'no');
+      for (const id of ['compare-tokens', 'compare-heads', 'compare-flow', 'compare-layers']) await expect(page.locator(`#${id} svg`).first()).toBeVisible();
+    },
+  },
+  {
+    name: 'shared comparison',
+    reach: async (page) => {
+      await page.getByRole('button', { name: 'Share', exact: true }).click();
+      const url = await page.getByTestId('share-url').inputValue();
+      await page.keyboard.press('Escape');
+      await page.goto('about:blank');
+      await page.goto(url);
+      await expect(page.getByTestId('shared-banner')).toBeVisible();
+      await expect(page.getByTestId('compare-bar')).toBeVisible();
+      await expect(page.locator('#compare-heads .diff-cell').first()).toBeVisible();
+    },
+  },
+];
 
 test('axe-core finds no serious or critical violation in any state', async ({ page }) => {
   needs(existsSync(DEMO), 'public/models/demo-llama is not in this checkout');

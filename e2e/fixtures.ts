@@ -83,6 +83,8 @@ export const test = base.extend<{ requests: RequestLog; allowedOrigins: string[]
       for (const p of context.pages()) {
         const card = p.getByLabel('Loaded model');
         if (p.isClosed() || (await card.count()) === 0) continue;
+        // A page that asked for the CPU reference engine (?engine=cpu) ran where it was told to.
+        if (new URL(p.url()).searchParams.get('engine') === 'cpu') continue;
         const backend = await backendShown(p);
         if (backend.startsWith('WebGPU')) continue;
         const note = `the page ran on the CPU fallback instead of WebGPU (backend: ${backend || 'unknown'})`;
@@ -112,22 +114,22 @@ export async function loadStories(page: Page): Promise<void> {
 }
 
 /** Selects exactly these modes, types the prompt, runs and waits for the run to finish. */
-export async function runPrompt(page: Page, prompt: string, modes: string[]): Promise<void> {
+export async function runPrompt(page: Page, prompt: string, modes: string[], timeout?: number): Promise<void> {
   for (const m of ['tokens', 'heads', 'neurons', 'modules']) {
     const box = page.getByRole('checkbox', { name: m, exact: true });
     if ((await box.isChecked()) !== modes.includes(m)) await box.click();
   }
   await page.locator('#prompt').fill(prompt);
-  await runAndWait(page, () => page.getByRole('button', { name: 'Run', exact: true }).click());
+  await runAndWait(page, () => page.getByRole('button', { name: 'Run', exact: true }).click(), timeout);
 }
 
 /** Does something that starts a run (Run, Ctrl+Enter, a target change) and waits for its end. */
-export async function runAndWait(page: Page, start: () => Promise<unknown>): Promise<void> {
+export async function runAndWait(page: Page, start: () => Promise<unknown>, timeout?: number): Promise<void> {
   const row = page.getByTestId('run-row');
   const before = Number(await row.getAttribute('data-runs'));
   await start();
-  await expect(row).toHaveAttribute('data-runs', String(before + 1));
-  await expect(row).toHaveAttribute('data-running', 'no');
+  await expect(row).toHaveAttribute('data-runs', String(before + 1), { timeout });
+  await expect(row).toHaveAttribute('data-running', 'no', { timeout });
 }
 
 /** The CLI's result for the same model and prompt, or the reason it could not be had. */

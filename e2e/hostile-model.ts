@@ -30,8 +30,12 @@ export const HOSTILE_PROMPT = `a${HOSTILE_TOKENS.markup}b${HOSTILE_TOKENS.overri
 
 const LETTERS = 'abcdefgh';
 
-/** Writes config.json, model.safetensors, tokenizer.json and tokenizer_config.json; returns their paths. */
-export async function writeHostileModel(): Promise<string[]> {
+/**
+ * Writes config.json, model.safetensors, tokenizer.json and tokenizer_config.json; returns their
+ * paths. `specialScript`: the script token is a special token of the tokenizer (a chat marker
+ * that has a span of its own in the prompt).
+ */
+export async function writeHostileModel(opts: { specialScript?: boolean } = {}): Promise<string[]> {
   const dir = mkdtempSync(join(tmpdir(), 'depass-hostile-'));
   const hostile = Object.values(HOSTILE_TOKENS);
   const vocab: Record<string, number> = {};
@@ -43,7 +47,7 @@ export async function writeHostileModel(): Promise<string[]> {
     lstrip: false,
     rstrip: false,
     normalized: false,
-    special: false,
+    special: opts.specialScript === true && content === HOSTILE_TOKENS.script,
   }));
   const V = LETTERS.length + hostile.length;
   const tokenizer = {

@@ -1,9 +1,11 @@
 // Hostile text through the whole app: a model (written by the test, see hostile-model.ts) whose
 // vocabulary and name hold markup, bidirectional controls, the C0 controls XML forbids, a
-// right-to-left word and a 300-character token. It runs through every view and every export:
-// every SVG parses as XML and every PNG renders, the report shows the texts from disk, no text is
-// reordered outside its own token, no view overflows its panel, nothing runs, and the link
-// round-trips.
+// right-to-left word and a 300-character token (its script token a special one). It runs through
+// every view and every export, with tokens and again with words and special tokens hidden: every
+// SVG parses as XML, holds SVG elements only, no script, no event-handler attribute and no
+// javascript: address, names a generic font family after any other, and shows the markup as text;
+// every PNG renders, the report shows the texts from disk, no text is reordered outside its own
+// token, no view overflows its panel, nothing runs, and the link round-trips.
 
 import type { Page } from '@playwright/test';
 import { readFileSync, writeFileSync } from 'node:fs';
@@ -28,6 +30,45 @@ async function download(page: Page, click: () => Promise<unknown>): Promise<Buff
 /** Parses SVG text in the page: the browser's XML parser reports a <parsererror> on invalid XML. */
 async function xmlError(page: Page, text: string): Promise<string | null> {
   return page.evaluate((t) => new DOMParser().parseFromString(t, 'image/svg+xml').querySelector('parsererror')?.textContent ?? null, text);
+}
+
+const SVG_NS = 'http://www.w3.org/2000/svg';
+
+/**
+ * What is wrong with an exported SVG, found by parsing it: not XML, an element outside the SVG
+ * namespace (markup from a token that became elements), a script, an on* attribute, a javascript:
+ * address, or the hostile markup missing from its text (then it was not written as text).
+ */
+async function svgProblems(page: Page, text: string): Promise<string[]> {
+  return page.evaluate(
+    ([t, ns]) => {
+      const doc = new DOMParser().parseFromString(t, 'image/svg+xml');
+      const err = doc.querySelector('parsererror');
+      if (err) return [`not XML: ${err.textContent}`];
+      const out: string[] = [];
+      const all = [doc.documentElement, ...Array.from(doc.documentElement.querySelectorAll('*'))];
+      for (const el of all) {
+        if (el.namespaceURI !== ns) out.push(`element outside SVG: <${el.nodeName}>`);
+        if (el.localName.toLowerCase() === 'script' || el.localName.toLowerCase() === 'foreignobject') out.push(`<${el.localName}>`);
+        for (const a of Array.from(el.attributes)) {
+          if (/^on/i.test(a.localName)) out.push(`event handler ${a.name} on <${el.localName}>`);
+          const address = /^(href|src|action|formaction|xlink:href)$/i.test(a.name) || a.localName === 'href';
+          if (address && /^\s*javascript:/i.test(a.value)) out.push(`javascript: address in ${a.name}`);
+          if (a.name === 'style' && /url\(\s*['"]?\s*javascript:/i.test(a.value)) out.push('javascript: address in a style');
+          // A named font may be missing where the file is opened: a generic family must follow it.
+          const family = a.name === 'style' ? /font(?:-family)?\s*:([^;]*)/i.exec(a.value)?.[1] : undefined;
+          if (family !== undefined && !/(^|[\s,])(serif|sans-serif|monospace|system-ui|ui-monospace|ui-sans-serif)\s*$/i.test(family.trim()))
+            out.push(`font without a generic family: ${family.trim()}`);
+        }
+      }
+      const words = Array.from(doc.querySelectorAll('text, title'))
+        .map((e) => e.textContent)
+        .join('\n');
+      if (!words.includes('<img src=x')) out.push('the markup token is not in the text');
+      return out;
+    },
+    [text, SVG_NS] as const,
+  );
 }
 
 /** Every text node and label on the page with a bidirectional control left in it, or an unbalanced isolate. */
@@ -108,7 +149,18 @@ test('a vocabulary of markup, controls, bidirectional text and a 300-character t
   baseURL,
 }) => {
   test.setTimeout(480_000);
-  const files = await writeHostileModel();
+  const files = await writeHostileModel({ specialScript: true });
+  // The SVG check itself finds each kind of problem (on a blank page: the app's policy would
+  // report the planted handler).
+  const planted = `<svg xmlns="${SVG_NS}"><script>x</script><a href="javascript:x" onclick="y"><text style="font-family:DejaVu Sans">plain</text></a><img xmlns="http://www.w3.org/1999/xhtml"/></svg>`;
+  expect(await svgProblems(page, planted)).toEqual([
+    '<script>',
+    'javascript: address in href',
+    'event handler onclick on <a>',
+    'font without a generic family: DejaVu Sans',
+    'element outside SVG: <img>',
+    'the markup token is not in the text',
+  ]);
   await page.goto('/');
   await loadFiles(page, files);
   await expect(page.getByLabel('Loaded model')).toContainText('hostile');
@@ -146,17 +198,33 @@ test('a vocabulary of markup, controls, bidirectional text and a 300-character t
   expect(await bidiLeaks(page), 'unescaped bidirectional controls or unbalanced isolates').toEqual([]);
   await expect(page.getByTestId('status-line')).toHaveAttribute('title', /hostile/);
 
-  // Every picture: valid XML with its caption, and a PNG that renders.
-  for (const v of VIEWS) {
-    const panel = page.locator(`#${v}`);
-    const title = (await panel.locator('h2').textContent())!;
-    const svg = (await download(page, () => panel.getByRole('button', { name: `Export ${title} as SVG` }).click({ timeout: 30_000 }))).toString('utf8');
-    expect(await xmlError(page, svg), `${v}.svg parses as XML`).toBeNull();
-    expect(svg, `${v}.svg names the model`).toContain('&lt;b&gt;hostile&lt;/b&gt;&lt;U+202E&gt;ledom&lt;0x07&gt;&lt;0x1B&gt;');
-    const png = await download(page, () => panel.getByRole('button', { name: `Export ${title} as PNG` }).click()).catch(async (e: Error) => {
-      throw new Error(`${v}.png was not downloaded (${(await panel.locator('.error').allTextContents()).join('; ')}): ${e.message}`);
-    });
-    expect([...png.subarray(0, 4)], `${v}.png`).toEqual([0x89, 0x50, 0x4e, 0x47]);
+  // Every picture: valid XML with its caption, SVG and text only, and a PNG that renders; with
+  // tokens, then with words and the special (script) token hidden.
+  for (const grouped of [false, true]) {
+    await page.getByRole('checkbox', { name: 'Words', exact: true }).setChecked(grouped);
+    await page.getByRole('checkbox', { name: 'Hide special tokens', exact: true }).setChecked(grouped);
+    if (grouped) {
+      // The prompt's only whitespace opens the control token (form feed): two words up to the
+      // special token, which is hidden, then "h".
+      await expect(page.locator('#heatmap g.tok')).toHaveCount(3);
+      await expect(page.getByTestId('special-total')).toBeVisible();
+      await page.mouse.move(0, 0);
+      expect(await overflows(page), 'elements outside their panel (words)').toEqual([]);
+      expect(await bidiLeaks(page), 'unescaped bidirectional controls or unbalanced isolates (words)').toEqual([]);
+    }
+    for (const v of VIEWS) {
+      const panel = page.locator(`#${v}`);
+      const title = (await panel.locator('h2').textContent())!;
+      const svg = (await download(page, () => panel.getByRole('button', { name: `Export ${title} as SVG` }).click({ timeout: 30_000 }))).toString('utf8');
+      expect(await xmlError(page, svg), `${v}.svg parses as XML`).toBeNull();
+      expect(await svgProblems(page, svg), `${v}.svg${grouped ? ' (words)' : ''}`).toEqual([]);
+      expect(svg, `${v}.svg names the model`).toContain('&lt;b&gt;hostile&lt;/b&gt;&lt;U+202E&gt;ledom&lt;0x07&gt;&lt;0x1B&gt;');
+      if (grouped) continue;
+      const png = await download(page, () => panel.getByRole('button', { name: `Export ${title} as PNG` }).click()).catch(async (e: Error) => {
+        throw new Error(`${v}.png was not downloaded (${(await panel.locator('.error').allTextContents()).join('; ')}): ${e.message}`);
+      });
+      expect([...png.subarray(0, 4)], `${v}.png`).toEqual([0x89, 0x50, 0x4e, 0x47]);
+    }
   }
   await expect(page.getByRole('alert')).toHaveCount(0);
   // The JSON holds the texts exactly, and the chosen target after the predictions.
@@ -193,10 +261,13 @@ test('a vocabulary of markup, controls, bidirectional text and a 300-character t
   await p2.goto(url);
   await expect(p2.getByTestId('shared-banner')).toContainText('Shared run of');
   await expect(p2.locator('#prompt')).toHaveValue(HOSTILE_PROMPT);
-  await expect(p2.locator('#heatmap g.tok')).toHaveCount(15);
   await expect(p2.locator('#prediction .target-line')).toContainText('vs');
   await p2.mouse.move(0, 0);
-  // Same chips as the original (the shown scores are those the link holds, so compare the texts).
+  // Same chips as the original, words with the special token hidden, as the link says (the shown
+  // scores are those the link holds, so compare the texts).
+  await expect(p2.getByRole('checkbox', { name: 'Words', exact: true })).toBeChecked();
+  await expect(p2.getByRole('checkbox', { name: 'Hide special tokens', exact: true })).toBeChecked();
+  await expect(p2.locator('#heatmap g.tok')).toHaveCount(3);
   const after = await chips(p2);
   expect(after.map((l) => l!.split(' ')[0])).toEqual(before.map((l) => l!.split(' ')[0]));
   expect(await bidiLeaks(p2)).toEqual([]);
@@ -206,8 +277,12 @@ test('a vocabulary of markup, controls, bidirectional text and a 300-character t
   expect(back.prompt).toBe(HOSTILE_PROMPT);
   expect(back.tokens.map((t) => [t.id, t.text])).toEqual(json.tokens.map((t) => [t.id, t.text]));
   expect(back.targets.map((t) => [t.position, t.id, t.contrast_id])).toEqual(json.targets.map((t) => [t.position, t.id, t.contrast_id]));
-  const svg2 = (await download(p2, () => p2.locator('#heatmap').getByRole('button', { name: 'Export Token attribution as SVG' }).click())).toString('utf8');
-  expect(await xmlError(p2, svg2)).toBeNull();
+  for (const v of ['heatmap', 'flow', 'layers']) {
+    const panel = p2.locator(`#${v}`);
+    const title = (await panel.locator('h2').textContent())!;
+    const svg2 = (await download(p2, () => panel.getByRole('button', { name: `Export ${title} as SVG` }).click())).toString('utf8');
+    expect(await svgProblems(p2, svg2), `${v}.svg from the link`).toEqual([]);
+  }
   expect(await p2.evaluate(() => (window as unknown as { __hit?: number }).__hit)).toBeUndefined();
   await ctx.close();
   expect(errors).toEqual([]);

@@ -106,4 +106,6 @@ export interface DepassResult {
   /** logit_lens[t][l]: top-5 tokens of the residual after layer l at position t. Optional. */
   logit_lens?: TopEntry[][][];
   engine?: { backend: 'cpu' | 'webgpu'; adapter?: string; tau: number; elapsed_ms?: number };
+  /** The app's export of a text the model continued: positions from `first` on were generated. */
+  generated?: { first: number; temperature: number; seed: number };
 }

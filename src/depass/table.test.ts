@@ -49,4 +49,28 @@ describe('result tables', async () => {
     expect(csv).toContain(",'=t");
     expect(toCsv([{ ...rows[0]!, token: 'a "quoted", text\nline' }]).split('\n')[1]).toContain('"a ""quoted"", text\nline"'.split('\n')[0]);
   });
+
+  it('writes token mode per word when asked: each word row is the sum of its tokens, and the rows still sum to the logit', () => {
+    const words = [
+      { text: 'ab', start: 0, end: 3, tokens: [0, 1], special: false },
+      { text: 'c', start: 4, end: 5, tokens: [2], special: false },
+      { text: 'de', start: 6, end: 9, tokens: [3, 4], special: false },
+    ];
+    const rows = resultRows(result, { modes: ['token'], words });
+    expect(rows.some((r) => r.mode === 'token')).toBe(false);
+    result.targets.forEach((tg, i) => {
+      const mine = rows.filter((r) => r.position === tg.position);
+      expect(mine.map((r) => [r.component, r.component_text])).toEqual([
+        ['0-1', 'ab'],
+        ['2', 'c'],
+        ['3-4', 'de'],
+        ['rest', ''],
+      ]);
+      const tok = result.token!.scores[i]!;
+      expect(mine[0]!.score).toBeCloseTo(tok[0]! + tok[1]!, 12);
+      expect(mine[2]!.score).toBeCloseTo(tok[3]! + tok[4]!, 12);
+      const sum = mine.reduce((s, r) => s + (r.score as number), 0);
+      expect(Math.abs(sum - tg.logit)).toBeLessThan(1e-4 * Math.max(1, Math.abs(tg.logit)));
+    });
+  });
 });

@@ -4,6 +4,7 @@
 // Columns are documented in docs/result-format.md.
 
 import type { DepassResult } from './result';
+import type { WordGroup } from './words';
 
 export const CSV_COLUMNS = [
   'position',
@@ -21,8 +22,12 @@ export const CSV_COLUMNS = [
 
 export type TableRow = Record<(typeof CSV_COLUMNS)[number], string | number>;
 
-/** Every row of the result's modes (or of the ones given). `tokenText` names token ids when the vocabulary is at hand. */
-export function resultRows(r: DepassResult, opts: { modes?: string[]; tokenText?: (id: number) => string } = {}): TableRow[] {
+/**
+ * Every row of the result's modes (or of the ones given). `tokenText` names token ids when the
+ * vocabulary is at hand. With `words`, token mode is written per word instead (mode `word`, the
+ * component its first-last positions, the text the word's), each score the exact sum of its tokens'.
+ */
+export function resultRows(r: DepassResult, opts: { modes?: string[]; tokenText?: (id: number) => string; words?: readonly WordGroup[] } = {}): TableRow[] {
   const want = (m: string) => (opts.modes ? opts.modes.includes(m) : true) && m in r;
   const name = (id: number | null) => (id === null ? '' : (opts.tokenText?.(id) ?? ''));
   const rows: TableRow[] = [];
@@ -30,7 +35,21 @@ export function resultRows(r: DepassResult, opts: { modes?: string[]; tokenText?
     const base = { position: tg.position, token: r.tokens[tg.position]?.text ?? '', target: tg.id, target_text: name(tg.id), contrast: tg.contrast_id ?? '' };
     const add = (mode: string, layer: number | '', component: string | number, text: string, score: number) =>
       rows.push({ ...base, mode, layer, component, component_text: text, score, share: tg.logit !== 0 ? score / tg.logit : '' });
-    if (want('token') && r.token) {
+    if (want('token') && r.token && opts.words) {
+      const row = r.token.scores[i]!;
+      for (const w of opts.words) {
+        const first = w.tokens[0]!;
+        const last = w.tokens[w.tokens.length - 1]!;
+        add(
+          'word',
+          '',
+          first === last ? String(first) : `${first}-${last}`,
+          w.text,
+          w.tokens.reduce((sum, t) => sum + (row[t] ?? 0), 0),
+        );
+      }
+      add('word', '', 'rest', '', r.token.rest[i]!);
+    } else if (want('token') && r.token) {
       r.token.scores[i]!.forEach((s, src) => add('token', '', src, r.tokens[src]?.text ?? '', s));
       add('token', '', 'rest', '', r.token.rest[i]!);
     }

@@ -3,7 +3,7 @@
 
 import { describe, expect, it } from 'vitest';
 import type { ResultToken } from './result';
-import { wordGroups, wordScores } from './words';
+import { specialMask, wordGroups, wordScores } from './words';
 
 /** Tokens cut from a prompt at the given boundaries, GPT-2 style (spaces lead the next token). */
 function cut(prompt: string, pieces: string[], bos = false): ResultToken[] {
@@ -61,5 +61,19 @@ describe('word groups', () => {
       [2, 3, 4],
       [5, 6],
     ]);
+  });
+});
+
+describe('special tokens', () => {
+  it('are those with an empty span, a special id, or a named position', () => {
+    const tokens: ResultToken[] = [
+      { id: 1, text: '<s>', start: 0, end: 0 },
+      { id: 7, text: 'Hi', start: 0, end: 2 },
+      { id: 9, text: '<|im_end|>', start: 2, end: 12 },
+      { id: 8, text: ' you', start: 12, end: 16 },
+    ];
+    expect(specialMask(tokens)).toEqual([true, false, false, false]);
+    expect(specialMask(tokens, [9])).toEqual([true, false, true, false]);
+    expect(specialMask(tokens, [], [3])).toEqual([true, false, false, true]);
   });
 });

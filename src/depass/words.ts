@@ -45,3 +45,13 @@ export function wordGroups(tokens: readonly ResultToken[], prompt: string, speci
 export function wordScores(scores: readonly number[], groups: readonly WordGroup[]): number[] {
   return groups.map((g) => g.tokens.reduce((s, t) => s + (scores[t] ?? 0), 0));
 }
+
+/**
+ * Which tokens of a run are special: an empty span (added by the tokenizer's template, as BOS is),
+ * an id the tokenizer calls special (a chat marker typed in the prompt), or a position named so.
+ */
+export function specialMask(tokens: readonly ResultToken[], ids: readonly number[] = [], positions: readonly number[] = []): boolean[] {
+  const byId = new Set(ids);
+  const byPos = new Set(positions);
+  return tokens.map((t, s) => t.start === t.end || byId.has(t.id) || byPos.has(s));
+}

@@ -15,6 +15,7 @@ import { ModuleView, NeuronView } from '../ui/NeuronView';
 import { PredictionPanel } from '../ui/PredictionPanel';
 import { Summary } from '../ui/Summary';
 import { TokenHeatmap } from '../ui/TokenHeatmap';
+import { GeneratedStrip } from '../ui/Generate';
 import { plainText } from '../ui/format';
 import '../ui/app.css';
 import './report.css';
@@ -66,6 +67,7 @@ export function Report({ data }: { data: ReportData }) {
         </p>
         <div className="wide">
           <TokenHeatmap />
+          <GeneratedStrip />
           <Summary />
         </div>
         <PredictionPanel />

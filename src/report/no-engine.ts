@@ -15,6 +15,7 @@ export function lazyBrowserEngine(): () => Engine {
     attention: none,
     promotes: none,
     vocab: none,
+    generate: () => ({ result: none(), cancel: () => undefined }),
   };
   return () => engine;
 }

@@ -23,6 +23,13 @@ export interface ShareSource {
   vocabSize: number;
   /** Where the run's model came from, when it came from the Hub. */
   source?: ModelSource | null;
+  /** Sources shown as words; special tokens hidden. */
+  words?: boolean;
+  hideSpecial?: boolean;
+  /** Which of the run's tokens are special (specialMask). */
+  special?: readonly boolean[];
+  /** The run's text was continued by the model from position `first` on. */
+  generated?: ViewState['generated'] | null;
 }
 
 /** The run without the per-layer read-out and the logit lens (a shorter link). */
@@ -70,6 +77,13 @@ export function snapshotRun(s: ShareSource): SharedRun {
     layer: r.neuron?.layer ?? r.module?.layer ?? (needsLayer ? (s.settings.layer ?? s.layers - 1) : null),
     neuron: s.pinnedNeuron,
   };
+  // Written only when set, so that a link without them is the same as before they existed.
+  if (s.words) view.words = true;
+  if (s.hideSpecial) view.hideSpecial = true;
+  // Special tokens the link cannot tell by their empty span: the tokenizer's own word for them.
+  const special = r.tokens.flatMap((t, p) => (t.start !== t.end && s.special?.[p] === true ? [p] : []));
+  if (special.length > 0) view.special = special;
+  if (s.generated) view.generated = s.generated;
   const run: SharedRun = {
     result: r,
     settings: {

@@ -2,12 +2,17 @@
 // The store never touches the Worker or WebGPU directly; this is its only way to the engine.
 
 import { EngineClient, type WorkerLike } from '../worker/client';
+import { CPU_WORKER_SUFFIX } from '../worker/protocol';
 
-export type Engine = Pick<EngineClient, 'load' | 'tokenize' | 'run' | 'ablate' | 'attention' | 'promotes' | 'vocab'>;
+export type Engine = Pick<EngineClient, 'load' | 'tokenize' | 'run' | 'ablate' | 'attention' | 'promotes' | 'vocab' | 'generate'>;
+
+/** The page's `?engine=cpu` asks for the CPU reference engine instead of WebGPU. */
+const cpuAsked = () => typeof location !== 'undefined' && new URLSearchParams(location.search).get('engine') === 'cpu';
 
 /** Starts the engine worker; the watchdog uses the same function to replace a stuck one. */
 function spawnWorker(): WorkerLike {
-  return new Worker(new URL('../worker/engine.worker.ts', import.meta.url), { type: 'module', name: 'depass-engine' }) as unknown as WorkerLike;
+  const name = `depass-engine${cpuAsked() ? CPU_WORKER_SUFFIX : ''}`;
+  return new Worker(new URL('../worker/engine.worker.ts', import.meta.url), { type: 'module', name }) as unknown as WorkerLike;
 }
 
 /** The app's engine, started on first use so the page paints before the worker boots. */

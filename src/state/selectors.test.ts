@@ -31,4 +31,11 @@ describe('focus', () => {
     expect(c.logit).toBe(4);
     expect(c.error).toBeLessThan(1e-12);
   });
+
+  it('completeness per word: the words’ sums add up to the logit as the tokens do', () => {
+    // Scores at 3: 1, 2, −1, 1.5, rest 0.5; words {0}, {1, 2}, {3} sum to 1, 1, 1.5.
+    const c = tokenCompleteness(focusOf(handResult(), null, 3)!, [[0], [1, 2], [3]])!;
+    expect(c.sum).toBe(4);
+    expect(c.error).toBe(0);
+  });
 });

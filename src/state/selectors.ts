@@ -3,6 +3,7 @@
 // elsewhere the main run applies). Pure functions, so views and tests share them; no engine, no DOM.
 
 import type { DepassResult } from '../depass/result';
+import { specialMask } from '../depass/words';
 import { layerCount } from '../share/snapshot';
 import type { AppState, Focus, HeadRef, HubDownload, Override } from './types';
 
@@ -27,11 +28,17 @@ export function focusOf(result: DepassResult | null, overrides: Override[] | nul
   return { result, i, position, target: result.targets[i], custom: false };
 }
 
-/** Σ token scores + rest vs the target logit: the completeness shown in the badge. */
-export function tokenCompleteness(f: Focus): { sum: number; logit: number; error: number } | null {
+/**
+ * Σ token scores + rest vs the target logit: the completeness shown in the badge. With `groups`
+ * (the positions of each word), Σ over the words of each word's summed score: what the views show
+ * when they show words, which must add up just the same.
+ */
+export function tokenCompleteness(f: Focus, groups?: readonly (readonly number[])[]): { sum: number; logit: number; error: number } | null {
   const t = f.result.token;
   if (!t) return null;
-  const sum = t.scores[f.i].reduce((a, b) => a + b, 0) + t.rest[f.i];
+  const row = t.scores[f.i];
+  const parts = groups ? groups.map((g) => g.reduce((a, s) => a + (row[s] ?? 0), 0)) : row;
+  const sum = parts.reduce((a, b) => a + b, 0) + t.rest[f.i];
   return { sum, logit: f.target.logit, error: Math.abs(sum - f.target.logit) };
 }
 
@@ -84,4 +91,27 @@ export function staleReasons(s: Pick<AppState, 'result' | 'ranWith' | 'running' 
   if (layer !== w.layer) out.push('the layer');
   if (s.settings.layerDetail !== w.layerDetail) out.push('the per-layer detail');
   return out;
+}
+
+const NONE: number[] = [];
+
+/** Ids and positions that mark special tokens: the link's positions for a shared run, else the loaded tokenizer's ids. */
+export const specialIdsOf = (s: Pick<AppState, 'shared' | 'specialIds'>): number[] => (s.shared ? NONE : s.specialIds);
+export const specialPositionsOf = (s: Pick<AppState, 'shared'>): number[] => s.shared?.run.view.special ?? NONE;
+
+/** Which tokens of the result on screen are special (BOS, chat markers). */
+export function specialOf(s: Pick<AppState, 'shared' | 'specialIds' | 'result'>): boolean[] {
+  return specialMask(s.result?.tokens ?? [], specialIdsOf(s), specialPositionsOf(s));
+}
+
+/** The generation behind the result on screen (its text is the result's prompt), else null. */
+export function generationOf(s: Pick<AppState, 'generation' | 'result'>): AppState['generation'] {
+  return s.generation && s.result && s.generation.text === s.result.prompt ? s.generation : null;
+}
+
+/** Positions of the result's tokens that the model generated (they start at or after the generated text). */
+export function generatedPositions(s: Pick<AppState, 'generation' | 'result'>): number[] {
+  const g = generationOf(s);
+  if (!g || !s.result) return NONE;
+  return s.result.tokens.flatMap((t, p) => (t.start >= g.from && t.end > t.start ? [p] : []));
 }

@@ -11,7 +11,7 @@ import type { SharedRun } from '../share/permalink/format';
 import { ModelShelf } from '../share/remembered';
 import { snapshotRun } from '../share/snapshot';
 import { MemoryStorage } from '../share/testing/memory-opfs';
-import { numLayers, sharedModelState } from './selectors';
+import { generatedPositions, numLayers, sharedModelState, specialOf } from './selectors';
 import { createAppStore } from './store';
 import { file, handResult, ScriptedEngine } from './testing';
 
@@ -97,6 +97,34 @@ describe('a shared run', () => {
     // Selecting is a view matter and works.
     store.getState().move(1);
     expect(store.getState().selected).toBe(3);
+  });
+
+  it('carries the words and hidden special tokens settings, and the special tokens the link cannot tell by their span', () => {
+    const { store } = setup();
+    const r = handResult();
+    const plain = linkOf(r);
+    expect([plain.view.words, plain.view.hideSpecial, plain.view.special]).toEqual([undefined, undefined, undefined]);
+    store.getState().openShared(plain, 1);
+    expect([store.getState().words, store.getState().hideSpecial]).toEqual([false, false]);
+    // Position 1 is special to the tokenizer although it has a span; position 0 (empty span) needs no mention.
+    const run = linkOf(r, { words: true, hideSpecial: true, special: [true, true, false, false] });
+    expect(run.view).toMatchObject({ words: true, hideSpecial: true, special: [1] });
+    store.getState().openShared(run, 1);
+    const s = store.getState();
+    expect([s.words, s.hideSpecial]).toEqual([true, true]);
+    expect(specialOf(s)).toEqual([r.tokens[0].start === r.tokens[0].end, true, false, false]);
+  });
+
+  it('carries where the generated tokens begin and how they were generated', () => {
+    const { store } = setup();
+    const r = handResult();
+    store.getState().openShared(linkOf(r), 1);
+    expect(store.getState().generation).toBeNull();
+    const run = linkOf(r, { generated: { first: 2, temperature: 0.7, seed: 5 } });
+    expect(run.view.generated).toEqual({ first: 2, temperature: 0.7, seed: 5 });
+    store.getState().openShared(run, 1);
+    expect(store.getState().generation).toEqual({ text: r.prompt, from: 1, temperature: 0.7, seed: 5 });
+    expect(generatedPositions(store.getState())).toEqual([2, 3]);
   });
 
   it('keeps another model loaded underneath apart: its vocabulary and layers are not used, no re-run', async () => {

@@ -1,5 +1,5 @@
-// The app's one zustand store, built from six slices (slices/: model, run, selection, view,
-// share, hub), each with its actions beside its state. Components select narrowly (selectors.ts).
+// The app's one zustand store, built from eight slices (slices/: model, run, selection, view,
+// share, hub, generate, compare), each with its actions beside its state. Components select narrowly (selectors.ts).
 // The store talks to the engine only through `Engine` (engine.ts) and holds plain results,
 // never GPU objects.
 
@@ -8,6 +8,8 @@ import { HUB_URL } from '../hub/endpoint';
 import type { HubAccess } from '../hub/listing';
 import type { ModelShelf } from '../share/remembered';
 import type { Engine } from './engine';
+import { compareSlice } from './slices/compare';
+import { generateSlice } from './slices/generate';
 import { hubSlice } from './slices/hub';
 import { modelSlice } from './slices/model';
 import { runSlice } from './slices/run';
@@ -28,5 +30,7 @@ export function createAppStore(engine: () => Engine, shelf: () => ModelShelf = b
     ...viewSlice(ctx)(...a),
     ...shareSlice(ctx)(...a),
     ...hubSlice(ctx)(...a),
+    ...generateSlice(ctx)(...a),
+    ...compareSlice(ctx)(...a),
   }));
 }

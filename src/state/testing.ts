@@ -6,7 +6,7 @@ import type { DepassResult, Mode } from '../depass/result';
 import { plainRopeFeatures } from '../model/description';
 import type { ModelFile } from '../model/files';
 import { EngineError, type RunHandle } from '../worker/client';
-import type { ModelInfo, RunSettings } from '../worker/protocol';
+import type { ModelInfo, ReplyOf, RunSettings } from '../worker/protocol';
 import type { Engine } from './engine';
 
 /** Position t predicts id 10 + t; every target logit is 4; scores sum to it with the rest. */
@@ -171,8 +171,15 @@ export class ScriptedEngine implements Engine {
   async promotes(_layer: number, neurons: number[], k = 5) {
     return neurons.map((neuron) => ({ neuron, top: Array.from({ length: k }, (_, r) => ({ id: r, logit: 1 - r / 10 })) }));
   }
+  generations: { prompt: string; n: number; temperature: number; seed: number }[] = [];
+  /** What generate answers: the prompt and a continuation of its own. */
+  generateReply = (prompt: string): ReplyOf<'generated'> => ({ type: 'generated', id: 0, text: `${prompt} t7 t8`, ids: [7, 8], stopped: 'count' });
+  generate(prompt: string, n: number, temperature: number, seed: number) {
+    this.generations.push({ prompt, n, temperature, seed });
+    return { result: Promise.resolve(this.generateReply(prompt)), cancel: () => undefined };
+  }
   async vocab() {
-    return Array.from({ length: 32 }, (_, id) => `t${id}`);
+    return { texts: Array.from({ length: 32 }, (_, id) => `t${id}`), special: [] };
   }
 }
 

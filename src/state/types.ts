@@ -58,6 +58,8 @@ export interface ModelSlice {
   modelFiles: FileRow[];
   /** Id -> display text for the loaded vocabulary (for predictions, search and lists). */
   vocab: string[];
+  /** Ids the loaded tokenizer calls special (BOS, EOS, chat-template markers), ascending. */
+  specialIds: number[];
   /** The most recent load: in progress, or failed (the previous model stays loaded). */
   load: { label: string; files: FileRow[]; status: 'loading' | 'failed'; error?: Failure } | null;
   /** A notice about the engine (restart, recovery). */
@@ -185,7 +187,46 @@ export interface ViewSlice {
   flowThreshold: number;
   ablateK: number;
   ablateSource: AblateSource;
-  setView(patch: Partial<Pick<ViewSlice, 'flowThreshold' | 'ablateK' | 'ablateSource'>>): void;
+  /** Source tokens grouped into words, their scores summed (heatmap, flow graph, layer chart, exports). */
+  words: boolean;
+  /** Special tokens (BOS, chat markers) left out of the views and rankings, their total shown as one entry. */
+  hideSpecial: boolean;
+  setView(patch: Partial<Pick<ViewSlice, 'flowThreshold' | 'ablateK' | 'ablateSource' | 'words' | 'hideSpecial'>>): void;
+}
+
+// ---- generate slice --------------------------------------------------------------------------
+
+/** A prompt continued by the model before it was explained. */
+export interface Generation {
+  /** The whole text: the prompt it started from, then the generated tokens' text. */
+  text: string;
+  /** Where the generated text starts in `text` (UTF-16 offset): the starting prompt's length. */
+  from: number;
+  /** 0: greedy; above 0: sampled from the top five with `seed`. */
+  temperature: number;
+  seed: number;
+  /** Why generation ended, when it happened here (a link does not say). */
+  stopped?: 'count' | 'stop' | 'length';
+}
+
+export interface GenerateSettings {
+  n: number;
+  temperature: number;
+  seed: number;
+}
+
+export interface GenerateSlice {
+  /** The last generation; its tokens are marked while the result on screen is its text. */
+  generation: Generation | null;
+  generateSettings: GenerateSettings;
+  generating: boolean;
+  generateError: string | null;
+  setGenerateSettings(patch: Partial<GenerateSettings>): void;
+  /** Continues the prompt by n tokens, puts the text in the prompt box and runs it. */
+  generate(): Promise<void>;
+  cancelGenerate(): void;
+  /** Shows where the generated token at `position` came from: the prediction at the position before, with that token as its target. */
+  explainGenerated(position: number): void;
 }
 
 // ---- share slice ---------------------------------------------------------------------------
@@ -217,7 +258,8 @@ export interface ShareSlice {
   /** A link is being decoded. */
   linkOpening: boolean;
   shelf: Shelf;
-  openShared(run: SharedRun, chars: number): void;
+  /** Opens a decoded link; `second`, when present, is the compared run of a shared comparison. */
+  openShared(run: SharedRun, chars: number, second?: SharedRun | null): void;
   setLinkState(state: { opening?: boolean; error?: string | null }): void;
   /** Back to the user's own session (the loaded model, no result). */
   closeShared(): void;
@@ -250,7 +292,32 @@ export interface HubSlice {
   dismissHub(): void;
 }
 
-export type AppState = ModelSlice & RunSlice & SelectionSlice & ViewSlice & ShareSlice & HubSlice;
+// ---- compare slice ---------------------------------------------------------------------------
+
+/** The run compared with the one on screen: an ordinary run of a second prompt (or target). */
+export interface SecondRun {
+  result: DepassResult;
+  /** Target re-runs of the second run, by position (a shared comparison may carry them). */
+  overrides: Override[];
+  /** The token explained at every position instead of the prediction, and its distractor. */
+  target: number | null;
+  contrast: number | null;
+}
+
+export interface CompareSlice {
+  /** The second run of a comparison; null when none is shown. */
+  second: SecondRun | null;
+  /** The comparison run in progress, or why the last one failed. */
+  comparing: { status: 'running' } | { status: 'failed'; error: string } | null;
+  /** Comparisons finished so far; lets observers wait for the next one. */
+  compared: number;
+  /** Runs a second prompt (optionally explaining `target`, or `target` vs `contrast`) with the first run's settings. */
+  compareWith(prompt: string, target: number | null, contrast: number | null): Promise<void>;
+  /** Back to the single run. */
+  closeCompare(): void;
+}
+
+export type AppState = ModelSlice & RunSlice & SelectionSlice & ViewSlice & ShareSlice & HubSlice & GenerateSlice & CompareSlice;
 
 /** A slice's creator, with the store's shared context. */
 export type Slice<T> = (ctx: StoreContext) => StateCreator<AppState, [], [], T>;

@@ -6,6 +6,8 @@
 import { useEffect } from 'react';
 import { useApp } from '../state';
 import { AblationPanel } from './AblationPanel';
+import { ComparePanel } from './ComparePanel';
+import { CompareViews } from './CompareViews';
 import { FlowGraph } from './FlowGraph';
 import { HeadGrid } from './HeadGrid';
 import { LayerChart } from './LayerChart';
@@ -16,10 +18,13 @@ import { PredictionPanel } from './PredictionPanel';
 import { RememberedModels } from './RememberedModels';
 import { RunPanel } from './RunPanel';
 import { ExportReport } from './ExportReport';
+import { generatedView } from './run-link';
 import { ShareButton, SharedBanner, useLinkFromLocation } from './Share';
 import { Summary } from './Summary';
 import { TokenHeatmap } from './TokenHeatmap';
+import { GeneratedStrip } from './Generate';
 import { download, exportStem, resultBlob } from './export';
+import { csvBlob, runCsv } from './export-table';
 import { plainText } from './format';
 import { useShallow } from 'zustand/react/shallow';
 import { withChosenTargets } from '../state/chosen-targets';
@@ -42,6 +47,7 @@ function ExportJson() {
   const selected = useApp((s) => s.selected);
   const state = useApp((s) => s.resultState);
   const model = useApp((s) => s.result?.model.name ?? s.model?.name ?? 'model');
+  const words = useApp((s) => s.words);
   if (!result) return null;
   const position = shownPosition(result, selected);
   const override = overrides.find((o) => o.position === position) ?? null;
@@ -50,12 +56,27 @@ function ExportJson() {
     <span className="row">
       <button
         type="button"
-        onClick={() => download(resultBlob(withChosenTargets(result, overrides)), `${exportStem(model, result.prompt)}.json`)}
+        onClick={() => {
+          const generated = generatedView(useApp.getState());
+          download(resultBlob({ ...withChosenTargets(result, overrides), ...(generated ? { generated } : {}) }), `${exportStem(model, result.prompt)}.json`);
+        }}
         title={`The run in the result format (depass-result/1): the model's own prediction at every position${
           chosen > 0 ? `, then the ${chosen} chosen target${chosen === 1 ? '' : 's'}` : ''
         }${state !== 'complete' ? `; ${state}` : ''}`}
       >
         Export JSON
+      </button>
+      <button
+        type="button"
+        onClick={() => {
+          const text = runCsv(useApp.getState());
+          if (text !== null) download(csvBlob(text), `${exportStem(model, result.prompt)}.csv`);
+        }}
+        title={`The run as one table (a row per target, mode, layer and component, with score and share): every mode${
+          chosen > 0 ? `, every chosen target` : ''
+        }${words ? '; source tokens per word' : ''}`}
+      >
+        Export CSV
       </button>
       {override && (
         <button
@@ -104,6 +125,25 @@ function Status() {
         <span className="muted">no model loaded</span>
       )}
     </span>
+  );
+}
+
+/** How the views show source tokens: as words, and whether special tokens are set apart. */
+function ViewOptions() {
+  const has = useApp((s) => s.result?.token !== undefined);
+  const words = useApp((s) => s.words);
+  const hideSpecial = useApp((s) => s.hideSpecial);
+  const setView = useApp((s) => s.setView);
+  if (!has) return null;
+  return (
+    <div className="view-options wide small" role="group" aria-label="How source tokens are shown">
+      <label title="Show each word's score: the exact sum of its tokens' scores (heatmap, flow graph, layer chart, summary, exports and links)">
+        <input type="checkbox" checked={words} onChange={(e) => setView({ words: e.target.checked })} /> Words
+      </label>
+      <label title="Leave special tokens (BOS, chat-template markers) out of the views and rankings; their total is shown as one entry. No number changes.">
+        <input type="checkbox" checked={hideSpecial} onChange={(e) => setView({ hideSpecial: e.target.checked })} /> Hide special tokens
+      </label>
+    </div>
   );
 }
 
@@ -178,13 +218,17 @@ function Studio() {
         <LoadPanel />
         <RememberedModels />
         <RunPanel />
+        <ComparePanel />
         <p className="keys small muted">Keys: ← → move the selected token · Home/End · Esc clears pins, then the selection · Ctrl+Enter runs.</p>
       </aside>
       <main className={`views${stale ? ' is-stale' : ''}`} aria-label="Attribution views">
         <SharedBanner />
         <StaleNote />
+        <ViewOptions />
+        <CompareViews />
         <div className="wide">
           <TokenHeatmap />
+          <GeneratedStrip />
           <Summary />
         </div>
         <PredictionPanel />

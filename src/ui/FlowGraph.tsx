@@ -1,4 +1,5 @@
-// The flow graph: source tokens → the strongest heads (and modules) per layer → the target.
+// The flow graph: source tokens (or words) → the strongest heads (and modules) per layer → the
+// target; hidden special tokens are one node below the sources.
 // Head→target edges are the exact DePass head scores; token→head edges weight each head's score
 // by its attention from the selected position (an approximation, drawn dashed-free but thinner
 // in meaning, and said so in the caption). A slider hides weak edges; hover previews, click pins.
@@ -8,10 +9,11 @@ import { useApp } from '../state';
 import { numLayers } from '../state/selectors';
 import { headKey } from '../state/selectors';
 import { diverging, maxAbs } from './colors';
-import { DivergingLegend, Empty, Panel, Tip, useFocus, useWidth, type TipState } from './common';
-import { layoutFlow, type FlowNode } from './flow';
+import { DivergingLegend, Empty, Panel, Tip, useFocus, useSources, useWidth, type TipState } from './common';
+import { layoutFlow, type FlowNode, type FlowSource } from './flow';
 import { heldDecimals, heldSigned, isolate, num, signed, tokenLabel } from './format';
 import { MONO, fit } from './layout';
+import { hiddenTotal, spanLabel, sumAt } from './sources';
 
 const POS = '#5e3c99';
 const NEG = '#e66101';
@@ -36,11 +38,24 @@ export function FlowGraph() {
 
   const maxSources = 14;
   const headsPerLayer = 3;
-  const height = Math.max(240, 26 * Math.min(maxSources, position + 1) + 40);
+  const set = useSources(f);
+  // The sources the graph ranks (tokens or words up to the position, hidden ones left out) and the hidden ones' total.
+  const { sources, rest } = useMemo(() => {
+    const row = f?.result.token?.scores[f.i] ?? null;
+    if (!f || !set) return { sources: [] as FlowSource[], rest: null };
+    const sources = set.shown
+      .filter((u) => u.first <= f.position)
+      .map((u) => ({ key: String(u.last), positions: u.positions, label: tokenLabel(u.text), score: row ? sumAt(row, u.positions) : null }));
+    const hidden = row ? hiddenTotal(set, row, f.position) : null;
+    return { sources, rest: hidden ? { key: 'special', positions: hidden.positions, label: 'special tokens', score: hidden.score } : null };
+  }, [f, set]);
+  const height = Math.max(240, 26 * (Math.min(maxSources, sources.length) + (rest ? 1 : 0)) + 40);
 
   const layout = useMemo(() => {
     if (!f || L === 0) return null;
     return layoutFlow(f, L, {
+      sources,
+      rest,
       width,
       height,
       headsPerLayer,
@@ -58,7 +73,7 @@ export function FlowGraph() {
           ? isolate(fit(tokenLabel(vocab[f.target.id] ?? `#${f.target.id}`), 108, MONO))
           : `${isolate(fit(tokenLabel(vocab[f.target.id] ?? `#${f.target.id}`), 48, MONO))} − ${isolate(fit(tokenLabel(vocab[f.target.contrast_id] ?? ''), 48, MONO))}`,
     });
-  }, [f, L, width, height, threshold, patterns, T, position, vocab]);
+  }, [f, L, width, height, threshold, patterns, T, position, vocab, sources, rest]);
 
   const wanted = layout?.wantedHeads;
   useEffect(() => {
@@ -91,7 +106,9 @@ export function FlowGraph() {
     const n = byId.get(id);
     if (!n) return id;
     return n.kind === 'token'
-      ? `${n.position}:${isolate(n.label)}`
+      ? n.rest
+        ? n.label
+        : `${spanLabel(n.positions!)}:${isolate(n.label)}`
       : n.kind === 'head'
         ? `L${n.layer} H${n.head}`
         : n.kind === 'module'
@@ -103,7 +120,8 @@ export function FlowGraph() {
   const spacing = layout.columns.length > 1 ? layout.columns[1].x - layout.columns[0].x : width;
   const labelEvery = Math.max(1, Math.ceil(34 / spacing));
 
-  const sources = layout.nodes.filter((n) => n.kind === 'token').length;
+  const drawn = layout.nodes.filter((n) => n.kind === 'token' && !n.rest).length;
+  const unit = set?.words ? 'word' : 'token';
   const tokenRow = f.result.token?.scores[f.i] ?? null;
   const onNode = (n: FlowNode) => {
     setPin(pin === n.id ? null : n.id);
@@ -117,16 +135,18 @@ export function FlowGraph() {
       caption={
         <>
           <span data-testid="flow-sources">
-            {sources < position + 1
-              ? `the ${sources} strongest of the ${position + 1} source tokens up to position ${position} shown`
-              : `all ${sources} source tokens up to position ${position} shown`}
+            {drawn < sources.length
+              ? `the ${drawn} strongest of the ${sources.length} source ${unit}s up to position ${position} shown`
+              : `all ${drawn} source ${unit}s up to position ${position} shown`}
+            {rest ? ' · special tokens hidden, drawn as one node' : ''}
           </span>{' '}
-          · tokens labelled position:text · width ∝ |contribution| (purple +, orange −) · head→target: exact head score
+          · {unit}s labelled position:text · width ∝ |contribution| (purple +, orange −) · head→target: exact head score
           {hasAttention ? ' · token→head: attention from the selected position × head score (approximate)' : ''}
         </>
       }
       svgRef={svgRef}
       exportName="flow"
+      bySource
       tools={
         <label className="field inline small">
           <span>hide below</span>
@@ -208,7 +228,9 @@ export function FlowGraph() {
                       content: (
                         <span className="num">
                           {n.kind === 'token'
-                            ? `token ${n.position} ${isolate(n.label)}`
+                            ? n.rest
+                              ? `${n.label} (positions ${spanLabel(n.positions!)}, hidden)`
+                              : `${unit} ${spanLabel(n.positions!)} ${isolate(n.label)}`
                             : n.kind === 'head'
                               ? `L${n.layer} H${n.head}`
                               : n.kind === 'module'
@@ -226,8 +248,19 @@ export function FlowGraph() {
                     <circle r={n.kind === 'target' ? 8 : 6} fill={fill} stroke="#444" strokeWidth={pin === n.id ? 2 : 0.6} />
                   )}
                   {n.kind === 'token' && (
-                    <text x={-10} y={1} textAnchor="end" dominantBaseline="middle" className="mono node-label" data-position={n.position}>
-                      {`${n.position}:${isolate(fit(n.label, 64, MONO))} ${n.score === null ? '' : tokenRow && shared ? heldSigned(n.score, heldDecimals(tokenRow)) : signed(n.score, 2)}`}
+                    <text
+                      x={-10}
+                      y={1}
+                      textAnchor="end"
+                      dominantBaseline="middle"
+                      className={`mono node-label${n.rest ? ' special-total' : ''}`}
+                      data-position={n.rest ? undefined : n.position}
+                      data-positions={n.positions!.join(' ')}
+                      data-score={n.score ?? undefined}
+                    >
+                      {`${n.rest ? n.label : `${spanLabel(n.positions!)}:${isolate(fit(n.label, 64, MONO))}`} ${
+                        n.score === null ? '' : tokenRow && shared ? heldSigned(n.score, heldDecimals(tokenRow)) : signed(n.score, 2)
+                      }`}
                     </text>
                   )}
                   {(n.kind === 'head' || n.kind === 'module') && (

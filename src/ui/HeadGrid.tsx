@@ -12,6 +12,7 @@ import { DivergingLegend, Empty, Panel, Tip, useFocus, useWidth, type TipState }
 import { compact, heldDecimals, heldSigned, num, percent, signed, tokenLabel } from './format';
 import { GRID_LABEL_W as LABEL_W, GRID_TOP as TOP, headGridLayout } from './head-grid-layout';
 import { MONO, fit } from './layout';
+import { attentionBefore, patternBlock, patternWindow } from './pattern-window';
 
 /** One scale object per maximum, so the pattern image is not redrawn on every render. */
 const seqCache = new Map<number, ReturnType<typeof sequential>>();
@@ -122,7 +123,10 @@ export function HeadGrid() {
   const pat = show ? patterns[headKey(show)] : undefined;
   const patOk = pat?.status === 'done' && pat.T === T ? pat : null;
 
-  const g = headGridLayout(width, H, rows.length, T, show !== null);
+  // A long prompt's pattern is drawn one diagonal block at a time: the block of the selected position.
+  const win = patternWindow(T, f.position);
+  const n = win.n;
+  const g = headGridLayout(width, H, rows.length, n, show !== null);
   const { cell, gridW, gridH } = g;
   const gx = scaleBand<number>()
     .domain(Array.from({ length: H }, (_, h) => h))
@@ -136,13 +140,13 @@ export function HeadGrid() {
   const { x0: ax0, labelW, strip, cell: ac, left: aLeft, top: aTop, labels: showLabels } = g.pattern;
   const headStrip =
     show && base?.head && base.targets.length === T
-      ? base.targets.map((_, i) => base.head!.scores[i][base.head!.layers.indexOf(show.layer)]?.[show.head] ?? 0)
+      ? base.targets.slice(win.from, win.from + n).map((_, i) => base.head!.scores[win.from + i][base.head!.layers.indexOf(show.layer)]?.[show.head] ?? 0)
       : null;
   const stripScale = diverging(maxAbs(headStrip ?? []));
-  const A = patOk?.A;
+  const A = patOk ? patternBlock(patOk.A, T, win) : undefined;
   const aMax = A ? maxAbs(A) : 1;
   const seq = seqFor(aMax);
-  const height = g.height;
+  const height = g.height + (show && n < T ? 18 : 0);
 
   const onKey = (e: KeyboardEvent) => {
     const moves: Record<string, [number, number]> = { ArrowLeft: [0, -1], ArrowRight: [0, 1], ArrowUp: [-1, 0], ArrowDown: [1, 0] };
@@ -170,6 +174,7 @@ export function HeadGrid() {
     <Panel
       id="heads"
       title="Attention heads"
+      csvModes={['head']}
       caption={
         <>
           each head’s output at its layer, scored on the target (logit units)
@@ -299,27 +304,27 @@ export function HeadGrid() {
               {patOk && A && (
                 <>
                   {showLabels &&
-                    f.result.tokens.map((t, k) => (
+                    f.result.tokens.slice(win.from, win.from + n).map((t, k) => (
                       <text
                         key={`q${k}`}
                         x={aLeft - 4}
                         y={aTop + k * ac + ac / 2}
                         textAnchor="end"
                         dominantBaseline="middle"
-                        className={`tick mono${k === f.position ? ' strong' : ''}`}
+                        className={`tick mono${win.from + k === f.position ? ' strong' : ''}`}
                       >
                         {fit(tokenLabel(t.text), labelW - 6, MONO)}
                       </text>
                     ))}
                   {showLabels &&
-                    f.result.tokens.map((t, k) => (
+                    f.result.tokens.slice(win.from, win.from + n).map((t, k) => (
                       <text key={`k${k}`} transform={`translate(${aLeft + k * ac + ac / 2},${aTop - 4}) rotate(-60)`} className="tick mono">
                         {fit(tokenLabel(t.text), 44, MONO)}
                       </text>
                     ))}
                   <AttentionImage
                     A={A}
-                    T={T}
+                    T={n}
                     x={aLeft}
                     y={aTop}
                     cell={ac}
@@ -331,27 +336,32 @@ export function HeadGrid() {
                         y: e.clientY - r.top,
                         content: (
                           <span className="num">
-                            query {q} → key {k}: {num(A[q * T + k], 3)}
+                            query {win.from + q} → key {win.from + k}: {num(A[q * n + k], 3)}
                           </span>
                         ),
                       });
                     }}
                   />
-                  <rect x={aLeft - 0.5} y={aTop + f.position * ac - 0.5} width={T * ac} height={ac} className="row-outline" />
+                  <rect x={aLeft - 0.5} y={aTop + (f.position - win.from) * ac - 0.5} width={n * ac} height={ac} className="row-outline" />
                   {headStrip && (
                     <g>
                       {headStrip.map((v, q) => (
-                        <rect key={q} x={aLeft + T * ac + 6} y={aTop + q * ac} width={strip} height={ac - 0.5} fill={stripScale(v)}>
-                          <title>{`position ${q}: this head contributes ${signed(v)} to the prediction there`}</title>
+                        <rect key={q} x={aLeft + n * ac + 6} y={aTop + q * ac} width={strip} height={ac - 0.5} fill={stripScale(v)}>
+                          <title>{`position ${win.from + q}: this head contributes ${signed(v)} to the prediction there`}</title>
                         </rect>
                       ))}
                     </g>
                   )}
-                  <text x={ax0} y={aTop + T * ac + 16} className="tick">
+                  <text x={ax0} y={aTop + n * ac + 16} className="tick">
                     {`attention weight 0 … ${num(aMax, 2)} (blue) · outlined row: the selected position`}
                   </text>
+                  {n < T && (
+                    <text x={ax0} y={aTop + n * ac + 44} className="tick" data-testid="pattern-window">
+                      {`positions ${win.from}–${win.from + n - 1} of ${T}, the block of the selected one; it gives ${percent(attentionBefore(patOk!.A, T, f.position, win))} of its attention to keys before ${win.from}`}
+                    </text>
+                  )}
                   {headStrip && (
-                    <text x={ax0} y={aTop + T * ac + 30} className="tick">
+                    <text x={ax0} y={aTop + n * ac + 30} className="tick">
                       {'strip at the right: this head’s score for the prediction at each position (orange −, purple +)'}
                     </text>
                   )}

@@ -130,6 +130,8 @@ export function LoadPanel() {
   const [demos, setDemos] = useState<Record<string, boolean>>({});
   const [demoNote, setDemoNote] = useState<string | null>(null);
   const [probes, setProbes] = useState<Probe[]>([]);
+  // The examples' fetch, awaited by a demo load that starts before it ends (a quick first click).
+  const probesLoad = useRef<Promise<Probe[]> | null>(null);
   // The example prompts are the demos' own probes: offered only while a demo is the loaded model.
   const [demoFingerprint, setDemoFingerprint] = useState<string | null>(null);
   const isDemo = fingerprint !== null && fingerprint === demoFingerprint;
@@ -137,7 +139,8 @@ export function LoadPanel() {
   useEffect(() => {
     let live = true;
     for (const d of DEMOS) void demoAvailable(d).then((ok) => live && setDemos((s) => ({ ...s, [d.key]: ok })));
-    void fetchProbes().then((p) => live && setProbes(p));
+    probesLoad.current = fetchProbes();
+    void probesLoad.current.then((p) => live && setProbes(p));
     return () => {
       live = false;
     };
@@ -169,8 +172,10 @@ export function LoadPanel() {
       const s = useApp.getState();
       setDemoFingerprint(s.model?.fingerprint ?? null);
       // An example prompt only where the user has typed nothing (or left an earlier example).
-      const p = probes[0];
-      if (p && (s.prompt.trim() === '' || probes.some((q) => q.prompt === s.prompt))) setPrompt(p.prompt);
+      const examples = (await probesLoad.current) ?? probes;
+      const p = examples[0];
+      const now = useApp.getState().prompt;
+      if (p && (now.trim() === '' || examples.some((q) => q.prompt === now))) setPrompt(p.prompt);
     }
   };
 

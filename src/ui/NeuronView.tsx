@@ -70,6 +70,7 @@ export function NeuronView() {
     <Panel
       id="neurons"
       title="MLP neurons"
+      csvModes={['neuron']}
       caption={
         <>
           the MLP neurons of layer {layer} whose output moves the target most: top {top.length} of {nr.scores[f.i].length} · all neurons together {signed(sum)}{' '}
@@ -177,6 +178,7 @@ export function ModuleView() {
     <Panel
       id="modules"
       title="Modules"
+      csvModes={['module']}
       caption={
         <>
           layer {md.layer} · shares of the target logit {num(f.target.logit)}

@@ -7,7 +7,7 @@ import { scaleLinear } from 'd3';
 import { useMemo, useRef, useState } from 'react';
 import { useApp } from '../state';
 import { tokenCompleteness } from '../state/selectors';
-import { Empty, Panel, Tok, useFocus, useWidth } from './common';
+import { Empty, Panel, Tok, useFocus, useSources, useWidth } from './common';
 import { clip, num, signed, tokenLabel } from './format';
 import { MONO, fit } from './layout';
 import { searchVocab, type VocabMatch } from './vocab';
@@ -66,8 +66,11 @@ function VocabPicker({ label, onPick, disabled }: { label: string; onPick: (m: V
 
 export function CompletenessBadge() {
   const f = useFocus();
+  const sources = useSources(f);
   if (!f) return null;
-  const c = tokenCompleteness(f);
+  // Shown per word when the views show words: the words' sums must add up to the logit too.
+  const words = sources?.words ? sources.all.map((u) => u.positions) : undefined;
+  const c = tokenCompleteness(f, words);
   const overall = f.result.completeness.max_abs_error;
   if (!c) {
     return (
@@ -86,10 +89,14 @@ export function CompletenessBadge() {
     <div
       className={`badge ${ok ? 'ok' : 'bad'}`}
       data-testid="completeness"
-      title={`Σ token scores + rest should equal the target logit. Largest error over the whole run: ${num(overall, 2)}.${capNote}`}
+      title={`Σ ${words ? 'word scores (each the sum of its tokens’)' : 'token scores'} + rest should equal the target logit. Largest error over the whole run: ${num(overall, 2)}.${capNote}`}
+      data-sum={c.sum}
     >
-      <span>{ok ? '✓' : '⚠'} Σ scores</span> <span className="num">{num(c.sum, 6)}</span> <span>vs {cap ? 'pre-cap logit' : 'logit'}</span>{' '}
-      <span className="num">{num(c.logit, 6)}</span> <span>· error</span> <span className="num">{num(c.error, 2)}</span>
+      <span>
+        {ok ? '✓' : '⚠'} Σ {words ? 'word ' : ''}scores
+      </span>{' '}
+      <span className="num">{num(c.sum, 6)}</span> <span>vs {cap ? 'pre-cap logit' : 'logit'}</span> <span className="num">{num(c.logit, 6)}</span>{' '}
+      <span>· error</span> <span className="num">{num(c.error, 2)}</span>
     </div>
   );
 }

@@ -1,6 +1,6 @@
 // The prompt and the run: prompt box with its tokens as chips (ids shown, tokenised as you
-// type), mode and rule choices, Run (Ctrl+Enter) and Cancel, and a progress bar with stage and
-// layer. All compute happens in the engine worker; this only sends settings and shows state.
+// type), mode and rule choices, Run (Ctrl+Enter) and Cancel, a progress bar with stage and
+// layer, and Generate. All compute happens in the engine worker; this only sends settings and shows state.
 
 import { useEffect, useLayoutEffect, useRef } from 'react';
 import { useApp } from '../state';
@@ -8,6 +8,7 @@ import type { Mode } from '../depass/result';
 import { promptLengthProblem } from '../state/selectors';
 import { useDebounced } from './common';
 import { clip, num, tokenLabel } from './format';
+import { GenerateControls } from './Generate';
 
 const MODES: { mode: Mode; label: string; hint: string }[] = [
   { mode: 'token', label: 'tokens', hint: 'one component per prompt token; explains every position in one pass' },
@@ -28,7 +29,7 @@ function TokenChips() {
   const stale = tokensFor !== prompt;
   const over = tokens.length > max;
   return (
-    <div className={`chips${stale ? ' stale' : ''}`} role="group" aria-label={`${tokens.length} tokens`} data-testid="prompt-tokens">
+    <div className={`chips${stale ? ' stale' : ''}`} role="group" aria-label={`${tokens.length} tokens`} aria-busy={stale} data-testid="prompt-tokens">
       <span className={`chip-count num${over ? ' over' : ''}`}>
         {tokens.length} tok{over ? ` (at most ${max})` : ''}
       </span>
@@ -226,6 +227,7 @@ export function RunPanel() {
         </p>
       )}
       <ProgressBar />
+      <GenerateControls />
       {runError && (
         <p className="error" role="alert">
           {runError.message}

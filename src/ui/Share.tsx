@@ -5,13 +5,15 @@
 
 import { useEffect, useRef, useState, type KeyboardEvent as ReactKeyboardEvent } from 'react';
 import { useApp } from '../state';
-import { isRunFragment, openFragment } from '../share/decode';
+import { isRunFragment } from '../share/decode';
+import { openLink } from '../share/open-link';
 import { hubActive, sharedModelState } from '../state/selectors';
 import { shortFingerprint } from '../share/snapshot';
 import { useDebounced } from './common';
 import { HubStatus } from './HubLoad';
 import { clip, plainText } from './format';
-import { fragmentOf, pageAddress } from './run-link';
+import { shareFragmentOf } from './comparison-link';
+import { pageAddress } from './run-link';
 import './share.css';
 
 /** Links longer than this are cut by some chat and mail programs. */
@@ -29,8 +31,11 @@ export function ShareButton() {
   const pinnedHead = useApp((s) => s.pinnedHead);
   const pinnedNeuron = useApp((s) => s.pinnedNeuron);
   const threshold = useApp((s) => s.flowThreshold);
+  const words = useApp((s) => s.words);
+  const hideSpecial = useApp((s) => s.hideSpecial);
   const settings = useApp((s) => s.settings);
   const vocab = useApp((s) => s.vocab);
+  const second = useApp((s) => s.second);
   const hasDetail = !!(result?.token?.by_layer || result?.logit_lens);
   const [detail, setDetail] = useState(true);
   const [size, setSize] = useState<number | null>(null);
@@ -64,18 +69,18 @@ export function ShareButton() {
 
   useDebounced(
     () => {
-      const f = fragmentOf(useApp.getState(), detail);
+      const f = shareFragmentOf(useApp.getState(), detail);
       setSize(f === null ? null : pageAddress().length + f.length);
     },
     250,
-    [result, overrides, selected, pinnedHead, pinnedNeuron, threshold, settings, vocab, detail],
+    [result, overrides, selected, pinnedHead, pinnedNeuron, threshold, words, hideSpecial, settings, vocab, detail, second],
   );
 
   if (!result) return null;
   const partial = resultState !== 'complete';
 
   const share = async (withDetail = detail) => {
-    const f = fragmentOf(useApp.getState(), withDetail);
+    const f = shareFragmentOf(useApp.getState(), withDetail);
     if (f === null) return;
     const u = pageAddress() + f;
     setUrl(u);
@@ -289,9 +294,9 @@ export function useLinkFromLocation(): void {
         return;
       }
       s.setLinkState({ opening: true, error: null });
-      openFragment(hash).then(
-        (run) => {
-          if (live && location.hash === hash) useApp.getState().openShared(run, hash.length);
+      openLink(hash).then(
+        ({ run, second }) => {
+          if (live && location.hash === hash) useApp.getState().openShared(run, hash.length, second);
         },
         (err: unknown) => {
           if (live && location.hash === hash)

@@ -3,14 +3,15 @@
 
 import { useMemo } from 'react';
 import { useApp } from '../state';
-import { useFocus } from './common';
+import { useFocus, useSources } from './common';
 import { summarize } from './summary';
 
 export function Summary() {
   const f = useFocus();
   const vocab = useApp((s) => s.vocab);
   const shared = useApp((s) => s.shared !== null);
-  const text = useMemo(() => (f ? summarize(f, vocab, 3, shared) : ''), [f, vocab, shared]);
+  const sources = useSources(f);
+  const text = useMemo(() => (f ? summarize(f, vocab, 3, shared, sources ?? undefined) : ''), [f, vocab, shared, sources]);
   return (
     <p className="summary" aria-live="polite" data-testid="summary">
       {text}

@@ -2,13 +2,16 @@
 // a tooltip, the diverging colour legend and the focus hook. No engine access here.
 
 import { useEffect, useId, useLayoutEffect, useMemo, useRef, useState, type ReactNode, type RefObject } from 'react';
+import { specialMask } from '../depass/words';
 import { useApp } from '../state';
-import { focusOf } from '../state/selectors';
+import { focusOf, generatedPositions, generationOf, specialIdsOf, specialPositionsOf } from '../state/selectors';
 import type { Focus } from '../state/types';
 import type { Diverging } from './colors';
-import { downloadPng, downloadSvg, exportStem } from './export';
+import { download, downloadPng, downloadSvg, exportStem } from './export';
 import { captionLines } from './export-caption';
+import { csvBlob, runCsv } from './export-table';
 import { clip, num, plainText, tokenLabel } from './format';
+import { sourceSet, type SourceSet } from './sources';
 
 /** The focus of the views: result and target index for the shown position. */
 export function useFocus(): Focus | null {
@@ -16,6 +19,20 @@ export function useFocus(): Focus | null {
   const overrides = useApp((s) => s.overrides);
   const selected = useApp((s) => s.selected);
   return useMemo(() => focusOf(result, overrides, selected), [result, overrides, selected]);
+}
+
+/** The focus's sources as the views list them: tokens or words, special tokens shown or set apart. */
+export function useSources(f: Focus | null): SourceSet | null {
+  const words = useApp((s) => s.words);
+  const hideSpecial = useApp((s) => s.hideSpecial);
+  const ids = useApp(specialIdsOf);
+  const positions = useApp(specialPositionsOf);
+  const tokens = f?.result.tokens;
+  const prompt = f?.result.prompt ?? '';
+  return useMemo(
+    () => (tokens ? sourceSet(tokens, prompt, specialMask(tokens, ids, positions), { words, hideSpecial }) : null),
+    [tokens, prompt, ids, positions, words, hideSpecial],
+  );
 }
 
 /**
@@ -46,21 +63,33 @@ interface PanelProps {
   exportName?: string;
   tools?: ReactNode;
   className?: string;
+  /** The view lists source tokens: its exports say whether they were words and special tokens hidden. */
+  bySource?: boolean;
+  /** Modes whose table a CSV button beside PNG and SVG exports. */
+  csvModes?: string[];
+  /** The caption block of exports when it is not the focus's own (a comparison names both runs). */
+  exportCaption?: () => string[];
   children: ReactNode;
 }
 
-export function Panel({ id, title, caption, svgRef, exportName, tools, className, children }: PanelProps) {
+export function Panel({ id, title, caption, svgRef, exportName, tools, className, bySource, csvModes, exportCaption, children }: PanelProps) {
   const model = useApp((s) => s.result?.model.name ?? s.model?.name ?? 'model');
   const prompt = useApp((s) => s.result?.prompt ?? '');
   const vocab = useApp((s) => s.vocab);
   const shared = useApp((s) => s.shared !== null);
+  const words = useApp((s) => s.words);
+  const hideSpecial = useApp((s) => s.hideSpecial);
   const f = useFocus();
   const [err, setErr] = useState<string | null>(null);
   const canExport = !!svgRef;
   const stem = exportStem(model, prompt, exportName ?? title);
   const svg = () => svgRef?.current ?? null;
   // Every picture carries what it shows: model, fingerprint, prompt, position, target, rule.
-  const captionText = () => (f ? captionLines(title, f, vocab, shared) : []);
+  const generation = useApp(generationOf);
+  const firstGenerated = useApp((s) => generatedPositions(s)[0] ?? null);
+  const generated = generation && firstGenerated !== null ? { first: firstGenerated, temperature: generation.temperature, seed: generation.seed } : null;
+  const captionText = () =>
+    exportCaption ? exportCaption() : f ? captionLines(title, f, vocab, shared, bySource ? { words, hideSpecial } : undefined, generated) : [];
   return (
     <section className={`panel ${className ?? ''}`} id={id} aria-labelledby={`${id}-title`} data-view={id}>
       <header className="panel-head">
@@ -91,6 +120,22 @@ export function Panel({ id, title, caption, svgRef, exportName, tools, className
             >
               SVG
             </button>
+            {csvModes && (
+              <button
+                type="button"
+                className="small"
+                aria-label={`Export ${title} as CSV`}
+                title={`The ${csvModes.join(' and ')} scores of every target of the run as a table (one row per component${
+                  words && csvModes.includes('token') ? '; source tokens per word' : ''
+                })`}
+                onClick={() => {
+                  const text = runCsv(useApp.getState(), csvModes);
+                  if (text !== null) download(csvBlob(text), `${stem}.csv`);
+                }}
+              >
+                CSV
+              </button>
+            )}
           </span>
         )}
       </header>

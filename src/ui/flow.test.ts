@@ -75,4 +75,28 @@ describe('layoutFlow', () => {
       expect(n.y).toBeLessThanOrEqual(300);
     }
   });
+
+  it('draws given sources (words) with attention summed over their tokens, and a total below them whatever its rank', () => {
+    const row = [0.5, 0.25, 0, 0.25];
+    const g = layoutFlow(
+      f,
+      2,
+      opts({
+        maxSources: 1,
+        attentionRow: (l) => (l === 1 ? row : null),
+        sources: [{ key: '1', positions: [1, 2, 3], label: 'a b c', score: 2.5 }],
+        rest: { key: 'special', positions: [0], label: 'special tokens', score: 1 },
+      }),
+    );
+    const toks = g.nodes.filter((n) => n.kind === 'token');
+    expect(toks.map((n) => [n.id, n.position, n.positions, n.score, n.rest ?? false])).toEqual([
+      ['t1', 3, [1, 2, 3], 2.5, false],
+      ['tspecial', 0, [0], 1, true],
+    ]);
+    // Head L1 H0 scores 2: the word's attention 0.5 (0.25 + 0 + 0.25), the BOS's 0.5.
+    expect(g.edges.filter((e) => e.basis === 'attention').map((e) => [e.id, e.weight])).toEqual([
+      ['t1>h1.0', 1],
+      ['tspecial>h1.0', 1],
+    ]);
+  });
 });

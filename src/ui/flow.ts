@@ -15,10 +15,22 @@ export interface FlowNode {
   y: number;
   /** Signed contribution of the node to the target (DePass score), null when unknown. */
   score: number | null;
-  /** Layer and head for head nodes, position for tokens. */
+  /** Layer and head for head nodes; for sources the last position and every position they cover. */
   layer?: number;
   head?: number;
   position?: number;
+  positions?: number[];
+  /** The hidden special tokens' total, drawn whatever its rank. */
+  rest?: boolean;
+}
+
+/** A source as the flow graph draws it: a token, a word (its tokens' scores summed), or a total. */
+export interface FlowSource {
+  /** Unique among the sources; the node's id is "t" + key. */
+  key: string;
+  positions: number[];
+  label: string;
+  score: number | null;
 }
 
 export interface FlowEdge {
@@ -45,6 +57,10 @@ export interface FlowOptions {
   attentionRow(layer: number, head: number): ArrayLike<number> | null;
   tokenLabel(position: number): string;
   targetLabel: string;
+  /** Sources to rank and draw instead of the focus's tokens (words, or tokens with special ones left out). */
+  sources?: FlowSource[];
+  /** Drawn below the kept sources whatever its rank: the hidden special tokens as one total. */
+  rest?: FlowSource | null;
 }
 
 export interface FlowLayout {
@@ -79,19 +95,34 @@ export function layoutFlow(f: Focus, L: number, o: FlowOptions): FlowLayout {
   const edges: FlowEdge[] = [];
   const wantedHeads: { layer: number; head: number }[] = [];
 
-  // Sources: the strongest tokens up to the focus position, shown in prompt order.
+  // Sources: the strongest tokens (or words) up to the focus position, shown in prompt order.
   const tok = f.result.token?.scores[f.i] ?? null;
-  const positions = Array.from({ length: f.position + 1 }, (_, s) => s);
+  const all: FlowSource[] =
+    o.sources ?? Array.from({ length: f.position + 1 }, (_, s) => ({ key: String(s), positions: [s], label: o.tokenLabel(s), score: tok ? tok[s] : null }));
+  const candidates = all.filter((u) => u.positions[0]! <= f.position);
+  const first = (u: FlowSource) => u.positions[0]!;
   const kept = tok
-    ? positions
+    ? candidates
         .slice()
-        .sort((a, b) => Math.abs(tok[b]) - Math.abs(tok[a]))
+        .sort((a, b) => Math.abs(b.score ?? 0) - Math.abs(a.score ?? 0))
         .slice(0, o.maxSources)
-        .sort((a, b) => a - b)
-    : positions.slice(Math.max(0, positions.length - o.maxSources));
-  const ys = spread(kept.length, pad.top, o.height - pad.bottom);
-  kept.forEach((s, k) =>
-    nodes.push({ id: `t${s}`, kind: 'token', label: o.tokenLabel(s), column: 0, x: colX(0), y: ys[k], score: tok ? tok[s] : null, position: s }),
+        .sort((a, b) => first(a) - first(b))
+    : candidates.slice(Math.max(0, candidates.length - o.maxSources));
+  const drawn = o.rest ? [...kept, o.rest] : kept;
+  const ys = spread(drawn.length, pad.top, o.height - pad.bottom);
+  drawn.forEach((u, k) =>
+    nodes.push({
+      id: `t${u.key}`,
+      kind: 'token',
+      label: u.label,
+      column: 0,
+      x: colX(0),
+      y: ys[k],
+      score: u.score,
+      position: u.positions[u.positions.length - 1],
+      positions: u.positions,
+      ...(u === o.rest ? { rest: true } : {}),
+    }),
   );
   const target: FlowNode = {
     id: 'target',
@@ -158,14 +189,17 @@ export function layoutFlow(f: Focus, L: number, o: FlowOptions): FlowLayout {
     wantedHeads.push({ layer: h.layer!, head: h.head! });
     const row = o.attentionRow(h.layer!, h.head!);
     if (!row) continue;
-    for (const s of kept) {
-      const w = row[s] * (h.score ?? 0);
-      if (w !== 0) add(`t${s}`, h.id, w, 'attention');
+    for (const u of drawn) {
+      // A word's attention is the sum over its tokens' keys.
+      let a = 0;
+      for (const s of u.positions) a += row[s] ?? 0;
+      const w = a * (h.score ?? 0);
+      if (w !== 0) add(`t${u.key}`, h.id, w, 'attention');
     }
   }
   for (const m of mods) add(m.id, 'target', m.score ?? 0, 'exact');
   // Without heads, tokens connect straight to the target with their own scores.
-  if (heads.length === 0 && tok) for (const s of kept) add(`t${s}`, 'target', tok[s], 'exact');
+  if (heads.length === 0 && tok) for (const u of drawn) add(`t${u.key}`, 'target', u.score ?? 0, 'exact');
 
   const maxWeight = edges.reduce((m, e) => Math.max(m, Math.abs(e.weight)), 0);
   const shown = edges.filter((e) => maxWeight > 0 && Math.abs(e.weight) >= o.threshold * maxWeight);

@@ -4,7 +4,7 @@
 import type { DepassResult } from '../depass/result';
 import { encodeRun } from '../share/permalink/encode';
 import { snapshotRun, withoutLayerDetail } from '../share/snapshot';
-import { numLayers } from '../state/selectors';
+import { generatedPositions, generationOf, numLayers, specialOf } from '../state/selectors';
 import type { AppState } from '../state/types';
 
 /** The address of the page without its fragment, to which a run's fragment is appended. */
@@ -27,6 +27,17 @@ export function fragmentOf(s: AppState, detail: boolean): string | null {
     vocabSize: s.shared?.run.shape?.vocab_size ?? s.model?.description.vocab_size ?? s.vocab.length,
     // Where the model can be downloaded, when the run's model is a Hub model's copy.
     source: s.shared ? s.shared.run.source : s.model?.fingerprint === s.result.model.fingerprint ? s.modelSource : null,
+    words: s.words,
+    hideSpecial: s.hideSpecial,
+    special: specialOf(s),
+    generated: generatedView(s),
   });
   return encodeRun(run);
+}
+
+/** Where the run's generated tokens begin, as a link says it (null when none were generated). */
+export function generatedView(s: AppState): { first: number; temperature: number; seed: number } | null {
+  const g = generationOf(s);
+  const first = generatedPositions(s)[0];
+  return g && first !== undefined ? { first, temperature: g.temperature, seed: g.seed } : null;
 }

@@ -3,6 +3,7 @@
 
 import type { Focus } from '../state/types';
 import { num, percent, scoreText, tokenSpeech } from './format';
+import { hiddenTotal, rankSources, spanLabel, type SourceSet } from './sources';
 
 function topIndices(values: number[], k: number, keep: (i: number) => boolean = () => true): number[] {
   return values
@@ -19,8 +20,12 @@ export function targetName(f: Focus, vocab: string[]): string {
   return `${y} over ${tokenSpeech(vocab[f.target.contrast_id] ?? `#${f.target.contrast_id}`)}`;
 }
 
-/** `shared`: a run from a link, whose scores are printed with the digits the link holds. */
-export function summarize(f: Focus, vocab: string[], k = 3, shared = false): string {
+/**
+ * `shared`: a run from a link, whose scores are printed with the digits the link holds. `sources`:
+ * the tokens or words the views list; hidden special tokens are left out of the ranking and named
+ * once, together, after it.
+ */
+export function summarize(f: Focus, vocab: string[], k = 3, shared = false, sources?: SourceSet): string {
   const pos = f.result.tokens[f.position];
   const contrast = f.target.contrast_id !== null;
   const head = `At position ${f.position} (${tokenSpeech(pos?.text ?? '')}), ${f.custom ? 'the chosen target' : 'the prediction'} ${targetName(f, vocab)} has ${contrast ? 'logit difference' : 'logit'} ${num(f.target.logit)}`;
@@ -29,7 +34,15 @@ export function summarize(f: Focus, vocab: string[], k = 3, shared = false): str
   // With a contrast the shares are of the difference, and may exceed 100% or turn negative.
   const share = (v: number) => (Math.abs(logit) > 1e-9 ? `, ${percent(v / logit)}${contrast ? ' of the difference' : ''}` : '');
   const tok = f.result.token?.scores[f.i];
-  if (tok) {
+  if (tok && sources) {
+    const top = rankSources(sources, tok, f.position).slice(0, k);
+    const hidden = hiddenTotal(sources, tok, f.position);
+    const listed = top.map(
+      ({ source, score }) => `${tokenSpeech(source.text)} at ${spanLabel(source.positions)} (${scoreText(score, tok, shared, 3)}${share(score)})`,
+    );
+    if (hidden) listed.push(`the hidden special tokens together (${scoreText(hidden.score, tok, shared, 3)}${share(hidden.score)})`);
+    if (listed.length) parts.push(`source ${sources.words ? 'words' : 'tokens'} ${listed.join(', ')}`);
+  } else if (tok) {
     const top = topIndices(tok, k, (s) => s <= f.position);
     if (top.length)
       parts.push(

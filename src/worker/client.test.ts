@@ -23,19 +23,19 @@ class FakeWorker implements WorkerLike {
 describe('engine client', () => {
   it('routes replies and errors to their requests', async () => {
     const w = new FakeWorker((req, reply) => {
-      if (req.type === 'vocab') reply({ type: 'vocab', id: req.id, texts: ['a', 'red'] });
+      if (req.type === 'vocab') reply({ type: 'vocab', id: req.id, texts: ['a', 'red'], special: [] });
       if (req.type === 'tokenize') reply({ type: 'error', id: req.id, kind: 'input', message: 'no model is loaded' });
     });
     const client = new EngineClient(w, null, 1000);
     const [a, b] = [client.vocab(), client.tokenize('x')];
-    expect(await a).toEqual(['a', 'red']);
+    expect(await a).toEqual({ texts: ['a', 'red'], special: [] });
     await expect(b).rejects.toMatchObject({ kind: 'input', message: 'no model is loaded' });
   });
 
   it('turns a silent worker into an error and starts a fresh one', async () => {
     const silent = new FakeWorker(() => {});
     const fresh = new FakeWorker((req, reply) => {
-      if (req.type === 'vocab') reply({ type: 'vocab', id: req.id, texts: [] });
+      if (req.type === 'vocab') reply({ type: 'vocab', id: req.id, texts: [], special: [] });
     });
     const client = new EngineClient(silent, () => fresh, 200);
     const t0 = Date.now();
@@ -45,15 +45,15 @@ describe('engine client', () => {
     expect(Date.now() - t0).toBeLessThan(2000);
     expect(silent.terminated).toBe(true);
     expect(silent.sent.some((r) => r.type === 'ping')).toBe(true);
-    expect(await client.vocab()).toEqual([]);
+    expect(await client.vocab()).toEqual({ texts: [], special: [] });
   });
 
   it('keeps a slow but alive worker (pongs count as life)', async () => {
     const w = new FakeWorker((req, reply) => {
       if (req.type === 'ping') reply({ type: 'pong', id: 0 });
-      if (req.type === 'vocab') setTimeout(() => reply({ type: 'vocab', id: req.id, texts: [] }), 700);
+      if (req.type === 'vocab') setTimeout(() => reply({ type: 'vocab', id: req.id, texts: [], special: [] }), 700);
     });
     const client = new EngineClient(w, null, 300);
-    expect(await client.vocab()).toEqual([]);
+    expect(await client.vocab()).toEqual({ texts: [], special: [] });
   });
 });

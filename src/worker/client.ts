@@ -185,9 +185,16 @@ export class EngineClient {
     return (await this.request((id) => ({ type: 'promotes', id, layer, neurons, k }), 'promotes').promise).tokens;
   }
 
-  /** The loaded vocabulary's display texts, by id. */
-  async vocab(): Promise<string[]> {
-    return (await this.request((id) => ({ type: 'vocab', id }), 'vocab').promise).texts;
+  /** The prompt continued by up to n tokens; cancel() stops it between tokens. */
+  generate(prompt: string, n: number, temperature: number, seed: number): { result: Promise<ReplyOf<'generated'>>; cancel(): void } {
+    const { id, promise } = this.request((id) => ({ type: 'generate', id, prompt, n, temperature, seed }), 'generated');
+    return { result: promise, cancel: () => this.worker.postMessage({ type: 'cancel', id: this.nextId++, target: id }) };
+  }
+
+  /** The loaded vocabulary's display texts, by id, and its special token ids. */
+  async vocab(): Promise<{ texts: string[]; special: number[] }> {
+    const r = await this.request((id) => ({ type: 'vocab', id }), 'vocab').promise;
+    return { texts: r.texts, special: r.special };
   }
 
   /** Test hook: destroys the GPU device inside the worker. */

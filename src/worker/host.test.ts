@@ -1,5 +1,6 @@
 // The engine host driven as the worker would drive it, on the CPU reference (no GPU provider):
-// load, tokenize, run with progress and partial results, cancel, ablate, and errors as messages.
+// load, tokenize, run with progress and partial results, cancel, ablate, generate, and errors as
+// messages.
 
 import { resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -82,6 +83,28 @@ describe.skipIf(skipWithoutFiles(resolve(model, 'config.json')))('engine host on
     expect(r.type === 'error' && r.kind).toBe('cancelled');
     const again = await send({ type: 'run', id: 4, prompt: 'Tom', settings: { modes: ['token'] } });
     expect(again.type).toBe('result');
+  });
+
+  it('continues a prompt greedily, and one run of the whole text explains each generated token from the position before it', async () => {
+    const { send } = harness();
+    await send({ type: 'load', id: 1, files: await filesFromPath(model) });
+    const prompt = 'Lily saw a';
+    const g = await send({ type: 'generate', id: 2, prompt, n: 4, temperature: 0, seed: 0 });
+    expect(g.type).toBe('generated');
+    if (g.type !== 'generated') return;
+    expect(g.ids.length).toBeGreaterThan(0);
+    expect(g.text.startsWith(prompt)).toBe(true);
+    expect(g.text.length).toBeGreaterThan(prompt.length);
+    const res = await send({ type: 'run', id: 3, prompt: g.text, settings: { modes: ['token'] } });
+    if (res.type !== 'result') throw new Error(`the run failed: ${JSON.stringify(res)}`);
+    const r = decodeResult(res.json);
+    const generated = r.tokens.flatMap((t, p) => (t.start >= prompt.length ? [p] : []));
+    // The text tokenizes back to the prompt's tokens and then the generated ones.
+    expect(generated.map((p) => r.tokens[p]!.id)).toEqual(g.ids);
+    // Greedy: at each position before a generated token, the model's own prediction is that token.
+    for (const p of generated) expect(r.targets.find((t) => t.position === p - 1)?.id, `position ${p - 1}`).toBe(r.tokens[p]!.id);
+    const bad = await send({ type: 'generate', id: 4, prompt, n: 0, temperature: 0, seed: 0 });
+    expect(bad.type === 'error' && [bad.kind, bad.message]).toEqual(['input', 'the number of tokens to generate must be 1 to 64, not 0']);
   });
 
   it('answers bad requests with messages, never by throwing', async () => {

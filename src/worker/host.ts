@@ -5,6 +5,7 @@
 import { ablate } from '../depass/ablate';
 import type { AttributionBackend } from '../depass/backend';
 import { CpuBackend } from '../depass/cpu-backend';
+import { generateIds } from '../depass/generate';
 import { PlanError } from '../depass/plan';
 import { toReferenceModel } from '../depass/reference-model';
 import { runDepass, RunInputError } from '../depass/run';
@@ -56,7 +57,7 @@ export class EngineHost {
       return;
     }
     const controller = new AbortController();
-    if (req.type === 'run') this.running.set(req.id, controller);
+    if (req.type === 'run' || req.type === 'generate') this.running.set(req.id, controller);
     this.queue = this.queue.then(async () => {
       try {
         await this.dispatch(req, controller.signal);
@@ -97,9 +98,13 @@ export class EngineHost {
         this.post({ type: 'promotes', id: req.id, tokens });
         return;
       }
+      case 'generate':
+        return this.generate(req, signal);
       case 'vocab': {
         const { tokenizer } = this.need();
-        this.post({ type: 'vocab', id: req.id, texts: Array.from({ length: tokenizer.vocabSize }, (_, id) => tokenizer.tokenText(id)) });
+        const texts = Array.from({ length: tokenizer.vocabSize }, (_, id) => tokenizer.tokenText(id));
+        const special = texts.flatMap((_, id) => (tokenizer.isSpecial(id) ? [id] : []));
+        this.post({ type: 'vocab', id: req.id, texts, special });
         return;
       }
     }
@@ -216,6 +221,25 @@ export class EngineHost {
     if (result.engine && this.gpu && backend.kind === 'webgpu') result.engine.adapter = this.gpu.adapter.description;
     const json = encodeResult(result);
     this.post({ type: 'result', id, json }, [json]);
+  }
+
+  private async generate(req: Request & { type: 'generate' }, signal: AbortSignal): Promise<void> {
+    const { checkpoint, tokenizer, backend } = this.need();
+    const ids = tokenizer.encode(req.prompt).map((t) => t.id);
+    const g = await generateIds(backend, ids, {
+      n: req.n,
+      temperature: req.temperature,
+      seed: req.seed,
+      stop: tokenizer.eosIds,
+      maxTokens: checkpoint.description.max_position_embeddings || Number.MAX_SAFE_INTEGER,
+      signal,
+    });
+    // The prompt as typed, then what the tokens add to its decoded text (decoding the whole keeps
+    // the spaces a tokenizer drops at the start of a decode).
+    const before = tokenizer.decode(ids);
+    const all = tokenizer.decode([...ids, ...g.ids]);
+    const added = all.startsWith(before) ? all.slice(before.length) : tokenizer.decode(g.ids);
+    this.post({ type: 'generated', id: req.id, text: req.prompt + added, ids: g.ids, stopped: g.stopped });
   }
 
   private async ablate(req: Request & { type: 'ablate' }): Promise<void> {

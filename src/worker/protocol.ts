@@ -24,6 +24,8 @@ export type Request =
   | { type: 'ablate'; id: number; prompt: string; ablation: AblationSpec; targets: { position: number; id: number; contrast_id: number | null }[] }
   | { type: 'attention'; id: number; layer: number; head: number }
   | { type: 'promotes'; id: number; layer: number; neurons: number[]; k: number }
+  /** Continue the prompt by up to n tokens (greedy at temperature 0, else sampled from the top five with the seed). */
+  | { type: 'generate'; id: number; prompt: string; n: number; temperature: number; seed: number }
   /** The whole vocabulary's display texts, by id (the app searches it locally). */
   | { type: 'vocab'; id: number }
   | { type: 'ping'; id: number }
@@ -65,8 +67,17 @@ export type Reply =
   | { type: 'ablated'; id: number; logits: number[]; baseline: number[]; top: TopEntry[][] }
   | { type: 'attention'; id: number; T: number; A: Float32Array }
   | { type: 'promotes'; id: number; tokens: NeuronPromotes[] }
-  | { type: 'vocab'; id: number; texts: string[] }
+  /** The prompt and its continuation: `text` starts with the prompt, the added ids in order, and why it ended. */
+  | { type: 'generated'; id: number; text: string; ids: number[]; stopped: 'count' | 'stop' | 'length' }
+  /** Display texts by id, and the ids the tokenizer calls special (BOS, EOS, chat-template markers). */
+  | { type: 'vocab'; id: number; texts: string[]; special: number[] }
   | { type: 'pong'; id: number }
   | { type: 'error'; id: number; kind: ErrorKind; message: string; file?: string };
 
 export type ReplyOf<T extends Reply['type']> = Extract<Reply, { type: T }>;
+
+/**
+ * Ends the worker's name when the page asks for the CPU reference engine rather than WebGPU
+ * (`?engine=cpu`: to compare with the reference, or where a software GPU is slower than the CPU).
+ */
+export const CPU_WORKER_SUFFIX = ' (cpu)';

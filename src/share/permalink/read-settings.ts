@@ -2,6 +2,7 @@
 // against the token count and the model's layers. Not the result itself (read-run.ts,
 // read-sections.ts).
 
+import { MAX_TEMPERATURE } from '../../depass/generate';
 import type { Mode } from '../../depass/result';
 import { MAX_HEADS, MAX_NEURONS, MAX_TOKEN_TEXT, MAX_TOKENS, MAX_VOCAB_ENTRIES, MAX_VOCAB_ID } from './caps';
 import type { RunSettingsShared, ViewState } from './format';
@@ -53,5 +54,18 @@ export function viewOf(raw: unknown, T: number, maxLayers: number): ViewState {
     layer: v.layer === null || v.layer === undefined ? null : int(v.layer, 'layer', 0, maxLayers - 1),
   };
   if (v.neuron !== undefined) out.neuron = v.neuron === null ? null : int(v.neuron, 'pinned neuron', 0, MAX_NEURONS - 1);
+  if (v.words !== undefined) out.words = typeof v.words === 'boolean' ? v.words : bad('words setting');
+  if (v.hideSpecial !== undefined) out.hideSpecial = typeof v.hideSpecial === 'boolean' ? v.hideSpecial : bad('special tokens setting');
+  if (v.special !== undefined) {
+    const at = arr(v.special, 'special tokens', undefined, Math.min(T, MAX_TOKENS)).map((p) => int(p, 'special token position', 0, T - 1));
+    if (at.some((p, k) => k > 0 && p <= at[k - 1]!)) bad('special token positions (not ascending)');
+    out.special = at;
+  }
+  if (v.generated !== undefined) {
+    const g = isObj(v.generated) ? v.generated : bad('generated tokens');
+    const temperature = num(g.temperature, 'generation temperature');
+    if (temperature < 0 || temperature > MAX_TEMPERATURE) bad('generation temperature');
+    out.generated = { first: int(g.first, 'first generated position', 1, T - 1), temperature, seed: int(g.seed, 'generation seed', 0, 0xffffffff) };
+  }
   return out;
 }

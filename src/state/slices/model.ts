@@ -8,6 +8,7 @@ export const modelSlice: Slice<ModelSlice> = (ctx) => (set, get) => ({
   model: null,
   modelFiles: [],
   vocab: [],
+  specialIds: [],
   load: null,
   notice: null,
   modelSource: null,
@@ -16,7 +17,7 @@ export const modelSlice: Slice<ModelSlice> = (ctx) => (set, get) => ({
     try {
       const info = await ctx.engine().load(files);
       const V = info.description.vocab_size;
-      const texts = await ctx.engine().vocab();
+      const { texts, special } = await ctx.engine().vocab();
       const table = Array.from({ length: V }, (_, id) => texts[id] ?? '');
       ctx.recovery.files = files;
       // A model whose fingerprint matches a copy downloaded from the Hub is that Hub model.
@@ -24,7 +25,16 @@ export const modelSlice: Slice<ModelSlice> = (ctx) => (set, get) => ({
       const shared = get().shared;
       if (shared) {
         // A shared run stays on screen, read-only, whichever model is loaded under it.
-        set({ model: info, modelSource, modelFiles: fileRows(files), load: null, shared: { ...shared, modelVocab: table }, tokens: [], tokensFor: '' });
+        set({
+          model: info,
+          modelSource,
+          modelFiles: fileRows(files),
+          load: null,
+          specialIds: special,
+          shared: { ...shared, modelVocab: table },
+          tokens: [],
+          tokensFor: '',
+        });
         void get().tokenize(get().prompt);
         return true;
       }
@@ -33,6 +43,7 @@ export const modelSlice: Slice<ModelSlice> = (ctx) => (set, get) => ({
         modelSource,
         modelFiles: fileRows(files),
         vocab: table,
+        specialIds: special,
         load: null,
         ...clearedResult(),
         ...clearedSelection(ctx),

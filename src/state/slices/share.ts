@@ -33,11 +33,19 @@ export const shareSlice: Slice<ShareSlice> = (ctx) => (set, get, api) => {
     linkOpening: false,
     shelf: { available: null, models: [], usage: null, persisted: null, busy: null, error: null },
 
-    openShared(run, chars) {
+    openShared(run, chars, second = null) {
       const s = get();
       if (s.running) s.cancel();
+      if (s.comparing?.status === 'running') s.closeCompare();
       const r = run.result;
       set({
+        second: second && {
+          result: second.result,
+          overrides: sharedOverrides(second).map((o) => ({ position: o.position, target: o.target, contrast: o.contrast, result: o.result })),
+          target: second.settings.target ?? null,
+          contrast: second.settings.contrast ?? null,
+        },
+        comparing: null,
         shared: { run, chars, modelVocab: s.shared ? s.shared.modelVocab : s.model ? s.vocab : null },
         linkError: null,
         linkOpening: false,
@@ -54,7 +62,12 @@ export const shareSlice: Slice<ShareSlice> = (ctx) => (set, get, api) => {
         patterns: {},
         promotes: {},
         flowThreshold: run.view.threshold,
-        vocab: vocabTable(run),
+        words: run.view.words ?? false,
+        hideSpecial: run.view.hideSpecial ?? false,
+        generation: run.view.generated
+          ? { text: r.prompt, from: r.tokens[run.view.generated.first]!.start, temperature: run.view.generated.temperature, seed: run.view.generated.seed }
+          : null,
+        vocab: second ? mergedVocab(vocabTable(run), vocabTable(second)) : vocabTable(run),
         prompt: r.prompt,
         settings: {
           modes: run.settings.modes,
@@ -74,7 +87,7 @@ export const shareSlice: Slice<ShareSlice> = (ctx) => (set, get, api) => {
     closeShared() {
       const s = get();
       if (!s.shared) return;
-      set({ shared: null, vocab: s.shared.modelVocab ?? [], ...clearedResult(), ...clearedSelection(ctx) });
+      set({ shared: null, second: null, comparing: null, vocab: s.shared.modelVocab ?? [], ...clearedResult(), ...clearedSelection(ctx) });
     },
 
     async rerunShared() {
@@ -108,6 +121,8 @@ export const shareSlice: Slice<ShareSlice> = (ctx) => (set, get, api) => {
       const shared = get().shared;
       if (!shared) return;
       const run = shared.run;
+      // A shared comparison re-runs its second prompt (and target) too, once the first is live.
+      const second = get().second;
       const view = run.view;
       await idle();
       // Leaving read-only: the model's own vocabulary, the link's prompt and settings. The
@@ -142,6 +157,7 @@ export const shareSlice: Slice<ShareSlice> = (ctx) => (set, get, api) => {
         }
         set({ selected: view.selected });
       }
+      if (second) await get().compareWith(second.result.prompt, second.target, second.contrast);
     },
 
     async refreshShelf() {
@@ -210,6 +226,16 @@ export const shareSlice: Slice<ShareSlice> = (ctx) => (set, get, api) => {
     },
   };
 };
+
+/** Two links' vocabulary tables as one (the same model's, so an id means the same text in both). */
+function mergedVocab(a: string[], b: string[]): string[] {
+  const out = a.length >= b.length ? a.slice() : b.slice();
+  const other = a.length >= b.length ? b : a;
+  other.forEach((t, id) => {
+    if (t && !out[id]) out[id] = t;
+  });
+  return out;
+}
 
 export const browserShelf = (() => {
   let shelf: ModelShelf | null = null;

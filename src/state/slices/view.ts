@@ -6,5 +6,7 @@ export const viewSlice: Slice<ViewSlice> = () => (set) => ({
   flowThreshold: 0.1,
   ablateK: 3,
   ablateSource: 'head',
+  words: false,
+  hideSpecial: false,
   setView: (patch) => set(patch),
 });

@@ -1,0 +1,139 @@
+// Generate and explain: the sidebar's "Generate n tokens" (greedy, or sampled with a temperature
+// and seed) that continues the prompt and runs it, and the strip under the heatmap that lists the
+// generated tokens; a click on one explains it from the position before it.
+
+import { useMemo } from 'react';
+import { useShallow } from 'zustand/react/shallow';
+import { MAX_GENERATE, MAX_TEMPERATURE } from '../depass/generate';
+import { useApp } from '../state';
+import { generatedPositions, generationOf, readOnly } from '../state/selectors';
+import { generationText } from './export-caption';
+import { clip, tokenLabel } from './format';
+
+export function GenerateControls() {
+  const settings = useApp((s) => s.generateSettings);
+  const set = useApp((s) => s.setGenerateSettings);
+  const generate = useApp((s) => s.generate);
+  const cancel = useApp((s) => s.cancelGenerate);
+  const generating = useApp((s) => s.generating);
+  const error = useApp((s) => s.generateError);
+  const busy = useApp((s) => s.running !== null || s.generating);
+  const blocked = useApp((s) =>
+    !s.model ? 'Load a model first.' : readOnly(s) ? 'A shared run is read-only.' : s.prompt.length === 0 ? 'Type a prompt first.' : null,
+  );
+  const field = (v: number, lo: number, hi: number) => Number.isFinite(v) && v >= lo && v <= hi;
+  const valid = field(settings.n, 1, MAX_GENERATE) && Number.isInteger(settings.n) && field(settings.temperature, 0, MAX_TEMPERATURE);
+  return (
+    <div className="generate" role="group" aria-label="Generate and explain">
+      <div className="row wrap">
+        <label
+          className="field inline"
+          title={`tokens to add (1 to ${MAX_GENERATE}); generation stops sooner at an end-of-sequence token or the model's length`}
+        >
+          <span>tokens</span>
+          <input
+            type="number"
+            aria-label="Tokens to generate"
+            min={1}
+            max={MAX_GENERATE}
+            value={settings.n}
+            onChange={(e) => set({ n: e.target.valueAsNumber })}
+          />
+        </label>
+        <label
+          className="field inline"
+          title="0: the most likely token each step (greedy); above 0: sampled from the five most likely, softmax(logit / temperature)"
+        >
+          <span>temperature</span>
+          <input
+            type="number"
+            aria-label="Temperature"
+            min={0}
+            max={MAX_TEMPERATURE}
+            step={0.1}
+            value={settings.temperature}
+            onChange={(e) => set({ temperature: e.target.valueAsNumber })}
+          />
+        </label>
+        <label className="field inline" title="seed of the sampler: the same seed gives the same tokens">
+          <span>seed</span>
+          <input
+            type="number"
+            aria-label="Seed"
+            min={0}
+            step={1}
+            value={settings.seed}
+            disabled={!(settings.temperature > 0)}
+            onChange={(e) => set({ seed: Math.max(0, Math.trunc(e.target.valueAsNumber || 0)) })}
+          />
+        </label>
+      </div>
+      <div className="row">
+        <button
+          type="button"
+          onClick={() => void generate()}
+          disabled={blocked !== null || busy || !valid}
+          title={blocked ?? 'Continue the prompt, then run attribution on the whole text: each generated token can then be explained'}
+        >
+          {generating ? 'Generating…' : `Generate ${Number.isFinite(settings.n) ? settings.n : ''} tokens`}
+        </button>
+        {generating && (
+          <button type="button" onClick={cancel}>
+            Stop
+          </button>
+        )}
+      </div>
+      {error && (
+        <p className="error small" role="alert">
+          {error}
+        </p>
+      )}
+    </div>
+  );
+}
+
+/** The generated tokens of the result on screen, each a button that shows where it came from. */
+export function GeneratedStrip() {
+  const positions = useApp(useShallow(generatedPositions));
+  const generation = useApp(generationOf);
+  const result = useApp((s) => s.result);
+  const selected = useApp((s) => s.selected);
+  const explain = useApp((s) => s.explainGenerated);
+  const overrides = useApp((s) => s.overrides);
+  const explained = useMemo(() => {
+    // The position whose prediction is explained now, when it is a generated token's.
+    if (selected === null || !result) return null;
+    const p = selected + 1;
+    const id = result.tokens[p]?.id;
+    const o = overrides.find((x) => x.position === selected);
+    const target = o ? (o.contrast === null ? o.target : null) : result.targets.find((t) => t.position === selected)?.id;
+    return positions.includes(p) && target === id ? p : null;
+  }, [selected, result, overrides, positions]);
+  if (!result || !generation || positions.length === 0) return null;
+  return (
+    <div className="generated-strip small" role="group" aria-label="Generated tokens" data-testid="generated">
+      <span className="muted">
+        Generated by the model from position {positions[0]} ({generationText(generation)}
+        {generation.stopped === 'stop' ? '; it ended the text' : generation.stopped === 'length' ? '; the model’s length was reached' : ''}). Where each came
+        from:
+      </span>
+      {positions.map((p) => {
+        const text = tokenLabel(result.tokens[p]!.text);
+        return (
+          <button
+            key={p}
+            type="button"
+            className="small generated-token"
+            aria-pressed={explained === p}
+            aria-label={`Where “${clip(text, 40)}” (position ${p}) came from`}
+            title={`Explain the prediction at position ${p - 1} with this token as its target`}
+            data-position={p}
+            onClick={() => explain(p)}
+          >
+            <span className="mono">{clip(text, 24)}</span>
+          </button>
+        );
+      })}
+    </div>
+  );
+}
