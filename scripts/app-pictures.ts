@@ -46,8 +46,10 @@ try {
   await page.waitForFunction((n) => Number(document.querySelector('[data-testid="run-row"]')?.getAttribute('data-runs')) > n, before, { timeout: 120_000 });
   const strip = page.getByTestId('generated');
   await strip.getByRole('button').nth(1).click();
+  // The sidebar scrolls on its own: bring the Generate controls into the picture.
+  await page.getByLabel('Tokens to generate').scrollIntoViewIfNeeded();
   await page.mouse.move(0, 0);
-  await page.screenshot({ path: join(images, 'generate.png'), clip: { x: 0, y: 0, width: 1280, height: 560 } });
+  await page.screenshot({ path: join(images, 'generate.png'), clip: { x: 0, y: 0, width: 1280, height: 620 } });
   console.log(`picture written to ${join(images, 'generate.png')}`);
 
   // A comparison: a binding probe of the demo corpus and its minimal pair (the asked name decides the colour).
