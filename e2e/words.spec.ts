@@ -8,6 +8,7 @@ import type { Page } from '@playwright/test';
 import { existsSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { DepassResult } from '../src/depass/result';
+import { csvRecords } from '../src/testing/csv';
 import { ROOT, expect, needs, runAndWait, test } from './fixtures';
 
 const DEMO = resolve(ROOT, 'public/models/demo-llama/config.json');
@@ -21,34 +22,6 @@ const exportJson = (page: Page) => download(page, () => page.getByRole('button',
 const exportCsv = (page: Page) => download(page, () => page.getByRole('button', { name: 'Export CSV', exact: true }).click());
 
 /** CSV as RFC 4180 has it (quoted cells, doubled quotes), read into objects by the header. */
-function parseCsv(text: string): Record<string, string>[] {
-  const rows: string[][] = [];
-  let row: string[] = [];
-  let cell = '';
-  let quoted = false;
-  for (let i = 0; i < text.length; i++) {
-    const c = text[i];
-    if (quoted) {
-      if (c === '"' && text[i + 1] === '"') {
-        cell += '"';
-        i++;
-      } else if (c === '"') quoted = false;
-      else cell += c;
-    } else if (c === '"') quoted = true;
-    else if (c === ',') {
-      row.push(cell);
-      cell = '';
-    } else if (c === '\n') {
-      row.push(cell);
-      rows.push(row);
-      row = [];
-      cell = '';
-    } else cell += c;
-  }
-  const [head, ...body] = rows;
-  return body.map((r) => Object.fromEntries(head.map((h, k) => [h, r[k]])));
-}
-
 const close = (a: number, b: number, what: string) => expect(Math.abs(a - b), `${what}: ${a} vs ${b}`).toBeLessThanOrEqual(1e-9 * Math.max(1, Math.abs(b)));
 /** Completeness in f32: the scores add up to the logit within 1e-4 of it. */
 const complete = (sum: number, logit: number, what: string) =>
@@ -88,7 +61,7 @@ test('words: the views’ word scores are sums of the JSON’s token scores, add
   const row = json.token!.scores[i];
 
   // The table of tokens and heads holds the JSON's numbers, one for one, and adds up to each logit.
-  const table = parseCsv(await exportCsv(page));
+  const table = csvRecords(await exportCsv(page));
   json.targets.forEach((tg, k) => {
     const mine = table.filter((r) => Number(r.position) === tg.position && r.target === String(tg.id));
     const tokens = mine.filter((r) => r.mode === 'token');
@@ -140,7 +113,7 @@ test('words: the views’ word scores are sums of the JSON’s token scores, add
 
   // The table per word: each word row is the sum of its tokens' JSON scores; the rows add up to the logit.
   for (const csv of [await exportCsv(page), await download(page, () => page.getByRole('button', { name: 'Export Token attribution as CSV' }).click())]) {
-    const rows = parseCsv(csv);
+    const rows = csvRecords(csv);
     expect(rows.some((r) => r.mode === 'token')).toBe(false);
     json.targets.forEach((tg, k) => {
       const mine = rows.filter((r) => r.mode === 'word' && Number(r.position) === tg.position && r.target === String(tg.id));

@@ -1,6 +1,6 @@
 // `depass --format csv|html` as a user runs it on the bundled demo model. CSV: the table's rows are
 // the JSON result's scores, one for one, and a mode's rows for a target add up to its logit (read
-// back by a small parser written here from RFC 4180: quoted cells, doubled quotes, line breaks).
+// back by src/testing/csv.ts, written from RFC 4180).
 // HTML: the report holds the run a link of it would (same tokens, targets, scores within the
 // link's 8-bit rows) and the viewer's policy.
 
@@ -12,6 +12,7 @@ import { describe, expect, it } from 'vitest';
 import type { DepassResult } from '../depass/result';
 import { decodeRun } from '../share/permalink/decode';
 import { readReport } from '../share/report';
+import { parseCsv } from '../testing/csv';
 import { skipWithoutFiles } from '../testing/requirements';
 
 const root = process.cwd();
@@ -21,34 +22,6 @@ const noDemo = skipWithoutFiles(resolve(demo, 'config.json'));
 function depass(args: string[]) {
   const r = spawnSync(process.execPath, [resolve(root, 'bin/depass.mjs'), ...args], { encoding: 'utf8', timeout: 300_000 });
   return { code: r.status, stdout: r.stdout, stderr: r.stderr };
-}
-
-function parseCsv(text: string): string[][] {
-  const rows: string[][] = [];
-  let row: string[] = [];
-  let cell = '';
-  let quoted = false;
-  for (let i = 0; i < text.length; i++) {
-    const c = text[i]!;
-    if (quoted) {
-      if (c === '"' && text[i + 1] === '"') {
-        cell += '"';
-        i++;
-      } else if (c === '"') quoted = false;
-      else cell += c;
-    } else if (c === '"') quoted = true;
-    else if (c === ',') {
-      row.push(cell);
-      cell = '';
-    } else if (c === '\n') {
-      row.push(cell);
-      rows.push(row);
-      row = [];
-      cell = '';
-    } else cell += c;
-  }
-  expect(row, 'the CSV ends with a line break').toEqual([]);
-  return rows;
 }
 
 describe.skipIf(noDemo)('depass --format csv and html', () => {

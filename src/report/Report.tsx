@@ -7,15 +7,7 @@ import { useEffect } from 'react';
 import type { ReportData } from '../share/report';
 import { shortFingerprint } from '../share/snapshot';
 import { useApp } from '../state';
-import { FlowGraph } from '../ui/FlowGraph';
-import { HeadGrid } from '../ui/HeadGrid';
-import { LayerChart } from '../ui/LayerChart';
-import { LogitLens } from '../ui/LogitLens';
-import { ModuleView, NeuronView } from '../ui/NeuronView';
-import { PredictionPanel } from '../ui/PredictionPanel';
-import { Summary } from '../ui/Summary';
-import { TokenHeatmap } from '../ui/TokenHeatmap';
-import { GeneratedStrip } from '../ui/Generate';
+import { RunViews } from '../ui/RunViews';
 import { plainText } from '../ui/format';
 import '../ui/app.css';
 import './report.css';
@@ -65,22 +57,7 @@ export function Report({ data }: { data: ReportData }) {
           Prompt: <q>{plainText(result.prompt)}</q>. Read-only: scores carry the digits a link holds; the exact numbers are in the app&apos;s Export JSON and
           CSV.
         </p>
-        <div className="wide">
-          <TokenHeatmap />
-          <GeneratedStrip />
-          <Summary />
-        </div>
-        <PredictionPanel />
-        <div className="wide">
-          <HeadGrid />
-        </div>
-        <div className="wide">
-          <FlowGraph />
-        </div>
-        <LayerChart />
-        <LogitLens />
-        <NeuronView />
-        <ModuleView />
+        <RunViews />
       </main>
     </div>
   );

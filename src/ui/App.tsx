@@ -8,21 +8,13 @@ import { useApp } from '../state';
 import { AblationPanel } from './AblationPanel';
 import { ComparePanel } from './ComparePanel';
 import { CompareViews } from './CompareViews';
-import { FlowGraph } from './FlowGraph';
-import { HeadGrid } from './HeadGrid';
-import { LayerChart } from './LayerChart';
 import { LoadPanel } from './LoadPanel';
-import { LogitLens } from './LogitLens';
-import { ModuleView, NeuronView } from './NeuronView';
-import { PredictionPanel } from './PredictionPanel';
 import { RememberedModels } from './RememberedModels';
 import { RunPanel } from './RunPanel';
 import { ExportReport } from './ExportReport';
 import { generatedView } from './run-link';
 import { ShareButton, SharedBanner, useLinkFromLocation } from './Share';
-import { Summary } from './Summary';
-import { TokenHeatmap } from './TokenHeatmap';
-import { GeneratedStrip } from './Generate';
+import { RunViews } from './RunViews';
 import { download, exportStem, resultBlob } from './export';
 import { csvBlob, runCsv } from './export-table';
 import { plainText } from './format';
@@ -226,23 +218,7 @@ function Studio() {
         <StaleNote />
         <ViewOptions />
         <CompareViews />
-        <div className="wide">
-          <TokenHeatmap />
-          <GeneratedStrip />
-          <Summary />
-        </div>
-        <PredictionPanel />
-        <AblationPanel />
-        <div className="wide">
-          <HeadGrid />
-        </div>
-        <div className="wide">
-          <FlowGraph />
-        </div>
-        <LayerChart />
-        <LogitLens />
-        <NeuronView />
-        <ModuleView />
+        <RunViews check={<AblationPanel />} />
       </main>
     </div>
   );
