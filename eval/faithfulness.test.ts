@@ -112,6 +112,17 @@ describe.each(['demo-llama', 'demo-gpt2'])('faithfulness evaluation on the bundl
       expect(report.kinds.all.topSourceHit[m], m).toBeCloseTo(report.perProbe.filter((r) => r.top[m].hit).length / 2, 12);
     }
     expect(report.kinds.all.accuracy).toBeCloseTo(report.perProbe.filter((r) => r.answered).length / 2, 12);
+    // The measured effects: the top one lowers the answer's logit, and the summary counts it.
+    expect(report.kinds.all.effectTopIsSource).toBeCloseTo(report.perProbe.filter((r) => r.effectTop.hit).length / 2, 12);
+    for (const r of report.perProbe) expect(r.effectTop.effect, r.id).toBeGreaterThan(0);
+    expect(Object.keys(report.kinds.all.topEffectAgreement).sort()).toEqual([...TOKEN_METHODS].sort());
+    for (const m of TOKEN_METHODS.filter((x) => x !== 'random')) {
+      // A method that agrees with the measured top token names the same text.
+      const agreeing = report.kinds.all.topEffectAgreement[m] * 2;
+      const sameText = report.perProbe.filter((r) => r.top[m].text === r.effectTop.text).length;
+      expect(agreeing, m).toBeLessThanOrEqual(sameText + 1e-12);
+    }
+    expect([0, 0.5, 1]).toContain(report.kinds.all.topSourceHitProportional);
     // Every probe has a distractor, so every one is also explained against its strongest rival.
     expect(report.perProbe.every((r) => r.contrastHit !== null)).toBe(true);
     // Head counts: 1%, 5% and 10% of L x H = 16 heads, rounded up.

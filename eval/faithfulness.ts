@@ -2,6 +2,9 @@
 // (1) how often the top-scored source token is a ground-truth source, (2) a deletion curve
 // (remove the top-p% tokens by each ranking, measure the drop of the target probability) and
 // (3) head masking (zero the top heads by each ranking, measure task accuracy), per probe kind.
+// Beside the ground-truth labels, each probe's token effects are measured (the answer logit's drop
+// when a token's embedding is replaced by the mean embedding), so a ranking's top token can also be
+// checked against what the model measurably depends on.
 // Baselines: direct logit attribution, gradient x input, integrated gradients, attention rollout,
 // last-layer attention, random; for heads attribution patching, head-output norm, random.
 // Runs on the reference engine (the gradient baselines on its float64 twin in ./grad).
@@ -14,6 +17,7 @@ import { runDepass } from '../src/depass/run';
 import type { Tokenizer, TokenSpan } from '../src/model/tokenizer-types';
 import { attributionPatching, directLogitAttribution, gradientTimesInput, integratedGradients } from './baselines';
 import { type Gradients, targetGradients, tokenEmbeddings } from './grad/model';
+import { meanEmbedding, measuredEffects } from './token-effects';
 
 export interface Probe {
   id: string;
@@ -50,6 +54,12 @@ export interface KindReport {
   topSourceHit: Record<TokenMethod, number>;
   /** The same for DePass explaining logit(answer) - logit(strongest distractor). */
   topSourceHitContrast: number;
+  /** The same for DePass under the proportional MLP rule (the default is the paper's softmax, tau 0.1). */
+  topSourceHitProportional: number;
+  /** Share of probes whose largest measured token effect on the answer's logit is at a ground-truth source. */
+  effectTopIsSource: number;
+  /** Share of probes whose top-ranked token is the one with the largest measured effect, per method. */
+  topEffectAgreement: Record<TokenMethod, number>;
   /** Mean relative drop of p(answer) after deleting the top-p tokens: [method][p]. */
   deletion: Record<TokenMethod, Record<string, number>>;
   /** Task accuracy after zeroing the top-p heads: [method][p]. */
@@ -65,7 +75,15 @@ export interface EvalReport {
   /** Per probe kind, then 'non-lexical' (every probe of a non-lexical kind, when there are both) and 'all'. */
   kinds: Record<string, KindReport>;
   /** Per probe: whether the model answered it, and each method's top-ranked token (first random seed). */
-  perProbe: { id: string; kind: string; answered: boolean; contrastHit: boolean | null; top: Record<TokenMethod, { text: string; hit: boolean }> }[];
+  perProbe: {
+    id: string;
+    kind: string;
+    answered: boolean;
+    contrastHit: boolean | null;
+    /** The token with the largest measured effect on the answer's logit, and that effect. */
+    effectTop: { text: string; hit: boolean; effect: number };
+    top: Record<TokenMethod, { text: string; hit: boolean }>;
+  }[];
 }
 
 interface Prepared {
@@ -202,6 +220,9 @@ interface ProbeFigures {
   answered: number;
   hit: Record<TokenMethod, number>;
   contrastHit: number | null;
+  proportionalHit: number;
+  effectTopIsSource: number;
+  agreement: Record<TokenMethod, number>;
   deletion: Record<TokenMethod, number[]>;
   masking: Record<HeadMethod, number[]>;
 }
@@ -244,6 +265,7 @@ export async function evaluate(
   const L = cfg.num_hidden_layers;
   const V = cfg.vocab_size;
   const backend = new CpuBackend(model);
+  const meanRow = meanEmbedding(model);
   const headCounts = Object.fromEntries(headFractions.map((f) => [pct(f), headCount(f, L * H)]));
   const skipped: EvalReport['skipped'] = [];
   const perProbe: EvalReport['perProbe'] = [];
@@ -279,6 +301,11 @@ export async function evaluate(
       contrastHit = p.truth.has(rankBy(c.token!.scores[0], p.candidates)[0]);
     }
 
+    // The paper's MLP rule hands each neuron's activation to the component that dominates its gate;
+    // the proportional rule shows how much of a result rests on that choice.
+    const proportional = await runDepass(backend, input, { modes: ['token'], positions: [T - 1], target: p.answerId, rule: 'proportional' });
+    const proportionalHit = p.truth.has(rankBy(proportional.token!.scores[0], p.candidates)[0]);
+
     // Rankings often agree on what to remove, so each removal runs once per probe.
     const deletions = new Map<string, number>();
     const deletionDrop = async (removedList: number[]): Promise<number> => {
@@ -312,7 +339,11 @@ export async function evaluate(
 
     // Token rankings. The gradient baselines share one float64 forward and backward pass.
     const target = { position: T - 1, token: p.answerId };
-    const grads = targetGradients(model, tokenEmbeddings(model, p.ids), target);
+    const x = tokenEmbeddings(model, p.ids);
+    const grads = targetGradients(model, x, target);
+    const effects = measuredEffects(model, x, p.candidates, target, meanRow);
+    const effectAt = effects.reduce((best, e, i) => (e > effects[best] ? i : best), 0);
+    const effectTop = p.candidates[effectAt];
     const scores = tokenScores(model, rec, p, result.token!.scores[0], igSteps, grads);
     const rankings = {} as Record<TokenMethod, number[][]>;
     for (const m of TOKEN_METHODS) {
@@ -324,6 +355,7 @@ export async function evaluate(
       kind,
       answered: argmax === p.answerId,
       contrastHit,
+      effectTop: { text: p.tokens[effectTop].text, hit: p.truth.has(effectTop), effect: effects[effectAt] },
       top: Object.fromEntries(TOKEN_METHODS.map((m) => [m, { text: p.tokens[rankings[m][0][0]].text, hit: p.truth.has(rankings[m][0][0]) }])) as Record<
         TokenMethod,
         { text: string; hit: boolean }
@@ -334,12 +366,16 @@ export async function evaluate(
       lexical: answerAtSource(tokenizer, probe)!,
       answered: argmax === p.answerId ? 1 : 0,
       contrastHit: contrastHit === null ? null : contrastHit ? 1 : 0,
+      proportionalHit: proportionalHit ? 1 : 0,
+      effectTopIsSource: p.truth.has(effectTop) ? 1 : 0,
+      agreement: {} as Record<TokenMethod, number>,
       hit: {} as Record<TokenMethod, number>,
       deletion: {} as Record<TokenMethod, number[]>,
       masking: {} as Record<HeadMethod, number[]>,
     };
     for (const m of TOKEN_METHODS) {
       fig.hit[m] = rankings[m].filter((r) => p.truth.has(r[0])).length / rankings[m].length;
+      fig.agreement[m] = rankings[m].filter((r) => r[0] === effectTop).length / rankings[m].length;
       fig.deletion[m] = [];
       for (const f of fractions) {
         const count = Math.max(1, Math.round(f * p.candidates.length));
@@ -403,6 +439,9 @@ function summarise(figs: ProbeFigures[], fractions: number[], headFractions: num
     accuracy: mean(figs.map((f) => f.answered)),
     topSourceHit: Object.fromEntries(TOKEN_METHODS.map((m) => [m, mean(figs.map((f) => f.hit[m]))])) as KindReport['topSourceHit'],
     topSourceHitContrast: mean(figs.map((f) => f.contrastHit).filter((x): x is number => x !== null)),
+    topSourceHitProportional: mean(figs.map((f) => f.proportionalHit)),
+    effectTopIsSource: mean(figs.map((f) => f.effectTopIsSource)),
+    topEffectAgreement: Object.fromEntries(TOKEN_METHODS.map((m) => [m, mean(figs.map((f) => f.agreement[m]))])) as KindReport['topEffectAgreement'],
     deletion: Object.fromEntries(TOKEN_METHODS.map((m) => [m, byFraction(fractions, (f, k) => f.deletion[m][k])])) as KindReport['deletion'],
     headMasking: Object.fromEntries(HEAD_METHODS.map((m) => [m, byFraction(headFractions, (f, k) => f.masking[m][k])])) as KindReport['headMasking'],
   };

@@ -63,9 +63,21 @@ describe('README faithfulness figures', () => {
     for (const r of report.demo) {
       expect(Object.keys(r.kinds)).toContain('non-lexical');
       for (const k of Object.values(r.kinds)) {
-        expect(Object.keys(k).sort()).toEqual(['accuracy', 'deletion', 'headMasking', 'lexical', 'n', 'topSourceHit', 'topSourceHitContrast']);
+        expect(Object.keys(k).sort()).toEqual([
+          'accuracy',
+          'deletion',
+          'effectTopIsSource',
+          'headMasking',
+          'lexical',
+          'n',
+          'topEffectAgreement',
+          'topSourceHit',
+          'topSourceHitContrast',
+          'topSourceHitProportional',
+        ]);
         expect(Object.keys(k.topSourceHit as object).sort()).toEqual([...TOKEN_METHODS].sort());
         expect(Object.keys(k.headMasking as object).sort()).toEqual([...HEAD_METHODS].sort());
+        expect(Object.keys(k.topEffectAgreement as object).sort()).toEqual([...TOKEN_METHODS].sort());
       }
     }
     expect(report.stories, 'the report includes stories260K').not.toBeNull();

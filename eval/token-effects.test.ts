@@ -8,7 +8,8 @@ import { loadCheckpoint } from '../src/model/checkpoint';
 import { loadTokenizer } from '../src/model/tokenizer';
 import { filesFromPath } from '../src/node/files';
 import { SHARED, skipWithoutFiles } from '../src/testing/requirements';
-import { EFFECT_METHODS, evaluateTokenEffects, meanEmbedding, spearman } from './token-effects';
+import { targetValue, tokenEmbeddings } from './grad/model';
+import { EFFECT_METHODS, evaluateTokenEffects, meanEmbedding, measuredEffects, spearman } from './token-effects';
 
 describe('spearman', () => {
   it('is 1 for the same order, -1 for the reverse, and averages tied ranks', () => {
@@ -18,6 +19,39 @@ describe('spearman', () => {
     expect(spearman([0, 5, 5, 9], [1, 2, 3, 4])).toBeCloseTo(4.5 / Math.sqrt(4.5 * 5), 12);
     expect(spearman([1, 1, 1], [1, 2, 3])).toBe(0);
     expect(() => spearman([1, 2], [1])).toThrow(/2 scores against 1/);
+  });
+});
+
+describe('measured token effects', () => {
+  it('are causal, zero for a row equal to the mean, and additive across a contrast', async () => {
+    const files = await filesFromPath(resolve(process.cwd(), 'public/models/demo-llama'));
+    const c = await loadCheckpoint(files);
+    const tokenizer = await loadTokenizer(files);
+    const model = toReferenceModel(c.description, c.weights);
+    const ids = tokenizer.encode('The ducks waited by the shop. At night,').map((t) => t.id);
+    const T = ids.length;
+    const D = c.description.hidden_size;
+    const x = tokenEmbeddings(model, ids);
+    const mean = meanEmbedding(model);
+    const [a, b] = [tokenizer.encode(' they')[0].id, tokenizer.encode(' it')[0].id];
+    // Read at position 3: tokens after it cannot change it; tokens up to it do.
+    const early = measuredEffects(model, x, [1, 2, 3, 4, T - 1], { position: 3, token: a }, mean);
+    expect(early.slice(3)).toEqual([0, 0]);
+    expect(early.slice(0, 3).some((e) => Math.abs(e) > 1e-6)).toBe(true);
+    // A token whose embedding already is the mean has no effect.
+    const y = Float64Array.from(x);
+    y.set(mean, 2 * D);
+    expect(measuredEffects(model, y, [2], { position: T - 1, token: a }, mean)[0]).toBe(0);
+    // The effect on a logit difference is the difference of the effects.
+    const all = Array.from({ length: T - 1 }, (_, i) => i);
+    const ea = measuredEffects(model, x, all, { position: T - 1, token: a }, mean);
+    const eb = measuredEffects(model, x, all, { position: T - 1, token: b }, mean);
+    const ec = measuredEffects(model, x, all, { position: T - 1, token: a, contrast: b }, mean);
+    ec.forEach((e, i) => expect(e).toBeCloseTo(ea[i] - eb[i], 9));
+    // And each is the drop of the target logit itself, read off a forward pass.
+    const z = Float64Array.from(x);
+    z.set(mean, 1 * D);
+    expect(ea[1]).toBeCloseTo(targetValue(model, x, { position: T - 1, token: a }) - targetValue(model, z, { position: T - 1, token: a }), 9);
   });
 });
 

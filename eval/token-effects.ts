@@ -106,6 +106,13 @@ function replaced(x: Float64Array, positions: Iterable<number>, mean: Float64Arr
   return y;
 }
 
+/** Each candidate's measured effect: the drop of the target's value (a logit, or a logit difference
+ *  when the target has a contrast) when that token's embedding row of x is replaced by `mean`. */
+export function measuredEffects(model: ReferenceModel, x: Float64Array, candidates: number[], target: Target, mean: Float64Array): number[] {
+  const f0 = targetValue(model, x, target);
+  return candidates.map((t) => f0 - targetValue(model, replaced(x, [t], mean), target));
+}
+
 /** p(target token) at the target position, from a float64 forward pass of embeddings x. */
 function targetProb(model: ReferenceModel, x: Float64Array, target: Target): number {
   const V = model.description.vocab_size;
@@ -186,8 +193,7 @@ export async function evaluateTokenEffects(
     // Earlier tokens: not special, not the last (the query position itself).
     const candidates = ids.map((_, i) => i).filter((i) => i < T - 1 && !tokenizer.isSpecial(ids[i]));
     const x = tokenEmbeddings(model, ids);
-    const f0 = targetValue(model, x, target);
-    const effect = candidates.map((t) => f0 - targetValue(model, replaced(x, [t], mean), target));
+    const effect = measuredEffects(model, x, candidates, target, mean);
 
     const result = await runDepass(
       backend,

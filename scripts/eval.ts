@@ -74,7 +74,25 @@ function printDemo(report: EvalReport): void {
   }
   const hits = byKind(kinds, TOKEN_METHODS, (k, m) => k.topSourceHit[m]);
   hits['depass, answer vs rival'] = Object.fromEntries(Object.entries(kinds).map(([kind, k]) => [kind, k.topSourceHitContrast]));
-  console.log('\n' + table("top-1 source token is a ground-truth source, on the answer's logit (last row: against the strongest distractor)", hits, pctf));
+  hits['depass, proportional MLP rule'] = Object.fromEntries(Object.entries(kinds).map(([kind, k]) => [kind, k.topSourceHitProportional]));
+  console.log(
+    '\n' +
+      table(
+        "top-1 source token is a ground-truth source, on the answer's logit (last rows: DePass against the strongest distractor, and under the proportional MLP rule)",
+        hits,
+        pctf,
+      ),
+  );
+  const agreement = byKind(kinds, TOKEN_METHODS, (k, m) => k.topEffectAgreement[m]);
+  agreement['(measured top token is a source)'] = Object.fromEntries(Object.entries(kinds).map(([kind, k]) => [kind, k.effectTopIsSource]));
+  console.log(
+    '\n' +
+      table(
+        "top-1 token is the token with the largest measured effect on the answer's logit (its embedding replaced by the mean embedding); last row: that token is a ground-truth source",
+        agreement,
+        pctf,
+      ),
+  );
   for (const [kind, k] of Object.entries(kinds)) {
     console.log('\n' + table(`deletion, ${kind}: mean relative drop of p(answer) after removing the top p% tokens (higher = more faithful)`, k.deletion, pctf));
   }
