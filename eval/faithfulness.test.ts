@@ -114,7 +114,13 @@ describe.each(['demo-llama', 'demo-gpt2'])('faithfulness evaluation on the bundl
     expect(report.kinds.all.accuracy).toBeCloseTo(report.perProbe.filter((r) => r.answered).length / 2, 12);
     // The measured effects: the top one lowers the answer's logit, and the summary counts it.
     expect(report.kinds.all.effectTopIsSource).toBeCloseTo(report.perProbe.filter((r) => r.effectTop.hit).length / 2, 12);
-    for (const r of report.perProbe) expect(r.effectTop.effect, r.id).toBeGreaterThan(0);
+    for (const r of report.perProbe) {
+      expect(r.effectTop.effect, r.id).toBeGreaterThan(0);
+      expect(r.sourceEffect, r.id).toBeLessThanOrEqual(r.effectTop.effect);
+      expect(r.sourceEffect === r.effectTop.effect, r.id).toBe(r.effectTop.hit);
+      expect(r.depassScore.source, r.id).toBeLessThanOrEqual(r.depassScore.top);
+      expect(r.depassScore.source === r.depassScore.top, r.id).toBe(r.top.depass.hit);
+    }
     expect(Object.keys(report.kinds.all.topEffectAgreement).sort()).toEqual([...TOKEN_METHODS].sort());
     for (const m of TOKEN_METHODS.filter((x) => x !== 'random')) {
       // A method that agrees with the measured top token names the same text.

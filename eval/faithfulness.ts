@@ -82,6 +82,10 @@ export interface EvalReport {
     contrastHit: boolean | null;
     /** The token with the largest measured effect on the answer's logit, and that effect. */
     effectTop: { text: string; hit: boolean; effect: number };
+    /** The largest measured effect of a ground-truth source token. */
+    sourceEffect: number;
+    /** DePass's score (answer logit) of its top-ranked token and of the best-scored source token. */
+    depassScore: { top: number; source: number };
     top: Record<TokenMethod, { text: string; hit: boolean }>;
   }[];
 }
@@ -356,6 +360,8 @@ export async function evaluate(
       answered: argmax === p.answerId,
       contrastHit,
       effectTop: { text: p.tokens[effectTop].text, hit: p.truth.has(effectTop), effect: effects[effectAt] },
+      sourceEffect: Math.max(...p.candidates.flatMap((c, i) => (p.truth.has(c) ? [effects[i]] : []))),
+      depassScore: { top: scores.depass[rankings.depass[0][0]], source: Math.max(...[...p.truth].map((i) => scores.depass[i])) },
       top: Object.fromEntries(TOKEN_METHODS.map((m) => [m, { text: p.tokens[rankings[m][0][0]].text, hit: p.truth.has(rankings[m][0][0]) }])) as Record<
         TokenMethod,
         { text: string; hit: boolean }
