@@ -17,7 +17,7 @@ import { runDepass } from '../src/depass/run';
 import type { Tokenizer, TokenSpan } from '../src/model/tokenizer-types';
 import { attributionPatching, directLogitAttribution, gradientTimesInput, integratedGradients } from './baselines';
 import { type Gradients, targetGradients, tokenEmbeddings } from './grad/model';
-import { meanEmbedding, measuredEffects } from './token-effects';
+import { meanEmbedding, measuredEffects } from './effects';
 
 export interface Probe {
   id: string;

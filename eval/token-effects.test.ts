@@ -9,7 +9,8 @@ import { loadTokenizer } from '../src/model/tokenizer';
 import { filesFromPath } from '../src/node/files';
 import { SHARED, skipWithoutFiles } from '../src/testing/requirements';
 import { targetValue, tokenEmbeddings } from './grad/model';
-import { EFFECT_METHODS, evaluateTokenEffects, meanEmbedding, measuredEffects, spearman } from './token-effects';
+import { meanEmbedding, measuredEffects } from './effects';
+import { EFFECT_METHODS, evaluateTokenEffects, spearman } from './token-effects';
 
 describe('spearman', () => {
   it('is 1 for the same order, -1 for the reverse, and averages tied ranks', () => {

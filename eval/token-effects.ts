@@ -10,7 +10,8 @@ import { runDepass } from '../src/depass/run';
 import type { Tokenizer, TokenSpan } from '../src/model/tokenizer-types';
 import { directLogitAttribution, gradientTimesInput, integratedGradients } from './baselines';
 import { attentionRollout, lastLayerAttention, seeded, shuffled } from './faithfulness';
-import { logitsOf, type Target, tapeForward, targetGradients, targetValue, tokenEmbeddings } from './grad/model';
+import { meanEmbedding, measuredEffects, replaced } from './effects';
+import { logitsOf, type Target, tapeForward, targetGradients, tokenEmbeddings } from './grad/model';
 
 export const EFFECT_METHODS = ['depass', 'dla', 'gradient-x-input', 'integrated-gradients', 'rollout', 'last-attention', 'random'] as const;
 export type EffectMethod = (typeof EFFECT_METHODS)[number];
@@ -58,14 +59,6 @@ export interface EffectReport {
   perPrompt: { text: string; target: string; tokens: number; topEffect: string; top: Record<EffectMethod, string> }[];
 }
 
-/** The mean of the token embedding matrix's rows, [D]: what a removed token is replaced by. */
-export function meanEmbedding(model: ReferenceModel): Float64Array {
-  const { vocab_size: V, hidden_size: D } = model.description;
-  const m = new Float64Array(D);
-  for (let v = 0; v < V; v++) for (let d = 0; d < D; d++) m[d] += model.embed_tokens[v * D + d] / V;
-  return m;
-}
-
 /** Ranks 1..n with ties given their mean rank. */
 function ranks(xs: ArrayLike<number>): Float64Array {
   const order = Array.from({ length: xs.length }, (_, i) => i).sort((a, b) => xs[a] - xs[b]);
@@ -96,21 +89,6 @@ export function spearman(a: ArrayLike<number>, b: ArrayLike<number>): number {
     sbb += (rb[i] - mb) ** 2;
   }
   return saa > 0 && sbb > 0 ? sab / Math.sqrt(saa * sbb) : 0;
-}
-
-/** Embeddings x [T, D] with the rows at `positions` replaced by `mean`. */
-function replaced(x: Float64Array, positions: Iterable<number>, mean: Float64Array): Float64Array {
-  const D = mean.length;
-  const y = Float64Array.from(x);
-  for (const t of positions) y.set(mean, t * D);
-  return y;
-}
-
-/** Each candidate's measured effect: the drop of the target's value (a logit, or a logit difference
- *  when the target has a contrast) when that token's embedding row of x is replaced by `mean`. */
-export function measuredEffects(model: ReferenceModel, x: Float64Array, candidates: number[], target: Target, mean: Float64Array): number[] {
-  const f0 = targetValue(model, x, target);
-  return candidates.map((t) => f0 - targetValue(model, replaced(x, [t], mean), target));
 }
 
 /** p(target token) at the target position, from a float64 forward pass of embeddings x. */
