@@ -68,31 +68,34 @@ export async function timeInterleaved(
   return Object.fromEntries(names.map((n) => [n, { ms: median(wall[n]!), samples: wall[n]!, cpuMs: median(cpu[n]!), repeats: repeats[n]! }]));
 }
 
-/** Spearman rank correlation (average ranks for ties). */
-export function spearman(a: ArrayLike<number>, b: ArrayLike<number>): number {
-  const rank = (x: ArrayLike<number>) => {
-    const idx = Array.from({ length: x.length }, (_, i) => i).sort((i, j) => x[i]! - x[j]!);
-    const r = new Array<number>(x.length);
-    for (let i = 0; i < idx.length;) {
-      let j = i;
-      while (j + 1 < idx.length && x[idx[j + 1]!] === x[idx[i]!]) j++;
-      for (let k = i; k <= j; k++) r[idx[k]!] = (i + j) / 2;
-      i = j + 1;
-    }
-    return r;
-  };
-  const ra = rank(a);
-  const rb = rank(b);
-  const n = ra.length;
-  const ma = ra.reduce((s, v) => s + v, 0) / n;
-  const mb = rb.reduce((s, v) => s + v, 0) / n;
-  let num = 0;
-  let da = 0;
-  let db = 0;
-  for (let i = 0; i < n; i++) {
-    num += (ra[i]! - ma) * (rb[i]! - mb);
-    da += (ra[i]! - ma) ** 2;
-    db += (rb[i]! - mb) ** 2;
+/** Ranks 1..n with ties given their mean rank. */
+function ranks(xs: ArrayLike<number>): Float64Array {
+  const order = Array.from({ length: xs.length }, (_, i) => i).sort((a, b) => xs[a] - xs[b]);
+  const r = new Float64Array(xs.length);
+  for (let i = 0; i < order.length;) {
+    let j = i;
+    while (j + 1 < order.length && xs[order[j + 1]] === xs[order[i]]) j++;
+    for (let k = i; k <= j; k++) r[order[k]] = (i + j) / 2 + 1;
+    i = j + 1;
   }
-  return num / Math.sqrt(da * db);
+  return r;
+}
+
+/** Spearman's rank correlation: Pearson's on the ranks (ties averaged); 0 when either side is constant. */
+export function spearman(a: ArrayLike<number>, b: ArrayLike<number>): number {
+  if (a.length !== b.length) throw new Error(`spearman: ${a.length} scores against ${b.length}`);
+  const ra = ranks(a);
+  const rb = ranks(b);
+  const n = ra.length;
+  const ma = ra.reduce((s, x) => s + x, 0) / n;
+  const mb = rb.reduce((s, x) => s + x, 0) / n;
+  let sab = 0;
+  let saa = 0;
+  let sbb = 0;
+  for (let i = 0; i < n; i++) {
+    sab += (ra[i] - ma) * (rb[i] - mb);
+    saa += (ra[i] - ma) ** 2;
+    sbb += (rb[i] - mb) ** 2;
+  }
+  return saa > 0 && sbb > 0 ? sab / Math.sqrt(saa * sbb) : 0;
 }

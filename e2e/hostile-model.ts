@@ -3,11 +3,12 @@
 // controls XML forbids, a right-to-left word and a 300-character token, all as added tokens so
 // that a prompt holds them as they are; a 497-character model name with markup and controls.
 
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomModel } from '../src/model/testing/random-model';
 import { toHfFiles } from '../src/model/testing/serialize';
+import { writeModelFolder } from './model-folder';
 
 export const HOSTILE_TOKENS = {
   markup: '<img src=x onerror="window.__hit=1">',
@@ -61,19 +62,5 @@ export async function writeHostileModel(opts: { specialScript?: boolean } = {}):
   };
   const { description, weights } = randomModel({ family: 'llama', vocab_size: V, hidden_size: 16, num_attention_heads: 2, num_hidden_layers: 2, seed: 7 });
   const files = toHfFiles(description, weights, { configOverrides: { _name_or_path: HOSTILE_NAME } });
-  const paths: string[] = [];
-  for (const f of files) {
-    const p = join(dir, f.path);
-    writeFileSync(p, new Uint8Array(await f.blob.arrayBuffer()));
-    paths.push(p);
-  }
-  for (const [name, json] of [
-    ['tokenizer.json', tokenizer],
-    ['tokenizer_config.json', {}],
-  ] as const) {
-    const p = join(dir, name);
-    writeFileSync(p, JSON.stringify(json));
-    paths.push(p);
-  }
-  return paths;
+  return writeModelFolder(dir, files, tokenizer);
 }

@@ -3,11 +3,12 @@
 // shipped), and a 1,000-token prompt for it: a real model's context length on a model small
 // enough for a software GPU.
 
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomModel } from '../src/model/testing/random-model';
 import { toHfFiles } from '../src/model/testing/serialize';
+import { writeModelFolder } from './model-folder';
 
 const CHARS = 'abcdefghijklmnopqrstuvwxyz ';
 
@@ -50,19 +51,6 @@ export async function writeLongModel(): Promise<string[]> {
     max_position_embeddings: 2048,
     seed: 11,
   });
-  const paths: string[] = [];
-  for (const f of toHfFiles(description, weights, { configOverrides: { _name_or_path: 'long-context-test' } })) {
-    const p = join(dir, f.path);
-    writeFileSync(p, new Uint8Array(await f.blob.arrayBuffer()));
-    paths.push(p);
-  }
-  for (const [name, json] of [
-    ['tokenizer.json', tokenizer],
-    ['tokenizer_config.json', {}],
-  ] as const) {
-    const p = join(dir, name);
-    writeFileSync(p, JSON.stringify(json));
-    paths.push(p);
-  }
-  return paths;
+  const files = toHfFiles(description, weights, { configOverrides: { _name_or_path: 'long-context-test' } });
+  return writeModelFolder(dir, files, tokenizer);
 }

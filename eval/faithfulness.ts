@@ -310,36 +310,16 @@ export async function evaluate(
     const proportional = await runDepass(backend, input, { modes: ['token'], positions: [T - 1], target: p.answerId, rule: 'proportional' });
     const proportionalHit = p.truth.has(rankBy(proportional.token!.scores[0], p.candidates)[0]);
 
-    // Rankings often agree on what to remove, so each removal runs once per probe.
-    const deletions = new Map<string, number>();
-    const deletionDrop = async (removedList: number[]): Promise<number> => {
-      const key = removedList
-        .slice()
-        .sort((a, b) => a - b)
-        .join(',');
-      let drop = deletions.get(key);
-      if (drop === undefined) {
-        const removed = new Set(removedList);
-        const fwd = await backend.forward(p.ids.filter((_, i) => !removed.has(i)));
-        drop = (baseProb - softmaxProb(backend.lastRecord.logits.subarray((fwd.T - 1) * V, fwd.T * V), p.answerId)) / baseProb;
-        deletions.set(key, drop);
-      }
-      return drop;
-    };
-    const maskings = new Map<string, number>();
-    const answeredWithout = async (heads: number[]): Promise<number> => {
-      const key = heads
-        .slice()
-        .sort((a, b) => a - b)
-        .join(',');
-      let answered = maskings.get(key);
-      if (answered === undefined) {
-        const fwd = await backend.forward(p.ids, { ablation: { heads: heads.map((i) => ({ layer: Math.floor(i / H), head: i % H })) } });
-        answered = fwd.top[T - 1][0].id === p.answerId ? 1 : 0;
-        maskings.set(key, answered);
-      }
-      return answered;
-    };
+    // Rankings often agree on what to remove or mask, so each removal and masking runs once per probe.
+    const deletionDrop = onceForEachSet(async (removedList) => {
+      const removed = new Set(removedList);
+      const fwd = await backend.forward(p.ids.filter((_, i) => !removed.has(i)));
+      return (baseProb - softmaxProb(backend.lastRecord.logits.subarray((fwd.T - 1) * V, fwd.T * V), p.answerId)) / baseProb;
+    });
+    const answeredWithout = onceForEachSet(async (heads) => {
+      const fwd = await backend.forward(p.ids, { ablation: { heads: heads.map((i) => ({ layer: Math.floor(i / H), head: i % H })) } });
+      return fwd.top[T - 1][0].id === p.answerId ? 1 : 0;
+    });
 
     // Token rankings. The gradient baselines share one float64 forward and backward pass.
     const target = { position: T - 1, token: p.answerId };
@@ -424,6 +404,23 @@ export async function evaluate(
   if (nonLexical.length > 0 && nonLexical.length < figures.length) kinds['non-lexical'] = summarise(nonLexical, fractions, headFractions);
   kinds.all = summarise(figures, fractions, headFractions);
   return { model: name, probes: figures.length, skipped, headCounts, kinds, perProbe };
+}
+
+/** `f` computed once for each set of indices (the order in which they are listed does not matter). */
+function onceForEachSet(f: (set: number[]) => Promise<number>): (set: number[]) => Promise<number> {
+  const seen = new Map<string, number>();
+  return async (set) => {
+    const key = set
+      .slice()
+      .sort((a, b) => a - b)
+      .join(',');
+    let value = seen.get(key);
+    if (value === undefined) {
+      value = await f(set);
+      seen.set(key, value);
+    }
+    return value;
+  };
 }
 
 /** Heads zeroed for a fraction f of n heads: rounded up (1% of 16 heads is one head), at least one. */

@@ -10,7 +10,8 @@ import { filesFromPath } from '../src/node/files';
 import { SHARED, skipWithoutFiles } from '../src/testing/requirements';
 import { targetValue, tokenEmbeddings } from './grad/model';
 import { meanEmbedding, measuredEffects } from './effects';
-import { EFFECT_METHODS, evaluateTokenEffects, spearman } from './token-effects';
+import { spearman } from '../bench/stats';
+import { EFFECT_METHODS, evaluateTokenEffects } from './token-effects';
 
 describe('spearman', () => {
   it('is 1 for the same order, -1 for the reverse, and averages tied ranks', () => {

@@ -10,6 +10,7 @@ import { runDepass } from '../src/depass/run';
 import type { Tokenizer, TokenSpan } from '../src/model/tokenizer-types';
 import { directLogitAttribution, gradientTimesInput, integratedGradients } from './baselines';
 import { attentionRollout, lastLayerAttention, seeded, shuffled } from './faithfulness';
+import { spearman } from '../bench/stats';
 import { meanEmbedding, measuredEffects, replaced } from './effects';
 import { logitsOf, type Target, tapeForward, targetGradients, tokenEmbeddings } from './grad/model';
 
@@ -57,38 +58,6 @@ export interface EffectReport {
   /** Mean relative drop of p(target) after replacing the top-p tokens by the mean embedding: [method][p]. */
   deletion: Record<EffectMethod, Record<string, number>>;
   perPrompt: { text: string; target: string; tokens: number; topEffect: string; top: Record<EffectMethod, string> }[];
-}
-
-/** Ranks 1..n with ties given their mean rank. */
-function ranks(xs: ArrayLike<number>): Float64Array {
-  const order = Array.from({ length: xs.length }, (_, i) => i).sort((a, b) => xs[a] - xs[b]);
-  const r = new Float64Array(xs.length);
-  for (let i = 0; i < order.length;) {
-    let j = i;
-    while (j + 1 < order.length && xs[order[j + 1]] === xs[order[i]]) j++;
-    for (let k = i; k <= j; k++) r[order[k]] = (i + j) / 2 + 1;
-    i = j + 1;
-  }
-  return r;
-}
-
-/** Spearman's rank correlation: Pearson's on the ranks (ties averaged); 0 when either side is constant. */
-export function spearman(a: ArrayLike<number>, b: ArrayLike<number>): number {
-  if (a.length !== b.length) throw new Error(`spearman: ${a.length} scores against ${b.length}`);
-  const ra = ranks(a);
-  const rb = ranks(b);
-  const n = ra.length;
-  const ma = ra.reduce((s, x) => s + x, 0) / n;
-  const mb = rb.reduce((s, x) => s + x, 0) / n;
-  let sab = 0;
-  let saa = 0;
-  let sbb = 0;
-  for (let i = 0; i < n; i++) {
-    sab += (ra[i] - ma) * (rb[i] - mb);
-    saa += (ra[i] - ma) ** 2;
-    sbb += (rb[i] - mb) ** 2;
-  }
-  return saa > 0 && sbb > 0 ? sab / Math.sqrt(saa * sbb) : 0;
 }
 
 /** p(target token) at the target position, from a float64 forward pass of embeddings x. */
